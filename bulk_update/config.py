@@ -1,0 +1,164 @@
+"""Settings for a run: frozen dataclasses, validated when built, plus the secret token."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bulk_update.errors import UsageError
+
+REGION_BASE_URLS = {
+    "us": "https://api.intercom.io",
+    "eu": "https://api.eu.intercom.io",
+    "au": "https://api.au.intercom.io",
+}
+DEFAULT_API_VERSION = "2.14"
+DEFAULT_CLEAR_MARKER = "#N/A"
+TOKEN_ENV_VAR = "INTERCOM_ACCESS_TOKEN"
+
+
+class Token:
+    """The access token. Its text is only reachable through :meth:`reveal`.
+
+    ``str()``, ``repr()`` and formatting all show ``***`` so that the token cannot slip
+    into a log line, an exception message or a report by accident.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        value = value.strip()
+        if not value:
+            raise UsageError("the access token is empty")
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Token('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("a Token cannot be pickled")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``requests`` per ``seconds``: the static ceiling of ``--rate``."""
+
+    requests: int
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if self.requests < 1 or self.seconds <= 0:
+            raise UsageError(f"--rate must be N/SECONDS with N >= 1 and SECONDS > 0, got {self}")
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        match = re.fullmatch(r"\s*(\d+)\s*(?:/\s*(\d+(?:\.\d+)?)\s*)?", text)
+        if not match:
+            raise UsageError(f"--rate must look like 1666/10 (requests/seconds), got {text!r}")
+        return cls(int(match.group(1)), float(match.group(2) or 1))
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def __str__(self) -> str:
+        return f"{self.requests}/{self.seconds:g}"
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """The token is only ever sent over HTTPS, or in clear to this machine (the sandbox)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageError(f"--base-url must be an http(s) URL, got {url!r}")
+    if parts.scheme == "http" and not is_loopback_url(url):
+        raise UsageError(
+            f"refusing to send the access token in clear text to {parts.hostname}: "
+            "use an https:// base URL (plain http is allowed only for loopback addresses)"
+        )
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the input sheet is read and which of its columns are changes."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    ignore_columns: frozenset[str] = frozenset()
+    clear_marker: str = DEFAULT_CLEAR_MARKER
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """Where and how fast requests go."""
+
+    base_url: str = REGION_BASE_URLS["us"]
+    api_version: str = DEFAULT_API_VERSION
+    rate: Rate = field(default_factory=lambda: Rate(1666, 10))
+    headroom_percent: float = 0.0
+    concurrency: int = 20
+    max_retries: int = 6
+    timeout: float = 30.0
+    max_failures: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", check_base_url(self.base_url))
+        if self.concurrency < 1:
+            raise UsageError("--concurrency must be at least 1")
+        if self.max_retries < 0:
+            raise UsageError("--max-retries must be 0 or more")
+        if self.timeout <= 0:
+            raise UsageError("--timeout must be more than 0 seconds")
+        if self.max_failures is not None and self.max_failures < 1:
+            raise UsageError("--max-failures must be at least 1")
+        if not 0 <= self.headroom_percent < 100:
+            raise UsageError("--headroom must be a percentage from 0 to below 100")
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """Everything one run needs except the token and the progress display."""
+
+    input_path: Path
+    report_path: Path
+    read: ReadOptions = field(default_factory=ReadOptions)
+    send: SendOptions = field(default_factory=SendOptions)
+    schema_path: Path | None = None
+    dry_run: bool = False
+    limit: int | None = None
+    resume: bool = False
+    force: bool = False
+    summary_json: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 0:
+            raise UsageError("--limit must be 0 or more")
+        if self.force and not self.resume:
+            raise UsageError("--force only makes sense with --resume")
+
+    @property
+    def journal_path(self) -> Path:
+        return self.report_path.with_name(self.report_path.name + ".journal")
+
+
+def default_report_path(input_path: Path) -> Path:
+    return input_path.with_name(f"{input_path.stem}.results.csv")

@@ -1,0 +1,107 @@
+"""Values that flow through a run: requests, row outcomes and the run summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class RowStatus(StrEnum):
+    UPDATED = "updated"
+    FAILED = "failed"
+    INVALID = "invalid"
+    NOT_ATTEMPTED = "not_attempted"
+    WOULD_UPDATE = "would_update"
+
+
+# Report columns that the tool adds after the input's own columns. When a report is fed
+# back as input these are recognised and ignored, so the failed lines can be re-run as is.
+OUTCOME_COLUMNS = (
+    "row",
+    "status",
+    "http_status",
+    "error_code",
+    "error_message",
+    "attempts",
+    "request_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRequest:
+    """One validated row: the conversation to change and the JSON body to send."""
+
+    row: int
+    conversation_id: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """What happened to one input row."""
+
+    row: int
+    status: RowStatus
+    http_status: int | None = None
+    error_code: str = ""
+    error_message: str = ""
+    attempts: int = 0
+    request_id: str = ""
+
+
+@dataclass
+class SendStats:
+    """Counters kept while sending."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    stop_reason: str = ""
+
+
+@dataclass
+class RunSummary:
+    """The figures printed at the end of a run and written by ``--summary-json``."""
+
+    input_path: str
+    report_path: str
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    blank_rows_skipped: int = 0
+    dry_run: bool = False
+    stop_reason: str = ""
+    interrupted: bool = False
+
+    def count(self, status: RowStatus) -> int:
+        return self.counts.get(status.value, 0)
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def all_succeeded(self) -> bool:
+        wanted = RowStatus.WOULD_UPDATE if self.dry_run else RowStatus.UPDATED
+        return self.rows > 0 and self.count(wanted) == self.rows
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input_path,
+            "report": self.report_path,
+            "rows": self.rows,
+            **{status.value: self.count(status) for status in RowStatus},
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "requests": self.requests,
+            "requests_per_second": round(self.requests_per_second, 2),
+            "retries": self.retries,
+            "rate_limited_429": self.rate_limited,
+            "blank_rows_skipped": self.blank_rows_skipped,
+            "dry_run": self.dry_run,
+            "stop_reason": self.stop_reason,
+            "interrupted": self.interrupted,
+        }
