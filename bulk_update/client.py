@@ -1,0 +1,224 @@
+"""One aiohttp session to Intercom: one request in, one classified response out.
+
+No retries and no pacing here (see ``retry`` and ``ratelimit``); transport failures come
+back as responses with ``status=None`` so that nothing aiohttp-specific leaks out.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from bulk_update import __version__
+from bulk_update.config import Token
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_BODY = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitInfo:
+    """What ``X-RateLimit-*`` said; any of them may be missing."""
+
+    limit: int | None
+    remaining: int | None
+    reset_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    """A classified answer. ``status`` is None when no HTTP answer came (reset, timeout)."""
+
+    status: int | None
+    error_code: str = ""
+    error_message: str = ""
+    request_id: str = ""
+    rate: RateLimitInfo | None = None
+    retry_after: float | None = None
+    data: Any = None
+    latency: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class IntercomClient:
+    """Async context manager around one ``aiohttp.ClientSession``; create it inside the loop."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Token,
+        *,
+        api_version: str,
+        timeout: float,
+        connections: int,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self._headers = {
+            "Authorization": f"Bearer {token.reveal()}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "Intercom-Version": api_version,
+            "User-Agent": f"bulk-update/{__version__}",
+        }
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"IntercomClient({self.base_url!r}, token=***)"
+
+    async def __aenter__(self) -> IntercomClient:
+        connector = aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300)
+        self._session = aiohttp.ClientSession(
+            headers=self._headers, timeout=self._timeout, connector=connector
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def update_conversation(self, conversation_id: str, body: bytes) -> ApiResponse:
+        return await self.request("PUT", f"/conversations/{quote(conversation_id, safe='')}", body)
+
+    async def get_json(self, path: str, params: dict[str, str] | None = None) -> ApiResponse:
+        return await self.request("GET", path, None, params)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        params: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        assert self._session is not None, "use IntercomClient inside 'async with'"
+        started = time.monotonic()
+        try:
+            async with self._session.request(
+                method,
+                self.base_url + path,
+                data=body,
+                params=params,
+                allow_redirects=False,  # never carry the token to wherever a redirect points
+            ) as response:
+                raw = await response.read()
+                return _classify(response, raw, time.monotonic() - started)
+        except TimeoutError:
+            return ApiResponse(
+                None, "timeout", "no answer within --timeout", latency=time.monotonic() - started
+            )
+        except aiohttp.ClientError as error:
+            return ApiResponse(
+                None,
+                "connection_error",
+                _describe_transport_error(error),
+                latency=time.monotonic() - started,
+            )
+        except OSError as error:
+            return ApiResponse(None, "connection_error", error.strerror or type(error).__name__)
+
+
+def _describe_transport_error(error: aiohttp.ClientError) -> str:
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"cannot connect to {error.host}:{error.port} ({error.strerror or 'refused'})"
+    if isinstance(error, aiohttp.ClientPayloadError):
+        return "the answer was cut off"
+    return type(error).__name__
+
+
+def _classify(response: aiohttp.ClientResponse, raw: bytes, latency: float) -> ApiResponse:
+    status = response.status
+    headers = response.headers
+    data: Any = None
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    code, message, request_id = "", "", headers.get("X-Request-Id", "")
+    if isinstance(data, dict):
+        request_id = str(data.get("request_id") or request_id or "")
+    if not 200 <= status < 300:
+        code, message = _error_details(status, data, raw, response)
+    return ApiResponse(
+        status,
+        code,
+        message,
+        request_id,
+        rate=_rate_limit_info(headers),
+        retry_after=_retry_after(headers.get("Retry-After")),
+        data=data if 200 <= status < 300 else None,
+        latency=latency,
+    )
+
+
+def _error_details(
+    status: int, data: Any, raw: bytes, response: aiohttp.ClientResponse
+) -> tuple[str, str]:
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            messages = [str(e.get("message") or "") for e in errors if isinstance(e, dict)]
+            return str(first.get("code") or ""), "; ".join(m for m in messages if m)
+        if "message" in data:
+            return str(data.get("code") or data.get("type") or ""), str(data["message"])
+    if 300 <= status < 400:
+        return "redirect", f"redirected to {response.headers.get('Location', '?')}; not followed"
+    text = raw[:MAX_ERROR_BODY].decode("utf-8", "replace").strip()
+    kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+    summary = " ".join(text.split())[:200] if "html" not in kind else ""
+    reason = response.reason or ""
+    return "", f"HTTP {status} {reason} ({kind} body{': ' + summary if summary else ''})"
+
+
+def _int_header(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _rate_limit_info(headers: Any) -> RateLimitInfo | None:
+    limit = _int_header(headers.get("X-RateLimit-Limit"))
+    remaining = _int_header(headers.get("X-RateLimit-Remaining"))
+    reset = _int_header(headers.get("X-RateLimit-Reset"))
+    if limit is None and remaining is None and reset is None:
+        return None
+    return RateLimitInfo(limit, remaining, float(reset) if reset is not None else None)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), if valid."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+async def fetch_listing(client: IntercomClient) -> ApiResponse:
+    """``GET /data_attributes?model=conversation``, falling back to the Preview endpoint."""
+    response = await client.get_json("/data_attributes", {"model": "conversation"})
+    if response.status in (400, 422) and "conversations/attributes" in response.error_message:
+        response = await client.get_json("/conversations/attributes")
+    return response

@@ -1,0 +1,169 @@
+"""Bounded producer → workers → outcome sink, over one client, paced and retried.
+
+Rows are pulled lazily from an iterator into a queue of ``2 * concurrency`` slots, so the
+number of rows in memory does not depend on the file's size. ``stop()`` (Ctrl-C, a 401,
+too many failures) stops new requests; requests already on the wire finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from bulk_update.client import ApiResponse, IntercomClient
+from bulk_update.models import RowOutcome, RowStatus, SendStats, UpdateRequest
+from bulk_update.progress import Progress
+from bulk_update.ratelimit import Pacer
+from bulk_update.retry import RetryPolicy, is_fatal
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("bulk_update.audit")
+
+
+@dataclass(frozen=True)
+class SendControls:
+    concurrency: int
+    max_failures: int | None = None
+
+
+class Sender:
+    """Sends every request it is given and hands each row's outcome to ``record``."""
+
+    def __init__(
+        self,
+        client: IntercomClient,
+        pacer: Pacer,
+        policy: RetryPolicy,
+        controls: SendControls,
+        record: Callable[[RowOutcome], None],
+        progress: Progress,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self._client = client
+        self._pacer = pacer
+        self._policy = policy
+        self._controls = controls
+        self._record = record
+        self._progress = progress
+        self._sleep = sleep
+        self._stopping = asyncio.Event()
+        self._failures = 0
+        self.stats = SendStats()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def stop(self, reason: str) -> None:
+        if not self._stopping.is_set():
+            self.stats.stop_reason = reason
+            self._stopping.set()
+
+    async def run(self, requests: Iterable[UpdateRequest]) -> SendStats:
+        queue: asyncio.Queue[UpdateRequest | None] = asyncio.Queue(
+            maxsize=2 * self._controls.concurrency
+        )
+        workers = [
+            asyncio.create_task(self._work(queue)) for _ in range(self._controls.concurrency)
+        ]
+        try:
+            for request in requests:
+                if self.stopping:
+                    break
+                await queue.put(request)
+        finally:
+            # Drop what was queued but not taken, then tell every worker to finish.
+            if self.stopping:
+                while not queue.empty():
+                    queue.get_nowait()
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+        self.stats.rate_limited = self._pacer.rate_limited
+        return self.stats
+
+    async def _work(self, queue: asyncio.Queue[UpdateRequest | None]) -> None:
+        while (request := await queue.get()) is not None:
+            if self.stopping:
+                continue
+            outcome = await self._send(request)
+            if outcome is None:
+                continue
+            self._record(outcome)
+            self._progress.advance(outcome.status)
+            if outcome.status is RowStatus.FAILED:
+                self._failures += 1
+                limit = self._controls.max_failures
+                if limit is not None and self._failures >= limit:
+                    self.stop(f"{self._failures} rows failed (--max-failures {limit})")
+
+    async def _send(self, request: UpdateRequest) -> RowOutcome | None:
+        """Send one row until it succeeds, fails for good, or the run stops.
+
+        None means the row was never put on the wire (the run stopped first).
+        """
+        body = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
+        attempts = 0
+        while True:
+            sequence = await self._pacer.acquire()
+            if self.stopping and attempts == 0:
+                return None
+            attempts += 1
+            started = time.monotonic()
+            response = await self._client.update_conversation(request.conversation_id, body)
+            self._pacer.observe(response, sequence)
+            self.stats.requests += 1
+            if audit.isEnabledFor(logging.INFO):
+                _audit(request, response, attempts, time.monotonic() - started)
+            if response.ok:
+                return RowOutcome(
+                    request.row,
+                    RowStatus.UPDATED,
+                    response.status,
+                    attempts=attempts,
+                    request_id=response.request_id,
+                )
+            if is_fatal(response):
+                self.stop(
+                    f"Intercom answered {response.status} ({response.error_code or 'refused'}: "
+                    f"{response.error_message}); check the access token and its permissions"
+                )
+            elif self._policy.allows_retry(response, attempts) and not self.stopping:
+                self.stats.retries += 1
+                if response.status != 429:  # a 429 already paused every worker (Pacer)
+                    await self._sleep(self._policy.backoff(attempts))
+                continue
+            return _failure(request.row, response, attempts)
+
+
+def _failure(row: int, response: ApiResponse, attempts: int) -> RowOutcome:
+    message = response.error_message or "no error message"
+    if response.status is None:
+        message = f"{message} (after {attempts} attempts)"
+    return RowOutcome(
+        row,
+        RowStatus.FAILED,
+        response.status,
+        response.error_code,
+        message,
+        attempts,
+        response.request_id,
+    )
+
+
+def _audit(request: UpdateRequest, response: ApiResponse, attempt: int, latency: float) -> None:
+    audit.info(
+        "row=%d id=%s status=%s attempt=%d request_id=%s latency_ms=%.0f%s",
+        request.row,
+        request.conversation_id,
+        response.status if response.status is not None else response.error_code,
+        attempt,
+        response.request_id or "-",
+        latency * 1000,
+        f" error={response.error_code}" if response.error_code else "",
+    )

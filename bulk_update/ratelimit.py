@@ -1,0 +1,124 @@
+"""Pacing: a static ceiling (aiolimiter) plus the budget Intercom's headers report.
+
+Intercom counts requests in fixed 10-second windows and says, on every authenticated
+answer, how many are left (``X-RateLimit-Remaining``) and when the window ends
+(``X-RateLimit-Reset``, epoch seconds). The pacer keeps an estimate of the budget left in
+the current window; when it reaches zero every worker waits for the reset instead of
+spending requests on 429s. Another integration using the same budget shows up as a lower
+``Remaining`` and is accounted for the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+
+from aiolimiter import AsyncLimiter
+
+from bulk_update.client import ApiResponse
+from bulk_update.config import Rate
+
+log = logging.getLogger(__name__)
+
+# Never wait longer than this on what a header says (a wrong clock or a malformed reset
+# must not stall a run for hours); a longer pause is announced and capped.
+MAX_HEADER_WAIT = 60.0
+# With no usable header, a 429 pauses everyone this long.
+DEFAULT_429_PAUSE = 2.0
+# Waiting workers re-check this often, so an answer that frees budget wakes them early.
+POLL_INTERVAL = 0.05
+
+
+class Pacer:
+    """Decides when the next request may go. Create it inside the running event loop."""
+
+    def __init__(
+        self,
+        rate: Rate,
+        *,
+        headroom_percent: float = 0.0,
+        max_wait: float = MAX_HEADER_WAIT,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self._limiter = AsyncLimiter(rate.requests, rate.seconds)
+        self._headroom = headroom_percent / 100
+        self._max_wait = max_wait
+        self._clock = clock
+        self._sleep = sleep
+        self._paused_until = 0.0
+        self._window_reset: float | None = None
+        self._budget = math.inf
+        self._sent = 0
+        self.rate_limited = 0
+        self.longest_pause = 0.0
+
+    @property
+    def budget(self) -> float:
+        """Requests this client may still send in the current window (inf when unknown)."""
+        return self._budget
+
+    def _seconds_to_wait(self, now: float) -> float:
+        if self._paused_until > now:
+            return self._paused_until - now
+        if self._window_reset is not None:
+            if now >= self._window_reset:
+                self._window_reset = None
+                self._budget = math.inf
+            elif self._budget <= 0:
+                return self._window_reset - now
+        return 0.0
+
+    async def acquire(self) -> int:
+        """Wait for a turn; returns the request's sequence number for :meth:`observe`."""
+        while (wait := self._seconds_to_wait(self._clock())) > 0:
+            await self._sleep(min(wait, POLL_INTERVAL))
+        await self._limiter.acquire()
+        self._sent += 1
+        self._budget -= 1
+        return self._sent
+
+    def observe(self, response: ApiResponse, sequence: int) -> None:
+        """Learn from an answer to the request that :meth:`acquire` numbered ``sequence``."""
+        now = self._clock()
+        info = response.rate
+        reset_at = info.reset_at if info else None
+        if reset_at is not None and not now < reset_at <= now + self._max_wait:
+            if reset_at > now + self._max_wait:
+                log.warning(
+                    "X-RateLimit-Reset is %.0f s away; waiting at most %.0f s",
+                    reset_at - now,
+                    self._max_wait,
+                )
+                reset_at = now + self._max_wait
+            else:
+                reset_at = None  # in the past: a stale window or a skewed clock
+        if response.status == 429:
+            self.rate_limited += 1
+            self._pause_after_429(now, response, reset_at)
+            if response.retry_after is not None:
+                return  # the server said when to come back; that wins over the window
+        if info is None or info.remaining is None or reset_at is None:
+            return
+        if self._window_reset is not None and reset_at < self._window_reset:
+            return  # an answer from a window that has already ended
+        reserve = self._headroom * info.limit if info.limit else 0.0
+        # Requests sent after this one may not have been counted yet: assume they were not.
+        estimate = info.remaining - reserve - (self._sent - sequence)
+        if response.status == 429:
+            estimate = min(estimate, 0)
+        self._window_reset = reset_at
+        self._budget = estimate
+
+    def _pause_after_429(self, now: float, response: ApiResponse, reset_at: float | None) -> None:
+        if response.retry_after is not None:
+            pause = min(response.retry_after, self._max_wait)
+        elif reset_at is not None:
+            pause = reset_at - now
+        else:
+            pause = DEFAULT_429_PAUSE
+        self.longest_pause = max(self.longest_pause, pause)
+        self._paused_until = max(self._paused_until, now + pause)

@@ -1,0 +1,110 @@
+"""The results report (CSV or XLSX, one line per input row) and the run summary text."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
+from bulk_update.reader import SheetRow
+
+# A cell starting with one of these is a formula to Excel/Sheets; server text must not be.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Make a server-supplied cell inert in a spreadsheet (OWASP CSV injection advice)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def report_lines(
+    columns: list[str],
+    rows: Iterable[SheetRow],
+    outcomes: Iterator[RowOutcome],
+    counts: Counter[str],
+) -> Iterator[list[str]]:
+    """Header, then every input row's cells as read followed by its outcome, in row order.
+
+    ``outcomes`` must be in row order; a row with no outcome was not attempted.
+    Input columns named like the outcome columns (a report fed back in) are left out,
+    so that the fresh outcome is the only one.
+    """
+    kept = [i for i, name in enumerate(columns) if name not in OUTCOME_COLUMNS]
+    yield [columns[i] for i in kept] + list(OUTCOME_COLUMNS)
+    pending = next(outcomes, None)
+    for row in rows:
+        while pending is not None and pending.row < row.number:
+            pending = next(outcomes, None)
+        outcome = pending if pending is not None and pending.row == row.number else None
+        if outcome is None:
+            outcome = RowOutcome(row.number, RowStatus.NOT_ATTEMPTED)
+        counts[outcome.status.value] += 1
+        cells = row.cells
+        yield [cells[i] for i in kept] + [
+            str(row.number),
+            outcome.status.value,
+            "" if outcome.http_status is None else str(outcome.http_status),
+            neutralise(outcome.error_code),
+            neutralise(outcome.error_message),
+            str(outcome.attempts) if outcome.attempts else "",
+            neutralise(outcome.request_id),
+        ]
+
+
+def write_report(path: Path, lines: Iterable[list[str]]) -> None:
+    """Write atomically (temp file, then rename) so a crash never leaves half a report."""
+    temporary = path.with_name(path.name + ".partial")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        _write_xlsx(temporary, lines)
+    else:
+        delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, delimiter=delimiter).writerows(lines)
+    os.replace(temporary, path)
+
+
+def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("results")
+    for line in lines:
+        # Every cell is written as text: ids keep their leading zeros.
+        sheet.append(line)
+    book.save(path)
+
+
+def render_summary(summary: RunSummary) -> str:
+    def count(status: RowStatus) -> int:
+        return summary.count(status)
+
+    if summary.dry_run:
+        head = (
+            f"dry run: {summary.rows} rows: {count(RowStatus.WOULD_UPDATE)} would be updated, "
+            f"{count(RowStatus.INVALID)} invalid"
+        )
+        if count(RowStatus.NOT_ATTEMPTED):
+            head += f", {count(RowStatus.NOT_ATTEMPTED)} beyond --limit"
+        return head + f"\nreport: {summary.report_path}"
+    lines = [
+        f"{summary.rows} rows: {count(RowStatus.UPDATED)} updated, "
+        f"{count(RowStatus.FAILED)} failed, {count(RowStatus.INVALID)} invalid, "
+        f"{count(RowStatus.NOT_ATTEMPTED)} not attempted",
+        f"elapsed {summary.elapsed_seconds:.1f} s, {summary.requests} requests "
+        f"({summary.requests_per_second:.1f}/s), {summary.retries} retries, "
+        f"{summary.rate_limited} rate-limited (429)",
+    ]
+    if summary.blank_rows_skipped:
+        lines.append(f"{summary.blank_rows_skipped} blank rows skipped")
+    if summary.stop_reason:
+        lines.append(f"stopped early: {summary.stop_reason}")
+    lines.append(f"report: {summary.report_path}")
+    return "\n".join(lines)
+
+
+def write_summary_json(path: Path, summary: RunSummary) -> None:
+    path.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,67 @@
+"""Which answers are worth another try, and how long to wait before it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bulk_update.client import ApiResponse
+
+# 408 and 5xx gateway errors are momentary; 429 waits for the window (see ratelimit).
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# The run cannot go on with this token: stop instead of hammering a revoked credential.
+FATAL_STATUSES = frozenset({401, 403})
+
+
+def is_retryable(response: ApiResponse) -> bool:
+    return response.status is None or response.status in RETRYABLE_STATUSES
+
+
+def is_fatal(response: ApiResponse) -> bool:
+    return response.status in FATAL_STATUSES
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: wait uniform(0, min(cap, base * 2**n))."""
+
+    max_retries: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    random: Callable[[], float] = field(default=random.random, compare=False)
+
+    def allows_retry(self, response: ApiResponse, attempts: int) -> bool:
+        """``attempts`` counts the tries made so far, the first one included."""
+        return is_retryable(response) and attempts <= self.max_retries
+
+    def backoff(self, attempts: int) -> float:
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempts - 1))
+        return float(self.random() * ceiling)
+
+
+async def call_with_retries(
+    call: Callable[[], Awaitable[ApiResponse]],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.time,
+) -> ApiResponse:
+    """Repeat a one-off request (not paced by a Pacer) until it succeeds or may not retry."""
+    attempts = 0
+    while True:
+        response = await call()
+        attempts += 1
+        if not policy.allows_retry(response, attempts):
+            return response
+        wait = policy.backoff(attempts)
+        if response.status == 429:
+            reset_at = response.rate.reset_at if response.rate else None
+            if response.retry_after is not None:
+                wait = response.retry_after
+            elif reset_at is not None:
+                wait = max(wait, reset_at - clock())
+            wait = min(wait, policy.max_delay * 2)
+        await sleep(wait)
