@@ -1,0 +1,439 @@
+"""Command line: flags and environment → settings; calls the library; renders; exit code.
+
+Heavy modules (pandas, aiohttp) are imported inside the commands, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bulk_update import __version__
+from bulk_update.config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_CLEAR_MARKER,
+    REGION_BASE_URLS,
+    TOKEN_ENV_VAR,
+    JobSettings,
+    Rate,
+    ReadOptions,
+    SendOptions,
+    Token,
+    default_report_path,
+)
+from bulk_update.errors import BulkUpdateError, RunStopped, UsageError
+
+if TYPE_CHECKING:
+    from bulk_update.job import Job, RunResult
+
+EXIT_OK = 0
+EXIT_ROWS_NOT_UPDATED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+log = logging.getLogger("bulk_update")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulk-update",
+        description="Apply a spreadsheet of changes to Intercom conversations.",
+        epilog=f"The access token is read from ${TOKEN_ENV_VAR}. Exit codes: 0 every row "
+        "updated, 1 some rows failed/invalid/not attempted, 2 unusable invocation or "
+        "input, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"bulk-update {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="validate a sheet and apply it",
+        description="Validate every row, then send PUT /conversations/{id} for each valid one.",
+    )
+    run.add_argument(
+        "input", type=Path, help="CSV, TSV, XLSX or XLS file, one row per conversation"
+    )
+    run.add_argument(
+        "--report", type=Path, help="results file (.csv or .xlsx); default <input>.results.csv"
+    )
+    _add_source_flags(run)
+    _add_connection_flags(run)
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and report what would be sent; send nothing",
+    )
+    run.add_argument("--limit", type=int, metavar="N", help="process only the first N valid rows")
+    run.add_argument("--delimiter", help="CSV delimiter (default: sniffed)")
+    run.add_argument(
+        "--encoding", help="text encoding of a CSV (default: UTF-8, with or without BOM)"
+    )
+    run.add_argument("--sheet", help="workbook sheet to read (default: the first)")
+    run.add_argument(
+        "--ignore-column",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave this column out (repeatable)",
+    )
+    run.add_argument(
+        "--clear-marker",
+        default=DEFAULT_CLEAR_MARKER,
+        help=f"a cell holding exactly this clears the attribute (default {DEFAULT_CLEAR_MARKER!r})",
+    )
+    run.add_argument(
+        "--rate",
+        default="1666/10",
+        help="at most N requests per SECONDS, as N/SECONDS (default 1666/10)",
+    )
+    run.add_argument(
+        "--headroom",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="leave this share of the rate limit the headers report unused (default 0)",
+    )
+    run.add_argument(
+        "--concurrency", type=int, default=20, help="requests in flight at once (default 20)"
+    )
+    run.add_argument(
+        "--max-retries",
+        type=int,
+        default=6,
+        help="retries per row for 429/5xx/timeouts (default 6)",
+    )
+    run.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for one answer (default 30)"
+    )
+    run.add_argument(
+        "--max-failures", type=int, metavar="N", help="stop the run once N rows have failed"
+    )
+    run.add_argument(
+        "--summary-json", type=Path, metavar="PATH", help="also write the summary as JSON"
+    )
+    run.add_argument(
+        "--resume", action="store_true", help="continue the run whose journal sits beside --report"
+    )
+    run.add_argument(
+        "--force", action="store_true", help="with --resume: resume even if the input changed"
+    )
+    _add_output_flags(run)
+
+    schema = commands.add_parser(
+        "schema",
+        help="save the workspace's conversation attributes to a file (for --schema)",
+        description="Read GET /data_attributes?model=conversation and save it as JSON.",
+    )
+    schema.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    _add_connection_flags(schema)
+    _add_output_flags(schema)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the built-in Intercom simulator",
+        description="Serve the Intercom simulator on a loopback port until interrupted.",
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default 8000; 0 = any free)"
+    )
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    sandbox.add_argument(
+        "--limit", type=int, default=1666, help="requests allowed per window (default 1666)"
+    )
+    sandbox.add_argument(
+        "--window", type=int, default=10, help="window length in seconds (default 10)"
+    )
+    sandbox.add_argument(
+        "--latency", type=float, default=0.0, help="mean seconds added to each answer"
+    )
+    sandbox.add_argument(
+        "--error-rate", type=float, default=0.0, help="share of requests answered 5xx"
+    )
+    sandbox.add_argument(
+        "--reset-rate", type=float, default=0.0, help="share of connections dropped"
+    )
+    sandbox.add_argument("--hang-rate", type=float, default=0.0, help="share of requests that hang")
+    sandbox.add_argument("--retry-after", action="store_true", help="send Retry-After on 429s")
+    sandbox.add_argument("--seed", type=int, help="seed for the fault injection")
+    sandbox.add_argument("--token", default=None, help="token to accept (default 'sandbox-token')")
+    _add_output_flags(sandbox)
+    return parser
+
+
+def _add_source_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schema",
+        type=Path,
+        metavar="FILE",
+        help="conversation attributes from this file instead of the API",
+    )
+
+
+def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against the built-in simulator (no token needed)",
+    )
+    group.add_argument(
+        "--region",
+        choices=sorted(REGION_BASE_URLS),
+        default="us",
+        help="Intercom region (default us)",
+    )
+    group.add_argument("--base-url", help="API base URL (overrides --region)")
+    group.add_argument(
+        "--api-version",
+        default=DEFAULT_API_VERSION,
+        help=f"Intercom-Version header (default {DEFAULT_API_VERSION})",
+    )
+    group.add_argument(
+        "--token-env",
+        default=TOKEN_ENV_VAR,
+        metavar="NAME",
+        help=f"environment variable holding the token (default {TOKEN_ENV_VAR})",
+    )
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log each request (-vv: debug)"
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar, warnings and errors only"
+    )
+    group.add_argument(
+        "--log-file", type=Path, help="also write the log (one line per request) here"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args)
+    try:
+        if args.command == "run":
+            return asyncio.run(_run(args))
+        if args.command == "schema":
+            return asyncio.run(_schema(args))
+        return asyncio.run(_sandbox(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunStopped as error:
+        print(f"stopped: {error}", file=sys.stderr)
+        return EXIT_ROWS_NOT_UPDATED
+    except BulkUpdateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ROWS_NOT_UPDATED
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING
+    if args.quiet:
+        level = logging.ERROR
+    elif args.verbose >= 2:
+        level = logging.DEBUG
+    elif args.verbose == 1:
+        level = logging.INFO
+    root = logging.getLogger("bulk_update")
+    root.handlers.clear()
+    root.propagate = False
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)
+    console.setFormatter(formatter)
+    root.addHandler(console)
+    root.setLevel(level)
+    if args.log_file is not None:
+        file_handler = logging.FileHandler(args.log_file, encoding="utf-8")
+        file_handler.setLevel(min(level, logging.INFO))
+        file_handler.setFormatter(formatter)
+        root.addHandler(file_handler)
+        root.setLevel(min(level, logging.INFO))
+
+
+def _read_token(args: argparse.Namespace) -> Token | None:
+    value = os.environ.get(args.token_env, "")
+    return Token(value) if value.strip() else None
+
+
+def _send_options(args: argparse.Namespace, base_url: str | None = None) -> SendOptions:
+    url = base_url or args.base_url or REGION_BASE_URLS[args.region]
+    if not hasattr(args, "rate"):
+        return SendOptions(base_url=url, api_version=args.api_version)
+    return SendOptions(
+        base_url=url,
+        api_version=args.api_version,
+        rate=Rate.parse(args.rate),
+        headroom_percent=args.headroom,
+        concurrency=args.concurrency,
+        max_retries=args.max_retries,
+        timeout=args.timeout,
+        max_failures=args.max_failures,
+    )
+
+
+def _job_settings(args: argparse.Namespace, base_url: str | None) -> JobSettings:
+    input_path: Path = args.input
+    return JobSettings(
+        input_path=input_path,
+        report_path=args.report or default_report_path(input_path),
+        read=ReadOptions(
+            delimiter=args.delimiter,
+            encoding=args.encoding,
+            sheet=args.sheet,
+            ignore_columns=frozenset(name.strip() for name in args.ignore_column),
+            clear_marker=args.clear_marker,
+        ),
+        send=_send_options(args, base_url),
+        schema_path=args.schema,
+        dry_run=args.dry_run,
+        limit=args.limit,
+        resume=args.resume,
+        force=args.force,
+        summary_json=args.summary_json,
+    )
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from bulk_update.job import Job
+    from bulk_update.progress import Progress, SilentProgress, TqdmProgress
+    from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox
+
+    sandbox = Sandbox() if args.sandbox else None
+    if sandbox is not None:
+        await sandbox.start()
+        log.info("sandbox listening on %s", sandbox.url)
+    try:
+        settings = _job_settings(args, sandbox.url if sandbox else None)
+        token = Token(SANDBOX_TOKEN) if sandbox else _read_token(args)
+        show_bar = not args.quiet and not settings.dry_run
+        progress: Progress = TqdmProgress() if show_bar else SilentProgress()
+        job = Job(settings, token, progress=progress)
+        _install_signal_handlers(job)
+        result = await _run_with_log_redirect(job, show_bar)
+    finally:
+        if sandbox is not None:
+            await sandbox.stop()
+    return _render(result)
+
+
+async def _run_with_log_redirect(job: Job, show_bar: bool) -> RunResult:
+    if not show_bar:
+        return await job.run()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm(loggers=[logging.getLogger("bulk_update")]):
+        return await job.run()
+
+
+def _install_signal_handlers(job: Job) -> None:
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if job.interrupted:
+            print("\nsecond interrupt: exiting now (resume with --resume)", file=sys.stderr)
+            os._exit(EXIT_INTERRUPTED)
+        print(
+            "\ninterrupted: finishing the requests in flight and writing the report "
+            "(interrupt again to exit at once)",
+            file=sys.stderr,
+        )
+        job.interrupt()
+
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        # Not possible outside the main thread (a library caller's) or on Windows.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal_number, on_signal)
+
+
+def _render(result: RunResult) -> int:
+    from bulk_update.models import RowStatus
+    from bulk_update.report import render_summary
+
+    summary = result.summary
+    for request in result.sample_requests:
+        path = f"/conversations/{request.conversation_id}"
+        print(f"row {request.row}: PUT {path} {json.dumps(request.body)}")
+    print(render_summary(summary))
+    if summary.interrupted:
+        rows_left = summary.count(RowStatus.NOT_ATTEMPTED) + summary.count(RowStatus.FAILED)
+        print(
+            f"interrupted with {rows_left} rows still to do: "
+            "run the same command with --resume to continue",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    return EXIT_OK if summary.all_succeeded else EXIT_ROWS_NOT_UPDATED
+
+
+async def _schema(args: argparse.Namespace) -> int:
+    from bulk_update.client import IntercomClient
+    from bulk_update.job import fetch_schema
+    from bulk_update.retry import RetryPolicy
+    from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox
+
+    sandbox = Sandbox() if args.sandbox else None
+    if sandbox is not None:
+        await sandbox.start()
+    try:
+        send = _send_options(args, sandbox.url if sandbox else None)
+        token = Token(SANDBOX_TOKEN) if sandbox else _read_token(args)
+        if token is None:
+            raise UsageError(f"no access token: set {args.token_env}")
+        client = IntercomClient(
+            send.base_url, token, api_version=send.api_version, timeout=send.timeout, connections=1
+        )
+        async with client:
+            schema = await fetch_schema(client, RetryPolicy())
+    finally:
+        if sandbox is not None:
+            await sandbox.stop()
+    schema.save(args.out)
+    print(f"{len(schema.attributes)} conversation attributes saved to {args.out}")
+    return EXIT_OK
+
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox, SandboxConfig
+
+    config = SandboxConfig(
+        token=args.token or SANDBOX_TOKEN,
+        limit=args.limit,
+        window=args.window,
+        latency=args.latency,
+        error_rate=args.error_rate,
+        reset_rate=args.reset_rate,
+        hang_rate=args.hang_rate,
+        send_retry_after=args.retry_after,
+        seed=args.seed,
+    )
+    sandbox = Sandbox(config, host=args.host, port=args.port)
+    url = await sandbox.start()
+    print(f"sandbox listening on {url} (token: {config.token}); Ctrl-C to stop", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await sandbox.stop()
+    return EXIT_OK

@@ -1,0 +1,349 @@
+"""The built-in Intercom simulator: the endpoints bulk-update uses, Intercom's error bodies,
+fixed 10-second rate-limit windows with ``X-RateLimit-*`` headers, and fault injection.
+
+Every all-digit conversation id exists except those ending in ``404`` (configurable), so
+any sheet of ids can be tried without seeding data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import math
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bulk_update.sandbox.schema import default_listing
+
+SANDBOX_TOKEN = "sandbox-token"
+_GATEWAY_PAGE = (
+    "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}"
+    "</h1></center><hr><center>nginx</center></body></html>"
+)
+
+
+@dataclass
+class SandboxConfig:
+    """How the simulator behaves. Mutable: a test may change it while a run goes on."""
+
+    token: str = SANDBOX_TOKEN
+    limit: int = 1666  # requests per window (Intercom's private-app default, 10,000/min)
+    window: int = 10  # seconds, windows aligned to multiples of it, as Intercom's are
+    latency: float = 0.0  # mean seconds added to every answer (exponential distribution)
+    error_rate: float = 0.0  # share answered 500/502/503/504
+    reset_rate: float = 0.0  # share whose connection is dropped without an answer
+    hang_rate: float = 0.0  # share that hang for hang_seconds
+    hang_seconds: float = 120.0
+    send_retry_after: bool = False  # Intercom does not send Retry-After; a switch to try it
+    missing_suffix: str = "404"
+    seed: int | None = None
+    listing: dict[str, Any] = field(default_factory=default_listing)
+
+
+@dataclass
+class SandboxState:
+    """What the simulator holds and saw: tests read it to check what arrived."""
+
+    conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    put_counts: Counter[str] = field(default_factory=Counter)
+    paths: list[str] = field(default_factory=list)
+    last_bodies: dict[str, Any] = field(default_factory=dict)
+    status_counts: Counter[int] = field(default_factory=Counter)
+    window_index: int = -1
+    window_used: int = 0
+
+
+class SandboxApp:
+    def __init__(self, config: SandboxConfig | None = None):
+        self.config = config or SandboxConfig()
+        self.state = SandboxState()
+        self._random = random.Random(self.config.seed)
+        self.app = web.Application(middlewares=[self._middleware])
+        self.app.router.add_route("PUT", "/conversations/{id}", self._put_conversation)
+        self.app.router.add_route("GET", "/conversations/{id}", self._get_conversation)
+        self.app.router.add_route("GET", "/data_attributes", self._data_attributes)
+        self.app.router.add_route("GET", "/me", self._me)
+
+    # --- the request path: auth → rate limit → faults → latency → handler -------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.state.paths.append(request.raw_path)
+        response = await self._answer(request, handler)
+        self.state.status_counts[response.status] += 1
+        return response
+
+    async def _answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        config = self.config
+        if request.headers.get("Authorization", "") != f"Bearer {config.token}":
+            return _error(401, "unauthorized", "Access Token Invalid")
+        rate_headers, allowed = self._count_request()
+        if not allowed:
+            return _error(
+                429,
+                "rate_limit_exceeded",
+                f"Exceeded rate limit of {config.limit} in {config.window}_seconds",
+                headers=rate_headers,
+            )
+        fault = self._random.random()
+        if fault < config.reset_rate:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # nothing is answered on a dropped connection
+        fault -= config.reset_rate
+        if fault < config.hang_rate:
+            await asyncio.sleep(config.hang_seconds)
+        elif fault - config.hang_rate < config.error_rate:
+            return self._server_error(rate_headers)
+        if config.latency > 0:
+            await asyncio.sleep(self._random.expovariate(1 / config.latency))
+        try:
+            response: web.StreamResponse = await handler(request)
+        except web.HTTPNotFound:
+            response = _error(404, "not_found", "Resource Not Found")
+        except web.HTTPMethodNotAllowed:
+            response = _error(404, "not_found", "Resource Not Found")
+        response.headers.update(rate_headers)
+        return response
+
+    def _count_request(self) -> tuple[dict[str, str], bool]:
+        config, state = self.config, self.state
+        now = time.time()
+        index = math.floor(now / config.window)
+        if index != state.window_index:
+            state.window_index, state.window_used = index, 0
+        reset = (index + 1) * config.window
+        allowed = state.window_used < config.limit
+        if allowed:
+            state.window_used += 1
+        headers = {
+            "X-RateLimit-Limit": str(config.limit),
+            "X-RateLimit-Remaining": str(max(0, config.limit - state.window_used)),
+            "X-RateLimit-Reset": str(reset),
+        }
+        if not allowed and config.send_retry_after:
+            headers["Retry-After"] = str(max(1, math.ceil(reset - now)))
+        return headers, allowed
+
+    def _server_error(self, headers: dict[str, str]) -> web.Response:
+        status = self._random.choice((500, 502, 503, 504))
+        if status == 500:
+            return _error(500, "server_error", "Server Error", headers=headers)
+        if status == 503:
+            return _error(503, "service_unavailable", "Service Unavailable", headers=headers)
+        reason = {502: "Bad Gateway", 504: "Gateway Time-out"}[status]
+        return web.Response(
+            status=status,
+            text=_GATEWAY_PAGE.format(status=status, reason=reason),
+            content_type="text/html",
+        )
+
+    # --- handlers ------------------------------------------------------------------------
+
+    def _conversation(self, conversation_id: str) -> dict[str, Any]:
+        if not conversation_id.isascii() or not conversation_id.isdigit():
+            raise web.HTTPNotFound()
+        if self.config.missing_suffix and conversation_id.endswith(self.config.missing_suffix):
+            raise web.HTTPNotFound()
+        if conversation_id not in self.state.conversations:
+            created = 1700000000 + int(conversation_id[-6:])
+            self.state.conversations[conversation_id] = {
+                "type": "conversation",
+                "id": conversation_id,
+                "title": None,
+                "created_at": created,
+                "updated_at": created,
+                "state": "open",
+                "open": True,
+                "read": False,
+                "priority": "not_priority",
+                "admin_assignee_id": None,
+                "team_assignee_id": None,
+                "tags": {"type": "tag.list", "tags": []},
+                "custom_attributes": {},
+            }
+        return self.state.conversations[conversation_id]
+
+    async def _get_conversation(self, request: web.Request) -> web.Response:
+        return web.json_response(self._conversation(request.match_info["id"]))
+
+    async def _put_conversation(self, request: web.Request) -> web.Response:
+        conversation_id = request.match_info["id"]
+        conversation = self._conversation(conversation_id)
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return _error(400, "parameter_invalid", "Request body is not valid JSON")
+        if not isinstance(body, dict):
+            return _error(400, "parameter_invalid", "Body is required")
+        problem = self._check_body(body)
+        if problem:
+            return _error(400, "parameter_invalid", problem)
+        self.state.put_counts[conversation_id] += 1
+        self.state.last_bodies[conversation_id] = body
+        for key in ("read", "title", "company_id"):
+            if key in body:
+                conversation[key] = body[key]
+        for name, value in (body.get("custom_attributes") or {}).items():
+            if value is None:
+                conversation["custom_attributes"].pop(name, None)
+            else:
+                conversation["custom_attributes"][name] = value
+        conversation["updated_at"] = int(time.time())
+        return web.json_response(_rendered(conversation, self._attributes()))
+
+    def _attributes(self) -> dict[str, dict[str, Any]]:
+        return {a["name"]: a for a in self.config.listing["data"] if not a.get("archived", False)}
+
+    def _check_body(self, body: dict[str, Any]) -> str | None:
+        if "read" in body and not isinstance(body["read"], bool):
+            return f"'{body['read']}' is not a valid value for 'read'"
+        if "title" in body and not isinstance(body["title"], str | None):
+            return f"'{body['title']}' is not a valid value for 'title'"
+        custom = body.get("custom_attributes")
+        if custom is None:
+            return None
+        if not isinstance(custom, dict):
+            return "custom_attributes must be an object"
+        attributes = self._attributes()
+        for name, value in custom.items():
+            attribute = attributes.get(name)
+            if attribute is None:
+                return f"Conversation attribute '{name}' does not exist"
+            if attribute.get("api_writable") is False:
+                return f"Conversation attribute '{name}' is not writable through the API"
+            if value is not None and not _value_fits(attribute, value):
+                return f"'{value}' is not a valid value for '{name}'"
+        return None
+
+    async def _data_attributes(self, request: web.Request) -> web.Response:
+        if request.query.get("model") != "conversation":
+            return _error(
+                400, "parameter_invalid", "model must be one of contact, company, conversation"
+            )
+        include_archived = request.query.get("include_archived") == "true"
+        listing = dict(self.config.listing)
+        listing["data"] = [
+            a for a in listing["data"] if include_archived or not a.get("archived", False)
+        ]
+        return web.json_response(listing)
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "type": "admin",
+                "id": "1",
+                "email": "sandbox@example.invalid",
+                "name": "Sandbox Operator",
+                "app": {
+                    "type": "app",
+                    "id_code": "sandbox",
+                    "name": "bulk-update sandbox",
+                    "region": "US",
+                },
+            }
+        )
+
+
+def _value_fits(attribute: dict[str, Any], value: Any) -> bool:
+    data_type = attribute.get("data_type")
+    options = attribute.get("options")
+    if options:
+        return value in [o["label"] if isinstance(o, dict) else o for o in options]
+    if data_type in ("string", "files"):
+        return isinstance(value, str)
+    if data_type == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if data_type in ("float", "decimal"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if data_type == "boolean":
+        return isinstance(value, bool)
+    if data_type in ("date", "datetime"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return True
+        try:
+            dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return False
+        return True
+    if data_type == "relationship":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return True
+
+
+def _rendered(
+    conversation: dict[str, Any], attributes: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The conversation as Intercom returns it: relationship attributes expanded."""
+    rendered = dict(conversation)
+    custom = {}
+    for name, value in conversation["custom_attributes"].items():
+        if attributes.get(name, {}).get("data_type") == "relationship":
+            object_type = name.rstrip("s").capitalize() or "Object"
+            value = {
+                "type": f"{object_type}.list",
+                "instances": [{"id": item, "type": object_type} for item in value],
+            }
+        custom[name] = value
+    rendered["custom_attributes"] = custom
+    return rendered
+
+
+def _error(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = {
+        "type": "error.list",
+        "request_id": str(uuid.uuid4()),
+        "errors": [{"code": code, "message": message}],
+    }
+    return web.json_response(body, status=status, headers=headers)
+
+
+class Sandbox:
+    """Runs :class:`SandboxApp` on a loopback port inside the current event loop."""
+
+    def __init__(
+        self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ):
+        self.server = SandboxApp(config)
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    @property
+    def config(self) -> SandboxConfig:
+        return self.server.config
+
+    @property
+    def state(self) -> SandboxState:
+        return self.server.state
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.server.app, access_log=None, handler_cancellation=True)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://{self._host}:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
