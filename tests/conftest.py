@@ -1,0 +1,71 @@
+"""Shared fixtures: the sandbox on a real loopback socket, in this loop or in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import threading
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from bulk_update.sandbox import Sandbox, SandboxConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DATA = ROOT / "sample_data"
+TOKEN = "test-token-7c1f5e0a9b"
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: str = ",") -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """The simulator in the test's own event loop, with a fast rate limit by default."""
+    async with Sandbox(SandboxConfig(token=TOKEN, limit=100_000, seed=1)) as running:
+        yield running
+
+
+class ThreadedSandbox:
+    """The simulator in its own thread and loop, for code that calls ``asyncio.run``."""
+
+    def __init__(self, config: SandboxConfig):
+        self.sandbox = Sandbox(config)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> Sandbox:
+        self._thread.start()
+        future: Future[str] = asyncio.run_coroutine_threadsafe(self.sandbox.start(), self._loop)
+        future.result(timeout=10)
+        return self.sandbox
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.sandbox.stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+
+@pytest.fixture
+def threaded_sandbox() -> Iterator[Sandbox]:
+    with ThreadedSandbox(SandboxConfig(token=TOKEN, limit=100_000, seed=1)) as running:
+        yield running
+
+
+@pytest.fixture
+def token_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", TOKEN)
+    return TOKEN

@@ -1,0 +1,167 @@
+"""The command line end to end: exit codes, output channels, the token never shown."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bulk_update.cli import main
+from bulk_update.sandbox import Sandbox
+
+from .conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
+
+
+def run_cli(*args: str) -> int:
+    return main(list(args))
+
+
+def test_sandbox_run_of_the_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "results.csv"
+    summary_json = tmp_path / "summary.json"
+    code = run_cli(
+        "run",
+        str(SAMPLE_DATA / "conversations.csv"),
+        "--sandbox",
+        "--report",
+        str(report),
+        "--summary-json",
+        str(summary_json),
+    )
+    out = capsys.readouterr().out
+    assert code == 1  # the sample has invalid rows on purpose
+    assert "290 updated, 2 failed, 8 invalid" in out
+    assert "rate-limited (429)" in out
+    assert len(read_report(report)) == 300
+    summary = json.loads(summary_json.read_text())
+    assert summary["updated"] == 290 and summary["invalid"] == 8 and summary["rows"] == 300
+
+
+def test_all_rows_updated_exits_0(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"], ["2", "b"]])
+    assert run_cli("run", str(path), "--base-url", threaded_sandbox.url, "-q") == 0
+    assert (tmp_path / "in.results.csv").exists()
+
+
+def test_bad_column_exits_2_and_sends_nothing(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "in.csv", ["id", "priorty"], [["1", "High"]])
+    assert run_cli("run", str(path), "--base-url", threaded_sandbox.url) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'priority'" in err and str(path) in err
+    assert "Traceback" not in err
+    assert threaded_sandbox.state.put_counts == {}
+
+
+def test_missing_token_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("INTERCOM_ACCESS_TOKEN", raising=False)
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"]])
+    assert run_cli("run", str(path)) == 2
+    assert "INTERCOM_ACCESS_TOKEN" in capsys.readouterr().err
+
+
+def test_plain_http_to_a_remote_host_is_refused(
+    token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"]])
+    assert run_cli("run", str(path), "--base-url", "http://example.com") == 2
+    assert "clear text" in capsys.readouterr().err
+
+
+def test_401_exits_1_with_a_clear_message(
+    threaded_sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", "revoked-token-value")
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"]])
+    code = run_cli(
+        "run",
+        str(path),
+        "--base-url",
+        threaded_sandbox.url,
+        "--schema",
+        str(SAMPLE_DATA / "schema.json"),
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "401" in err and "access token" in err
+    assert "revoked-token-value" not in err
+
+
+def test_dry_run_prints_bodies_and_exits_1_for_invalid_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("INTERCOM_ACCESS_TOKEN", raising=False)
+    report = tmp_path / "dry.csv"
+    code = run_cli(
+        "run",
+        str(SAMPLE_DATA / "conversations.csv"),
+        "--dry-run",
+        "--schema",
+        str(SAMPLE_DATA / "schema.json"),
+        "--report",
+        str(report),
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "PUT /conversations/215467800000" in out
+    assert "292 would be updated, 8 invalid" in out
+    assert {line["status"] for line in read_report(report)} == {"would_update", "invalid"}
+
+
+def test_token_appears_in_no_output_report_log_or_journal(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threaded_sandbox.config.error_rate = 0.2
+    rows = [[str(n), "Bug"] for n in range(1, 60)] + [
+        ["5404", "Bug"],
+        ["bad", "Bug"],
+        ["7", "Nope"],
+    ]
+    path = write_csv(tmp_path / "in.csv", ["id", "issue_type"], rows)
+    log_file = tmp_path / "run.log"
+    report = tmp_path / "out.csv"
+    run_cli(
+        "run",
+        str(path),
+        "--base-url",
+        threaded_sandbox.url,
+        "--report",
+        str(report),
+        "-vv",
+        "--log-file",
+        str(log_file),
+        "--summary-json",
+        str(tmp_path / "s.json"),
+    )
+    out, err = capsys.readouterr()
+    written = [out, err] + [p.read_bytes().decode("utf-8", "replace") for p in tmp_path.iterdir()]
+    assert "row=" in log_file.read_text()  # the audit lines were written
+    for text in written:
+        assert TOKEN not in text
+
+
+def test_schema_command_saves_the_listing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_file = tmp_path / "schema.json"
+    assert run_cli("schema", "--sandbox", "--out", str(out_file)) == 0
+    assert json.loads(out_file.read_text())["data"][0]["name"] == "issue_type"
+
+
+def test_help_does_not_import_pandas_or_aiohttp() -> None:
+    code = (
+        "import sys\n"
+        "from bulk_update.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'pandas' not in sys.modules and 'aiohttp' not in sys.modules, 'heavy import'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -1,0 +1,124 @@
+"""The client over real loopback HTTP against the sandbox."""
+
+import json
+
+import pytest
+
+from bulk_update.client import IntercomClient, fetch_listing
+from bulk_update.config import Token
+from bulk_update.sandbox import Sandbox
+
+from .conftest import TOKEN
+
+
+def client_for(sandbox: Sandbox, token: str = TOKEN, timeout: float = 5.0) -> IntercomClient:
+    return IntercomClient(
+        sandbox.url, Token(token), api_version="2.14", timeout=timeout, connections=4
+    )
+
+
+def body(data: object) -> bytes:
+    return json.dumps(data).encode()
+
+
+async def test_update_succeeds_with_rate_limit_headers(sandbox: Sandbox) -> None:
+    async with client_for(sandbox) as client:
+        response = await client.update_conversation("000123", body({"read": True}))
+    assert response.ok and response.status == 200
+    assert response.data["id"] == "000123"
+    assert response.rate is not None and response.rate.limit == 100_000
+    assert response.rate.remaining == 100_000 - 1
+    assert sandbox.state.paths == ["/conversations/000123"]
+    assert sandbox.state.conversations["000123"]["read"] is True
+
+
+async def test_wrong_token_is_401_without_rate_headers(sandbox: Sandbox) -> None:
+    async with client_for(sandbox, token="wrong") as client:
+        response = await client.update_conversation("1", body({"read": True}))
+    assert response.status == 401
+    assert response.error_code == "unauthorized"
+    assert response.rate is None
+
+
+async def test_unknown_conversation_is_404_with_request_id(sandbox: Sandbox) -> None:
+    async with client_for(sandbox) as client:
+        response = await client.update_conversation("1404", body({"read": True}))
+    assert (response.status, response.error_code) == (404, "not_found")
+    assert len(response.request_id) == 36
+
+
+async def test_unknown_attribute_and_bad_type_are_400_parameter_invalid(sandbox: Sandbox) -> None:
+    async with client_for(sandbox) as client:
+        unknown = await client.update_conversation("1", body({"custom_attributes": {"nope": 1}}))
+        wrong = await client.update_conversation(
+            "1", body({"custom_attributes": {"csat_score": "3"}})
+        )
+    assert (unknown.status, unknown.error_code) == (400, "parameter_invalid")
+    assert unknown.error_message == "Conversation attribute 'nope' does not exist"
+    assert wrong.error_message == "'3' is not a valid value for 'csat_score'"
+
+
+async def test_429_when_the_window_is_spent(sandbox: Sandbox) -> None:
+    sandbox.config.limit = 2
+    async with client_for(sandbox) as client:
+        answers = [await client.update_conversation("1", body({"read": True})) for _ in range(3)]
+    assert [a.status for a in answers][-1] == 429
+    last = answers[-1]
+    assert last.error_code == "rate_limit_exceeded"
+    assert last.rate is not None and last.rate.remaining == 0 and last.rate.reset_at is not None
+    assert last.retry_after is None
+
+
+async def test_html_gateway_errors_are_classified_without_json(sandbox: Sandbox) -> None:
+    sandbox.config.error_rate = 1.0
+    async with client_for(sandbox) as client:
+        statuses = set()
+        for _ in range(20):
+            response = await client.update_conversation("1", body({"read": True}))
+            statuses.add(response.status)
+            assert response.error_message
+    assert statuses <= {500, 502, 503, 504} and len(statuses) > 1
+
+
+async def test_connection_reset_and_hang_become_transport_errors(sandbox: Sandbox) -> None:
+    sandbox.config.reset_rate = 1.0
+    async with client_for(sandbox) as client:
+        reset = await client.update_conversation("1", body({"read": True}))
+    sandbox.config.reset_rate, sandbox.config.hang_rate = 0.0, 1.0
+    async with client_for(sandbox, timeout=0.3) as client:
+        hung = await client.update_conversation("1", body({"read": True}))
+    assert reset.status is None and reset.error_code == "connection_error"
+    assert hung.status is None and hung.error_code == "timeout"
+
+
+async def test_id_is_percent_encoded_into_one_path_segment(sandbox: Sandbox) -> None:
+    async with client_for(sandbox) as client:
+        response = await client.update_conversation("1/../../me", body({"read": True}))
+    assert response.status == 404
+    assert sandbox.state.paths == ["/conversations/1%2F..%2F..%2Fme"]
+
+
+async def test_listing_is_fetched(sandbox: Sandbox) -> None:
+    async with client_for(sandbox) as client:
+        response = await fetch_listing(client)
+    assert response.ok
+    names = {item["name"] for item in response.data["data"]}
+    assert "priority" in names and "legacy_code" not in names
+
+
+def test_client_repr_hides_the_token() -> None:
+    client = IntercomClient(
+        "https://api.intercom.io", Token(TOKEN), api_version="2.14", timeout=1, connections=1
+    )
+    assert TOKEN not in repr(client)
+    assert TOKEN not in repr(Token(TOKEN)) and TOKEN not in f"{Token(TOKEN)}"
+
+
+def test_plain_http_is_refused_except_to_loopback() -> None:
+    from bulk_update.config import check_base_url
+    from bulk_update.errors import UsageError
+
+    assert check_base_url("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
+    assert check_base_url("http://localhost:1") == "http://localhost:1"
+    with pytest.raises(UsageError, match="clear text"):
+        check_base_url("http://api.intercom.io")

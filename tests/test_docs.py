@@ -1,0 +1,45 @@
+"""The README cannot drift: every flag it shows exists, and its commands parse."""
+
+import re
+import shlex
+
+import pytest
+
+from bulk_update.cli import build_parser
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def bulk_update_commands() -> list[list[str]]:
+    commands = []
+    for line in README.splitlines():
+        for part in line.split("&&"):
+            part = part.split("#")[0].strip()
+            if part.startswith("bulk-update "):
+                commands.append(shlex.split(part)[1:])
+    return commands
+
+
+def all_flags() -> set[str]:
+    parser = build_parser()
+    flags = set()
+    subparsers = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for sub in [parser, *subparsers.values()]:
+        for action in sub._actions:
+            flags.update(action.option_strings)
+    return flags
+
+
+def test_readme_commands_parse() -> None:
+    commands = bulk_update_commands()
+    assert len(commands) >= 5
+    parser = build_parser()
+    for argv in commands:
+        parser.parse_args(argv)
+
+
+@pytest.mark.parametrize("flag", sorted(set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", README))))
+def test_every_flag_in_the_readme_exists(flag: str) -> None:
+    assert flag in all_flags()

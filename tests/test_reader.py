@@ -1,0 +1,113 @@
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bulk_update.config import ReadOptions
+from bulk_update.errors import InputError
+from bulk_update.reader import Table
+
+from .conftest import SAMPLE_DATA
+
+
+def rows(path: Path, **options: object) -> list[tuple[int, list[str]]]:
+    table = Table(path, ReadOptions(**options))  # type: ignore[arg-type]
+    return [(row.number, row.cells) for row in table.rows()]
+
+
+def test_cells_arrive_exactly_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text('id,a,b\n000123,NA,3\n5,null,1.50\n6," x ",\n', encoding="utf-8")
+    assert rows(path) == [
+        (2, ["000123", "NA", "3"]),
+        (3, ["5", "null", "1.50"]),
+        (4, ["6", " x ", ""]),
+    ]
+
+
+def test_row_numbers_follow_the_spreadsheet_and_blank_rows_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text('id,a\n1,"two\nlines"\n\n3,x\n,\n,\n', encoding="utf-8")
+    table = Table(path, ReadOptions())
+    assert [(r.number, r.cells) for r in table.rows()] == [
+        (2, ["1", "two\nlines"]),
+        (4, ["3", "x"]),
+    ]
+    assert table.blank_rows == 3
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "suffix"), [(";", ".csv"), ("\t", ".tsv"), ("|", ".csv"), ("\t", ".csv")]
+)
+def test_delimiter_is_sniffed(tmp_path: Path, delimiter: str, suffix: str) -> None:
+    path = tmp_path / f"in{suffix}"
+    path.write_text(f"id{delimiter}title\n1{delimiter}a,b\n2{delimiter}c\n", encoding="utf-8")
+    assert rows(path) == [(2, ["1", "a,b"]), (3, ["2", "c"])]
+
+
+def test_bom_is_dropped_from_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes("\ufeffid,title\n1,é\n".encode())
+    table = Table(path, ReadOptions())
+    assert table.columns == ["id", "title"]
+    assert [r.cells for r in table.rows()] == [["1", "é"]]
+
+
+def test_other_encodings_need_encoding_and_say_so(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes("id,title\n1,caf\xe9\n".encode("cp1252"))
+    with pytest.raises(InputError, match="--encoding"):
+        rows(path)
+    assert rows(path, encoding="cp1252") == [(2, ["1", "café"])]
+
+
+def test_ragged_rows_keep_their_extra_cells(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("id,title\n1,a,b\n2\n", encoding="utf-8")
+    table = Table(path, ReadOptions())
+    found = [(r.number, r.cells, r.extra) for r in table.rows()]
+    assert found == [(2, ["1", "a"], ("b",)), (3, ["2", ""], ())]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"PK\x03\x04rest-of-a-zip", "zip file"),
+        (b"id,title\x00\x01\x02", "NUL bytes"),
+        (b'id,title\n1,"never closed\n', "never closed"),
+    ],
+)
+def test_unusable_files_are_input_errors(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as caught:
+        rows(path)
+    assert str(path) in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        Table(tmp_path / "nope.csv", ReadOptions())
+
+
+def test_xlsx_cells_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "in.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["id", "n", "f", "b", "s"])
+    sheet.append(["000123", 3, 1.5, True, "NA"])
+    sheet.append([4567, 3.0, None, False, "plain text"])
+    book.create_sheet("other").append(["id", "title"])
+    book.save(path)
+    assert rows(path) == [
+        (2, ["000123", "3", "1.5", "TRUE", "NA"]),
+        (3, ["4567", "3", "", "FALSE", "plain text"]),
+    ]
+    with pytest.raises(InputError, match="no sheet 'missing'"):
+        rows(path, sheet="missing")
+
+
+def test_sample_xlsx_matches_sample_csv() -> None:
+    assert rows(SAMPLE_DATA / "conversations.xlsx") == rows(SAMPLE_DATA / "conversations.csv")

@@ -1,0 +1,156 @@
+from pathlib import Path
+
+import pytest
+
+from bulk_update.errors import InputError
+from bulk_update.sandbox import default_listing
+from bulk_update.schema import (
+    AttributeType,
+    Schema,
+    ValueProblem,
+    converter_for,
+    to_boolean,
+    to_float,
+    to_id_list,
+    to_integer,
+    to_unix_seconds,
+)
+
+from .conftest import SAMPLE_DATA
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("3", 3), ("3.0", 3), (" 3 ", 3), ("-7", -7), ("1,000", 1000)]
+)
+def test_integers_accept_whole_numbers_in_spreadsheet_spellings(text: str, expected: int) -> None:
+    assert to_integer(text) == expected
+    assert type(to_integer(text)) is int
+
+
+@pytest.mark.parametrize("text", ["3.5", "abc", "1e3", "1,00", "", "99999999999999999999"])
+def test_integers_reject_what_is_not_a_whole_number(text: str) -> None:
+    with pytest.raises(ValueProblem):
+        to_integer(text)
+
+
+def test_floats_keep_fractions_and_send_whole_values_as_ints() -> None:
+    assert to_float("1.50") == 1.5
+    assert to_float("155.5") == 155.5
+    assert to_float("3") == 3 and type(to_float("3")) is int
+    with pytest.raises(ValueProblem):
+        to_float("nan")
+    with pytest.raises(ValueProblem):
+        to_float("1.2.3")
+
+
+@pytest.mark.parametrize("text", ["true", "TRUE", "Yes", "y", "1", "1.0", " t "])
+def test_true_spellings(text: str) -> None:
+    assert to_boolean(text) is True
+
+
+@pytest.mark.parametrize("text", ["false", "FALSE", "No", "n", "0", "0.0"])
+def test_false_spellings(text: str) -> None:
+    assert to_boolean(text) is False
+
+
+def test_booleans_reject_other_words() -> None:
+    with pytest.raises(ValueProblem):
+        to_boolean("maybe")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-01", 1796083200),
+        ("2026-12-01T00:00:00Z", 1796083200),
+        ("2026-12-01T01:00:00+01:00", 1796083200),
+        ("2026-12-01 00:00:00", 1796083200),
+        ("1796083200", 1796083200),
+        ("46357", 1796083200),  # Excel's serial for 2026-12-01
+    ],
+)
+def test_dates_become_unix_seconds(text: str, expected: int) -> None:
+    assert to_unix_seconds(text) == expected
+
+
+def test_dates_reject_prose() -> None:
+    with pytest.raises(ValueProblem, match="ISO 8601"):
+        to_unix_seconds("next tuesday")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("21", ["21"]),
+        ("21;34", ["21", "34"]),
+        ("21, 34", ["21", "34"]),
+        ('["55","89"]', ["55", "89"]),
+    ],
+)
+def test_relationship_values_become_lists_of_id_strings(text: str, expected: list[str]) -> None:
+    assert to_id_list(text) == expected
+
+
+def test_relationship_rejects_empty_ids_and_bad_json() -> None:
+    for text in ["21;;34", "[1,", '[{"a":1}]']:
+        with pytest.raises(ValueProblem):
+            to_id_list(text)
+
+
+def test_listing_types_map_to_conversions() -> None:
+    schema = Schema.from_listing(default_listing())
+    attrs = schema.attributes
+    assert attrs["priority"].type is AttributeType.LIST
+    assert attrs["region"].type is AttributeType.STRING
+    assert attrs["monthly_spend"].type is AttributeType.FLOAT
+    assert attrs["due_date"].type is AttributeType.DATE
+    assert attrs["orders"].type is AttributeType.RELATIONSHIP
+    assert not attrs["legacy_code"].writable
+    assert not attrs["sla_breached"].writable
+
+
+def test_preview_listing_shape_is_understood() -> None:
+    listing = {
+        "type": "list",
+        "data": [
+            {
+                "type": "conversation_attribute",
+                "name": "tier",
+                "data_type": "list",
+                "options": [{"id": "a", "label": "Gold", "archived": False}],
+            },
+            {"type": "conversation_attribute", "name": "amount", "data_type": "decimal"},
+            {"type": "conversation_attribute", "name": "when", "data_type": "datetime"},
+            {"type": "conversation_attribute", "name": "doc", "data_type": "files"},
+        ],
+    }
+    attrs = Schema.from_listing(listing).attributes
+    assert attrs["tier"].type is AttributeType.LIST and attrs["tier"].options == ("Gold",)
+    assert attrs["amount"].type is AttributeType.FLOAT
+    assert attrs["when"].type is AttributeType.DATE
+    assert attrs["doc"].type is AttributeType.UNKNOWN
+    assert converter_for(attrs["doc"])("x.pdf") == "x.pdf"
+
+
+def test_list_values_must_be_options_and_near_misses_are_suggested() -> None:
+    attrs = Schema.from_listing(default_listing()).attributes
+    convert = converter_for(attrs["priority"])
+    assert convert("High") == "High"
+    with pytest.raises(ValueProblem, match="did you mean 'High'"):
+        convert("Hihg")
+    with pytest.raises(ValueProblem, match="did you mean 'High'"):
+        convert("high")
+
+
+def test_sample_schema_file_is_the_sandbox_listing() -> None:
+    assert Schema.load(SAMPLE_DATA / "schema.json").listing == default_listing()
+
+
+def test_a_file_that_is_not_a_listing_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "schema.json"
+    path.write_text('{"nope": 1}')
+    with pytest.raises(InputError, match="not an attribute listing"):
+        Schema.load(path)
+    path.write_text("{broken")
+    with pytest.raises(InputError, match="not valid JSON"):
+        Schema.load(path)

@@ -1,0 +1,161 @@
+from pathlib import Path
+
+import pytest
+
+from bulk_update.errors import InputError
+from bulk_update.models import UpdateRequest
+from bulk_update.sandbox import default_listing
+from bulk_update.schema import Schema, ValueProblem
+from bulk_update.validate import (
+    DuplicateIds,
+    RowProblem,
+    check_conversation_id,
+    plan_columns,
+    validate_row,
+)
+
+SCHEMA = Schema.from_listing(default_listing())
+PATH = Path("changes.csv")
+
+
+def plan(columns: list[str], **kwargs: object):  # type: ignore[no-untyped-def]
+    return plan_columns(PATH, columns, SCHEMA, clear_marker="#N/A", **kwargs)  # type: ignore[arg-type]
+
+
+def test_values_are_typed_as_their_attributes() -> None:
+    columns = [
+        "id",
+        "read",
+        "title",
+        "csat_score",
+        "monthly_spend",
+        "vip",
+        "due_date",
+        "orders",
+        "priority",
+    ]
+    cells = ["000123", "yes", "NA", "3.0", "1.50", "0", "1796083200", "21;34", "High"]
+    request = validate_row(plan(columns), 2, cells)
+    assert request == UpdateRequest(
+        2,
+        "000123",
+        {
+            "read": True,
+            "title": "NA",
+            "custom_attributes": {
+                "csat_score": 3,
+                "monthly_spend": 1.5,
+                "vip": False,
+                "due_date": 1796083200,
+                "orders": ["21", "34"],
+                "priority": "High",
+            },
+        },
+    )
+
+
+def test_empty_cells_are_left_out_and_the_clear_marker_sends_null() -> None:
+    request = validate_row(
+        plan(["id", "title", "priority", "region"]), 2, ["5", "", "#N/A", "null"]
+    )
+    assert isinstance(request, UpdateRequest)
+    assert request.body == {"custom_attributes": {"priority": None, "region": "null"}}
+
+
+def test_read_cannot_be_cleared() -> None:
+    problem = validate_row(plan(["id", "read"]), 7, ["5", "#N/A"])
+    assert isinstance(problem, RowProblem) and problem.column == "read"
+
+
+def test_a_row_with_nothing_to_change_is_invalid() -> None:
+    problem = validate_row(plan(["id", "title"]), 3, ["5", ""])
+    assert isinstance(problem, RowProblem)
+    assert "no value to change" in problem.message
+
+
+def test_a_bad_value_names_its_column() -> None:
+    problem = validate_row(plan(["id", "csat_score"]), 4, ["5", "3.5"])
+    assert problem == RowProblem(4, "csat_score", "'3.5' is not a whole number")
+
+
+def test_a_row_with_extra_cells_is_invalid() -> None:
+    problem = validate_row(plan(["id", "title"]), 4, ["5", "a"], extra=("b",))
+    assert isinstance(problem, RowProblem) and "more cell" in problem.message
+
+
+def test_unknown_column_stops_with_a_suggestion() -> None:
+    with pytest.raises(InputError, match="did you mean 'priority'") as caught:
+        plan(["id", "priorty"])
+    assert "changes.csv" in str(caught.value)
+
+
+def test_column_differing_only_in_case_gets_the_right_suggestion() -> None:
+    with pytest.raises(InputError, match="did you mean 'priority'"):
+        plan(["id", "Priority"])
+
+
+def test_unwritable_and_archived_attributes_stop_the_run() -> None:
+    with pytest.raises(InputError, match="cannot write"):
+        plan(["id", "sla_breached"])
+    with pytest.raises(InputError, match="cannot write"):
+        plan(["id", "legacy_code"])
+
+
+def test_missing_id_column_and_duplicate_columns_stop_the_run() -> None:
+    with pytest.raises(InputError, match="no 'id'"):
+        plan(["title"])
+    with pytest.raises(InputError, match="found 'ID'"):
+        plan(["ID", "title"])
+    with pytest.raises(InputError, match="twice"):
+        plan(["id", "title", "title"])
+
+
+def test_ignored_and_outcome_columns_are_not_changes() -> None:
+    column_plan = plan(["id", "notes", "title", "status", "row"], ignore=frozenset({"notes"}))
+    assert [f.column for f in column_plan.fields] == ["title"]
+
+
+def test_conversation_id_alias() -> None:
+    request = validate_row(plan(["conversation_id", "title"]), 2, ["42", "x"])
+    assert isinstance(request, UpdateRequest) and request.conversation_id == "42"
+
+
+@pytest.mark.parametrize("text", ["000123", " 42 ", "64619700005694"])
+def test_good_ids(text: str) -> None:
+    assert check_conversation_id(text) == text.strip()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "12a45",
+        "123/../admins",
+        "../me",
+        "%2e%2e/contacts",
+        "123?x=1",
+        "123#x",
+        "1 23",
+        "١٢٣",
+        "+123",
+        "-5",
+        "1e6",
+        "9" * 40,
+    ],
+)
+def test_bad_ids_never_pass(text: str) -> None:
+    with pytest.raises(ValueProblem):
+        check_conversation_id(text)
+
+
+@pytest.mark.parametrize("text", ["1.23457E+17", "123.0", "2.15468E+11"])
+def test_excel_mangled_ids_say_how_to_fix_them(text: str) -> None:
+    with pytest.raises(ValueProblem, match="Excel"):
+        check_conversation_id(text)
+
+
+def test_duplicates_point_at_the_first_row_and_compare_ids_as_written() -> None:
+    found = DuplicateIds()
+    for row, conversation_id in enumerate(["5", "7", "5", "005", "5", "9" * 20, "9" * 20], start=2):
+        found.add(conversation_id, row)
+    assert found.duplicates() == {4: 2, 6: 2, 8: 7}
