@@ -110,13 +110,14 @@ class Sender:
         body = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
         attempts = 0
         while True:
-            sequence = await self._pacer.acquire()
+            await self._pacer.acquire()
             if self.stopping and attempts == 0:
+                self._pacer.release()
                 return None
             attempts += 1
             started = time.monotonic()
             response = await self._client.update_conversation(request.conversation_id, body)
-            self._pacer.observe(response, sequence)
+            self._pacer.observe(response)
             self.stats.requests += 1
             if audit.isEnabledFor(logging.INFO):
                 _audit(request, response, attempts, time.monotonic() - started)

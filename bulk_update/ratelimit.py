@@ -52,7 +52,7 @@ class Pacer:
         self._paused_until = 0.0
         self._window_reset: float | None = None
         self._budget = math.inf
-        self._sent = 0
+        self._in_flight = 0
         self.rate_limited = 0
         self.longest_pause = 0.0
 
@@ -72,17 +72,26 @@ class Pacer:
                 return self._window_reset - now
         return 0.0
 
-    async def acquire(self) -> int:
-        """Wait for a turn; returns the request's sequence number for :meth:`observe`."""
-        while (wait := self._seconds_to_wait(self._clock())) > 0:
-            await self._sleep(min(wait, POLL_INTERVAL))
-        await self._limiter.acquire()
-        self._sent += 1
+    async def acquire(self) -> None:
+        """Wait for a turn. Every acquire is followed by one :meth:`observe` or :meth:`release`."""
+        while True:
+            while (wait := self._seconds_to_wait(self._clock())) > 0:
+                await self._sleep(min(wait, POLL_INTERVAL))
+            await self._limiter.acquire()
+            # A pause may have begun while this caller queued inside the limiter.
+            if self._seconds_to_wait(self._clock()) <= 0:
+                break
+        self._in_flight += 1
         self._budget -= 1
-        return self._sent
 
-    def observe(self, response: ApiResponse, sequence: int) -> None:
-        """Learn from an answer to the request that :meth:`acquire` numbered ``sequence``."""
+    def release(self) -> None:
+        """The turn taken by :meth:`acquire` was not used (the run is stopping)."""
+        self._in_flight -= 1
+        self._budget += 1
+
+    def observe(self, response: ApiResponse) -> None:
+        """Learn from the answer (or the transport failure) of a request sent after acquire."""
+        self._in_flight -= 1
         now = self._clock()
         info = response.rate
         reset_at = info.reset_at if info else None
@@ -106,8 +115,9 @@ class Pacer:
         if self._window_reset is not None and reset_at < self._window_reset:
             return  # an answer from a window that has already ended
         reserve = self._headroom * info.limit if info.limit else 0.0
-        # Requests sent after this one may not have been counted yet: assume they were not.
-        estimate = info.remaining - reserve - (self._sent - sequence)
+        # The server may not have counted the requests still in flight: assume it has not.
+        # (Over-cautious by at most the concurrency, and only until their answers arrive.)
+        estimate = info.remaining - reserve - self._in_flight
         if response.status == 429:
             estimate = min(estimate, 0)
         self._window_reset = reset_at

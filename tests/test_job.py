@@ -224,3 +224,18 @@ async def test_xlsx_report_keeps_ids_as_text(sandbox: Sandbox, tmp_path: Path) -
     sheet = openpyxl.load_workbook(tmp_path / "report.xlsx").active
     assert sheet is not None
     assert sheet["A2"].value == "000123"
+
+
+async def test_pacing_to_the_headers_avoids_429s(sandbox: Sandbox, tmp_path: Path) -> None:
+    # The static ceiling is above what the server allows: only the headers can keep the
+    # run from collecting 429s, including callers already queued when the budget ran out.
+    sandbox.config.limit = 40
+    sandbox.config.window = 1
+    rows = [[str(1000 + n), "Bug"] for n in range(100)]
+    path = write_csv(tmp_path / "in.csv", ["id", "issue_type"], rows)
+    settings = settings_for(
+        sandbox, path, tmp_path, rate=Rate(60, 1), schema_path=SAMPLE_DATA / "schema.json"
+    )
+    result = await run(sandbox, settings)
+    assert result.summary.count(RowStatus.UPDATED) == 100
+    assert sandbox.state.status_counts[429] == 0

@@ -32,8 +32,8 @@ def pacer_with(clock: FakeClock, **kw: object) -> Pacer:
 async def test_a_429_pauses_every_caller_until_the_reset() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
-    sequence = await pacer.acquire()
-    pacer.observe(answer(429, 0, 1007.0), sequence)
+    await pacer.acquire()
+    pacer.observe(answer(429, 0, 1007.0))
     await pacer.acquire()
     assert round(sum(clock.slept), 6) == 7.0
     assert pacer.rate_limited == 1
@@ -42,7 +42,8 @@ async def test_a_429_pauses_every_caller_until_the_reset() -> None:
 async def test_retry_after_wins_over_the_reset_header() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
-    pacer.observe(answer(429, 0, 1009.0, retry_after=2.0), await pacer.acquire())
+    await pacer.acquire()
+    pacer.observe(answer(429, 0, 1009.0, retry_after=2.0))
     await pacer.acquire()
     assert round(sum(clock.slept), 6) == 2.0
 
@@ -50,8 +51,8 @@ async def test_retry_after_wins_over_the_reset_header() -> None:
 async def test_spent_budget_waits_for_the_window_without_a_429() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
-    sequence = await pacer.acquire()
-    pacer.observe(answer(200, 2, 1010.0), sequence)
+    await pacer.acquire()
+    pacer.observe(answer(200, 2, 1010.0))
     await pacer.acquire()
     await pacer.acquire()
     assert clock.slept == []
@@ -62,24 +63,28 @@ async def test_spent_budget_waits_for_the_window_without_a_429() -> None:
 async def test_requests_in_flight_count_against_the_reported_budget() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
-    first = await pacer.acquire()
-    for _ in range(4):
+    for _ in range(5):
         await pacer.acquire()
-    pacer.observe(answer(200, 5, 1010.0), first)  # 4 sent after it may not be counted yet
+    pacer.observe(answer(200, 5, 1010.0))  # the 4 others in flight may not be counted yet
     assert pacer.budget == 1
+    for remaining in (4, 3, 2, 1):
+        pacer.observe(answer(200, remaining, 1010.0))
+    assert pacer.budget == 1  # every answer in: the last one's count is exact
 
 
 async def test_headroom_leaves_a_share_of_the_limit_unused() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock, headroom_percent=20)
-    pacer.observe(answer(200, 50, 1010.0, limit=100), await pacer.acquire())
+    await pacer.acquire()
+    pacer.observe(answer(200, 50, 1010.0, limit=100))
     assert pacer.budget == 30
 
 
 async def test_reset_far_in_the_future_is_capped() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock, max_wait=60)
-    pacer.observe(answer(429, 0, 1000.0 + 86_400), await pacer.acquire())
+    await pacer.acquire()
+    pacer.observe(answer(429, 0, 1000.0 + 86_400))
     await pacer.acquire()
     assert round(sum(clock.slept), 6) == 60.0
 
@@ -87,10 +92,12 @@ async def test_reset_far_in_the_future_is_capped() -> None:
 async def test_reset_in_the_past_or_missing_headers_fall_back_to_a_short_pause() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
-    pacer.observe(ApiResponse(429), await pacer.acquire())
+    await pacer.acquire()
+    pacer.observe(ApiResponse(429))
     await pacer.acquire()
     past = sum(clock.slept)
-    pacer.observe(answer(429, 0, 10.0), await pacer.acquire())
+    await pacer.acquire()
+    pacer.observe(answer(429, 0, 10.0))
     await pacer.acquire()
     assert 0 < past <= 5 and 0 < sum(clock.slept) - past <= 5
 
@@ -98,10 +105,12 @@ async def test_reset_in_the_past_or_missing_headers_fall_back_to_a_short_pause()
 async def test_stale_window_answers_do_not_shrink_the_new_window() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
-    pacer.observe(answer(200, 90, 1010.0), await pacer.acquire())
-    late = await pacer.acquire()
-    pacer.observe(answer(200, 80, 1020.0), await pacer.acquire())
-    pacer.observe(answer(200, 0, 1010.0), late)  # from the earlier window, arriving late
+    await pacer.acquire()
+    pacer.observe(answer(200, 90, 1010.0))
+    await pacer.acquire()
+    await pacer.acquire()
+    pacer.observe(answer(200, 80, 1020.0))
+    pacer.observe(answer(200, 0, 1010.0))  # from the earlier window, arriving late
     assert pacer.budget > 0
 
 
