@@ -40,6 +40,9 @@ EXIT_ROWS_NOT_UPDATED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+# What ``bulk-update retry`` re-sends.
+RETRY_STATUSES = frozenset({"failed", "not_attempted"})
+
 log = logging.getLogger("bulk_update")
 
 
@@ -65,68 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--report", type=Path, help="results file (.csv or .xlsx); default <input>.results.csv"
     )
-    _add_source_flags(run)
-    _add_connection_flags(run)
-    run.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="validate and report what would be sent; send nothing",
+    _add_run_flags(run)
+
+    retry = commands.add_parser(
+        "retry",
+        help="re-send the failed and not attempted rows of a report",
+        description="Re-send exactly the rows of a report whose status is failed or "
+        "not_attempted, using the input columns the report carries.",
     )
-    run.add_argument("--limit", type=int, metavar="N", help="process only the first N valid rows")
-    run.add_argument("--delimiter", help="CSV delimiter (default: sniffed)")
-    run.add_argument(
-        "--encoding", help="text encoding of a CSV (default: UTF-8, with or without BOM)"
+    retry.add_argument("input", type=Path, metavar="REPORT", help="the report of an earlier run")
+    retry.add_argument(
+        "--report", type=Path, help="new results file; default <REPORT stem>.retry.csv"
     )
-    run.add_argument("--sheet", help="workbook sheet to read (default: the first)")
-    run.add_argument(
-        "--ignore-column",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="leave this column out (repeatable)",
-    )
-    run.add_argument(
-        "--clear-marker",
-        default=DEFAULT_CLEAR_MARKER,
-        help=f"a cell holding exactly this clears the attribute (default {DEFAULT_CLEAR_MARKER!r})",
-    )
-    run.add_argument(
-        "--rate",
-        default="1666/10",
-        help="at most N requests per SECONDS, as N/SECONDS (default 1666/10)",
-    )
-    run.add_argument(
-        "--headroom",
-        type=float,
-        default=0.0,
-        metavar="PERCENT",
-        help="leave this share of the rate limit the headers report unused (default 0)",
-    )
-    run.add_argument(
-        "--concurrency", type=int, default=20, help="requests in flight at once (default 20)"
-    )
-    run.add_argument(
-        "--max-retries",
-        type=int,
-        default=6,
-        help="retries per row for 429/5xx/timeouts (default 6)",
-    )
-    run.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds to wait for one answer (default 30)"
-    )
-    run.add_argument(
-        "--max-failures", type=int, metavar="N", help="stop the run once N rows have failed"
-    )
-    run.add_argument(
-        "--summary-json", type=Path, metavar="PATH", help="also write the summary as JSON"
-    )
-    run.add_argument(
-        "--resume", action="store_true", help="continue the run whose journal sits beside --report"
-    )
-    run.add_argument(
-        "--force", action="store_true", help="with --resume: resume even if the input changed"
-    )
-    _add_output_flags(run)
+    _add_run_flags(retry)
 
     schema = commands.add_parser(
         "schema",
@@ -171,13 +125,76 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_source_flags(parser: argparse.ArgumentParser) -> None:
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--schema",
         type=Path,
         metavar="FILE",
         help="conversation attributes from this file instead of the API",
     )
+    _add_connection_flags(parser)
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and report what would be sent; send nothing",
+    )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="process only the first N valid rows"
+    )
+    parser.add_argument("--delimiter", help="CSV delimiter (default: sniffed)")
+    parser.add_argument(
+        "--encoding", help="text encoding of a CSV (default: UTF-8, with or without BOM)"
+    )
+    parser.add_argument("--sheet", help="workbook sheet to read (default: the first)")
+    parser.add_argument(
+        "--ignore-column",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave this column out (repeatable)",
+    )
+    parser.add_argument(
+        "--clear-marker",
+        default=DEFAULT_CLEAR_MARKER,
+        help=f"a cell holding exactly this clears the attribute (default {DEFAULT_CLEAR_MARKER!r})",
+    )
+    parser.add_argument(
+        "--rate",
+        default="1666/10",
+        help="at most N requests per SECONDS, as N/SECONDS (default 1666/10)",
+    )
+    parser.add_argument(
+        "--headroom",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="leave this share of the rate limit the headers report unused (default 0)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=20, help="requests in flight at once (default 20)"
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=int,
+        default=6,
+        help="retries per row for 429/5xx/timeouts (default 6)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for one answer (default 30)"
+    )
+    parser.add_argument(
+        "--max-failures", type=int, metavar="N", help="stop the run once N rows have failed"
+    )
+    parser.add_argument(
+        "--summary-json", type=Path, metavar="PATH", help="also write the summary as JSON"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run whose journal sits beside --report"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="with --resume: resume even if the input changed"
+    )
+    _add_output_flags(parser)
 
 
 def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
@@ -225,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args)
     try:
-        if args.command == "run":
+        if args.command in ("run", "retry"):
             return asyncio.run(_run(args))
         if args.command == "schema":
             return asyncio.run(_schema(args))
@@ -292,9 +309,16 @@ def _send_options(args: argparse.Namespace, base_url: str | None = None) -> Send
 
 def _job_settings(args: argparse.Namespace, base_url: str | None) -> JobSettings:
     input_path: Path = args.input
+    retrying = args.command == "retry"
+    default_report = (
+        input_path.with_name(f"{input_path.stem}.retry.csv")
+        if retrying
+        else default_report_path(input_path)
+    )
     return JobSettings(
         input_path=input_path,
-        report_path=args.report or default_report_path(input_path),
+        report_path=args.report or default_report,
+        only_statuses=RETRY_STATUSES if retrying else None,
         read=ReadOptions(
             delimiter=args.delimiter,
             encoding=args.encoding,

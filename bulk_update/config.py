@@ -148,6 +148,10 @@ class JobSettings:
     resume: bool = False
     force: bool = False
     summary_json: Path | None = None
+    # Only rows whose ``status`` column holds one of these (``bulk-update retry REPORT``).
+    only_statuses: frozenset[str] | None = None
+    # False keeps the journal in memory: no --resume, for benchmarks and throwaway runs.
+    durable_journal: bool = True
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 0:

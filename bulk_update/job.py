@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from bulk_update.client import IntercomClient, fetch_listing
@@ -100,6 +100,8 @@ class Job:
         started = time.monotonic()
         settings = self.settings
         table = Table(settings.input_path, settings.read)
+        if settings.only_statuses is not None:
+            table.keep_only(_status_filter(table, settings.only_statuses))
         schema = await self.load_schema()
         plan = plan_columns(
             settings.input_path,
@@ -143,7 +145,7 @@ class Job:
 
     def _open_journal(self) -> Journal:
         settings = self.settings
-        if settings.dry_run:
+        if settings.dry_run or not settings.durable_journal:
             return Journal.in_memory()
         options = {
             "api_version": settings.send.api_version,
@@ -235,6 +237,17 @@ class Job:
             blank_rows_skipped=table.blank_rows,
             dry_run=settings.dry_run,
         )
+
+
+def _status_filter(table: Table, wanted: frozenset[str]) -> Callable[[list[str]], bool]:
+    if "status" not in table.columns:
+        raise InputError(
+            table.path,
+            "has no 'status' column, so it is not a bulk-update report; give 'retry' the "
+            "report of a run, or run the sheet itself with 'bulk-update run'",
+        )
+    status_index = table.columns.index("status")
+    return lambda cells: cells[status_index] in wanted
 
 
 def _invalid(row: int, column: str, message: str) -> RowOutcome:

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class Table:
         self.path = path
         self.options = options
         self.blank_rows = 0
+        self._keep: Callable[[list[str]], bool] | None = None
         if not path.exists():
             raise InputError(path, "no such file")
         if path.is_dir():
@@ -68,7 +69,12 @@ class Table:
             if not row.extra and not any(row.cells):
                 self.blank_rows += 1
                 continue
-            yield row
+            if self._keep is None or self._keep(row.cells):
+                yield row
+
+    def keep_only(self, predicate: Callable[[list[str]], bool]) -> None:
+        """From now on :meth:`rows` yields only the rows whose cells satisfy ``predicate``."""
+        self._keep = predicate
 
 
 def _check_not_binary(path: Path, head: bytes) -> None:

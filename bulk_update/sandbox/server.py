@@ -53,6 +53,7 @@ class SandboxState:
 
     conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
     put_counts: Counter[str] = field(default_factory=Counter)
+    puts_applied: int = 0  # the sum of put_counts, readable from another thread
     paths: list[str] = field(default_factory=list)
     last_bodies: dict[str, Any] = field(default_factory=dict)
     status_counts: Counter[int] = field(default_factory=Counter)
@@ -187,6 +188,7 @@ class SandboxApp:
         if problem:
             return _error(400, "parameter_invalid", problem)
         self.state.put_counts[conversation_id] += 1
+        self.state.puts_applied += 1
         self.state.last_bodies[conversation_id] = body
         for key in ("read", "title", "company_id"):
             if key in body:
