@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -91,7 +92,12 @@ class IntercomClient:
             self._session = None
 
     async def update_conversation(self, conversation_id: str, body: bytes) -> ApiResponse:
-        return await self.request("PUT", f"/conversations/{quote(conversation_id, safe='')}", body)
+        """PUT one update. The updated conversation is not decoded: nothing here needs it."""
+        # Validated ids are ASCII digits; anything else is escaped into a single segment.
+        if not (conversation_id.isascii() and conversation_id.isdigit()):
+            conversation_id = quote(conversation_id, safe="")
+        path = f"/conversations/{conversation_id}"
+        return await self.request("PUT", path, body, decode_success=False)
 
     async def get_json(self, path: str, params: dict[str, str] | None = None) -> ApiResponse:
         return await self.request("GET", path, None, params)
@@ -102,6 +108,8 @@ class IntercomClient:
         path: str,
         body: bytes | None = None,
         params: dict[str, str] | None = None,
+        *,
+        decode_success: bool = True,
     ) -> ApiResponse:
         assert self._session is not None, "use IntercomClient inside 'async with'"
         started = time.monotonic()
@@ -114,7 +122,8 @@ class IntercomClient:
                 allow_redirects=False,  # never carry the token to wherever a redirect points
             ) as response:
                 raw = await response.read()
-                return _classify(response, raw, time.monotonic() - started)
+                latency = time.monotonic() - started
+                return _classify(response, raw, latency, decode_success)
         except TimeoutError:
             return ApiResponse(
                 None, "timeout", "no answer within --timeout", latency=time.monotonic() - started
@@ -140,14 +149,17 @@ def _describe_transport_error(error: aiohttp.ClientError) -> str:
     return type(error).__name__
 
 
-def _classify(response: aiohttp.ClientResponse, raw: bytes, latency: float) -> ApiResponse:
+def _classify(
+    response: aiohttp.ClientResponse, raw: bytes, latency: float, decode_success: bool
+) -> ApiResponse:
     status = response.status
     headers = response.headers
     data: Any = None
-    try:
-        data = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        data = None
+    if raw and (decode_success or not 200 <= status < 300):
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            data = None
     code, message, request_id = "", "", headers.get("X-Request-Id", "")
     if isinstance(data, dict):
         request_id = str(data.get("request_id") or request_id or "")
@@ -186,10 +198,17 @@ def _error_details(
 
 
 def _int_header(value: str | None) -> int | None:
+    if value is None:
+        return None
     try:
-        return int(float(value)) if value is not None else None
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
     except ValueError:
         return None
+    return int(number) if math.isfinite(number) else None
 
 
 def _rate_limit_info(headers: Any) -> RateLimitInfo | None:

@@ -7,17 +7,25 @@ The library entry point. The CLI builds :class:`JobSettings`, a :class:`Job`, aw
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bulk_update.client import IntercomClient, fetch_listing
 from bulk_update.config import JobSettings, Token
 from bulk_update.errors import AuthenticationFailed, InputError, UsageError
 from bulk_update.journal import Journal, fingerprint
-from bulk_update.models import RowOutcome, RowStatus, RunSummary, SendStats, UpdateRequest
+from bulk_update.models import (
+    PreparedUpdate,
+    RowOutcome,
+    RowStatus,
+    RunSummary,
+    SendStats,
+    UpdateRequest,
+)
 from bulk_update.pipeline import SendControls, Sender
 from bulk_update.progress import Progress, SilentProgress
 from bulk_update.ratelimit import Pacer
@@ -25,7 +33,7 @@ from bulk_update.reader import Table
 from bulk_update.report import report_lines, write_report, write_summary_json
 from bulk_update.retry import RetryPolicy, call_with_retries
 from bulk_update.schema import Schema
-from bulk_update.validate import ColumnPlan, DuplicateIds, RowProblem, plan_columns, validate_row
+from bulk_update.validate import ColumnPlan, RowProblem, ValidRows, plan_columns, validate_row
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +51,8 @@ class RunResult:
 
 @dataclass
 class _Validated:
-    valid: int = 0
-    invalid: int = 0
-    duplicates: dict[int, int] = field(default_factory=dict)
+    rows: ValidRows = field(default_factory=ValidRows)
+    first_requests: list[UpdateRequest] = field(default_factory=list)
 
 
 class Job:
@@ -111,24 +118,17 @@ class Job:
             clear_marker=settings.read.clear_marker,
         )
         journal = self._open_journal()
-        sample: list[UpdateRequest] = []
         try:
             validated = await self._validate_all(table, plan, journal)
-            if validated.valid + validated.invalid == 0:
-                raise InputError(settings.input_path, "has a header but no data rows")
-            wanted = validated.valid - len(validated.duplicates)
-            if settings.limit is not None:
-                wanted = min(wanted, settings.limit)
-            requests = self._pending_requests(table, plan, journal, validated)
+            last_row = validated.rows.last_row(settings.limit)
             if settings.dry_run:
                 stats = SendStats()
-                for request in requests:
-                    journal.record(RowOutcome(request.row, RowStatus.WOULD_UPDATE))
-                    if len(sample) < SAMPLE_BODIES:
-                        sample.append(request)
             else:
-                stats = await self._send(requests, journal, wanted)
-            summary = self._write_report(table, journal)
+                wanted = validated.rows.unique_count
+                if settings.limit is not None:
+                    wanted = min(wanted, settings.limit)
+                stats = await self._send(journal, last_row, wanted)
+            summary = self._write_report(table, journal, last_row)
         finally:
             journal.close()
         summary.elapsed_seconds = time.monotonic() - started
@@ -139,9 +139,14 @@ class Job:
         summary.interrupted = self.interrupted
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)
-        if stats.stop_reason.startswith("Intercom answered 40"):
+        if stats.credentials_refused:
             raise AuthenticationFailed(f"{stats.stop_reason}. Report: {settings.report_path}")
-        return RunResult(summary, sample)
+        sample = [
+            r
+            for r in validated.first_requests
+            if r.row not in validated.rows.duplicates and r.row <= last_row
+        ]
+        return RunResult(summary, sample[:SAMPLE_BODIES] if settings.dry_run else [])
 
     def _open_journal(self) -> Journal:
         settings = self.settings
@@ -162,45 +167,32 @@ class Job:
         )
 
     async def _validate_all(self, table: Table, plan: ColumnPlan, journal: Journal) -> _Validated:
-        """Check every row before anything is sent; record the invalid ones."""
+        """Check every row before anything is sent: record the invalid ones, and (unless
+        this is a dry run) keep each valid row's encoded request in the journal to send."""
         result = _Validated()
-        duplicates = DuplicateIds()
+        keep_updates = not self.settings.dry_run
+        journal.start_validation()
         for count, row in enumerate(table.rows(), start=1):
             checked = validate_row(plan, row.number, row.cells, row.extra)
             if isinstance(checked, RowProblem):
-                result.invalid += 1
                 journal.record(_invalid(checked.row, checked.column, checked.message))
             else:
-                result.valid += 1
-                duplicates.add(checked.conversation_id, checked.row)
+                result.rows.add(checked.conversation_id, checked.row)
+                if keep_updates:
+                    journal.add_update(encode(checked))
+                if len(result.first_requests) < 2 * SAMPLE_BODIES:
+                    result.first_requests.append(checked)
             if count % YIELD_EVERY_ROWS == 0:
                 await asyncio.sleep(0)
-        result.duplicates = duplicates.duplicates()
-        for later, first in result.duplicates.items():
+        if table.rows_read == 0:
+            raise InputError(table.path, "has a header but no data rows")
+        result.rows.finish()
+        for later, first in result.rows.duplicates.items():
             journal.record(_invalid(later, "id", f"duplicate of row {first}"))
-        journal.flush()
+        journal.drop_updates(result.rows.duplicates)
         return result
 
-    def _pending_requests(
-        self, table: Table, plan: ColumnPlan, journal: Journal, validated: _Validated
-    ) -> Iterator[UpdateRequest]:
-        """The valid rows still to send, in file order, up to ``--limit`` valid rows."""
-        done = journal.final_rows()
-        limit = self.settings.limit
-        taken = 0
-        for row in table.rows():
-            if limit is not None and taken >= limit:
-                return
-            checked = validate_row(plan, row.number, row.cells, row.extra)
-            if isinstance(checked, RowProblem) or row.number in validated.duplicates:
-                continue
-            taken += 1
-            if row.number not in done:
-                yield checked
-
-    async def _send(
-        self, requests: Iterator[UpdateRequest], journal: Journal, wanted: int
-    ) -> SendStats:
+    async def _send(self, journal: Journal, last_row: int, wanted: int) -> SendStats:
         send = self.settings.send
         async with self._client() as client:
             pacer = Pacer(send.rate, headroom_percent=send.headroom_percent)
@@ -214,20 +206,31 @@ class Job:
             )
             if self.interrupted:
                 self._sender.stop("interrupted")
-            already = journal.count_done()
+            already = journal.count_done(last_row)
             self._progress.start(max(wanted, already), already)
             flusher = asyncio.create_task(_flush_every_second(journal))
             try:
-                return await self._sender.run(requests)
+                return await self._sender.run(journal.updates_to_send(last_row))
             finally:
                 flusher.cancel()
                 self._progress.close()
                 journal.flush()
 
-    def _write_report(self, table: Table, journal: Journal) -> RunSummary:
+    def _write_report(self, table: Table, journal: Journal, last_row: int) -> RunSummary:
+        """Every row of the input with its outcome. A row with none was not sent: in a dry
+        run it would be (unless past --limit); otherwise it was not attempted."""
         settings = self.settings
+        if settings.dry_run:
+
+            def unrecorded(row: int) -> RowStatus:
+                return RowStatus.WOULD_UPDATE if row <= last_row else RowStatus.NOT_ATTEMPTED
+        else:
+
+            def unrecorded(row: int) -> RowStatus:
+                return RowStatus.NOT_ATTEMPTED
+
         counts: Counter[str] = Counter()
-        lines = report_lines(table.columns, table.rows(), journal.outcomes(), counts)
+        lines = report_lines(table.columns, table.rows(), journal.outcomes(), counts, unrecorded)
         write_report(settings.report_path, lines)
         return RunSummary(
             input_path=str(settings.input_path),
@@ -237,6 +240,12 @@ class Job:
             blank_rows_skipped=table.blank_rows,
             dry_run=settings.dry_run,
         )
+
+
+def encode(request: UpdateRequest) -> PreparedUpdate:
+    """The one JSON encoding of a request body, done once per row."""
+    payload = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
+    return PreparedUpdate(request.row, request.conversation_id, payload)
 
 
 def _status_filter(table: Table, wanted: frozenset[str]) -> Callable[[list[str]], bool]:

@@ -1,8 +1,10 @@
 """A durable record of row outcomes (SQLite, WAL): the report is written from it, and
 ``--resume`` continues from it.
 
-Outcomes are committed in small batches at most a second apart, so a crash loses at most
-the last second of confirmations; those rows are sent again on resume (PUT is idempotent).
+Outcomes are committed in batches of at most ``BATCH_ROWS``, and at least once a second by
+whoever drives the run (``Job`` calls :meth:`Journal.flush` on a timer), so a crash loses at
+most the last second of confirmations; those rows are sent again on resume (PUT is
+idempotent).
 """
 
 from __future__ import annotations
@@ -10,17 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bulk_update.errors import UsageError
-from bulk_update.models import RowOutcome, RowStatus
+from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 
-BATCH_ROWS = 500
-BATCH_SECONDS = 1.0
-LOOKUP_BLOCK = 4096
+BATCH_ROWS = 2000
 # A failure with one of these answers may succeed another time (or with another token).
 _NON_FINAL_FAILURE_STATUSES = (401, 403, 408, 429)
 
@@ -36,7 +35,13 @@ CREATE TABLE IF NOT EXISTS outcomes (
     request_id TEXT NOT NULL,
     final INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pending (
+    row INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    payload BLOB NOT NULL
+);
 """
+PENDING_PAGE = 1000
 
 
 def is_final(outcome: RowOutcome) -> bool:
@@ -64,8 +69,8 @@ class Journal:
     def __init__(self, connection: sqlite3.Connection, path: Path | None):
         self.path = path
         self._db = connection
-        self._pending: list[tuple[Any, ...]] = []
-        self._last_commit = time.monotonic()
+        self._outcomes: list[tuple[Any, ...]] = []
+        self._updates: list[tuple[int, str, bytes]] = []
 
     @classmethod
     def in_memory(cls) -> Journal:
@@ -131,7 +136,7 @@ class Journal:
         return {key: json.loads(value) for key, value in self._db.execute("SELECT * FROM meta")}
 
     def record(self, outcome: RowOutcome) -> None:
-        self._pending.append(
+        self._outcomes.append(
             (
                 outcome.row,
                 outcome.status.value,
@@ -143,14 +148,14 @@ class Journal:
                 int(is_final(outcome)),
             )
         )
-        if (
-            len(self._pending) >= BATCH_ROWS
-            or time.monotonic() - self._last_commit >= BATCH_SECONDS
-        ):
+        if len(self._outcomes) >= BATCH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        if self._pending:
+        if self._updates:
+            self._db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)", self._updates)
+            self._updates.clear()
+        if self._outcomes:
             # An update that was confirmed is never downgraded by a later outcome.
             self._db.executemany(
                 """INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -159,23 +164,57 @@ class Journal:
                      error_message=excluded.error_message, attempts=excluded.attempts,
                      request_id=excluded.request_id, final=excluded.final
                    WHERE outcomes.status != 'updated'""",
-                self._pending,
+                self._outcomes,
             )
-            self._pending.clear()
+            self._outcomes.clear()
         self._db.commit()
-        self._last_commit = time.monotonic()
 
-    def count_done(self) -> int:
-        """Rows already sent with a final outcome (an earlier run's work, on resume)."""
+    def start_validation(self) -> None:
+        """Forget the updates a previous validation pass prepared (resume re-validates)."""
+        self._db.execute("DELETE FROM pending")
+        self._db.commit()
+
+    def add_update(self, update: PreparedUpdate) -> None:
+        """Keep a validated row's request until it is sent (streamed back by row)."""
+        self._updates.append((update.row, update.conversation_id, update.payload))
+        if len(self._updates) >= BATCH_ROWS:
+            self.flush()
+
+    def drop_updates(self, rows: Iterable[int]) -> None:
+        self.flush()
+        self._db.executemany("DELETE FROM pending WHERE row = ?", [(row,) for row in rows])
+        self._db.commit()
+
+    def count_done(self, last_row: int) -> int:
+        """Prepared rows whose outcome is already final (an earlier run's work, on resume)."""
         self.flush()
         (count,) = self._db.execute(
-            "SELECT count(*) FROM outcomes WHERE final = 1 AND status != 'invalid'"
+            "SELECT count(*) FROM pending JOIN outcomes USING (row) "
+            "WHERE outcomes.final = 1 AND row <= ?",
+            (last_row,),
         ).fetchone()
         return int(count)
 
-    def final_rows(self) -> FinalRows:
-        self.flush()
-        return FinalRows(self._db)
+    def updates_to_send(self, last_row: int) -> Iterator[PreparedUpdate]:
+        """The prepared rows up to ``last_row`` whose outcome is not final, in row order.
+
+        Read a page at a time, each query finished before outcomes are written again.
+        """
+        after = 0
+        while True:
+            self.flush()
+            page = self._db.execute(
+                "SELECT pending.row, conversation_id, payload FROM pending "
+                "LEFT JOIN outcomes USING (row) "
+                "WHERE pending.row > ? AND pending.row <= ? AND outcomes.final IS NOT 1 "
+                "ORDER BY pending.row LIMIT ?",
+                (after, last_row, PENDING_PAGE),
+            ).fetchall()
+            if not page:
+                return
+            for row, conversation_id, payload in page:
+                yield PreparedUpdate(row, conversation_id, payload)
+            after = page[-1][0]
 
     def outcomes(self) -> Iterator[RowOutcome]:
         """Every recorded outcome, in row order, streamed."""
@@ -193,26 +232,3 @@ class Journal:
     def close(self) -> None:
         self.flush()
         self._db.close()
-
-
-class FinalRows:
-    """``row in final_rows``: was this row's outcome already final? Loaded block by block,
-    so memory stays flat however many rows are done (rows are asked for in order)."""
-
-    def __init__(self, db: sqlite3.Connection):
-        self._db = db
-        self._block = -1
-        self._rows: set[int] = set()
-
-    def __contains__(self, row: int) -> bool:
-        block = row // LOOKUP_BLOCK
-        if block != self._block:
-            self._block = block
-            self._rows = {
-                found
-                for (found,) in self._db.execute(
-                    "SELECT row FROM outcomes WHERE final = 1 AND row >= ? AND row < ?",
-                    (block * LOOKUP_BLOCK, (block + 1) * LOOKUP_BLOCK),
-                )
-            }
-        return row in self._rows

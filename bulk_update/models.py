@@ -38,6 +38,15 @@ class UpdateRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PreparedUpdate:
+    """A validated row ready for the wire: its body already encoded as JSON."""
+
+    row: int
+    conversation_id: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class RowOutcome:
     """What happened to one input row."""
 
@@ -58,6 +67,7 @@ class SendStats:
     retries: int = 0
     rate_limited: int = 0
     stop_reason: str = ""
+    credentials_refused: bool = False
 
 
 @dataclass

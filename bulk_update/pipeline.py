@@ -8,14 +8,13 @@ too many failures) stops new requests; requests already on the wire finish.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from bulk_update.client import ApiResponse, IntercomClient
-from bulk_update.models import RowOutcome, RowStatus, SendStats, UpdateRequest
+from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats
 from bulk_update.progress import Progress
 from bulk_update.ratelimit import Pacer
 from bulk_update.retry import RetryPolicy, is_fatal
@@ -51,21 +50,17 @@ class Sender:
         self._record = record
         self._progress = progress
         self._sleep = sleep
-        self._stopping = asyncio.Event()
+        self.stopping = False
         self._failures = 0
         self.stats = SendStats()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping.is_set()
-
     def stop(self, reason: str) -> None:
-        if not self._stopping.is_set():
+        if not self.stopping:
             self.stats.stop_reason = reason
-            self._stopping.set()
+            self.stopping = True
 
-    async def run(self, requests: Iterable[UpdateRequest]) -> SendStats:
-        queue: asyncio.Queue[UpdateRequest | None] = asyncio.Queue(
+    async def run(self, requests: Iterable[PreparedUpdate]) -> SendStats:
+        queue: asyncio.Queue[PreparedUpdate | None] = asyncio.Queue(
             maxsize=2 * self._controls.concurrency
         )
         workers = [
@@ -87,7 +82,7 @@ class Sender:
         self.stats.rate_limited = self._pacer.rate_limited
         return self.stats
 
-    async def _work(self, queue: asyncio.Queue[UpdateRequest | None]) -> None:
+    async def _work(self, queue: asyncio.Queue[PreparedUpdate | None]) -> None:
         while (request := await queue.get()) is not None:
             if self.stopping:
                 continue
@@ -102,12 +97,11 @@ class Sender:
                 if limit is not None and self._failures >= limit:
                     self.stop(f"{self._failures} rows failed (--max-failures {limit})")
 
-    async def _send(self, request: UpdateRequest) -> RowOutcome | None:
+    async def _send(self, request: PreparedUpdate) -> RowOutcome | None:
         """Send one row until it succeeds, fails for good, or the run stops.
 
         None means the row was never put on the wire (the run stopped first).
         """
-        body = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
         attempts = 0
         while True:
             await self._pacer.acquire()
@@ -116,7 +110,9 @@ class Sender:
                 return None
             attempts += 1
             started = time.monotonic()
-            response = await self._client.update_conversation(request.conversation_id, body)
+            response = await self._client.update_conversation(
+                request.conversation_id, request.payload
+            )
             self._pacer.observe(response)
             self.stats.requests += 1
             if audit.isEnabledFor(logging.INFO):
@@ -130,6 +126,7 @@ class Sender:
                     request_id=response.request_id,
                 )
             if is_fatal(response):
+                self.stats.credentials_refused = True
                 self.stop(
                     f"Intercom answered {response.status} ({response.error_code or 'refused'}: "
                     f"{response.error_message}); check the access token and its permissions"
@@ -157,7 +154,7 @@ def _failure(row: int, response: ApiResponse, attempts: int) -> RowOutcome:
     )
 
 
-def _audit(request: UpdateRequest, response: ApiResponse, attempt: int, latency: float) -> None:
+def _audit(request: PreparedUpdate, response: ApiResponse, attempt: int, latency: float) -> None:
     audit.info(
         "row=%d id=%s status=%s attempt=%d request_id=%s latency_ms=%.0f%s",
         request.row,

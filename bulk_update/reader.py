@@ -46,6 +46,7 @@ class Table:
         self.path = path
         self.options = options
         self.blank_rows = 0
+        self.rows_read = 0
         self._keep: Callable[[list[str]], bool] | None = None
         if not path.exists():
             raise InputError(path, "no such file")
@@ -64,12 +65,14 @@ class Table:
     def rows(self) -> Iterator[SheetRow]:
         """Every non-blank data row, in file order. Blank rows are counted, not yielded."""
         self.blank_rows = 0
+        self.rows_read = 0
         source = self._excel.rows() if self.is_excel else self._text.rows()
         for row in source:
             if not row.extra and not any(row.cells):
                 self.blank_rows += 1
                 continue
             if self._keep is None or self._keep(row.cells):
+                self.rows_read += 1
                 yield row
 
     def keep_only(self, predicate: Callable[[list[str]], bool]) -> None:
@@ -132,7 +135,7 @@ class _TextSource:
                 header=None,
                 names=names,
                 skiprows=self.header_lines,
-                dtype=str,
+                dtype=object,  # plain Python str cells; faster to iterate than pandas' str
                 keep_default_na=False,
                 na_filter=False,
                 skip_blank_lines=False,
@@ -145,10 +148,10 @@ class _TextSource:
             number = 1
             with chunks as reader:
                 for frame in reader:
-                    for values in frame.itertuples(index=False, name=None):
+                    for values in frame.to_numpy().tolist():
                         number += 1
                         extra = tuple(v for v in values[width:] if v)
-                        yield SheetRow(number, list(values[:width]), extra)
+                        yield SheetRow(number, values[:width], extra)
         except UnicodeDecodeError as error:
             raise _encoding_error(self.path, self.encoding, error) from None
         except pd.errors.ParserError as error:

@@ -6,7 +6,7 @@ import csv
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
@@ -26,10 +26,11 @@ def report_lines(
     rows: Iterable[SheetRow],
     outcomes: Iterator[RowOutcome],
     counts: Counter[str],
+    unrecorded: Callable[[int], RowStatus] = lambda _row: RowStatus.NOT_ATTEMPTED,
 ) -> Iterator[list[str]]:
     """Header, then every input row's cells as read followed by its outcome, in row order.
 
-    ``outcomes`` must be in row order; a row with no outcome was not attempted.
+    ``outcomes`` must be in row order; a row with none gets the status ``unrecorded`` says.
     Input columns named like the outcome columns (a report fed back in) are left out,
     so that the fresh outcome is the only one.
     """
@@ -41,7 +42,7 @@ def report_lines(
             pending = next(outcomes, None)
         outcome = pending if pending is not None and pending.row == row.number else None
         if outcome is None:
-            outcome = RowOutcome(row.number, RowStatus.NOT_ATTEMPTED)
+            outcome = RowOutcome(row.number, unrecorded(row.number))
         counts[outcome.status.value] += 1
         cells = row.cells
         yield [cells[i] for i in kept] + [

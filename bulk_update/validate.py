@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import sys
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -188,8 +189,8 @@ def validate_row(
     return UpdateRequest(row, conversation_id, body)
 
 
-class DuplicateIds:
-    """Finds rows whose id already appeared on an earlier row.
+class ValidRows:
+    """The valid rows of a file: which repeat an earlier row's id, and where ``--limit`` ends.
 
     Keeps 17 bytes per row (the id as a number, its length, and its row) instead of a
     Python dict entry, so a million-row file costs ~17 MB here instead of ~150 MB.
@@ -201,6 +202,9 @@ class DuplicateIds:
         self._rows = array("q")
         self._long: dict[str, int] = {}
         self._long_duplicates: dict[int, int] = {}
+        self._long_rows = array("q")
+        self.duplicates: dict[int, int] = {}
+        self._unique_rows: Any = None
 
     def add(self, conversation_id: str, row: int) -> None:
         if len(conversation_id) <= 18:
@@ -211,22 +215,37 @@ class DuplicateIds:
             self._long_duplicates[row] = self._long[conversation_id]
         else:
             self._long[conversation_id] = row
+            self._long_rows.append(row)
 
-    def duplicates(self) -> dict[int, int]:
-        """Later row → the first row with the same id (ids compared exactly as written)."""
+    def finish(self) -> None:
+        """Find the duplicates (later row → first row with the same id, ids compared exactly
+        as written) once every row has been added."""
         import numpy as np
 
         found = dict(self._long_duplicates)
-        if not self._rows:
-            return found
-        values = np.frombuffer(self._values, dtype=np.int64)
-        lengths = np.frombuffer(self._lengths, dtype=np.int8)
-        rows = np.frombuffer(self._rows, dtype=np.int64)
-        order = np.lexsort((rows, lengths, values))
-        values, lengths, rows = values[order], lengths[order], rows[order]
-        starts = np.ones(len(rows), dtype=bool)
-        starts[1:] = (values[1:] != values[:-1]) | (lengths[1:] != lengths[:-1])
-        group_start = np.maximum.accumulate(np.where(starts, np.arange(len(rows)), 0))
-        for position in np.flatnonzero(~starts):
-            found[int(rows[position])] = int(rows[group_start[position]])
-        return found
+        unique = [np.frombuffer(self._long_rows, dtype=np.int64)]
+        if self._rows:
+            values = np.frombuffer(self._values, dtype=np.int64)
+            lengths = np.frombuffer(self._lengths, dtype=np.int8)
+            rows = np.frombuffer(self._rows, dtype=np.int64)
+            order = np.lexsort((rows, lengths, values))
+            values, lengths, rows = values[order], lengths[order], rows[order]
+            starts = np.ones(len(rows), dtype=bool)
+            starts[1:] = (values[1:] != values[:-1]) | (lengths[1:] != lengths[:-1])
+            group_start = np.maximum.accumulate(np.where(starts, np.arange(len(rows)), 0))
+            for position in np.flatnonzero(~starts):
+                found[int(rows[position])] = int(rows[group_start[position]])
+            unique.append(rows[starts])
+        self.duplicates = found
+        self._unique_rows = np.sort(np.concatenate(unique))
+
+    @property
+    def unique_count(self) -> int:
+        return len(self._unique_rows)
+
+    def last_row(self, limit: int | None) -> int:
+        """The last row that ``--limit`` lets through: that of the ``limit``-th unique valid
+        row, or ``sys.maxsize`` when every row may go."""
+        if limit is None or limit >= self.unique_count:
+            return sys.maxsize
+        return int(self._unique_rows[limit - 1]) if limit > 0 else 0

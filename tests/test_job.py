@@ -239,3 +239,21 @@ async def test_pacing_to_the_headers_avoids_429s(sandbox: Sandbox, tmp_path: Pat
     result = await run(sandbox, settings)
     assert result.summary.count(RowStatus.UPDATED) == 100
     assert sandbox.state.status_counts[429] == 0
+
+
+async def test_dry_run_with_limit_marks_the_rest_not_attempted(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    rows = [["1", "a"], ["x", "b"], ["2", "c"], ["1", "d"], ["3", "e"], ["4", "f"]]
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], rows)
+    result = await run(sandbox, settings_for(sandbox, path, tmp_path, dry_run=True, limit=2))
+    statuses = [line["status"] for line in read_report(tmp_path / "report.csv")]
+    assert statuses == [
+        "would_update",
+        "invalid",
+        "would_update",
+        "invalid",
+        "not_attempted",
+        "not_attempted",
+    ]
+    assert [r.row for r in result.sample_requests] == [2, 4]

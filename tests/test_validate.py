@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,8 +8,8 @@ from bulk_update.models import UpdateRequest
 from bulk_update.sandbox import default_listing
 from bulk_update.schema import Schema, ValueProblem
 from bulk_update.validate import (
-    DuplicateIds,
     RowProblem,
+    ValidRows,
     check_conversation_id,
     plan_columns,
     validate_row,
@@ -155,7 +156,10 @@ def test_excel_mangled_ids_say_how_to_fix_them(text: str) -> None:
 
 
 def test_duplicates_point_at_the_first_row_and_compare_ids_as_written() -> None:
-    found = DuplicateIds()
+    found = ValidRows()
     for row, conversation_id in enumerate(["5", "7", "5", "005", "5", "9" * 20, "9" * 20], start=2):
         found.add(conversation_id, row)
-    assert found.duplicates() == {4: 2, 6: 2, 8: 7}
+    found.finish()
+    assert found.duplicates == {4: 2, 6: 2, 8: 7}
+    assert found.unique_count == 4  # rows 2, 3, 5 and 7
+    assert [found.last_row(n) for n in (1, 2, 3, 4, 5, None)] == [2, 3, 5] + [sys.maxsize] * 3

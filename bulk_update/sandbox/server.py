@@ -59,6 +59,16 @@ class SandboxState:
     status_counts: Counter[int] = field(default_factory=Counter)
     window_index: int = -1
     window_used: int = 0
+    # Requests let through in each window (by window index): what a client achieved.
+    window_history: Counter[int] = field(default_factory=Counter)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "puts_applied": self.puts_applied,
+            "distinct_ids": len(self.put_counts),
+            "status_counts": {str(k): v for k, v in sorted(self.status_counts.items())},
+            "window_history": {str(k): v for k, v in sorted(self.window_history.items())},
+        }
 
 
 class SandboxApp:
@@ -71,11 +81,15 @@ class SandboxApp:
         self.app.router.add_route("GET", "/conversations/{id}", self._get_conversation)
         self.app.router.add_route("GET", "/data_attributes", self._data_attributes)
         self.app.router.add_route("GET", "/me", self._me)
+        self.app.router.add_route("GET", "/_sandbox/stats", self._stats)
 
     # --- the request path: auth → rate limit → faults → latency → handler -------------
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path == "/_sandbox/stats":
+            response: web.StreamResponse = await handler(request)
+            return response
         self.state.paths.append(request.raw_path)
         response = await self._answer(request, handler)
         self.state.status_counts[response.status] += 1
@@ -124,6 +138,7 @@ class SandboxApp:
         allowed = state.window_used < config.limit
         if allowed:
             state.window_used += 1
+            state.window_history[index] += 1
         headers = {
             "X-RateLimit-Limit": str(config.limit),
             "X-RateLimit-Remaining": str(max(0, config.limit - state.window_used)),
@@ -236,6 +251,10 @@ class SandboxApp:
             a for a in listing["data"] if include_archived or not a.get("archived", False)
         ]
         return web.json_response(listing)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Not Intercom's: what the sandbox saw, for benchmarks and manual checks."""
+        return web.json_response(self.state.stats())
 
     async def _me(self, request: web.Request) -> web.Response:
         return web.json_response(

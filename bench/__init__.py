@@ -1,0 +1,1 @@
+"""Benchmarks of bulk-update against the usual alternatives (``python -m bench --help``)."""

@@ -1,0 +1,262 @@
+"""python -m bench [SCENARIO ...] — see bench/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.harness import TOKEN, Measurement, measure, sandbox, sandbox_stats, write_sheet
+
+PY = sys.executable
+CONCURRENCY = 20
+
+
+def client_commands(sheet: Path, url: str, report: Path, rate: str) -> dict[str, list[str]]:
+    return {
+        "bulk-update": [
+            PY,
+            "-m",
+            "bulk_update",
+            "run",
+            str(sheet),
+            "--base-url",
+            url,
+            "--report",
+            str(report),
+            "--rate",
+            rate,
+            "-q",
+            "--concurrency",
+            str(CONCURRENCY),
+        ],
+        "gather+aiohttp": [
+            PY,
+            "-m",
+            "bench.clients.gather_aiohttp",
+            str(sheet),
+            url,
+            TOKEN,
+            str(CONCURRENCY),
+            rate,
+        ],
+        "floor (aiohttp)": [
+            PY,
+            "-m",
+            "bench.clients.floor_aiohttp",
+            str(sheet),
+            url,
+            TOKEN,
+            str(CONCURRENCY),
+        ],
+        "sequential requests": [
+            PY,
+            "-m",
+            "bench.clients.sequential_requests",
+            str(sheet),
+            url,
+            TOKEN,
+        ],
+    }
+
+
+def compare(
+    title: str,
+    rows: int,
+    limit: int,
+    window: int,
+    latency: float,
+    rate: str,
+    clients: list[str],
+    folder: Path,
+    args: argparse.Namespace,
+) -> None:
+    """Each client in turn, ``--repeat`` rounds interleaved; then each client's median run."""
+    print(
+        f"\n## {title}: {rows} rows, sandbox {limit}/{window}s, latency {latency * 1000:.0f} ms, "
+        f"clients told --rate {rate}",
+        flush=True,
+    )
+    runs: dict[str, list[Measurement]] = {name: [] for name in clients}
+    for _round in range(args.repeat):
+        for name in clients:
+            count = args.sequential_rows if name == "sequential requests" else rows
+            sheet = folder / f"sheet-{count}.csv"
+            if not sheet.exists():
+                write_sheet(sheet, count)
+            report = folder / f"report-{time.monotonic_ns()}.csv"
+            with sandbox(limit, window, latency) as url:
+                command = client_commands(sheet, url, report, rate)[name]
+                wall, cpu, rss, code, _out = measure(command)
+                stats = sandbox_stats(url)
+            result = Measurement(name, count, wall, cpu, rss, code, stats, limit, window)
+            runs[name].append(result)
+            if args.repeat > 1:
+                print_row(result, prefix="  ")
+    if args.repeat > 1:
+        print(f"median of {args.repeat} rounds (by CPU per row):")
+    medians = {
+        name: sorted(results, key=lambda m: m.cpu_ms_per_row)[len(results) // 2]
+        for name, results in runs.items()
+    }
+    for median in medians.values():
+        print_row(median)
+    floor = medians.get("floor (aiohttp)")
+    if floor is not None and "bulk-update" in medians:
+        ratio = medians["bulk-update"].cpu_ms_per_row / floor.cpu_ms_per_row
+        print(f"bulk-update CPU per row / floor's: {ratio:.2f}x")
+
+
+def print_header() -> None:
+    print(
+        f"{'client':<22}{'rows':>8}{'rows/s':>9}{'limit used (mean/min)':>23}{'429s':>7}"
+        f"{'429 %':>7}{'CPU s/1k rows':>15}{'peak RSS MB':>13}{'exit':>6}"
+    )
+
+
+def print_row(m: Measurement, prefix: str = "") -> None:
+    mean, low = m.window_use()
+    share = 100 * m.rate_limited / m.requests if m.requests else 0.0
+    print(
+        f"{prefix}{m.name:<22}{m.rows:>8}{m.rows_per_second:>9.1f}{f'{mean:.1%} / {low:.1%}':>23}"
+        f"{m.rate_limited:>7}{share:>6.2f}%{m.cpu_ms_per_row:>15.3f}{m.peak_rss_mb:>13.1f}"
+        f"{m.exit_code:>6}",
+        flush=True,
+    )
+
+
+ALL = ["bulk-update", "gather+aiohttp", "floor (aiohttp)", "sequential requests"]
+
+
+def easy(args: argparse.Namespace, folder: Path) -> None:
+    print_header()
+    compare("easy day", args.rows, 1666, 10, 0.05, "1666/10", ALL, folder, args)
+
+
+def half(args: argparse.Namespace, folder: Path) -> None:
+    print_header()
+    compare(
+        "half the budget (another integration uses the rest)",
+        args.rows,
+        833,
+        10,
+        0.05,
+        "1666/10",
+        ["bulk-update", "gather+aiohttp"],
+        folder,
+        args,
+    )
+
+
+def cpu(args: argparse.Namespace, folder: Path) -> None:
+    print_header()
+    compare(
+        "CPU: zero latency, no rate limit",
+        args.rows,
+        10_000_000,
+        10,
+        0.0,
+        "10000000/1",
+        ["bulk-update", "floor (aiohttp)", "gather+aiohttp"],
+        folder,
+        args,
+    )
+
+
+def memory(args: argparse.Namespace, folder: Path) -> None:
+    print("\n## memory")
+    big = write_sheet(folder / "wide-1m.csv", args.dry_run_rows, wide=True)
+    wall, _cpu, rss, code, _ = measure(
+        [
+            PY,
+            "-m",
+            "bulk_update",
+            "run",
+            str(big),
+            "--dry-run",
+            "-q",
+            "--schema",
+            "sample_data/schema.json",
+            "--report",
+            str(folder / "dry.csv"),
+        ]
+    )
+    print(
+        f"dry run, {args.dry_run_rows} rows x 10 columns: peak RSS {rss:.1f} MB, "
+        f"{wall:.1f} s, exit {code}"
+    )
+    peaks = {}
+    for rows in (20_000, 200_000):
+        sheet = write_sheet(folder / f"mem-{rows}.csv", rows)
+        with sandbox(10_000_000, 10, 0.0) as url:
+            wall, _cpu, rss, code, _ = measure(
+                [
+                    PY,
+                    "-m",
+                    "bulk_update",
+                    "run",
+                    str(sheet),
+                    "--base-url",
+                    url,
+                    "-q",
+                    "--rate",
+                    "10000000/1",
+                    "--report",
+                    str(folder / f"mem-{rows}-report.csv"),
+                ]
+            )
+        peaks[rows] = rss
+        print(f"real run, {rows} rows: peak RSS {rss:.1f} MB, {wall:.1f} s, exit {code}")
+    print(f"peak RSS ratio 200k/20k: {peaks[200_000] / peaks[20_000]:.2f}")
+
+
+def help_time(args: argparse.Namespace, folder: Path) -> None:
+    times = [measure([PY, "-m", "bulk_update", "--help"])[0] for _ in range(5)]
+    print(f"\n## bulk-update --help: best {min(times):.3f} s, median {sorted(times)[2]:.3f} s")
+
+
+SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
+    "easy": easy,
+    "half": half,
+    "cpu": cpu,
+    "memory": memory,
+    "help": help_time,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        choices=[*SCENARIOS, []],
+        default=[],
+        help=f"which to run (default: all of {', '.join(SCENARIOS)})",
+    )
+    parser.add_argument(
+        "--rows", type=int, default=20_000, help="rows per client run (default 20000)"
+    )
+    parser.add_argument(
+        "--sequential-rows",
+        type=int,
+        default=1000,
+        help="rows for the sequential requests loop, which is slow (default 1000)",
+    )
+    parser.add_argument("--dry-run-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of each comparison, interleaved; the median is shown",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        for name in args.scenarios or list(SCENARIOS):
+            SCENARIOS[name](args, Path(folder))
+
+
+if __name__ == "__main__":
+    main()

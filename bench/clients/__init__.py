@@ -1,0 +1,1 @@
+"""The alternatives bulk-update is measured against, each a standalone script."""

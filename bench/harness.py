@@ -1,0 +1,139 @@
+"""Run the sandbox and each client as separate processes, and measure each client alone.
+
+CPU time and peak RSS come from ``os.wait4`` on the client process, so the sandbox's own
+work (in its own process) is never counted against a client.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+TOKEN = "sandbox-token"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Measurement:
+    name: str
+    rows: int
+    wall: float
+    cpu: float
+    peak_rss_mb: float
+    exit_code: int
+    stats: dict[str, object]
+    limit: int
+    window: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.wall
+
+    @property
+    def cpu_ms_per_row(self) -> float:
+        return 1000 * self.cpu / self.rows
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        return self.stats.get("status_counts", {})  # type: ignore[return-value]
+
+    @property
+    def rate_limited(self) -> int:
+        return self.status_counts.get("429", 0)
+
+    @property
+    def requests(self) -> int:
+        return sum(self.status_counts.values())
+
+    def window_use(self) -> tuple[float, float]:
+        """(mean, min) share of the limit used over the full windows of the run."""
+        history = {int(k): v for k, v in self.stats.get("window_history", {}).items()}  # type: ignore[union-attr]
+        if not history:
+            return 0.0, 0.0
+        first, last = min(history), max(history)
+        full = [history.get(index, 0) / self.limit for index in range(first + 1, last)]
+        if not full:
+            return sum(history.values()) / self.limit, 0.0
+        return sum(full) / len(full), min(full)
+
+
+@contextmanager
+def sandbox(limit: int, window: int, latency: float) -> Iterator[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "bulk_update",
+        "sandbox",
+        "--port",
+        "0",
+        "--limit",
+        str(limit),
+        "--window",
+        str(window),
+        "--latency",
+        str(latency),
+        "--seed",
+        "1",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    url = line.split()[3]
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def sandbox_stats(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"{url}/_sandbox/stats") as response:  # loopback only
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def measure(command: list[str], *, cwd: Path = ROOT) -> tuple[float, float, float, int, str]:
+    """(wall seconds, CPU seconds, peak RSS MB, exit code, stdout) of one child process."""
+    env = {**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode, output
+
+
+def write_sheet(path: Path, rows: int, *, wide: bool = False) -> Path:
+    """A bench sheet. Ids are distinct; none ends in 404, so every row can be updated."""
+    rng = random.Random(rows)
+    header = ["id", "issue_type", "csat_score", "monthly_spend", "vip"]
+    if wide:
+        header += ["priority", "region", "due_date", "orders", "title"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for n in range(rows):
+            cells = [
+                str(10_000_000 + n * 10 + 1),
+                rng.choice(["Billing", "Bug", "Other"]),
+                str(rng.randint(1, 5)),
+                f"{rng.randint(0, 99999) / 100}",
+                rng.choice(["true", "false"]),
+            ]
+            if wide:
+                cells += [rng.choice(["Low", "High"]), "EMEA", "2026-12-01", "21;34", f"Title {n}"]
+            writer.writerow(cells)
+    return path
