@@ -235,12 +235,24 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--log-file", type=Path, help="also write the log (one line per request) here"
     )
+    group.add_argument(
+        "--log-bodies",
+        action="store_true",
+        help="with -v or --log-file: include each request's body in its log line",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args)
+    secret = os.environ.get(getattr(args, "token_env", TOKEN_ENV_VAR), "").strip()
+    try:
+        _configure_logging(args, secret)
+    except OSError as error:
+        print(
+            f"error: cannot write the log file {args.log_file}: {error.strerror}", file=sys.stderr
+        )
+        return EXIT_USAGE
     try:
         if args.command in ("run", "retry"):
             return asyncio.run(_run(args))
@@ -259,9 +271,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BulkUpdateError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ROWS_NOT_UPDATED
+    except Exception as error:  # a bug: say so in one line; the traceback goes to -vv
+        log.debug("unexpected error", exc_info=True)
+        message = _redact(f"{type(error).__name__}: {error}", secret)
+        print(
+            f"error: unexpected {message}. This is a bug in bulk-update; run again with -vv "
+            "(and --log-file) to capture the details for a report",
+            file=sys.stderr,
+        )
+        return EXIT_ROWS_NOT_UPDATED
 
 
-def _configure_logging(args: argparse.Namespace) -> None:
+def _redact(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+class _RedactSecret(logging.Filter):
+    """Last line of defence: no log line carries the token, whatever put it there."""
+
+    def __init__(self, secret: str):
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secret:
+            message = record.getMessage()
+            if self._secret in message:
+                record.msg, record.args = _redact(message, self._secret), None
+        return True
+
+
+def _configure_logging(args: argparse.Namespace, secret: str) -> None:
     level = logging.WARNING
     if args.quiet:
         level = logging.ERROR
@@ -273,15 +313,18 @@ def _configure_logging(args: argparse.Namespace) -> None:
     root.handlers.clear()
     root.propagate = False
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact = _RedactSecret(secret)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level)
     console.setFormatter(formatter)
+    console.addFilter(redact)
     root.addHandler(console)
     root.setLevel(level)
     if args.log_file is not None:
         file_handler = logging.FileHandler(args.log_file, encoding="utf-8")
         file_handler.setLevel(min(level, logging.INFO))
         file_handler.setFormatter(formatter)
+        file_handler.addFilter(redact)
         root.addHandler(file_handler)
         root.setLevel(min(level, logging.INFO))
 
@@ -304,6 +347,7 @@ def _send_options(args: argparse.Namespace, base_url: str | None = None) -> Send
         max_retries=args.max_retries,
         timeout=args.timeout,
         max_failures=args.max_failures,
+        log_bodies=args.log_bodies,
     )
 
 
@@ -446,7 +490,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         error_rate=args.error_rate,
         reset_rate=args.reset_rate,
         hang_rate=args.hang_rate,
-        send_retry_after=args.retry_after,
+        retry_after="auto" if args.retry_after else None,
         seed=args.seed,
     )
     sandbox = Sandbox(config, host=args.host, port=args.port)

@@ -79,6 +79,9 @@ class IntercomClient:
     def __repr__(self) -> str:
         return f"IntercomClient({self.base_url!r}, token=***)"
 
+    def _shown_headers(self) -> dict[str, str]:
+        return {**self._headers, "Authorization": "Bearer ***"}
+
     async def __aenter__(self) -> IntercomClient:
         connector = aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300)
         self._session = aiohttp.ClientSession(
@@ -112,6 +115,8 @@ class IntercomClient:
         decode_success: bool = True,
     ) -> ApiResponse:
         assert self._session is not None, "use IntercomClient inside 'async with'"
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s%s headers=%s", method, self.base_url, path, self._shown_headers())
         started = time.monotonic()
         try:
             async with self._session.request(

@@ -119,6 +119,7 @@ class SendOptions:
     max_retries: int = 6
     timeout: float = 30.0
     max_failures: int | None = None
+    log_bodies: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", check_base_url(self.base_url))

@@ -144,7 +144,7 @@ class Job:
         sample = [
             r
             for r in validated.first_requests
-            if r.row not in validated.rows.duplicates and r.row <= last_row
+            if r.row not in validated.rows.rejected and r.row <= last_row
         ]
         return RunResult(summary, sample[:SAMPLE_BODIES] if settings.dry_run else [])
 
@@ -173,7 +173,7 @@ class Job:
         keep_updates = not self.settings.dry_run
         journal.start_validation()
         for count, row in enumerate(table.rows(), start=1):
-            checked = validate_row(plan, row.number, row.cells, row.extra)
+            checked = validate_row(plan, row.number, row.cells, row.problem)
             if isinstance(checked, RowProblem):
                 journal.record(_invalid(checked.row, checked.column, checked.message))
             else:
@@ -187,9 +187,9 @@ class Job:
         if table.rows_read == 0:
             raise InputError(table.path, "has a header but no data rows")
         result.rows.finish()
-        for later, first in result.rows.duplicates.items():
-            journal.record(_invalid(later, "id", f"duplicate of row {first}"))
-        journal.drop_updates(result.rows.duplicates)
+        for rejected_row, why in result.rows.rejected.items():
+            journal.record(_invalid(rejected_row, "id", why))
+        journal.drop_updates(result.rows.rejected)
         return result
 
     async def _send(self, journal: Journal, last_row: int, wanted: int) -> SendStats:
@@ -200,7 +200,7 @@ class Job:
                 client,
                 pacer,
                 self._policy,
-                SendControls(send.concurrency, send.max_failures),
+                SendControls(send.concurrency, send.max_failures, send.log_bodies),
                 journal.record,
                 self._progress,
             )

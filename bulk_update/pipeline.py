@@ -27,6 +27,7 @@ audit = logging.getLogger("bulk_update.audit")
 class SendControls:
     concurrency: int
     max_failures: int | None = None
+    log_bodies: bool = False
 
 
 class Sender:
@@ -116,7 +117,8 @@ class Sender:
             self._pacer.observe(response)
             self.stats.requests += 1
             if audit.isEnabledFor(logging.INFO):
-                _audit(request, response, attempts, time.monotonic() - started)
+                latency = time.monotonic() - started
+                _audit(request, response, attempts, latency, self._controls.log_bodies)
             if response.ok:
                 return RowOutcome(
                     request.row,
@@ -154,9 +156,15 @@ def _failure(row: int, response: ApiResponse, attempts: int) -> RowOutcome:
     )
 
 
-def _audit(request: PreparedUpdate, response: ApiResponse, attempt: int, latency: float) -> None:
+def _audit(
+    request: PreparedUpdate,
+    response: ApiResponse,
+    attempt: int,
+    latency: float,
+    with_body: bool,
+) -> None:
     audit.info(
-        "row=%d id=%s status=%s attempt=%d request_id=%s latency_ms=%.0f%s",
+        "row=%d id=%s status=%s attempt=%d request_id=%s latency_ms=%.0f%s%s",
         request.row,
         request.conversation_id,
         response.status if response.status is not None else response.error_code,
@@ -164,4 +172,5 @@ def _audit(request: PreparedUpdate, response: ApiResponse, attempt: int, latency
         response.request_id or "-",
         latency * 1000,
         f" error={response.error_code}" if response.error_code else "",
+        f" body={request.payload.decode()}" if with_body else "",
     )

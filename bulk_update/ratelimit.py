@@ -55,6 +55,13 @@ class Pacer:
         self._in_flight = 0
         self.rate_limited = 0
         self.longest_pause = 0.0
+        self._warned: set[str] = set()
+
+    def _warn_once(self, message: str) -> None:
+        kind = message.split(" ", 1)[0]
+        if kind not in self._warned:
+            self._warned.add(kind)
+            log.warning(message)
 
     @property
     def budget(self) -> float:
@@ -97,10 +104,9 @@ class Pacer:
         reset_at = info.reset_at if info else None
         if reset_at is not None and not now < reset_at <= now + self._max_wait:
             if reset_at > now + self._max_wait:
-                log.warning(
-                    "X-RateLimit-Reset is %.0f s away; waiting at most %.0f s",
-                    reset_at - now,
-                    self._max_wait,
+                self._warn_once(
+                    f"X-RateLimit-Reset is {reset_at - now:.0f} s away (a wrong clock?); "
+                    f"waiting at most {self._max_wait:.0f} s at a time"
                 )
                 reset_at = now + self._max_wait
             else:
@@ -126,6 +132,11 @@ class Pacer:
     def _pause_after_429(self, now: float, response: ApiResponse, reset_at: float | None) -> None:
         if response.retry_after is not None:
             pause = min(response.retry_after, self._max_wait)
+            if response.retry_after > self._max_wait:
+                self._warn_once(
+                    f"Retry-After asks for {response.retry_after:.0f} s; "
+                    f"waiting at most {self._max_wait:.0f} s at a time"
+                )
         elif reset_at is not None:
             pause = reset_at - now
         else:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from typing import Any
 
 from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError
+
+log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5000
 # Spare columns past the header, so that a row with a stray extra cell becomes an invalid
@@ -31,12 +35,13 @@ SNIFF_BYTES = 64 * 1024
 class SheetRow:
     """One data row: its spreadsheet row number (header = 1) and its cells as text.
 
-    ``extra`` holds cells past the header's width (a ragged row); normally empty.
+    ``problem`` says what makes the row unusable as read (more cells than the header, a
+    formula with no saved value); normally empty.
     """
 
     number: int
     cells: list[str]
-    extra: tuple[str, ...] = ()
+    problem: str = ""
 
 
 class Table:
@@ -68,7 +73,7 @@ class Table:
         self.rows_read = 0
         source = self._excel.rows() if self.is_excel else self._text.rows()
         for row in source:
-            if not row.extra and not any(row.cells):
+            if not row.problem and not any(row.cells):
                 self.blank_rows += 1
                 continue
             if self._keep is None or self._keep(row.cells):
@@ -150,14 +155,23 @@ class _TextSource:
                 for frame in reader:
                     for values in frame.to_numpy().tolist():
                         number += 1
-                        extra = tuple(v for v in values[width:] if v)
-                        yield SheetRow(number, values[:width], extra)
+                        extra = sum(1 for value in values[width:] if value)
+                        yield SheetRow(number, values[:width], _ragged(extra))
         except UnicodeDecodeError as error:
             raise _encoding_error(self.path, self.encoding, error) from None
         except pd.errors.ParserError as error:
             raise _parser_error(self.path, str(error), self.header_lines) from None
         except pd.errors.EmptyDataError:
             return
+
+
+def _ragged(extra_cells: int) -> str:
+    if not extra_cells:
+        return ""
+    return (
+        f"the row has {extra_cells} more cell(s) than the header; "
+        "quote cells that contain the delimiter"
+    )
 
 
 def _encoding_error(path: Path, encoding: str, error: UnicodeDecodeError) -> InputError:
@@ -206,6 +220,9 @@ class _ExcelSource:
     def __init__(self, path: Path, sheet: str | None):
         self.path = path
         self.sheet = sheet
+        self._books: list[Any] = []
+        self._described = False
+        self._told_formulas = False
         rows = self._open_rows()
         try:
             first = next(rows)
@@ -228,19 +245,40 @@ class _ExcelSource:
         except Exception as error:  # openpyxl/xlrd raise many kinds for a broken file
             raise InputError(self.path, f"cannot be opened as a workbook: {error}") from None
 
-    def _xlsx_rows(self) -> Iterator[tuple[Any, ...]]:
+    def _xlsx_rows(self, *, formulas: bool = False) -> Iterator[tuple[Any, ...]]:
+        """Cell values as Excel last saved them, or (``formulas``) the formulas' text."""
         import openpyxl
 
-        self._book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        names = self._book.sheetnames
-        name = self._pick_sheet(names)
-        return iter(self._book[name].iter_rows(values_only=True))
+        book = openpyxl.load_workbook(self.path, read_only=True, data_only=not formulas)
+        self._books.append(book)
+        name = self._pick_sheet(book.sheetnames)
+        if not formulas and not self._described:
+            self._described = True
+            self._describe(book.sheetnames, name)
+        return iter(book[name].iter_rows(values_only=True))
+
+    def _describe(self, names: list[str], chosen: str) -> None:
+        """Say what a person might not expect from this workbook, once."""
+        if len(names) > 1 and self.sheet is None:
+            log.warning(
+                "%s: reading sheet %r, the first of %d (%s); pass --sheet to pick another",
+                self.path,
+                chosen,
+                len(names),
+                ", ".join(names),
+            )
+        if _has_merged_cells(self.path):
+            log.warning(
+                "%s: the workbook has merged cells; only the first cell of a merged range "
+                "holds its value, the others read as empty. Unmerge them to be sure",
+                self.path,
+            )
 
     def _xls_rows(self) -> Iterator[tuple[Any, ...]]:
         import xlrd
 
         book = xlrd.open_workbook(str(self.path), on_demand=True)
-        self._book = book
+        self._books.append(book)
         name = self._pick_sheet(book.sheet_names())
         sheet = book.sheet_by_name(name)
 
@@ -267,24 +305,66 @@ class _ExcelSource:
         return self.sheet
 
     def _close(self) -> None:
-        book = getattr(self, "_book", None)
-        if book is not None:
+        for book in self._books:
             closer = getattr(book, "close", None) or getattr(book, "release_resources", None)
             if closer:
                 closer()
+        self._books.clear()
 
     def rows(self) -> Iterator[SheetRow]:
         width = len(self.header)
         rows = self._open_rows()
+        formulas = self._xlsx_rows(formulas=True) if self.path.suffix.lower() != ".xls" else None
+        used_formulas = 0
         try:
             next(rows, None)
+            if formulas is not None:
+                next(formulas, None)
             for number, values in enumerate(rows, start=2):
                 cells = [_excel_text(value) for value in values[:width]]
                 cells.extend([""] * (width - len(cells)))
-                extra = tuple(text for text in map(_excel_text, values[width:]) if text)
-                yield SheetRow(number, cells, extra)
+                problem = _ragged(sum(1 for value in values[width:] if value is not None))
+                texts = next(formulas, ()) if formulas is not None else ()
+                for index, text in enumerate(texts[:width]):
+                    if not (isinstance(text, str) and text.startswith("=")):
+                        continue
+                    if index < len(values) and values[index] is not None:
+                        used_formulas += 1
+                    elif not problem:
+                        problem = (
+                            f"column {self.header[index]!r} holds a formula ({text[:40]}) with "
+                            "no saved value; open and save the file in Excel, or paste values"
+                        )
+                yield SheetRow(number, cells, problem)
         finally:
             self._close()
+        if used_formulas and not self._told_formulas:
+            self._told_formulas = True
+            log.warning(
+                "%s: %d cells hold formulas; the values Excel last saved for them were used",
+                self.path,
+                used_formulas,
+            )
+
+
+def _has_merged_cells(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    with archive.open(name) as sheet:
+                        if any(b"<mergeCell " in chunk for chunk in _chunks(sheet)):
+                            return True
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return False
+
+
+def _chunks(handle: Any, size: int = 1 << 20) -> Iterator[bytes]:
+    tail = b""
+    while block := handle.read(size):
+        yield tail + block
+        tail = block[-32:]
 
 
 def _excel_text(value: Any) -> str:

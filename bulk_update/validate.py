@@ -24,6 +24,11 @@ TOP_LEVEL_FIELDS = ("read", "title")
 MAX_ID_DIGITS = 20
 _DIGITS = re.compile(r"[0-9]+")
 _EXCEL_MANGLED_ID = re.compile(r"[0-9]+\.[0-9]*0*|[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+")
+# Intercom documents no length limit for text values that we found; past this a cell is far
+# more likely a paste accident than a title or an attribute value.
+MAX_TEXT_CHARS = 65_536
+# C0 controls other than tab, newline and carriage return: never meant, often rejected.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EXCEL_HINT = (
     "Excel turned the id into a number; format the id column as Text "
     "(or export it from the source system as text) and export again"
@@ -148,17 +153,15 @@ class RowProblem:
 
 
 def validate_row(
-    plan: ColumnPlan, row: int, cells: Sequence[str], extra: Sequence[str] = ()
+    plan: ColumnPlan, row: int, cells: Sequence[str], read_problem: str = ""
 ) -> UpdateRequest | RowProblem:
-    """Turn one row's cells into a request body, or say what is wrong with the row."""
+    """Turn one row's cells into a request body, or say what is wrong with the row.
+
+    ``read_problem`` is what the reader found wrong with the row, if anything.
+    """
     id_column = ID_COLUMNS[0]
-    if extra:
-        return RowProblem(
-            row,
-            "",
-            f"the row has {len(extra)} more cell(s) than the header; "
-            "quote cells that contain the delimiter",
-        )
+    if read_problem:
+        return RowProblem(row, "", read_problem)
     try:
         conversation_id = check_conversation_id(cells[plan.id_index])
     except ValueProblem as problem:
@@ -169,6 +172,21 @@ def validate_row(
         text = cells[field.index]
         if text == "":
             continue
+        if len(text) > MAX_TEXT_CHARS:
+            return RowProblem(
+                row,
+                field.column,
+                f"the cell holds {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} "
+                "this tool sends; shorten it",
+            )
+        control = _CONTROL_CHARACTER.search(text)
+        if control:
+            return RowProblem(
+                row,
+                field.column,
+                f"the cell holds the control character U+{ord(control.group()):04X} at "
+                f"position {control.start() + 1}; remove it",
+            )
         if text == plan.clear_marker:
             if not field.clearable:
                 return RowProblem(row, field.column, f"{field.column!r} cannot be cleared")
@@ -190,7 +208,7 @@ def validate_row(
 
 
 class ValidRows:
-    """The valid rows of a file: which repeat an earlier row's id, and where ``--limit`` ends.
+    """The valid rows of a file: which the others make invalid, and where ``--limit`` ends.
 
     Keeps 17 bytes per row (the id as a number, its length, and its row) instead of a
     Python dict entry, so a million-row file costs ~17 MB here instead of ~150 MB.
@@ -201,9 +219,9 @@ class ValidRows:
         self._lengths = array("b")
         self._rows = array("q")
         self._long: dict[str, int] = {}
-        self._long_duplicates: dict[int, int] = {}
+        self._long_dup: dict[int, int] = {}
         self._long_rows = array("q")
-        self.duplicates: dict[int, int] = {}
+        self.rejected: dict[int, str] = {}
         self._unique_rows: Any = None
 
     def add(self, conversation_id: str, row: int) -> None:
@@ -212,32 +230,45 @@ class ValidRows:
             self._lengths.append(len(conversation_id))
             self._rows.append(row)
         elif conversation_id in self._long:
-            self._long_duplicates[row] = self._long[conversation_id]
+            self._long_dup[row] = self._long[conversation_id]
         else:
             self._long[conversation_id] = row
             self._long_rows.append(row)
 
     def finish(self) -> None:
-        """Find the duplicates (later row → first row with the same id, ids compared exactly
-        as written) once every row has been added."""
+        """Once every row has been added: find the rows that are invalid only in the light
+        of the others, in ``rejected`` (row → why): a repeated id (ids compared exactly as
+        written), or an id that lost the leading zeros the rest of the column has."""
         import numpy as np
 
-        found = dict(self._long_duplicates)
-        unique = [np.frombuffer(self._long_rows, dtype=np.int64)]
+        rejected = {later: f"duplicate of row {first}" for later, first in self._long_dup.items()}
+        kept = [np.frombuffer(self._long_rows, dtype=np.int64)]
         if self._rows:
             values = np.frombuffer(self._values, dtype=np.int64)
-            lengths = np.frombuffer(self._lengths, dtype=np.int8)
+            lengths = np.frombuffer(self._lengths, dtype=np.int8).astype(np.int64)
             rows = np.frombuffer(self._rows, dtype=np.int64)
+            short = _lost_leading_zeros(values, lengths)
+            if short is not None:
+                padded_to, positions = short
+                for position in positions:
+                    text = str(int(values[position])).zfill(int(lengths[position]))
+                    rejected[int(rows[position])] = (
+                        f"id {text!r} has {len(text)} digits where the column's other ids are "
+                        f"zero-padded to {padded_to}: {_EXCEL_HINT}"
+                    )
             order = np.lexsort((rows, lengths, values))
             values, lengths, rows = values[order], lengths[order], rows[order]
             starts = np.ones(len(rows), dtype=bool)
             starts[1:] = (values[1:] != values[:-1]) | (lengths[1:] != lengths[:-1])
             group_start = np.maximum.accumulate(np.where(starts, np.arange(len(rows)), 0))
             for position in np.flatnonzero(~starts):
-                found[int(rows[position])] = int(rows[group_start[position]])
-            unique.append(rows[starts])
-        self.duplicates = found
-        self._unique_rows = np.sort(np.concatenate(unique))
+                rejected.setdefault(
+                    int(rows[position]), f"duplicate of row {int(rows[group_start[position]])}"
+                )
+            kept.append(rows[starts])
+        self.rejected = rejected
+        candidates = np.sort(np.concatenate(kept))
+        self._unique_rows = candidates[~np.isin(candidates, list(rejected))]
 
     @property
     def unique_count(self) -> int:
@@ -249,3 +280,15 @@ class ValidRows:
         if limit is None or limit >= self.unique_count:
             return sys.maxsize
         return int(self._unique_rows[limit - 1]) if limit > 0 else 0
+
+
+def _lost_leading_zeros(values: Any, lengths: Any) -> tuple[int, Any] | None:
+    """If most ids are zero-padded to one length, (that length, positions of shorter ids)."""
+    import numpy as np
+
+    padded = values < np.power(10, lengths - 1)
+    if not padded.any() or 2 * int(padded.sum()) < len(values):
+        return None
+    padded_to = int(np.bincount(lengths[padded]).argmax())
+    positions = np.flatnonzero(lengths < padded_to)
+    return (padded_to, positions) if len(positions) else None

@@ -65,8 +65,15 @@ def test_ragged_rows_keep_their_extra_cells(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text("id,title\n1,a,b\n2\n", encoding="utf-8")
     table = Table(path, ReadOptions())
-    found = [(r.number, r.cells, r.extra) for r in table.rows()]
-    assert found == [(2, ["1", "a"], ("b",)), (3, ["2", ""], ())]
+    found = [(r.number, r.cells, r.problem) for r in table.rows()]
+    assert found == [
+        (
+            2,
+            ["1", "a"],
+            "the row has 1 more cell(s) than the header; quote cells that contain the delimiter",
+        ),
+        (3, ["2", ""], ""),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -80,8 +80,8 @@ def test_a_bad_value_names_its_column() -> None:
 
 
 def test_a_row_with_extra_cells_is_invalid() -> None:
-    problem = validate_row(plan(["id", "title"]), 4, ["5", "a"], extra=("b",))
-    assert isinstance(problem, RowProblem) and "more cell" in problem.message
+    problem = validate_row(plan(["id", "title"]), 4, ["5", "a"], "the row has 1 more cell")
+    assert problem == RowProblem(4, "", "the row has 1 more cell")
 
 
 def test_unknown_column_stops_with_a_suggestion() -> None:
@@ -160,6 +160,41 @@ def test_duplicates_point_at_the_first_row_and_compare_ids_as_written() -> None:
     for row, conversation_id in enumerate(["5", "7", "5", "005", "5", "9" * 20, "9" * 20], start=2):
         found.add(conversation_id, row)
     found.finish()
-    assert found.duplicates == {4: 2, 6: 2, 8: 7}
+    assert found.rejected == {
+        4: "duplicate of row 2",
+        6: "duplicate of row 2",
+        8: "duplicate of row 7",
+    }
     assert found.unique_count == 4  # rows 2, 3, 5 and 7
     assert [found.last_row(n) for n in (1, 2, 3, 4, 5, None)] == [2, 3, 5] + [sys.maxsize] * 3
+
+
+def test_ids_that_lost_the_column_s_leading_zeros_are_rejected() -> None:
+    found = ValidRows()
+    for row, conversation_id in enumerate(["000123", "000456", "789", "001000", "012345"], start=2):
+        found.add(conversation_id, row)
+    found.finish()
+    assert list(found.rejected) == [4]
+    assert "zero-padded to 6" in found.rejected[4] and "Text" in found.rejected[4]
+    assert found.unique_count == 4
+
+
+def test_unpadded_ids_of_varied_length_are_fine() -> None:
+    found = ValidRows()
+    for row, conversation_id in enumerate(["123", "4567", "89", "0012"], start=2):
+        found.add(conversation_id, row)
+    found.finish()
+    assert found.rejected == {}
+
+
+def test_huge_cells_and_control_characters_are_invalid_rows() -> None:
+    column_plan = plan(["id", "title"])
+    huge = validate_row(column_plan, 2, ["5", "x" * 1_000_000])
+    bell = validate_row(column_plan, 3, ["5", "ding\x07"])
+    assert isinstance(huge, RowProblem) and "1,000,000 characters" in huge.message
+    assert isinstance(bell, RowProblem) and "U+0007" in bell.message
+
+
+def test_emoji_tabs_and_newlines_are_sent_as_written() -> None:
+    request = validate_row(plan(["id", "title"]), 2, ["5", "🎉 a\tb\nc\r\nd"])
+    assert isinstance(request, UpdateRequest) and request.body == {"title": "🎉 a\tb\nc\r\nd"}

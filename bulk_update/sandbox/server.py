@@ -41,7 +41,12 @@ class SandboxConfig:
     reset_rate: float = 0.0  # share whose connection is dropped without an answer
     hang_rate: float = 0.0  # share that hang for hang_seconds
     hang_seconds: float = 120.0
-    send_retry_after: bool = False  # Intercom does not send Retry-After; a switch to try it
+    # Intercom sends no Retry-After. None: none; "auto": the seconds to the reset; any other
+    # text is sent as it is (to try hostile values: "-5", "99999", "soon").
+    retry_after: str | None = None
+    # How X-RateLimit-Reset is told: "normal", or hostile: "past", "far_future", "malformed";
+    # "missing" leaves out all three X-RateLimit headers.
+    reset_header: str = "normal"
     missing_suffix: str = "404"
     seed: int | None = None
     listing: dict[str, Any] = field(default_factory=default_listing)
@@ -139,13 +144,21 @@ class SandboxApp:
         if allowed:
             state.window_used += 1
             state.window_history[index] += 1
+        told_reset = {
+            "past": str(reset - 3600),
+            "far_future": str(reset + 86_400),
+            "malformed": "soon",
+        }.get(config.reset_header, str(reset))
         headers = {
             "X-RateLimit-Limit": str(config.limit),
             "X-RateLimit-Remaining": str(max(0, config.limit - state.window_used)),
-            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Reset": told_reset,
         }
-        if not allowed and config.send_retry_after:
-            headers["Retry-After"] = str(max(1, math.ceil(reset - now)))
+        if config.reset_header == "missing":
+            headers = {}
+        if not allowed and config.retry_after is not None:
+            auto = str(max(1, math.ceil(reset - now)))
+            headers["Retry-After"] = auto if config.retry_after == "auto" else config.retry_after
         return headers, allowed
 
     def _server_error(self, headers: dict[str, str]) -> web.Response:
