@@ -186,6 +186,13 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--max-failures", type=int, metavar="N", help="stop the run once N rows have failed"
     )
     parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="longest pause a rate-limit header may impose at a time (default 60)",
+    )
+    parser.add_argument(
         "--summary-json", type=Path, metavar="PATH", help="also write the summary as JSON"
     )
     parser.add_argument(
@@ -347,6 +354,7 @@ def _send_options(args: argparse.Namespace, base_url: str | None = None) -> Send
         max_retries=args.max_retries,
         timeout=args.timeout,
         max_failures=args.max_failures,
+        max_wait=args.max_wait,
         log_bodies=args.log_bodies,
     )
 

@@ -119,6 +119,7 @@ class SendOptions:
     max_retries: int = 6
     timeout: float = 30.0
     max_failures: int | None = None
+    max_wait: float = 60.0
     log_bodies: bool = False
 
     def __post_init__(self) -> None:
@@ -131,6 +132,8 @@ class SendOptions:
             raise UsageError("--timeout must be more than 0 seconds")
         if self.max_failures is not None and self.max_failures < 1:
             raise UsageError("--max-failures must be at least 1")
+        if self.max_wait <= 0:
+            raise UsageError("--max-wait must be more than 0 seconds")
         if not 0 <= self.headroom_percent < 100:
             raise UsageError("--headroom must be a percentage from 0 to below 100")
 

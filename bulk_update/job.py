@@ -195,7 +195,7 @@ class Job:
     async def _send(self, journal: Journal, last_row: int, wanted: int) -> SendStats:
         send = self.settings.send
         async with self._client() as client:
-            pacer = Pacer(send.rate, headroom_percent=send.headroom_percent)
+            pacer = Pacer(send.rate, headroom_percent=send.headroom_percent, max_wait=send.max_wait)
             self._sender = Sender(
                 client,
                 pacer,

@@ -45,6 +45,7 @@ class Pacer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self._limiter = AsyncLimiter(rate.requests, rate.seconds)
+        self._turn = asyncio.Lock()
         self._headroom = headroom_percent / 100
         self._max_wait = max_wait
         self._clock = clock
@@ -80,16 +81,21 @@ class Pacer:
         return 0.0
 
     async def acquire(self) -> None:
-        """Wait for a turn. Every acquire is followed by one :meth:`observe` or :meth:`release`."""
-        while True:
-            while (wait := self._seconds_to_wait(self._clock())) > 0:
-                await self._sleep(min(wait, POLL_INTERVAL))
-            await self._limiter.acquire()
-            # A pause may have begun while this caller queued inside the limiter.
-            if self._seconds_to_wait(self._clock()) <= 0:
-                break
-        self._in_flight += 1
-        self._budget -= 1
+        """Wait for a turn. Every acquire is followed by one :meth:`observe` or :meth:`release`.
+
+        Callers take turns in order: only the first one polls while a pause lasts, the
+        others wait on the lock without waking up.
+        """
+        async with self._turn:
+            while True:
+                while (wait := self._seconds_to_wait(self._clock())) > 0:
+                    await self._sleep(min(wait, POLL_INTERVAL))
+                await self._limiter.acquire()
+                # A pause may have begun while this caller waited inside the limiter.
+                if self._seconds_to_wait(self._clock()) <= 0:
+                    break
+            self._in_flight += 1
+            self._budget -= 1
 
     def release(self) -> None:
         """The turn taken by :meth:`acquire` was not used (the run is stopping)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
@@ -69,3 +70,15 @@ def threaded_sandbox() -> Iterator[Sandbox]:
 def token_env(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", TOKEN)
     return TOKEN
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """The CLI configures the 'bulk_update' logger for its process; undo that per test."""
+    yield
+    logger = logging.getLogger("bulk_update")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    logger.propagate = True
+    logger.setLevel(logging.NOTSET)

@@ -77,9 +77,11 @@ class SandboxState:
 
 
 class SandboxApp:
-    def __init__(self, config: SandboxConfig | None = None):
+    """The simulator's routes. ``state`` may be shared with an earlier server (a restart)."""
+
+    def __init__(self, config: SandboxConfig | None = None, state: SandboxState | None = None):
         self.config = config or SandboxConfig()
-        self.state = SandboxState()
+        self.state = state or SandboxState()
         self._random = random.Random(self.config.seed)
         self.app = web.Application(middlewares=[self._middleware])
         self.app.router.add_route("PUT", "/conversations/{id}", self._put_conversation)
@@ -345,9 +347,14 @@ class Sandbox:
     """Runs :class:`SandboxApp` on a loopback port inside the current event loop."""
 
     def __init__(
-        self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: SandboxConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state: SandboxState | None = None,
     ):
-        self.server = SandboxApp(config)
+        self.server = SandboxApp(config, state)
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
