@@ -82,6 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_flags(retry)
 
+    undo = commands.add_parser(
+        "undo",
+        help="put back what a --backup run changed",
+        description="Run the backup of a --backup run (given itself, or the run's report) to "
+        "restore the previous values.",
+    )
+    undo.add_argument(
+        "input", type=Path, metavar="REPORT_OR_BACKUP", help="a --backup file, or its run's report"
+    )
+    undo.add_argument("--report", type=Path, help="results file; default <backup>.results.csv")
+    undo.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _add_run_flags(undo)
+
     schema = commands.add_parser(
         "schema",
         help="save the workspace's conversation attributes to a file (for --schema)",
@@ -186,6 +199,23 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--max-failures", type=int, metavar="N", help="stop the run once N rows have failed"
     )
     parser.add_argument(
+        "--backup",
+        type=Path,
+        metavar="PATH",
+        help="read each conversation first and save the values about to change, as a sheet "
+        "that 'bulk-update run PATH' (or 'undo') puts back",
+    )
+    parser.add_argument(
+        "--skip-unchanged",
+        action="store_true",
+        help="read each conversation first and do not write rows already as wanted",
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="with --dry-run: read each conversation and report before -> after",
+    )
+    parser.add_argument(
         "--max-wait",
         type=float,
         default=60.0,
@@ -261,7 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
-        if args.command in ("run", "retry"):
+        if args.command == "undo":
+            args.input = _backup_to_undo(args)
+        if args.command in ("run", "retry", "undo"):
             return asyncio.run(_run(args))
         if args.command == "schema":
             return asyncio.run(_schema(args))
@@ -287,6 +319,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ROWS_NOT_UPDATED
+
+
+def _backup_to_undo(args: argparse.Namespace) -> Path:
+    """The backup file that ``undo`` runs: the one given, or the one its report's run wrote.
+    Asks before going on, unless --yes."""
+    from bulk_update.config import ReadOptions
+    from bulk_update.journal import backup_of
+    from bulk_update.reader import Table
+
+    given: Path = args.input
+    columns = Table(given, ReadOptions()).columns
+    backup = given
+    if "status" in columns:
+        journal = given.with_name(given.name + ".journal")
+        found = backup_of(journal) if journal.exists() else None
+        if found is None:
+            raise UsageError(
+                f"{given} is the report of a run without --backup: there is nothing to undo"
+            )
+        backup = found
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"undo would restore the values in {backup}: pass --yes to confirm")
+        answer = input(f"Restore the previous values saved in {backup}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise UsageError("undo cancelled")
+    return backup
 
 
 def _redact(text: str, secret: str) -> str:
@@ -385,6 +444,9 @@ def _job_settings(args: argparse.Namespace, base_url: str | None) -> JobSettings
         resume=args.resume,
         force=args.force,
         summary_json=args.summary_json,
+        backup_path=args.backup,
+        skip_unchanged=args.skip_unchanged,
+        live=args.live,
     )
 
 
@@ -400,7 +462,7 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         settings = _job_settings(args, sandbox.url if sandbox else None)
         token = Token(SANDBOX_TOKEN) if sandbox else _read_token(args)
-        show_bar = not args.quiet and not settings.dry_run
+        show_bar = not args.quiet and (not settings.dry_run or settings.live)
         progress: Progress = TqdmProgress() if show_bar else SilentProgress()
         job = Job(settings, token, progress=progress)
         _install_signal_handlers(job)

@@ -96,11 +96,11 @@ class IntercomClient:
 
     async def update_conversation(self, conversation_id: str, body: bytes) -> ApiResponse:
         """PUT one update. The updated conversation is not decoded: nothing here needs it."""
-        # Validated ids are ASCII digits; anything else is escaped into a single segment.
-        if not (conversation_id.isascii() and conversation_id.isdigit()):
-            conversation_id = quote(conversation_id, safe="")
-        path = f"/conversations/{conversation_id}"
+        path = _conversation_path(conversation_id)
         return await self.request("PUT", path, body, decode_success=False)
+
+    async def get_conversation(self, conversation_id: str) -> ApiResponse:
+        return await self.request("GET", _conversation_path(conversation_id))
 
     async def get_json(self, path: str, params: dict[str, str] | None = None) -> ApiResponse:
         return await self.request("GET", path, None, params)
@@ -142,6 +142,13 @@ class IntercomClient:
             )
         except OSError as error:
             return ApiResponse(None, "connection_error", error.strerror or type(error).__name__)
+
+
+def _conversation_path(conversation_id: str) -> str:
+    # Validated ids are ASCII digits; anything else is escaped into a single segment.
+    if not (conversation_id.isascii() and conversation_id.isdigit()):
+        conversation_id = quote(conversation_id, safe="")
+    return f"/conversations/{conversation_id}"
 
 
 def _describe_transport_error(error: aiohttp.ClientError) -> str:

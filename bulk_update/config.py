@@ -156,12 +156,25 @@ class JobSettings:
     only_statuses: frozenset[str] | None = None
     # False keeps the journal in memory: no --resume, for benchmarks and throwaway runs.
     durable_journal: bool = True
+    # Read each conversation first (GET) to back up, skip what is in place, or (with
+    # dry_run) report before → after.
+    backup_path: Path | None = None
+    skip_unchanged: bool = False
+    live: bool = False
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 0:
             raise UsageError("--limit must be 0 or more")
         if self.force and not self.resume:
             raise UsageError("--force only makes sense with --resume")
+        if self.live and not self.dry_run:
+            raise UsageError("--live goes with --dry-run (a live dry run reads, never writes)")
+        if self.dry_run and self.backup_path is not None:
+            raise UsageError("--backup saves values before writing them; a dry run writes nothing")
+
+    @property
+    def reads_first(self) -> bool:
+        return self.backup_path is not None or self.skip_unchanged or self.live
 
     @property
     def journal_path(self) -> Path:

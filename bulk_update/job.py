@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bulk_update.backup import BackupWriter
 from bulk_update.client import IntercomClient, fetch_listing
 from bulk_update.config import JobSettings, Token
 from bulk_update.errors import AuthenticationFailed, InputError, UsageError
@@ -26,7 +27,7 @@ from bulk_update.models import (
     SendStats,
     UpdateRequest,
 )
-from bulk_update.pipeline import SendControls, Sender
+from bulk_update.pipeline import ReadFirst, SendControls, Sender
 from bulk_update.progress import Progress, SilentProgress
 from bulk_update.ratelimit import Pacer
 from bulk_update.reader import Table
@@ -73,6 +74,7 @@ class Job:
         self._schema = schema
         self._policy = retry_policy or RetryPolicy(max_retries=settings.send.max_retries)
         self._sender: Sender | None = None
+        self._backup: BackupWriter | None = None
         self.interrupted = False
 
     def interrupt(self) -> None:
@@ -118,10 +120,20 @@ class Job:
             clear_marker=settings.read.clear_marker,
         )
         journal = self._open_journal()
+        self._backup = (
+            BackupWriter(
+                settings.backup_path,
+                [field.column for field in plan.fields],
+                settings.read.clear_marker,
+                resume=settings.resume,
+            )
+            if settings.backup_path is not None
+            else None
+        )
         try:
             validated = await self._validate_all(table, plan, journal)
             last_row = validated.rows.last_row(settings.limit)
-            if settings.dry_run:
+            if settings.dry_run and not settings.live:
                 stats = SendStats()
             else:
                 wanted = validated.rows.unique_count
@@ -131,10 +143,14 @@ class Job:
             summary = self._write_report(table, journal, last_row)
         finally:
             journal.close()
+            if self._backup is not None:
+                self._backup.close()
         summary.elapsed_seconds = time.monotonic() - started
         summary.requests = stats.requests
         summary.retries = stats.retries
         summary.rate_limited = stats.rate_limited
+        summary.backed_up = stats.backed_up
+        summary.backup_path = str(settings.backup_path or "")
         summary.stop_reason = "" if stats.stop_reason == "interrupted" else stats.stop_reason
         summary.interrupted = self.interrupted
         if settings.summary_json is not None:
@@ -157,6 +173,7 @@ class Job:
             "base_url": settings.send.base_url,
             "clear_marker": settings.read.clear_marker,
             "ignore_columns": sorted(settings.read.ignore_columns),
+            "backup": str(settings.backup_path.resolve()) if settings.backup_path else None,
         }
         return Journal.open(
             settings.journal_path,
@@ -170,7 +187,7 @@ class Job:
         """Check every row before anything is sent: record the invalid ones, and (unless
         this is a dry run) keep each valid row's encoded request in the journal to send."""
         result = _Validated()
-        keep_updates = not self.settings.dry_run
+        keep_updates = not self.settings.dry_run or self.settings.live
         journal.start_validation()
         for count, row in enumerate(table.rows(), start=1):
             checked = validate_row(plan, row.number, row.cells, row.problem)
@@ -203,6 +220,7 @@ class Job:
                 SendControls(send.concurrency, send.max_failures, send.log_bodies),
                 journal.record,
                 self._progress,
+                read_first=self._read_first(),
             )
             if self.interrupted:
                 self._sender.stop("interrupted")
@@ -215,6 +233,12 @@ class Job:
                 flusher.cancel()
                 self._progress.close()
                 journal.flush()
+
+    def _read_first(self) -> ReadFirst | None:
+        settings = self.settings
+        if not settings.reads_first:
+            return None
+        return ReadFirst(settings.skip_unchanged, settings.dry_run, self._backup)
 
     def _write_report(self, table: Table, journal: Journal, last_row: int) -> RunSummary:
         """Every row of the input with its outcome. A row with none was not sent: in a dry

@@ -9,6 +9,7 @@ idempotent).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -46,7 +47,7 @@ PENDING_PAGE = 1000
 
 def is_final(outcome: RowOutcome) -> bool:
     """Will this outcome stand on resume, or should the row be sent again?"""
-    if outcome.status in (RowStatus.UPDATED, RowStatus.INVALID):
+    if outcome.status in (RowStatus.UPDATED, RowStatus.INVALID, RowStatus.SKIPPED):
         return True
     if outcome.status is RowStatus.FAILED:
         status = outcome.http_status
@@ -232,3 +233,14 @@ class Journal:
     def close(self) -> None:
         self.flush()
         self._db.close()
+
+
+def backup_of(journal_path: Path) -> Path | None:
+    """The --backup file of the run that kept this journal, if it had one."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{journal_path}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'options'").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    backup = json.loads(row[0]).get("backup") if row else None
+    return Path(backup) if backup else None

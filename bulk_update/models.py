@@ -13,6 +13,7 @@ class RowStatus(StrEnum):
     INVALID = "invalid"
     NOT_ATTEMPTED = "not_attempted"
     WOULD_UPDATE = "would_update"
+    SKIPPED = "skipped"
 
 
 # Report columns that the tool adds after the input's own columns. When a report is fed
@@ -68,6 +69,7 @@ class SendStats:
     rate_limited: int = 0
     stop_reason: str = ""
     credentials_refused: bool = False
+    backed_up: int = 0
 
 
 @dataclass
@@ -83,6 +85,8 @@ class RunSummary:
     retries: int = 0
     rate_limited: int = 0
     blank_rows_skipped: int = 0
+    backed_up: int = 0
+    backup_path: str = ""
     dry_run: bool = False
     stop_reason: str = ""
     interrupted: bool = False
@@ -96,8 +100,9 @@ class RunSummary:
 
     @property
     def all_succeeded(self) -> bool:
-        wanted = RowStatus.WOULD_UPDATE if self.dry_run else RowStatus.UPDATED
-        return self.rows > 0 and self.count(wanted) == self.rows
+        """Every row updated, or already as wanted (in a dry run: would be)."""
+        done = RowStatus.WOULD_UPDATE if self.dry_run else RowStatus.UPDATED
+        return self.rows > 0 and self.count(done) + self.count(RowStatus.SKIPPED) == self.rows
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +116,8 @@ class RunSummary:
             "retries": self.retries,
             "rate_limited_429": self.rate_limited,
             "blank_rows_skipped": self.blank_rows_skipped,
+            "backed_up": self.backed_up,
+            "backup": self.backup_path,
             "dry_run": self.dry_run,
             "stop_reason": self.stop_reason,
             "interrupted": self.interrupted,

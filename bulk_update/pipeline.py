@@ -12,7 +12,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from bulk_update.backup import BackupWriter
+from bulk_update.changes import current_values, differences, intended
 from bulk_update.client import ApiResponse, IntercomClient
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats
 from bulk_update.progress import Progress
@@ -21,6 +24,16 @@ from bulk_update.retry import RetryPolicy, is_fatal
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("bulk_update.audit")
+
+
+@dataclass(frozen=True)
+class ReadFirst:
+    """Read each conversation before writing it: to skip what is already in place, to
+    back up what is about to change, or (a live dry run) only to report the difference."""
+
+    skip_unchanged: bool = False
+    dry_run: bool = False
+    backup: BackupWriter | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,7 @@ class Sender:
         record: Callable[[RowOutcome], None],
         progress: Progress,
         *,
+        read_first: ReadFirst | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self._client = client
@@ -51,6 +65,7 @@ class Sender:
         self._record = record
         self._progress = progress
         self._sleep = sleep
+        self._read_first = read_first
         self.stopping = False
         self._failures = 0
         self.stats = SendStats()
@@ -99,10 +114,66 @@ class Sender:
                     self.stop(f"{self._failures} rows failed (--max-failures {limit})")
 
     async def _send(self, request: PreparedUpdate) -> RowOutcome | None:
-        """Send one row until it succeeds, fails for good, or the run stops.
+        """Send one row until it succeeds, fails for good, or the run stops (reading the
+        conversation first when asked to). None: nothing was put on the wire for it."""
+        if self._read_first is not None:
+            read = await self._call(
+                request, lambda: self._client.get_conversation(request.conversation_id)
+            )
+            if read is None:
+                return None
+            response, attempts = read
+            if not response.ok:
+                return _failure(request.row, response, attempts)
+            decided = self._compare(request, response.data, attempts)
+            if decided is not None:
+                return decided
+        sent = await self._call(
+            request,
+            lambda: self._client.update_conversation(request.conversation_id, request.payload),
+        )
+        if sent is None:
+            return None
+        response, attempts = sent
+        if not response.ok:
+            return _failure(request.row, response, attempts)
+        return RowOutcome(
+            request.row,
+            RowStatus.UPDATED,
+            response.status,
+            attempts=attempts,
+            request_id=response.request_id,
+        )
 
-        None means the row was never put on the wire (the run stopped first).
-        """
+    def _compare(
+        self, request: PreparedUpdate, conversation: Any, attempts: int
+    ) -> RowOutcome | None:
+        """What the read shows: a finished outcome (unchanged, or a live dry run's verdict),
+        or None to go on and write (after the backup line is safely out)."""
+        settings = self._read_first
+        assert settings is not None
+        after = intended(request.payload)
+        before = current_values(conversation if isinstance(conversation, dict) else {}, list(after))
+        changed = differences(before, after)
+        if settings.dry_run:
+            status = RowStatus.WOULD_UPDATE if changed else RowStatus.SKIPPED
+            message = "; ".join(changed) or "unchanged"
+            return RowOutcome(request.row, status, error_message=message, attempts=attempts)
+        if not changed and settings.skip_unchanged:
+            return RowOutcome(
+                request.row, RowStatus.SKIPPED, error_message="unchanged", attempts=attempts
+            )
+        backup = settings.backup
+        if backup is not None and not backup.has(request.conversation_id):
+            backup.write(request.conversation_id, before)
+            self.stats.backed_up += 1
+        return None
+
+    async def _call(
+        self, request: PreparedUpdate, call: Callable[[], Awaitable[ApiResponse]]
+    ) -> tuple[ApiResponse, int] | None:
+        """One request, paced and retried: (the last answer, attempts), or None when the
+        run stopped before the first attempt."""
         attempts = 0
         while True:
             await self._pacer.acquire()
@@ -111,22 +182,14 @@ class Sender:
                 return None
             attempts += 1
             started = time.monotonic()
-            response = await self._client.update_conversation(
-                request.conversation_id, request.payload
-            )
+            response = await call()
             self._pacer.observe(response)
             self.stats.requests += 1
             if audit.isEnabledFor(logging.INFO):
                 latency = time.monotonic() - started
                 _audit(request, response, attempts, latency, self._controls.log_bodies)
             if response.ok:
-                return RowOutcome(
-                    request.row,
-                    RowStatus.UPDATED,
-                    response.status,
-                    attempts=attempts,
-                    request_id=response.request_id,
-                )
+                return response, attempts
             if is_fatal(response):
                 self.stats.credentials_refused = True
                 self.stop(
@@ -138,7 +201,7 @@ class Sender:
                 if response.status != 429:  # a 429 already paused every worker (Pacer)
                     await self._sleep(self._policy.backoff(attempts))
                 continue
-            return _failure(request.row, response, attempts)
+            return response, attempts
 
 
 def _failure(row: int, response: ApiResponse, attempts: int) -> RowOutcome:

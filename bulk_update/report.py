@@ -88,17 +88,28 @@ def render_summary(summary: RunSummary) -> str:
             f"dry run: {summary.rows} rows: {count(RowStatus.WOULD_UPDATE)} would be updated, "
             f"{count(RowStatus.INVALID)} invalid"
         )
+        if count(RowStatus.SKIPPED):
+            head += f", {count(RowStatus.SKIPPED)} unchanged"
+        if count(RowStatus.FAILED):
+            head += f", {count(RowStatus.FAILED)} could not be read"
         if count(RowStatus.NOT_ATTEMPTED):
             head += f", {count(RowStatus.NOT_ATTEMPTED)} beyond --limit"
         return head + f"\nreport: {summary.report_path}"
+    unchanged = count(RowStatus.SKIPPED)
     lines = [
         f"{summary.rows} rows: {count(RowStatus.UPDATED)} updated, "
-        f"{count(RowStatus.FAILED)} failed, {count(RowStatus.INVALID)} invalid, "
+        + (f"{unchanged} unchanged (skipped), " if unchanged else "")
+        + f"{count(RowStatus.FAILED)} failed, {count(RowStatus.INVALID)} invalid, "
         f"{count(RowStatus.NOT_ATTEMPTED)} not attempted",
         f"elapsed {summary.elapsed_seconds:.1f} s, {summary.requests} requests "
         f"({summary.requests_per_second:.1f}/s), {summary.retries} retries, "
         f"{summary.rate_limited} rate-limited (429)",
     ]
+    if summary.backup_path:
+        lines.append(
+            f"{summary.backed_up} rows backed up to {summary.backup_path} "
+            f"(undo with: bulk-update undo {summary.backup_path})"
+        )
     if summary.blank_rows_skipped:
         lines.append(f"{summary.blank_rows_skipped} blank rows skipped")
     if summary.stop_reason:

@@ -45,15 +45,17 @@ def test_token_is_in_no_byte_written_on_any_error_path(
         ["90000", "Bug", "boo"],
     ]
     path = write_csv(tmp_path / "in.csv", ["id", "issue_type", "ghost"], rows)
+    # No rate-limit headers: nothing warns the tool before the window is spent (a 429).
     config = SandboxConfig(
         token=TOKEN,
-        limit=60,
+        limit=150,
         window=1,
         error_rate=0.1,
         reset_rate=0.03,
         hang_rate=0.02,
         hang_seconds=5,
         seed=4,
+        reset_header="missing",
     )
     with ThreadedSandbox(config) as server:
         main(

@@ -1,0 +1,76 @@
+"""``--backup``: each row's previous values, written in bulk-update's own input format so
+that ``bulk-update run BACKUP`` (or ``bulk-update undo``) puts them back."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from bulk_update.errors import UsageError
+
+
+def render(value: Any, clear_marker: str) -> str:
+    """A value as the cell text that bulk-update reads back as the same value."""
+    if value is None:
+        return clear_marker  # it was unset: the undo clears it
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+class BackupWriter:
+    """Appends one line per row before its update is sent, flushed to the OS at once (so a
+    killed process never leaves an update without its undo line) and fsynced on close."""
+
+    def __init__(self, path: Path, columns: list[str], clear_marker: str, *, resume: bool):
+        self.path = path
+        self._columns = columns
+        self._marker = clear_marker
+        self.written = 0
+        self._done: set[str] = set()
+        exists = path.exists() and path.stat().st_size > 0
+        if exists and not resume:
+            raise UsageError(
+                f"the backup file {path} already exists; name another with --backup "
+                "(or pass --resume to continue the run that wrote it)"
+            )
+        if exists:
+            with path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, [])
+                if header != ["id", *columns]:
+                    raise UsageError(f"{path} is a backup of other columns ({', '.join(header)})")
+                self._done = {cells[0] for cells in reader if cells}
+        try:
+            self._handle = path.open("a", newline="", encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write the backup file {path}: {error.strerror}") from None
+        self._writer = csv.writer(self._handle)
+        if not exists:
+            self._writer.writerow(["id", *columns])
+            self._handle.flush()
+
+    def has(self, conversation_id: str) -> bool:
+        """Already backed up (by an earlier, interrupted run): its first line is the truth."""
+        return conversation_id in self._done
+
+    def write(self, conversation_id: str, before: dict[str, Any]) -> None:
+        cells = [conversation_id] + [
+            render(before[column], self._marker) if column in before else ""
+            for column in self._columns
+        ]
+        self._writer.writerow(cells)
+        self._handle.flush()
+        self.written += 1
+
+    def close(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()

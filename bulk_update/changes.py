@@ -1,0 +1,57 @@
+"""A row's intended changes against the conversation as it is now: what is already in
+place, what would change, and the values to restore (for ``--backup``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# An attribute the conversation has no value for (restoring it means clearing it).
+UNSET: Any = None
+TOP_LEVEL_FIELDS = ("read", "title")
+
+
+def intended(payload: bytes) -> dict[str, Any]:
+    """The row's changes by column name (top-level fields and custom attributes alike)."""
+    body = json.loads(payload)
+    changes = {key: value for key, value in body.items() if key != "custom_attributes"}
+    changes.update(body.get("custom_attributes") or {})
+    return changes
+
+
+def current_values(conversation: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The conversation's present value of each named field; ``UNSET`` where it has none."""
+    custom = conversation.get("custom_attributes") or {}
+    values = {}
+    for name in names:
+        if name in TOP_LEVEL_FIELDS:
+            values[name] = conversation.get(name, UNSET)
+        else:
+            values[name] = _plain(custom.get(name, UNSET))
+    return values
+
+
+def _plain(value: Any) -> Any:
+    """Relationship attributes come back expanded (``{"instances": [{"id": ...}]}``)."""
+    if isinstance(value, dict) and isinstance(value.get("instances"), list):
+        return [str(item.get("id")) for item in value["instances"] if isinstance(item, dict)]
+    return value
+
+
+def same(before: Any, after: Any) -> bool:
+    if isinstance(before, bool) or isinstance(after, bool):
+        return before is after
+    return bool(before == after)
+
+
+def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """``name: old → new`` for every field whose value would change."""
+    return [
+        f"{name}: {_shown(before.get(name))} → {_shown(value)}"
+        for name, value in after.items()
+        if not same(before.get(name), value)
+    ]
+
+
+def _shown(value: Any) -> str:
+    return "unset" if value is None else json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,177 @@
+"""--backup, undo, --skip-unchanged and live dry runs, against the sandbox."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulk_update.cli import main
+from bulk_update.sandbox import Sandbox, SandboxConfig
+
+from .conftest import TOKEN, ThreadedSandbox, read_report, write_csv
+from .test_resume import wait_until
+
+HEADER = ["id", "read", "title", "priority", "vip", "due_date", "orders", "csat_score"]
+
+
+def seed(sandbox: Sandbox, ids: list[str]) -> dict[str, Any]:
+    """Give half the conversations earlier values; the rest have none. Returns a snapshot."""
+    for n, conversation_id in enumerate(ids):
+        conversation = sandbox.server._conversation(conversation_id)
+        if n % 2:
+            conversation["title"] = f"old {n}"
+            conversation["custom_attributes"].update(priority="Low", vip=False, orders=["7"])
+    return snapshot(sandbox, ids)
+
+
+def snapshot(sandbox: Sandbox, ids: list[str]) -> dict[str, Any]:
+    return {
+        i: copy.deepcopy(
+            {k: sandbox.state.conversations[i][k] for k in ("read", "title", "custom_attributes")}
+        )
+        for i in ids
+    }
+
+
+def sheet(tmp_path: Path, ids: list[str]) -> Path:
+    rows = [[i, "true", f"new {i}", "High", "true", "2026-12-01", "21;34", "5"] for i in ids]
+    rows[0][3] = ""  # a cell left empty is not changed, and not backed up
+    return write_csv(tmp_path / "in.csv", HEADER, rows)
+
+
+def test_backup_then_undo_restores_every_touched_conversation(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    ids = [str(100 + n) for n in range(40)]
+    before = seed(threaded_sandbox, ids)
+    backup = tmp_path / "backup.csv"
+    report = tmp_path / "report.csv"
+    url = threaded_sandbox.url
+    assert (
+        main(
+            [
+                "run",
+                str(sheet(tmp_path, ids)),
+                "--base-url",
+                url,
+                "-q",
+                "--backup",
+                str(backup),
+                "--report",
+                str(report),
+            ]
+        )
+        == 0
+    )
+    assert snapshot(threaded_sandbox, ids) != before
+    with backup.open(newline="") as handle:
+        lines = list(csv.reader(handle))
+    assert lines[0] == HEADER and len(lines) == 41
+    assert lines[1][3] == ""  # not changed, so not in the backup
+    assert main(["undo", str(report), "--base-url", url, "-q", "--yes"]) == 0
+    assert snapshot(threaded_sandbox, ids) == before
+
+
+def test_undo_asks_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    backup = write_csv(tmp_path / "backup.csv", ["id", "title"], [["1", "#N/A"]])
+    assert main(["undo", str(backup), "--sandbox"]) == 2
+    assert "--yes" in capsys.readouterr().err
+    report = write_csv(tmp_path / "r.csv", ["id", "title", "status"], [["1", "a", "updated"]])
+    assert main(["undo", str(report), "--sandbox", "--yes"]) == 2
+    assert "without --backup" in capsys.readouterr().err
+
+
+def test_sigkill_never_leaves_an_update_without_its_backup_line(tmp_path: Path) -> None:
+    ids = [str(5000 + n) for n in range(1500)]
+    config = SandboxConfig(token=TOKEN, limit=400, window=1, latency=0.002, missing_suffix="")
+    with ThreadedSandbox(config) as server:
+        backup = tmp_path / "backup.csv"
+        command = [
+            sys.executable,
+            "-m",
+            "bulk_update",
+            "run",
+            str(sheet(tmp_path, ids)),
+            "--base-url",
+            server.url,
+            "-q",
+            "--backup",
+            str(backup),
+            "--report",
+            str(tmp_path / "r.csv"),
+            "--rate",
+            "400/1",
+        ]
+        env = {**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN}
+        process = subprocess.Popen(command, env=env)
+        wait_until(lambda: server.state.puts_applied >= 300)
+        process.kill()
+        process.wait()
+        touched = set(server.state.put_counts)
+        with backup.open(newline="") as handle:
+            backed_up = {cells[0] for cells in list(csv.reader(handle))[1:]}
+        assert touched and touched <= backed_up
+        # Resuming continues the same backup, one line per conversation.
+        finish = subprocess.run([*command, "--resume"], env=env, check=False)
+        assert finish.returncode == 0
+        with backup.open(newline="") as handle:
+            final_ids = [cells[0] for cells in list(csv.reader(handle))[1:]]
+        assert sorted(final_ids) == sorted(ids)
+
+
+def test_rerun_with_skip_unchanged_sends_no_put(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    ids = [str(300 + n) for n in range(30)]
+    path = sheet(tmp_path, ids)
+    url = threaded_sandbox.url
+    assert (
+        main(["run", str(path), "--base-url", url, "-q", "--report", str(tmp_path / "a.csv")]) == 0
+    )
+    puts = threaded_sandbox.state.puts_applied
+    summary = tmp_path / "s.json"
+    assert (
+        main(
+            [
+                "run",
+                str(path),
+                "--base-url",
+                url,
+                "-q",
+                "--report",
+                str(tmp_path / "b.csv"),
+                "--skip-unchanged",
+                "--summary-json",
+                str(summary),
+            ]
+        )
+        == 0
+    )
+    assert threaded_sandbox.state.puts_applied == puts
+    lines = read_report(tmp_path / "b.csv")
+    assert {(line["status"], line["error_message"]) for line in lines} == {("skipped", "unchanged")}
+    assert '"skipped": 30' in summary.read_text()
+
+
+def test_live_dry_run_reports_before_and_after_and_writes_nothing(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threaded_sandbox.server._conversation("42")["custom_attributes"]["priority"] = "High"
+    path = write_csv(tmp_path / "in.csv", ["id", "priority"], [["41", "High"], ["42", "High"]])
+    code = main(["run", str(path), "--base-url", threaded_sandbox.url, "--dry-run", "--live", "-q"])
+    assert code == 0
+    assert threaded_sandbox.state.puts_applied == 0
+    lines = {line["id"]: line for line in read_report(tmp_path / "in.results.csv")}
+    assert (lines["41"]["status"], lines["41"]["error_message"]) == (
+        "would_update",
+        'priority: unset → "High"',
+    )
+    assert (lines["42"]["status"], lines["42"]["error_message"]) == ("skipped", "unchanged")
+    assert "1 would be updated" in capsys.readouterr().out
