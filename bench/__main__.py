@@ -16,50 +16,30 @@ CONCURRENCY = 20
 
 
 def client_commands(sheet: Path, url: str, report: Path, rate: str) -> dict[str, list[str]]:
+    tool = [
+        PY,
+        "-m",
+        "bulk_update",
+        "run",
+        str(sheet),
+        "--base-url",
+        url,
+        "--report",
+        str(report),
+        "--rate",
+        rate,
+        "-q",
+        "--concurrency",
+        str(CONCURRENCY),
+    ]
+    script = [str(sheet), url, TOKEN, str(CONCURRENCY)]
     return {
-        "bulk-update": [
-            PY,
-            "-m",
-            "bulk_update",
-            "run",
-            str(sheet),
-            "--base-url",
-            url,
-            "--report",
-            str(report),
-            "--rate",
-            rate,
-            "-q",
-            "--concurrency",
-            str(CONCURRENCY),
-        ],
-        "gather+aiohttp": [
-            PY,
-            "-m",
-            "bench.clients.gather_aiohttp",
-            str(sheet),
-            url,
-            TOKEN,
-            str(CONCURRENCY),
-            rate,
-        ],
-        "floor (aiohttp)": [
-            PY,
-            "-m",
-            "bench.clients.floor_aiohttp",
-            str(sheet),
-            url,
-            TOKEN,
-            str(CONCURRENCY),
-        ],
-        "sequential requests": [
-            PY,
-            "-m",
-            "bench.clients.sequential_requests",
-            str(sheet),
-            url,
-            TOKEN,
-        ],
+        "bulk-update": tool,
+        "bulk-update --backup": [*tool, "--backup", str(report.with_suffix(".backup.csv"))],
+        "bulk-update, no journal": [PY, "-m", "bench.clients.without_journal", *script, rate],
+        "gather+aiohttp": [PY, "-m", "bench.clients.gather_aiohttp", *script, rate],
+        "floor (aiohttp)": [PY, "-m", "bench.clients.floor_aiohttp", *script],
+        "sequential requests": [PY, "-m", "bench.clients.sequential_requests", *script[:3]],
     }
 
 
@@ -104,10 +84,10 @@ def compare(
     }
     for median in medians.values():
         print_row(median)
-    floor = medians.get("floor (aiohttp)")
-    if floor is not None and "bulk-update" in medians:
-        ratio = medians["bulk-update"].cpu_ms_per_row / floor.cpu_ms_per_row
-        print(f"bulk-update CPU per row / floor's: {ratio:.2f}x")
+    for other in ("floor (aiohttp)", "bulk-update, no journal"):
+        if other in medians and "bulk-update" in medians:
+            ratio = medians["bulk-update"].cpu_ms_per_row / medians[other].cpu_ms_per_row
+            print(f"bulk-update CPU per row / {other}'s: {ratio:.2f}x")
 
 
 def print_header() -> None:
@@ -161,6 +141,36 @@ def cpu(args: argparse.Namespace, folder: Path) -> None:
         0.0,
         "10000000/1",
         ["bulk-update", "floor (aiohttp)", "gather+aiohttp"],
+        folder,
+        args,
+    )
+
+
+def journal(args: argparse.Namespace, folder: Path) -> None:
+    print_header()
+    compare(
+        "journal cost: zero latency, no rate limit",
+        args.rows,
+        10_000_000,
+        10,
+        0.0,
+        "10000000/1",
+        ["bulk-update", "bulk-update, no journal"],
+        folder,
+        args,
+    )
+
+
+def backup(args: argparse.Namespace, folder: Path) -> None:
+    print_header()
+    compare(
+        "--backup cost: the sandbox's default limit",
+        5000,
+        1666,
+        10,
+        0.0,
+        "1666/10",
+        ["bulk-update", "bulk-update --backup"],
         folder,
         args,
     )
@@ -222,6 +232,8 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "easy": easy,
     "half": half,
     "cpu": cpu,
+    "journal": journal,
+    "backup": backup,
     "memory": memory,
     "help": help_time,
 }
