@@ -57,43 +57,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bulk-update {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser(
+    _add_sheet_command(
+        commands,
         "run",
-        help="validate a sheet and apply it",
-        description="Validate every row, then send PUT /conversations/{id} for each valid one.",
+        "validate a sheet and apply it",
+        "Validate every row, then send PUT /conversations/{id} for each valid one.",
+        ("INPUT", "CSV, TSV, XLSX or XLS file, one row per conversation"),
+        "results file (.csv or .xlsx); default <input>.results.csv",
     )
-    run.add_argument(
-        "input", type=Path, help="CSV, TSV, XLSX or XLS file, one row per conversation"
-    )
-    run.add_argument(
-        "--report", type=Path, help="results file (.csv or .xlsx); default <input>.results.csv"
-    )
-    _add_run_flags(run)
-
-    retry = commands.add_parser(
+    _add_sheet_command(
+        commands,
         "retry",
-        help="re-send the failed and not attempted rows of a report",
-        description="Re-send exactly the rows of a report whose status is failed or "
-        "not_attempted, using the input columns the report carries.",
+        "re-send the failed and not attempted rows of a report",
+        "Re-send exactly the rows of a report whose status is failed or not_attempted, "
+        "using the input columns the report carries.",
+        ("REPORT", "the report of an earlier run"),
+        "new results file; default <REPORT stem>.retry.csv",
     )
-    retry.add_argument("input", type=Path, metavar="REPORT", help="the report of an earlier run")
-    retry.add_argument(
-        "--report", type=Path, help="new results file; default <REPORT stem>.retry.csv"
-    )
-    _add_run_flags(retry)
-
-    undo = commands.add_parser(
+    undo = _add_sheet_command(
+        commands,
         "undo",
-        help="put back what a --backup run changed",
-        description="Run the backup of a --backup run (given itself, or the run's report) to "
-        "restore the previous values.",
+        "put back what a --backup run changed",
+        "Run the backup of a --backup run (given itself, or the run's report) to restore the "
+        "previous values.",
+        ("REPORT_OR_BACKUP", "a --backup file, or its run's report"),
+        "results file; default <backup>.results.csv",
     )
-    undo.add_argument(
-        "input", type=Path, metavar="REPORT_OR_BACKUP", help="a --backup file, or its run's report"
-    )
-    undo.add_argument("--report", type=Path, help="results file; default <backup>.results.csv")
     undo.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _add_run_flags(undo)
 
     schema = commands.add_parser(
         "schema",
@@ -135,6 +125,22 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--seed", type=int, help="seed for the fault injection")
     sandbox.add_argument("--token", default=None, help="token to accept (default 'sandbox-token')")
     _add_output_flags(sandbox)
+    return parser
+
+
+def _add_sheet_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str,
+    sheet: tuple[str, str],
+    report_help: str,
+) -> argparse.ArgumentParser:
+    """A command that takes a sheet (run, retry, undo) and every flag of a run."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    parser.add_argument("input", type=Path, metavar=sheet[0], help=sheet[1])
+    parser.add_argument("--report", type=Path, help=report_help)
+    _add_run_flags(parser)
     return parser
 
 

@@ -8,17 +8,13 @@ import sys
 
 import aiohttp
 
+from bench.clients.common import headers as client_headers
 from bench.clients.common import report, typed_bodies
 
 
 async def main(path: str, url: str, token: str, concurrency: int) -> None:
     statuses: dict[int, int] = {}
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "Intercom-Version": "2.14",
-    }
+    headers = client_headers(token)
     queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue(maxsize=2 * concurrency)
 
     async def worker(session: aiohttp.ClientSession) -> None:

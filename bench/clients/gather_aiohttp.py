@@ -10,6 +10,7 @@ import time
 import aiohttp
 from aiolimiter import AsyncLimiter
 
+from bench.clients.common import headers as client_headers
 from bench.clients.common import report, typed_bodies
 
 
@@ -18,12 +19,7 @@ async def main(path: str, url: str, token: str, concurrency: int, rate: str) -> 
     limiter = AsyncLimiter(requests, seconds)
     semaphore = asyncio.Semaphore(concurrency)
     statuses: dict[int, int] = {}
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "Intercom-Version": "2.14",
-    }
+    headers = client_headers(token)
 
     async def update(session: aiohttp.ClientSession, conversation_id: str, body: bytes) -> None:
         async with semaphore:

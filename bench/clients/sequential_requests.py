@@ -7,20 +7,14 @@ import time
 
 import requests
 
+from bench.clients.common import headers as client_headers
 from bench.clients.common import report, typed_bodies
 
 
 def main(path: str, url: str, token: str) -> None:
     statuses: dict[int, int] = {}
     session = requests.Session()
-    session.headers.update(
-        {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Intercom-Version": "2.14",
-        }
-    )
+    session.headers.update(client_headers(token))
     for conversation_id, body in typed_bodies(path):
         for _ in range(6):
             response = session.put(f"{url}/conversations/{conversation_id}", data=body)
