@@ -35,12 +35,7 @@ class BackupWriter:
         self._marker = clear_marker
         self.written = 0
         self._done: set[str] = set()
-        exists = path.exists() and path.stat().st_size > 0
-        if exists and not resume:
-            raise UsageError(
-                f"the backup file {path} already exists; name another with --backup "
-                "(or pass --resume to continue the run that wrote it)"
-            )
+        exists = self.check_free(path, resume=resume)
         if exists:
             with path.open(newline="", encoding="utf-8") as handle:
                 reader = csv.reader(handle)
@@ -56,6 +51,17 @@ class BackupWriter:
         if not exists:
             self._writer.writerow(["id", *columns])
             self._handle.flush()
+
+    @staticmethod
+    def check_free(path: Path, *, resume: bool) -> bool:
+        """Whether a backup is there to continue; one is never overwritten."""
+        exists = path.exists() and path.stat().st_size > 0
+        if exists and not resume:
+            raise UsageError(
+                f"the backup file {path} already exists; name another with --backup "
+                "(or pass --resume to continue the run that wrote it)"
+            )
+        return exists
 
     def has(self, conversation_id: str) -> bool:
         """Already backed up (by an earlier, interrupted run): its first line is the truth."""

@@ -119,18 +119,18 @@ class Job:
             ignore=settings.read.ignore_columns,
             clear_marker=settings.read.clear_marker,
         )
+        if settings.backup_path is not None:
+            BackupWriter.check_free(settings.backup_path, resume=settings.resume)
         journal = self._open_journal()
-        self._backup = (
-            BackupWriter(
-                settings.backup_path,
-                [field.column for field in plan.fields],
-                settings.read.clear_marker,
-                resume=settings.resume,
-            )
-            if settings.backup_path is not None
-            else None
-        )
         try:
+            if settings.backup_path is not None:
+                columns = [field.column for field in plan.fields]
+                self._backup = BackupWriter(
+                    settings.backup_path,
+                    columns,
+                    settings.read.clear_marker,
+                    resume=settings.resume,
+                )
             validated = await self._validate_all(table, plan, journal)
             last_row = validated.rows.last_row(settings.limit)
             if settings.dry_run and not settings.live:

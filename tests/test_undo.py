@@ -175,3 +175,15 @@ def test_live_dry_run_reports_before_and_after_and_writes_nothing(
     )
     assert (lines["42"]["status"], lines["42"]["error_message"]) == ("skipped", "unchanged")
     assert "1 would be updated" in capsys.readouterr().out
+
+
+def test_an_existing_backup_is_never_overwritten(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup = write_csv(tmp_path / "backup.csv", ["id", "title"], [["1", "old"]])
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "new"]])
+    code = main(["run", str(path), "--base-url", threaded_sandbox.url, "--backup", str(backup)])
+    assert code == 2 and "already exists" in capsys.readouterr().err
+    assert backup.read_bytes() == b"id,title\r\n1,old\r\n"
+    assert not (tmp_path / "in.results.csv.journal").exists()
+    assert threaded_sandbox.state.put_counts == {}
