@@ -92,7 +92,8 @@ def compare(
 
 def print_header() -> None:
     print(
-        f"{'client':<22}{'rows':>8}{'rows/s':>9}{'limit used (mean/min)':>23}{'429s':>7}"
+        f"{'client':<24}{'rows':>8}{'requests':>9}{'rows/s':>9}{'limit used (mean/min)':>23}"
+        f"{'429s':>7}"
         f"{'429 %':>7}{'CPU s/1k rows':>15}{'peak RSS MB':>13}{'exit':>6}"
     )
 
@@ -101,7 +102,8 @@ def print_row(m: Measurement, prefix: str = "") -> None:
     mean, low = m.window_use()
     share = 100 * m.rate_limited / m.requests if m.requests else 0.0
     print(
-        f"{prefix}{m.name:<22}{m.rows:>8}{m.rows_per_second:>9.1f}{f'{mean:.1%} / {low:.1%}':>23}"
+        f"{prefix}{m.name:<24}{m.rows:>8}{m.requests:>9}{m.rows_per_second:>9.1f}"
+        f"{f'{mean:.1%} / {low:.1%}':>23}"
         f"{m.rate_limited:>7}{share:>6.2f}%{m.cpu_ms_per_row:>15.3f}{m.peak_rss_mb:>13.1f}"
         f"{m.exit_code:>6}",
         flush=True,
