@@ -53,6 +53,7 @@ class Pacer:
         self._paused_until = 0.0
         self._window_reset: float | None = None
         self._budget = math.inf
+        self._lowest_remaining: float = math.inf  # the freshest count seen in this window
         self._in_flight = 0
         self.rate_limited = 0
         self.longest_pause = 0.0
@@ -76,6 +77,7 @@ class Pacer:
             if now >= self._window_reset:
                 self._window_reset = None
                 self._budget = math.inf
+                self._lowest_remaining = math.inf
             elif self._budget <= 0:
                 return self._window_reset - now
         return 0.0
@@ -126,6 +128,11 @@ class Pacer:
             return
         if self._window_reset is not None and reset_at < self._window_reset:
             return  # an answer from a window that has already ended
+        if reset_at == self._window_reset and info.remaining >= self._lowest_remaining:
+            # Answers overtake each other: one that reports no fewer left than an earlier
+            # one was counted before it, and says nothing new.
+            return
+        self._lowest_remaining = info.remaining
         reserve = self._headroom * info.limit if info.limit else 0.0
         # The server may not have counted the requests still in flight: assume it has not.
         # (Over-cautious by at most the concurrency, and only until their answers arrive.)

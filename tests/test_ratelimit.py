@@ -128,3 +128,16 @@ def test_retry_decisions() -> None:
         assert not policy.allows_retry(ApiResponse(status), 3)
     for status in (400, 401, 403, 404, 409, 422):
         assert not policy.allows_retry(ApiResponse(status), 1)
+
+
+async def test_an_answer_overtaken_by_a_fresher_one_does_not_raise_the_budget() -> None:
+    clock = FakeClock()
+    pacer = pacer_with(clock)
+    for _ in range(3):
+        await pacer.acquire()
+    pacer.observe(answer(200, 10, 1010.0))  # counted last, answered first
+    assert pacer.budget == 8
+    pacer.observe(answer(200, 40, 1010.0))  # counted earlier, answered late: stale
+    assert pacer.budget == 8
+    pacer.observe(answer(200, 9, 1010.0))
+    assert pacer.budget == 9
