@@ -22,7 +22,6 @@ from bulk_update.progress import Progress
 from bulk_update.ratelimit import Pacer
 from bulk_update.retry import RetryPolicy, is_fatal
 
-log = logging.getLogger(__name__)
 audit = logging.getLogger("bulk_update.audit")
 
 

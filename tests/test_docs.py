@@ -5,7 +5,7 @@ import shlex
 
 import pytest
 
-from bulk_update.cli import build_parser
+from bulk_update.arguments import build_parser
 
 from .conftest import ROOT
 

@@ -1,0 +1,253 @@
+"""The command line's words: every command and flag, and their help. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bulk_update import __version__
+from bulk_update.config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_CLEAR_MARKER,
+    REGION_BASE_URLS,
+    TOKEN_ENV_VAR,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulk-update",
+        description="Apply a spreadsheet of changes to Intercom conversations.",
+        epilog=f"The access token is read from ${TOKEN_ENV_VAR}. Exit codes: 0 every row "
+        "updated, 1 some rows failed/invalid/not attempted, 2 unusable invocation or "
+        "input, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"bulk-update {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_sheet_command(
+        commands,
+        "run",
+        "validate a sheet and apply it",
+        "Validate every row, then send PUT /conversations/{id} for each valid one.",
+        ("INPUT", "CSV, TSV, XLSX or XLS file, one row per conversation"),
+        "results file (.csv or .xlsx); default <input>.results.csv",
+    )
+    _add_sheet_command(
+        commands,
+        "retry",
+        "re-send the failed and not attempted rows of a report",
+        "Re-send exactly the rows of a report whose status is failed or not_attempted, "
+        "using the input columns the report carries.",
+        ("REPORT", "the report of an earlier run"),
+        "new results file; default <REPORT stem>.retry.csv",
+    )
+    undo = _add_sheet_command(
+        commands,
+        "undo",
+        "put back what a --backup run changed",
+        "Run the backup of a --backup run (given itself, or the run's report) to restore the "
+        "previous values.",
+        ("REPORT_OR_BACKUP", "a --backup file, or its run's report"),
+        "results file; default <backup>.results.csv",
+    )
+    undo.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    schema = commands.add_parser(
+        "schema",
+        help="save the workspace's conversation attributes to a file (for --schema)",
+        description="Read GET /data_attributes?model=conversation and save it as JSON.",
+    )
+    schema.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    _add_connection_flags(schema)
+    _add_output_flags(schema)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the built-in Intercom simulator",
+        description="Serve the Intercom simulator on a loopback port until interrupted.",
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default 8000; 0 = any free)"
+    )
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    sandbox.add_argument(
+        "--limit", type=int, default=1666, help="requests allowed per window (default 1666)"
+    )
+    sandbox.add_argument(
+        "--window", type=int, default=10, help="window length in seconds (default 10)"
+    )
+    sandbox.add_argument(
+        "--latency", type=float, default=0.0, help="mean seconds added to each answer"
+    )
+    sandbox.add_argument(
+        "--error-rate", type=float, default=0.0, help="share of requests answered 5xx"
+    )
+    sandbox.add_argument(
+        "--reset-rate", type=float, default=0.0, help="share of connections dropped"
+    )
+    sandbox.add_argument("--hang-rate", type=float, default=0.0, help="share of requests that hang")
+    sandbox.add_argument("--retry-after", action="store_true", help="send Retry-After on 429s")
+    sandbox.add_argument("--seed", type=int, help="seed for the fault injection")
+    sandbox.add_argument("--token", default=None, help="token to accept (default 'sandbox-token')")
+    _add_output_flags(sandbox)
+    return parser
+
+
+def _add_sheet_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str,
+    sheet: tuple[str, str],
+    report_help: str,
+) -> argparse.ArgumentParser:
+    """A command that takes a sheet (run, retry, undo) and every flag of a run."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    parser.add_argument("input", type=Path, metavar=sheet[0], help=sheet[1])
+    parser.add_argument("--report", type=Path, help=report_help)
+    _add_run_flags(parser)
+    return parser
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schema",
+        type=Path,
+        metavar="FILE",
+        help="conversation attributes from this file instead of the API",
+    )
+    _add_connection_flags(parser)
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and report what would be sent; send nothing",
+    )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="process only the first N valid rows"
+    )
+    parser.add_argument("--delimiter", help="CSV delimiter (default: sniffed)")
+    parser.add_argument(
+        "--encoding", help="text encoding of a CSV (default: UTF-8, with or without BOM)"
+    )
+    parser.add_argument("--sheet", help="workbook sheet to read (default: the first)")
+    parser.add_argument(
+        "--ignore-column",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave this column out (repeatable)",
+    )
+    parser.add_argument(
+        "--clear-marker",
+        default=DEFAULT_CLEAR_MARKER,
+        help=f"a cell holding exactly this clears the attribute (default {DEFAULT_CLEAR_MARKER!r})",
+    )
+    parser.add_argument(
+        "--rate",
+        default="1666/10",
+        help="at most N requests per SECONDS, as N/SECONDS (default 1666/10)",
+    )
+    parser.add_argument(
+        "--headroom",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="leave this share of the rate limit the headers report unused (default 0)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=20, help="requests in flight at once (default 20)"
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=int,
+        default=6,
+        help="retries per row for 429/5xx/timeouts (default 6)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for one answer (default 30)"
+    )
+    parser.add_argument(
+        "--max-failures", type=int, metavar="N", help="stop the run once N rows have failed"
+    )
+    parser.add_argument(
+        "--backup",
+        type=Path,
+        metavar="PATH",
+        help="read each conversation first and save the values about to change, as a sheet "
+        "that 'bulk-update run PATH' (or 'undo') puts back",
+    )
+    parser.add_argument(
+        "--skip-unchanged",
+        action="store_true",
+        help="read each conversation first and do not write rows already as wanted",
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="with --dry-run: read each conversation and report before -> after",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="longest pause a rate-limit header may impose at a time (default 60)",
+    )
+    parser.add_argument(
+        "--summary-json", type=Path, metavar="PATH", help="also write the summary as JSON"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run whose journal sits beside --report"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="with --resume: resume even if the input changed"
+    )
+    _add_output_flags(parser)
+
+
+def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against the built-in simulator (no token needed)",
+    )
+    group.add_argument(
+        "--region",
+        choices=sorted(REGION_BASE_URLS),
+        default="us",
+        help="Intercom region (default us)",
+    )
+    group.add_argument("--base-url", help="API base URL (overrides --region)")
+    group.add_argument(
+        "--api-version",
+        default=DEFAULT_API_VERSION,
+        help=f"Intercom-Version header (default {DEFAULT_API_VERSION})",
+    )
+    group.add_argument(
+        "--token-env",
+        default=TOKEN_ENV_VAR,
+        metavar="NAME",
+        help=f"environment variable holding the token (default {TOKEN_ENV_VAR})",
+    )
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log each request (-vv: debug)"
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar, warnings and errors only"
+    )
+    group.add_argument(
+        "--log-file", type=Path, help="also write the log (one line per request) here"
+    )
+    group.add_argument(
+        "--log-bodies",
+        action="store_true",
+        help="with -v or --log-file: include each request's body in its log line",
+    )

@@ -1,0 +1,55 @@
+"""Logging for the command line: levels, the log file, and the token kept out of both."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def redact(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+class _RedactSecret(logging.Filter):
+    """Last line of defence: no log line carries the token, whatever put it there."""
+
+    def __init__(self, secret: str):
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secret:
+            message = record.getMessage()
+            if self._secret in message:
+                record.msg, record.args = redact(message, self._secret), None
+        return True
+
+
+def configure_logging(args: argparse.Namespace, secret: str) -> None:
+    """-q/-v/-vv on stderr; --log-file at INFO or lower (one line per request)."""
+    level = logging.WARNING
+    if args.quiet:
+        level = logging.ERROR
+    elif args.verbose >= 2:
+        level = logging.DEBUG
+    elif args.verbose == 1:
+        level = logging.INFO
+    root = logging.getLogger("bulk_update")
+    root.handlers.clear()
+    root.propagate = False
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redaction = _RedactSecret(secret)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)
+    console.setFormatter(formatter)
+    console.addFilter(redaction)
+    root.addHandler(console)
+    root.setLevel(level)
+    if args.log_file is not None:
+        file_handler = logging.FileHandler(args.log_file, encoding="utf-8")
+        file_handler.setLevel(min(level, logging.INFO))
+        file_handler.setFormatter(formatter)
+        file_handler.addFilter(redaction)
+        root.addHandler(file_handler)
+        root.setLevel(min(level, logging.INFO))
