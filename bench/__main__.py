@@ -204,22 +204,9 @@ def memory(args: argparse.Namespace, folder: Path) -> None:
     for rows in (20_000, 200_000):
         sheet = write_sheet(folder / f"mem-{rows}.csv", rows)
         with sandbox(10_000_000, 10, 0.0) as url:
-            wall, _cpu, rss, code, _ = measure(
-                [
-                    PY,
-                    "-m",
-                    "bulk_update",
-                    "run",
-                    str(sheet),
-                    "--base-url",
-                    url,
-                    "-q",
-                    "--rate",
-                    "10000000/1",
-                    "--report",
-                    str(folder / f"mem-{rows}-report.csv"),
-                ]
-            )
+            report = folder / f"mem-{rows}-report.csv"
+            command = client_commands(sheet, url, report, "10000000/1")["bulk-update"]
+            wall, _cpu, rss, code, _ = measure(command)
         peaks[rows] = rss
         print(f"real run, {rows} rows: peak RSS {rss:.1f} MB, {wall:.1f} s, exit {code}")
     print(f"peak RSS ratio 200k/20k: {peaks[200_000] / peaks[20_000]:.2f}")
