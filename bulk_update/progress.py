@@ -45,6 +45,7 @@ class TqdmProgress:
         self._bar: tqdm[Never] | None = None
         self._updated = 0
         self._failed = 0
+        self._unchanged = 0
 
     def start(self, total: int, done: int) -> None:
         self._bar = tqdm(
@@ -61,12 +62,20 @@ class TqdmProgress:
             self._updated += 1
         elif status is RowStatus.FAILED:
             self._failed += 1
+        elif status is RowStatus.SKIPPED:
+            self._unchanged += 1
         if self._bar is not None:
             self._bar.update(1)
             if self._bar.n % 50 == 0:
-                self._bar.set_postfix(updated=self._updated, failed=self._failed, refresh=False)
+                self._bar.set_postfix(self._counts(), refresh=False)
+
+    def _counts(self) -> dict[str, int]:
+        counts = {"updated": self._updated, "failed": self._failed}
+        if self._unchanged:
+            counts["unchanged"] = self._unchanged
+        return counts
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.set_postfix(updated=self._updated, failed=self._failed, refresh=False)
+            self._bar.set_postfix(self._counts(), refresh=False)
             self._bar.close()
