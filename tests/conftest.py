@@ -17,6 +17,29 @@ from bulk_update.sandbox import Sandbox, SandboxConfig
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
 TOKEN = "test-token-7c1f5e0a9b"
+# Ids that must never reach the network: path escapes, spaces, non-ASCII digits, numbers.
+HOSTILE_IDS = [
+    "123/../admins",
+    "../me",
+    "%2e%2e/contacts",
+    "123?x=1",
+    "123#x",
+    "1 23",
+    " 12 3",
+    "١٢٣",
+    "+123",
+    "-123",
+    "1e6",
+    "9" * 40,
+    "1.23457E+17",
+    "123.0",
+    "0x1F",
+    "12\t3",
+    "\uff11\uff12\uff13",  # fullwidth digits
+    "12\n3",
+    "%00",
+    "123;drop",
+]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: str = ",") -> Path:

@@ -23,7 +23,7 @@ from bulk_update.reader import Table
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.validate import check_conversation_id
 
-from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
+from .conftest import HOSTILE_IDS, SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 
 SCHEMA = str(SAMPLE_DATA / "schema.json")
 SAFE_PATH = re.compile(r"/conversations/[0-9]+")
@@ -154,30 +154,6 @@ def test_a_formula_without_a_saved_value_makes_its_row_invalid(tmp_path: Path) -
     (first, second) = list(Table(path, ReadOptions()).rows())
     assert "column 'csat_score' holds a formula (=1+2) with no saved value" in first.problem
     assert second.problem == ""
-
-
-HOSTILE_IDS = [
-    "123/../admins",
-    "../me",
-    "%2e%2e/contacts",
-    "123?x=1",
-    "123#x",
-    "1 23",
-    " 12 3",
-    "١٢٣",
-    "+123",
-    "-123",
-    "1e6",
-    "9" * 40,
-    "1.23457E+17",
-    "123.0",
-    "0x1F",
-    "12\t3",
-    "\uff11\uff12\uff13",  # fullwidth digits
-    "12\n3",
-    "%00",
-    "123;drop",
-]
 
 
 async def test_hostile_ids_never_reach_any_other_path(sandbox: Sandbox, tmp_path: Path) -> None:

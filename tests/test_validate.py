@@ -15,6 +15,8 @@ from bulk_update.validate import (
     validate_row,
 )
 
+from .conftest import HOSTILE_IDS
+
 SCHEMA = Schema.from_listing(default_listing())
 PATH = Path("changes.csv")
 
@@ -126,24 +128,7 @@ def test_good_ids(text: str) -> None:
     assert check_conversation_id(text) == text.strip()
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "12a45",
-        "123/../admins",
-        "../me",
-        "%2e%2e/contacts",
-        "123?x=1",
-        "123#x",
-        "1 23",
-        "١٢٣",
-        "+123",
-        "-5",
-        "1e6",
-        "9" * 40,
-    ],
-)
+@pytest.mark.parametrize("text", ["", "12a45", *HOSTILE_IDS])
 def test_bad_ids_never_pass(text: str) -> None:
     with pytest.raises(ValueProblem):
         check_conversation_id(text)
