@@ -111,7 +111,15 @@ class Job:
         table = Table(settings.input_path, settings.read)
         if settings.only_statuses is not None:
             table.keep_only(_status_filter(table, settings.only_statuses))
-        schema = await self.load_schema()
+        try:
+            schema = await self.load_schema()
+        except AuthenticationFailed as refused:
+            if settings.resume:  # the earlier run's report stays as it is
+                raise
+            self._write_report(table, Journal.in_memory(), last_row=0)
+            raise AuthenticationFailed(
+                f"{refused}. Nothing was sent: every row is not_attempted in {settings.report_path}"
+            ) from None
         plan = plan_columns(
             settings.input_path,
             table.columns,

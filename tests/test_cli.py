@@ -176,3 +176,21 @@ def test_progress_bar_shows_counts_on_stderr(
     out, err = capsys.readouterr()
     assert "3/3" in err and "updated=2" in err and "failed=1" in err
     assert "updated=" not in out and "3 rows: 2 updated, 1 failed" in out
+
+
+def test_a_refused_token_still_gives_a_report_of_every_row(
+    threaded_sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", "not-the-token")
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"], ["2", "b"]])
+    assert run_cli("run", str(path), "--base-url", threaded_sandbox.url) == 1
+    assert "401" in capsys.readouterr().err
+    lines = read_report(tmp_path / "in.results.csv")
+    assert [(line["id"], line["status"]) for line in lines] == [
+        ("1", "not_attempted"),
+        ("2", "not_attempted"),
+    ]
+    assert threaded_sandbox.state.put_counts == {}
