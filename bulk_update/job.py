@@ -108,6 +108,12 @@ class Job:
     async def run(self) -> RunResult:
         started = time.monotonic()
         settings = self.settings
+        for option, path in (
+            ("--report", settings.report_path),
+            ("--backup", settings.backup_path),
+        ):
+            if path is not None and not path.parent.is_dir():
+                raise UsageError(f"{option} {path}: the folder {path.parent} does not exist")
         table = Table(settings.input_path, settings.read)
         if settings.only_statuses is not None:
             table.keep_only(_status_filter(table, settings.only_statuses))

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from bulk_update.errors import BulkUpdateError
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
 from bulk_update.reader import SheetRow
 
@@ -59,13 +60,19 @@ def report_lines(
 def write_report(path: Path, lines: Iterable[list[str]]) -> None:
     """Write atomically (temp file, then rename) so a crash never leaves half a report."""
     temporary = path.with_name(path.name + ".partial")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        _write_xlsx(temporary, lines)
-    else:
-        delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
-            csv.writer(handle, delimiter=delimiter).writerows(lines)
-    os.replace(temporary, path)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            _write_xlsx(temporary, lines)
+        else:
+            delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+            with temporary.open("w", encoding="utf-8", newline="") as handle:
+                csv.writer(handle, delimiter=delimiter).writerows(lines)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise BulkUpdateError(
+            f"cannot write the report {path}: {error.strerror}; the journal keeps every "
+            "outcome, so fix the cause and run again with --resume to write it"
+        ) from None
 
 
 def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:

@@ -194,3 +194,15 @@ def test_a_refused_token_still_gives_a_report_of_every_row(
         ("2", "not_attempted"),
     ]
     assert threaded_sandbox.state.put_counts == {}
+
+
+def test_a_report_folder_that_does_not_exist_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "missing" / "r.csv"
+    assert (
+        run_cli("run", str(SAMPLE_DATA / "conversations.csv"), "--sandbox", "--report", str(report))
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "unexpected" not in err
