@@ -111,6 +111,7 @@ class Job:
         for option, path in (
             ("--report", settings.report_path),
             ("--backup", settings.backup_path),
+            ("--summary-json", settings.summary_json),
         ):
             if path is not None and not path.parent.is_dir():
                 raise UsageError(f"{option} {path}: the folder {path.parent} does not exist")

@@ -206,3 +206,14 @@ def test_a_report_folder_that_does_not_exist_exits_2(
     )
     err = capsys.readouterr().err
     assert "does not exist" in err and "unexpected" not in err
+    summary = tmp_path / "missing" / "s.json"
+    code = run_cli(
+        "run",
+        str(SAMPLE_DATA / "conversations.csv"),
+        "--sandbox",
+        "--summary-json",
+        str(summary),
+        "--report",
+        str(tmp_path / "r.csv"),
+    )
+    assert code == 2 and "--summary-json" in capsys.readouterr().err
