@@ -127,6 +127,7 @@ class _TextSource:
         except (csv.Error, StopIteration):
             raise InputError(path, "the header row cannot be read") from None
         self.header_lines = reader.line_num
+        _drop_trailing_blank_names(self.header)
 
     def rows(self) -> Iterator[SheetRow]:
         import pandas as pd  # deferred: importing pandas costs ~0.5 s and ~60 MB
@@ -163,6 +164,13 @@ class _TextSource:
             raise _parser_error(self.path, str(error), self.header_lines) from None
         except pd.errors.EmptyDataError:
             return
+
+
+def _drop_trailing_blank_names(header: list[str]) -> None:
+    """Spreadsheets often export empty columns past the last real one: not columns at all
+    (a cell in one still makes its row ragged)."""
+    while header and not header[-1]:
+        header.pop()
 
 
 def _ragged(extra_cells: int) -> str:
@@ -231,8 +239,7 @@ class _ExcelSource:
         finally:
             self._close()
         self.header = [_excel_text(value).strip() for value in first]
-        while self.header and not self.header[-1]:
-            self.header.pop()
+        _drop_trailing_blank_names(self.header)
 
     def _open_rows(self) -> Iterator[tuple[Any, ...]]:
         suffix = self.path.suffix.lower()

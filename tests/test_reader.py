@@ -118,3 +118,12 @@ def test_xlsx_cells_read_as_text(tmp_path: Path) -> None:
 
 def test_sample_xlsx_matches_sample_csv() -> None:
     assert rows(SAMPLE_DATA / "conversations.xlsx") == rows(SAMPLE_DATA / "conversations.csv")
+
+
+def test_trailing_unnamed_columns_from_a_spreadsheet_export_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("id,title,,\n1,a,,\n2,b,,x\n", encoding="utf-8")
+    table = Table(path, ReadOptions())
+    assert table.columns == ["id", "title"]
+    found = [(r.number, r.cells, bool(r.problem)) for r in table.rows()]
+    assert found == [(2, ["1", "a"], False), (3, ["2", "b"], True)]
