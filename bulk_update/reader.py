@@ -7,6 +7,7 @@ CSV is actually read), so ``bulk-update --help`` stays fast.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -109,7 +110,10 @@ class _TextSource:
             raise InputError(path, f"cannot be read: {error.strerror}") from None
         if not head.strip():
             raise InputError(path, "is empty; it needs a header row naming the columns")
-        _check_not_binary(path, head)
+        if options.encoding is None and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self.encoding = "utf-16"  # Excel's "Unicode Text" export
+        else:
+            _check_not_binary(path, head)
         try:
             sample = head.decode(self.encoding, errors="strict")
         except UnicodeDecodeError as error:

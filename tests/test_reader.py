@@ -127,3 +127,9 @@ def test_trailing_unnamed_columns_from_a_spreadsheet_export_are_dropped(tmp_path
     assert table.columns == ["id", "title"]
     found = [(r.number, r.cells, bool(r.problem)) for r in table.rows()]
     assert found == [(2, ["1", "a"], False), (3, ["2", "b"], True)]
+
+
+def test_excel_unicode_text_export_is_read_as_utf16(tmp_path: Path) -> None:
+    path = tmp_path / "export.txt"
+    path.write_bytes("id\ttitle\r\n000123\tcafé 🎉\r\n".encode("utf-16"))
+    assert rows(path) == [(2, ["000123", "café 🎉"])]
