@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bulk_update.backup import BackupWriter
 from bulk_update.client import IntercomClient, fetch_listing
-from bulk_update.config import JobSettings, Token
+from bulk_update.config import JobSettings, Rate, Token
 from bulk_update.errors import AuthenticationFailed, InputError, UsageError
 from bulk_update.journal import Journal, fingerprint
 from bulk_update.models import (
@@ -311,7 +311,9 @@ async def _flush_every_second(journal: Journal) -> None:
 
 async def fetch_schema(client: IntercomClient, policy: RetryPolicy) -> Schema:
     """The workspace's conversation attributes, read once at the start of a run."""
-    response = await call_with_retries(lambda: fetch_listing(client), policy)
+    # One request: the pacer is there for what the answer's rate-limit headers say.
+    pacer = Pacer(Rate(10, 1))
+    response = await call_with_retries(lambda: fetch_listing(client), policy, pacer)
     if response.status in (401, 403):
         raise AuthenticationFailed(
             f"Intercom refused the access token ({response.status} "

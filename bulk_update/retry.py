@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bulk_update.client import ApiResponse
+from bulk_update.ratelimit import Pacer
 
 # 408 and 5xx gateway errors are momentary; 429 waits for the window (see ratelimit).
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -45,23 +45,19 @@ class RetryPolicy:
 async def call_with_retries(
     call: Callable[[], Awaitable[ApiResponse]],
     policy: RetryPolicy,
+    pacer: Pacer,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    clock: Callable[[], float] = time.time,
 ) -> ApiResponse:
-    """Repeat a one-off request (not paced by a Pacer) until it succeeds or may not retry."""
+    """Repeat a one-off request until it succeeds or may not retry. The pacer waits out 429s
+    and spent windows exactly as it does for the pipeline's requests."""
     attempts = 0
     while True:
+        await pacer.acquire()
         response = await call()
+        pacer.observe(response)
         attempts += 1
         if not policy.allows_retry(response, attempts):
             return response
-        wait = policy.backoff(attempts)
-        if response.status == 429:
-            reset_at = response.rate.reset_at if response.rate else None
-            if response.retry_after is not None:
-                wait = response.retry_after
-            elif reset_at is not None:
-                wait = max(wait, reset_at - clock())
-            wait = min(wait, policy.max_delay * 2)
-        await sleep(wait)
+        if response.status != 429:  # the pacer already holds the next call until the reset
+            await sleep(policy.backoff(attempts))

@@ -1,6 +1,8 @@
 """The client over real loopback HTTP against the sandbox."""
 
+import asyncio
 import json
+import time
 
 import pytest
 
@@ -121,3 +123,21 @@ def test_plain_http_is_refused_except_to_loopback() -> None:
     assert check_base_url("http://localhost:1") == "http://localhost:1"
     with pytest.raises(UsageError, match="clear text"):
         check_base_url("http://api.intercom.io")
+
+
+async def test_the_attribute_read_waits_out_a_429_and_retries_5xx(sandbox: Sandbox) -> None:
+    from bulk_update.job import fetch_schema
+    from bulk_update.retry import RetryPolicy
+
+    sandbox.config.window = 1
+    sandbox.config.limit = 1
+    policy = RetryPolicy(max_retries=6, base_delay=0.01, max_delay=0.05)
+    while time.time() % 1 > 0.5:  # start early in a window, so the 429 is sure to come
+        await asyncio.sleep(0.01)
+    async with client_for(sandbox) as client:
+        await client.update_conversation("1", body({"read": True}))  # spends the window
+        schema = await fetch_schema(client, policy)
+        sandbox.config.limit, sandbox.config.error_rate = 1000, 0.5
+        again = await fetch_schema(client, policy)
+    assert "priority" in schema.attributes and "priority" in again.attributes
+    assert sandbox.state.status_counts[429] >= 1
