@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bulk_update.validate import TOP_LEVEL_FIELDS
+
 # An attribute the conversation has no value for (restoring it means clearing it).
 UNSET: Any = None
-TOP_LEVEL_FIELDS = ("read", "title")
 
 
 def intended(payload: bytes) -> dict[str, Any]:

@@ -119,12 +119,13 @@ def _read_token(args: argparse.Namespace) -> Token | None:
     return Token(value) if value.strip() else None
 
 
-def _send_options(args: argparse.Namespace, base_url: str | None = None) -> SendOptions:
-    url = base_url or args.base_url or REGION_BASE_URLS[args.region]
-    if not hasattr(args, "rate"):
-        return SendOptions(base_url=url, api_version=args.api_version)
+def _base_url(args: argparse.Namespace, sandbox_url: str | None) -> str:
+    return sandbox_url or args.base_url or REGION_BASE_URLS[args.region]
+
+
+def _send_options(args: argparse.Namespace, base_url: str | None) -> SendOptions:
     return SendOptions(
-        base_url=url,
+        base_url=_base_url(args, base_url),
         api_version=args.api_version,
         rate=Rate.parse(args.rate),
         headroom_percent=args.headroom,
@@ -251,7 +252,10 @@ async def _schema(args: argparse.Namespace) -> int:
     if sandbox is not None:
         await sandbox.start()
     try:
-        send = _send_options(args, sandbox.url if sandbox else None)
+        send = SendOptions(
+            base_url=_base_url(args, sandbox.url if sandbox else None),
+            api_version=args.api_version,
+        )
         token = Token(SANDBOX_TOKEN) if sandbox else _read_token(args)
         if token is None:
             raise UsageError(f"no access token: set {args.token_env}")

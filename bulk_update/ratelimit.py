@@ -56,13 +56,12 @@ class Pacer:
         self._lowest_remaining: float = math.inf  # the freshest count seen in this window
         self._in_flight = 0
         self.rate_limited = 0
-        self.longest_pause = 0.0
         self._warned: set[str] = set()
 
-    def _warn_once(self, message: str) -> None:
-        kind = message.split(" ", 1)[0]
-        if kind not in self._warned:
-            self._warned.add(kind)
+    def _warn_once(self, header: str, message: str) -> None:
+        """One warning per misbehaving header, not one per answer."""
+        if header not in self._warned:
+            self._warned.add(header)
             log.warning(message)
 
     @property
@@ -113,8 +112,9 @@ class Pacer:
         if reset_at is not None and not now < reset_at <= now + self._max_wait:
             if reset_at > now + self._max_wait:
                 self._warn_once(
+                    "X-RateLimit-Reset",
                     f"X-RateLimit-Reset is {reset_at - now:.0f} s away (a wrong clock?); "
-                    f"waiting at most {self._max_wait:.0f} s at a time"
+                    f"waiting at most {self._max_wait:.0f} s at a time",
                 )
                 reset_at = now + self._max_wait
             else:
@@ -147,12 +147,12 @@ class Pacer:
             pause = min(response.retry_after, self._max_wait)
             if response.retry_after > self._max_wait:
                 self._warn_once(
+                    "Retry-After",
                     f"Retry-After asks for {response.retry_after:.0f} s; "
-                    f"waiting at most {self._max_wait:.0f} s at a time"
+                    f"waiting at most {self._max_wait:.0f} s at a time",
                 )
         elif reset_at is not None:
             pause = reset_at - now
         else:
             pause = DEFAULT_429_PAUSE
-        self.longest_pause = max(self.longest_pause, pause)
         self._paused_until = max(self._paused_until, now + pause)

@@ -214,7 +214,8 @@ class SandboxApp:
             return _error(400, "parameter_invalid", "Request body is not valid JSON")
         if not isinstance(body, dict):
             return _error(400, "parameter_invalid", "Body is required")
-        problem = self._check_body(body)
+        attributes = self._attributes()
+        problem = self._check_body(body, attributes)
         if problem:
             return _error(400, "parameter_invalid", problem)
         self.state.put_counts[conversation_id] += 1
@@ -229,12 +230,14 @@ class SandboxApp:
             else:
                 conversation["custom_attributes"][name] = value
         conversation["updated_at"] = int(time.time())
-        return web.json_response(_rendered(conversation, self._attributes()))
+        return web.json_response(_rendered(conversation, attributes))
 
     def _attributes(self) -> dict[str, dict[str, Any]]:
         return {a["name"]: a for a in self.config.listing["data"] if not a.get("archived", False)}
 
-    def _check_body(self, body: dict[str, Any]) -> str | None:
+    def _check_body(
+        self, body: dict[str, Any], attributes: dict[str, dict[str, Any]]
+    ) -> str | None:
         if "read" in body and not isinstance(body["read"], bool):
             return f"'{body['read']}' is not a valid value for 'read'"
         if "title" in body and not isinstance(body["title"], str | None):
@@ -244,7 +247,6 @@ class SandboxApp:
             return None
         if not isinstance(custom, dict):
             return "custom_attributes must be an object"
-        attributes = self._attributes()
         for name, value in custom.items():
             attribute = attributes.get(name)
             if attribute is None:
