@@ -161,12 +161,8 @@ class Job:
             if self._backup is not None:
                 self._backup.close()
         summary.elapsed_seconds = time.monotonic() - started
-        summary.requests = stats.requests
-        summary.retries = stats.retries
-        summary.rate_limited = stats.rate_limited
-        summary.backed_up = stats.backed_up
+        summary.sent = stats
         summary.backup_path = str(settings.backup_path or "")
-        summary.stop_reason = "" if stats.stop_reason == "interrupted" else stats.stop_reason
         summary.interrupted = self.interrupted
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)

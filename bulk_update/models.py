@@ -81,18 +81,35 @@ class RunSummary:
     rows: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
+    sent: SendStats = field(default_factory=SendStats)
     blank_rows_skipped: int = 0
-    backed_up: int = 0
     backup_path: str = ""
     dry_run: bool = False
-    stop_reason: str = ""
     interrupted: bool = False
 
     def count(self, status: RowStatus) -> int:
         return self.counts.get(status.value, 0)
+
+    @property
+    def requests(self) -> int:
+        return self.sent.requests
+
+    @property
+    def retries(self) -> int:
+        return self.sent.retries
+
+    @property
+    def rate_limited(self) -> int:
+        return self.sent.rate_limited
+
+    @property
+    def backed_up(self) -> int:
+        return self.sent.backed_up
+
+    @property
+    def stop_reason(self) -> str:
+        """Why sending stopped early, unless it was an interrupt (said apart)."""
+        return "" if self.sent.stop_reason == "interrupted" else self.sent.stop_reason
 
     @property
     def requests_per_second(self) -> float:
