@@ -199,11 +199,13 @@ class Journal:
     def updates_to_send(self, last_row: int) -> Iterator[PreparedUpdate]:
         """The prepared rows up to ``last_row`` whose outcome is not final, in row order.
 
-        Read a page at a time, each query finished before outcomes are written again.
+        Read a page at a time, each query finished before outcomes are written again; the
+        rows already handed out lie behind ``after``, so outcomes not yet committed cannot
+        bring them back and no commit is needed between pages.
         """
+        self.flush()
         after = 0
         while True:
-            self.flush()
             page = self._db.execute(
                 "SELECT pending.row, conversation_id, payload FROM pending "
                 "LEFT JOIN outcomes USING (row) "
@@ -239,8 +241,8 @@ def backup_of(journal_path: Path) -> Path | None:
     """The --backup file of the run that kept this journal, if it had one."""
     try:
         with contextlib.closing(sqlite3.connect(f"file:{journal_path}?mode=ro", uri=True)) as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'options'").fetchone()
+            options = Journal(db, journal_path).meta().get("options") or {}
     except sqlite3.DatabaseError:
         return None
-    backup = json.loads(row[0]).get("backup") if row else None
+    backup = options.get("backup")
     return Path(backup) if backup else None
