@@ -133,3 +133,38 @@ def test_excel_unicode_text_export_is_read_as_utf16(tmp_path: Path) -> None:
     path = tmp_path / "export.txt"
     path.write_bytes("id\ttitle\r\n000123\tcafé 🎉\r\n".encode("utf-16"))
     assert rows(path) == [(2, ["000123", "café 🎉"])]
+
+
+def test_a_line_break_in_a_header_cell_costs_no_data_row(tmp_path: Path) -> None:
+    # Excel wraps a header cell with Alt+Enter into a quoted cell holding a line break.
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'id,title,"no\ntes"\n1000001,a,x\n1000002,b,y\n1000003,c,z\n')
+    table = Table(path, ReadOptions())
+    assert table.columns == ["id", "title", "no\ntes"]
+    assert [(r.number, r.cells) for r in table.rows()] == [
+        (2, ["1000001", "a", "x"]),
+        (3, ["1000002", "b", "y"]),
+        (4, ["1000003", "c", "z"]),
+    ]
+
+
+@pytest.mark.parametrize("ending", [b"\r", b"\r\n", b"\n"])
+def test_every_line_ending_is_read(tmp_path: Path, ending: bytes) -> None:
+    # Bare CR is Excel for Mac's "CSV (Macintosh)".
+    path = tmp_path / "in.csv"
+    lines = [b"id;title", b'000123;"two' + ending + b'lines"', b"", b"5;x"]
+    path.write_bytes(ending.join(lines) + ending)
+    table = Table(path, ReadOptions())
+    assert table.columns == ["id", "title"]
+    assert [(r.number, r.cells) for r in table.rows()] == [
+        (2, ["000123", "two" + ending.decode() + "lines"]),
+        (4, ["5", "x"]),
+    ]
+    assert table.blank_rows == 1
+
+
+def test_the_delimiter_is_sniffed_from_quoted_records(tmp_path: Path) -> None:
+    # Commas inside quoted cells of a ;-separated file must not win the vote.
+    path = tmp_path / "in.csv"
+    path.write_text('id;title\n1;"a,b,c"\n2;"d,e"\n3;"f,g,h,i"\n', encoding="utf-8")
+    assert rows(path) == [(2, ["1", "a,b,c"]), (3, ["2", "d,e"]), (4, ["3", "f,g,h,i"])]
