@@ -218,10 +218,9 @@ def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--region",
         choices=sorted(REGION_BASE_URLS),
-        default="us",
         help="Intercom region (default us)",
     )
-    group.add_argument("--base-url", help="API base URL (overrides --region)")
+    group.add_argument("--base-url", help="API base URL (instead of --region)")
     group.add_argument(
         "--api-version",
         default=DEFAULT_API_VERSION,

@@ -120,7 +120,19 @@ def _read_token(args: argparse.Namespace) -> Token | None:
 
 
 def _base_url(args: argparse.Namespace, sandbox_url: str | None) -> str:
-    return sandbox_url or args.base_url or REGION_BASE_URLS[args.region]
+    """Where requests go: the sandbox, --base-url or --region, exactly one of them."""
+    chosen = [
+        flag
+        for flag, given in (
+            ("--sandbox", args.sandbox),
+            ("--base-url", args.base_url),
+            ("--region", args.region),
+        )
+        if given
+    ]
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} each say where to send requests; give one")
+    return sandbox_url or args.base_url or REGION_BASE_URLS[args.region or "us"]
 
 
 def _send_options(args: argparse.Namespace, base_url: str | None) -> SendOptions:

@@ -1,9 +1,9 @@
 """A durable record of row outcomes (SQLite, WAL): the report is written from it, and
 ``--resume`` continues from it.
 
-Outcomes are committed in batches of at most ``BATCH_ROWS``, and at least once a second by
-whoever drives the run (``Job`` calls :meth:`Journal.flush` on a timer), so a crash loses at
-most the last second of confirmations; those rows are sent again on resume (PUT is
+Outcomes are committed in batches of at most ``OUTCOME_BATCH_ROWS``, and every 0.1 s by whoever
+drives the run (``Job`` calls :meth:`Journal.flush` on a timer), so a crash loses at most the
+last tenth of a second of confirmations; those rows are sent again on resume (PUT is
 idempotent).
 """
 
@@ -21,6 +21,9 @@ from bulk_update.errors import UsageError
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 
 BATCH_ROWS = 2000
+# Outcomes are committed at least this often too, so that a burst of fast answers (the
+# first window's whole budget at once) cannot pile up uncommitted between two timer ticks.
+OUTCOME_BATCH_ROWS = 50
 # A failure with one of these answers may succeed another time (or with another token).
 _NON_FINAL_FAILURE_STATUSES = (401, 403, 408, 429)
 
@@ -149,7 +152,7 @@ class Journal:
                 int(is_final(outcome)),
             )
         )
-        if len(self._outcomes) >= BATCH_ROWS:
+        if len(self._outcomes) >= OUTCOME_BATCH_ROWS:
             self.flush()
 
     def flush(self) -> None:

@@ -92,9 +92,17 @@ class Schema:
     def from_listing(cls, listing: Any, *, source: object = "the attribute listing") -> Schema:
         if not isinstance(listing, dict) or not isinstance(listing.get("data"), list):
             raise InputError(source, 'is not an attribute listing (expected {"data": [...]})')
+        # A listing may carry other models' attributes (a contact's "priority" is not a
+        # conversation's); the Preview endpoint's items have no "model" and are all ours.
+        items = [
+            item
+            for item in listing["data"]
+            if isinstance(item, dict) and item.get("model", "conversation") == "conversation"
+        ]
+        listing = {**listing, "data": items}
         attributes = {}
-        for item in listing["data"]:
-            if isinstance(item, dict) and item.get("name"):
+        for item in items:
+            if item.get("name"):
                 attribute = Attribute.from_listing(item)
                 # Archived duplicates must not shadow the live attribute of the same name.
                 if attribute.name not in attributes or attribute.writable:

@@ -217,3 +217,16 @@ def test_a_report_folder_that_does_not_exist_exits_2(
         str(tmp_path / "r.csv"),
     )
     assert code == 2 and "--summary-json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", [["--base-url", "http://127.0.0.1:9"], ["--region", "eu"]])
+def test_sandbox_with_another_destination_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: list[str]
+) -> None:
+    report = tmp_path / "r.csv"
+    code = run_cli(
+        "run", str(SAMPLE_DATA / "conversations.csv"), "--sandbox", "--report", str(report), *where
+    )
+    assert code == 2
+    assert "--sandbox and " + where[0] in capsys.readouterr().err
+    assert not report.exists()

@@ -45,18 +45,20 @@ SAFE_PATH = re.compile(r"/conversations/[0-9]+")
     ],
 )
 def test_unusable_files_exit_2_before_any_request(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str | None
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    token_env: str,
+    content: bytes,
+    message: str | None,
 ) -> None:
     path = tmp_path / "in.csv"
     path.write_bytes(content)
     with ThreadedSandbox(SandboxConfig(token=TOKEN)) as server:
-        code = main(
-            ["run", str(path), "--sandbox", "--schema", SCHEMA, "-q", "--base-url", server.url]
-        )
+        code = main(["run", str(path), "--schema", SCHEMA, "-q", "--base-url", server.url])
         requests = len(server.state.paths)
     err = capsys.readouterr().err
-    if message is None:
-        assert code == 0
+    if message is None:  # the control: this server is the one the run talks to
+        assert code == 0 and requests == 1
         return
     assert code == 2
     assert message in err and str(path) in err and "Traceback" not in err

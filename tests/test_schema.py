@@ -154,3 +154,20 @@ def test_a_file_that_is_not_a_listing_is_an_input_error(tmp_path: Path) -> None:
     path.write_text("{broken")
     with pytest.raises(InputError, match="not valid JSON"):
         Schema.load(path)
+
+
+def test_other_models_attributes_are_neither_used_nor_saved(tmp_path: Path) -> None:
+    listing = default_listing()
+    listing["data"].append(
+        {"type": "data_attribute", "model": "company", "name": "plan", "data_type": "string"}
+    )
+    listing["data"].append(
+        {"type": "data_attribute", "model": "contact", "name": "priority", "data_type": "integer"}
+    )
+    schema = Schema.from_listing(listing)
+    assert "plan" not in schema.attributes
+    assert schema.attributes["priority"].type is AttributeType.LIST  # the conversation's
+    schema.save(tmp_path / "schema.json")
+    saved = Schema.load(tmp_path / "schema.json")
+    assert "plan" not in saved.attributes
+    assert all(item.get("model") == "conversation" for item in saved.listing["data"])
