@@ -13,6 +13,35 @@ from bulk_update.config import (
     TOKEN_ENV_VAR,
 )
 
+# What the library's messages call a setting → what the command line calls it.
+SETTING_FLAGS = {
+    "report_path": "--report",
+    "backup_path": "--backup",
+    "summary_json": "--summary-json",
+    "schema_path": "--schema",
+    "dry_run": "--dry-run",
+    "live": "--live",
+    "limit": "--limit",
+    "resume": "--resume",
+    "force": "--force",
+    "skip_unchanged": "--skip-unchanged",
+    "rate": "--rate",
+    "headroom_percent": "--headroom",
+    "concurrency": "--concurrency",
+    "max_retries": "--max-retries",
+    "timeout": "--timeout",
+    "max_failures": "--max-failures",
+    "max_wait": "--max-wait",
+    "base_url": "--base-url",
+    "encoding": "--encoding",
+    "delimiter": "--delimiter",
+    "sheet": "--sheet",
+    "ignore_columns": "--ignore-column",
+    "clear_marker": "--clear-marker",
+    "sandbox": "--sandbox",
+    "token": f"${TOKEN_ENV_VAR}",
+}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bulk_update.errors import UsageError
+from bulk_update.errors import UsageError, escape
 
 
 def render(value: Any, clear_marker: str) -> str:
@@ -57,9 +57,9 @@ class BackupWriter:
         """Whether a backup is there to continue; one is never overwritten."""
         exists = path.exists() and path.stat().st_size > 0
         if exists and not resume:
-            raise UsageError(
-                f"the backup file {path} already exists; name another with --backup "
-                "(or pass --resume to continue the run that wrote it)"
+            raise UsageError.naming_settings(
+                f"the backup file {escape(str(path))} already exists; name another with "
+                "{backup_path} (or set {resume} to continue the run that wrote it)"
             )
         return exists
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bulk_update.arguments import build_parser
+from bulk_update.arguments import SETTING_FLAGS, build_parser
 from bulk_update.config import (
     REGION_BASE_URLS,
     TOKEN_ENV_VAR,
@@ -68,13 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
         return EXIT_USAGE
     except RunStopped as error:
-        print(f"stopped: {error}", file=sys.stderr)
+        print(f"stopped: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
         return EXIT_ROWS_NOT_UPDATED
     except BulkUpdateError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
         return EXIT_ROWS_NOT_UPDATED
     except Exception as error:  # a bug: say so in one line; the traceback goes to -vv
         log.debug("unexpected error", exc_info=True)

@@ -131,7 +131,10 @@ class IntercomClient:
                 return _classify(response, raw, latency, decode_success)
         except TimeoutError:
             return ApiResponse(
-                None, "timeout", "no answer within --timeout", latency=time.monotonic() - started
+                None,
+                "timeout",
+                f"no answer within {self._timeout.total:g} s",
+                latency=time.monotonic() - started,
             )
         except aiohttp.ClientError as error:
             return ApiResponse(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bulk_update.errors import UsageError
+from bulk_update.errors import UsageError, escape
 
 REGION_BASE_URLS = {
     "us": "https://api.intercom.io",
@@ -56,13 +56,17 @@ class Rate:
 
     def __post_init__(self) -> None:
         if self.requests < 1 or self.seconds <= 0:
-            raise UsageError(f"--rate must be N/SECONDS with N >= 1 and SECONDS > 0, got {self}")
+            raise UsageError.naming_settings(
+                "{rate} must be N/SECONDS with N >= 1 and SECONDS > 0, got " + escape(str(self))
+            )
 
     @classmethod
     def parse(cls, text: str) -> Rate:
         match = re.fullmatch(r"\s*(\d+)\s*(?:/\s*(\d+(?:\.\d+)?)\s*)?", text)
         if not match:
-            raise UsageError(f"--rate must look like 1666/10 (requests/seconds), got {text!r}")
+            raise UsageError.naming_settings(
+                "{rate} must look like 1666/10 (requests/seconds), got " + escape(repr(text))
+            )
         return cls(int(match.group(1)), float(match.group(2) or 1))
 
     @property
@@ -87,7 +91,9 @@ def check_base_url(url: str) -> str:
     """The token is only ever sent over HTTPS, or in clear to this machine (the sandbox)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UsageError(f"--base-url must be an http(s) URL, got {url!r}")
+        raise UsageError.naming_settings(
+            "{base_url} must be an http(s) URL, got " + escape(repr(url))
+        )
     if parts.scheme == "http" and not is_loopback_url(url):
         raise UsageError(
             f"refusing to send the access token in clear text to {parts.hostname}: "
@@ -125,17 +131,19 @@ class SendOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", check_base_url(self.base_url))
         if self.concurrency < 1:
-            raise UsageError("--concurrency must be at least 1")
+            raise UsageError.naming_settings("{concurrency} must be at least 1")
         if self.max_retries < 0:
-            raise UsageError("--max-retries must be 0 or more")
+            raise UsageError.naming_settings("{max_retries} must be 0 or more")
         if self.timeout <= 0:
-            raise UsageError("--timeout must be more than 0 seconds")
+            raise UsageError.naming_settings("{timeout} must be more than 0 seconds")
         if self.max_failures is not None and self.max_failures < 1:
-            raise UsageError("--max-failures must be at least 1")
+            raise UsageError.naming_settings("{max_failures} must be at least 1")
         if self.max_wait <= 0:
-            raise UsageError("--max-wait must be more than 0 seconds")
+            raise UsageError.naming_settings("{max_wait} must be more than 0 seconds")
         if not 0 <= self.headroom_percent < 100:
-            raise UsageError("--headroom must be a percentage from 0 to below 100")
+            raise UsageError.naming_settings(
+                "{headroom_percent} must be a percentage from 0 to below 100"
+            )
 
 
 @dataclass(frozen=True)
@@ -164,13 +172,17 @@ class JobSettings:
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 0:
-            raise UsageError("--limit must be 0 or more")
+            raise UsageError.naming_settings("{limit} must be 0 or more")
         if self.force and not self.resume:
-            raise UsageError("--force only makes sense with --resume")
+            raise UsageError.naming_settings("{force} only makes sense with {resume}")
         if self.live and not self.dry_run:
-            raise UsageError("--live goes with --dry-run (a live dry run reads, never writes)")
+            raise UsageError.naming_settings(
+                "{live} goes with {dry_run} (a live dry run reads, never writes)"
+            )
         if self.dry_run and self.backup_path is not None:
-            raise UsageError("--backup saves values before writing them; a dry run writes nothing")
+            raise UsageError.naming_settings(
+                "{backup_path} saves values before writing them; a dry run writes nothing"
+            )
 
     @property
     def reads_first(self) -> bool:

@@ -11,13 +11,60 @@
 Per-row problems (a bad value, a 404 for one conversation) are not exceptions: they are
 row outcomes in the report. Transport errors never leave ``client`` as aiohttp types; they
 become classified responses that ``retry`` decides about.
+
+Messages speak of settings by their Python names (``report_path``, ``resume``): a message
+built with :meth:`BulkUpdateError.naming_settings` marks them as ``{report_path}``, so that the
+command line can show its flags instead (:meth:`BulkUpdateError.describe`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from bulk_update.job import RunResult
+
+
+class Setting(str):
+    """A setting's name passed as a log message argument: the command line's log handler
+    shows its flag instead."""
+
+    __slots__ = ()
+
+
+class _Names(dict[str, str]):
+    """Placeholder → shown name; a setting with no other name is shown as itself."""
+
+    def __init__(self, names: Mapping[str, str]):
+        super().__init__(names)
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+def escape(text: str) -> str:
+    """Text to put inside a settings-naming template as it is."""
+    return text.replace("{", "{{").replace("}", "}}")
+
 
 class BulkUpdateError(Exception):
     """Base class: its message is shown to the user as is, without a traceback."""
+
+    def __init__(self, message: str, *, template: str | None = None):
+        super().__init__(message)
+        self._template = template
+
+    @classmethod
+    def naming_settings(cls, template: str) -> Self:
+        """A message whose ``{setting}`` placeholders name settings (literal braces doubled)."""
+        return cls(template.format_map(_Names({})), template=template)
+
+    def describe(self, names: Mapping[str, str]) -> str:
+        """The message with each setting called what ``names`` calls it (a flag, say)."""
+        if self._template is None:
+            return str(self)
+        return self._template.format_map(_Names(names))
 
 
 class UsageError(BulkUpdateError):
@@ -27,25 +74,47 @@ class UsageError(BulkUpdateError):
 class InputError(UsageError):
     """The input file as a whole cannot be used; nothing is sent.
 
-    The message names the file and, where there is one, the row and the column.
+    The message names the file and, where there is one, the row and the column. With
+    ``names_settings``, ``problem`` is a template naming settings as ``{encoding}`` (see
+    :meth:`BulkUpdateError.naming_settings`).
     """
 
     def __init__(
-        self, path: object, problem: str, *, row: int | None = None, column: str | None = None
+        self,
+        path: object,
+        problem: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        names_settings: bool = False,
     ):
         where = str(path)
         if row is not None:
             where += f", row {row}"
         if column is not None:
             where += f", column {column!r}"
-        super().__init__(f"{where}: {problem}")
+        if names_settings:
+            template = f"{escape(where)}: {problem}"
+            super().__init__(template.format_map(_Names({})), template=template)
+        else:
+            super().__init__(f"{where}: {problem}")
         self.path = path
         self.row = row
         self.column = column
 
 
 class RunStopped(BulkUpdateError):
-    """The run stopped before every row was tried (too many failures, for example)."""
+    """The run stopped before every row was tried (too many failures, for example).
+
+    ``result`` holds what the run did before it stopped (its summary and outcomes), when
+    it got as far as writing them.
+    """
+
+    def __init__(
+        self, message: str, *, template: str | None = None, result: RunResult | None = None
+    ):
+        super().__init__(message, template=template)
+        self.result = result
 
 
 class AuthenticationFailed(RunStopped):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from bulk_update.backup import BackupWriter
 from bulk_update.client import IntercomClient, fetch_listing
 from bulk_update.config import JobSettings, Rate, Token
-from bulk_update.errors import AuthenticationFailed, InputError, UsageError
+from bulk_update.errors import AuthenticationFailed, InputError, UsageError, escape
 from bulk_update.journal import Journal, fingerprint
 from bulk_update.models import (
     PreparedUpdate,
@@ -87,9 +87,8 @@ class Job:
 
     def _client(self) -> IntercomClient:
         if self._token is None:
-            raise UsageError(
-                "no access token: set INTERCOM_ACCESS_TOKEN (or try the built-in simulator "
-                "with --sandbox)"
+            raise UsageError.naming_settings(
+                "no access token: set {token} (or try the built-in simulator with {sandbox})"
             )
         send = self.settings.send
         return IntercomClient(
@@ -111,13 +110,16 @@ class Job:
     async def run(self) -> RunResult:
         started = time.monotonic()
         settings = self.settings
-        for option, path in (
-            ("--report", settings.report_path),
-            ("--backup", settings.backup_path),
-            ("--summary-json", settings.summary_json),
+        for setting, path in (
+            ("report_path", settings.report_path),
+            ("backup_path", settings.backup_path),
+            ("summary_json", settings.summary_json),
         ):
             if path is not None and not path.parent.is_dir():
-                raise UsageError(f"{option} {path}: the folder {path.parent} does not exist")
+                raise UsageError.naming_settings(
+                    f"{{{setting}}} {escape(str(path))}: the folder "
+                    f"{escape(str(path.parent))} does not exist"
+                )
         table = Table(settings.input_path, settings.read)
         if settings.only_statuses is not None:
             table.keep_only(_status_filter(table, settings.only_statuses))
@@ -316,13 +318,14 @@ async def fetch_schema(client: IntercomClient, policy: RetryPolicy) -> Schema:
     if response.status in (401, 403):
         raise AuthenticationFailed(
             f"Intercom refused the access token ({response.status} "
-            f"{response.error_code}: {response.error_message}); check INTERCOM_ACCESS_TOKEN "
-            "and that it belongs to this region's workspace"
+            f"{response.error_code}: {response.error_message}); check the access token and "
+            "that it belongs to this region's workspace"
         )
     if not response.ok:
         reason = response.error_message or f"HTTP {response.status}"
-        raise UsageError(
-            f"could not read the workspace's conversation attributes from {client.base_url} "
-            f"({reason}); try again, or work offline with --schema FILE"
+        raise UsageError.naming_settings(
+            "could not read the workspace's conversation attributes from "
+            f"{escape(client.base_url)} ({escape(reason)}); try again, or work offline with "
+            "{schema_path}"
         )
     return Schema.from_listing(response.data, source=f"{client.base_url}/data_attributes")

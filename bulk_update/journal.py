@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bulk_update.errors import UsageError
+from bulk_update.errors import UsageError, escape
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 
 BATCH_ROWS = 2000
@@ -95,12 +95,14 @@ class Journal:
         """Start a journal, or reopen one with ``resume``. Never overwrites one silently."""
         exists = path.exists()
         if exists and not resume:
-            raise UsageError(
-                f"{path} already holds the journal of an earlier run for this report: pass "
-                "--resume to continue that run, or delete the file to start over"
+            raise UsageError.naming_settings(
+                f"{escape(str(path))} already holds the journal of an earlier run for this "
+                "report: set {resume} to continue that run, or delete the file to start over"
             )
         if resume and not exists:
-            raise UsageError(f"nothing to resume: {path} does not exist (run without --resume)")
+            raise UsageError.naming_settings(
+                f"nothing to resume: {escape(str(path))} does not exist (run without {{resume}})"
+            )
         try:
             connection = sqlite3.connect(path)
             connection.execute("PRAGMA journal_mode=WAL")

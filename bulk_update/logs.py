@@ -6,9 +6,23 @@ import argparse
 import logging
 import sys
 
+from bulk_update.arguments import SETTING_FLAGS
+from bulk_update.errors import Setting
+
 
 def redact(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
+
+
+class _FlagNames(logging.Filter):
+    """Settings named in the library's log messages are shown as their flags."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, Setting) for a in record.args):
+            record.args = tuple(
+                SETTING_FLAGS.get(a, a) if isinstance(a, Setting) else a for a in record.args
+            )
+        return True
 
 
 class _RedactSecret(logging.Filter):
@@ -43,6 +57,7 @@ def configure_logging(args: argparse.Namespace, secret: str) -> None:
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level)
     console.setFormatter(formatter)
+    console.addFilter(_FlagNames())
     console.addFilter(redaction)
     root.addHandler(console)
     root.setLevel(level)
@@ -50,6 +65,7 @@ def configure_logging(args: argparse.Namespace, secret: str) -> None:
         file_handler = logging.FileHandler(args.log_file, encoding="utf-8")
         file_handler.setLevel(min(level, logging.INFO))
         file_handler.setFormatter(formatter)
+        file_handler.addFilter(_FlagNames())
         file_handler.addFilter(redaction)
         root.addHandler(file_handler)
         root.setLevel(min(level, logging.INFO))

@@ -110,7 +110,7 @@ class Sender:
                 self._failures += 1
                 limit = self._controls.max_failures
                 if limit is not None and self._failures >= limit:
-                    self.stop(f"{self._failures} rows failed (--max-failures {limit})")
+                    self.stop(f"{self._failures} rows failed, the most allowed ({limit})")
 
     async def _send(self, request: PreparedUpdate) -> RowOutcome | None:
         """Send one row until it succeeds, fails for good, or the run stops (reading the

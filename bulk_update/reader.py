@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.config import ReadOptions
-from bulk_update.errors import InputError
+from bulk_update.errors import InputError, Setting, escape
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +127,18 @@ class _TextSource:
                 raise _encoding_error(path, self.encoding, error) from None
             sample = head[: error.start].decode(self.encoding)
         except LookupError:
-            raise InputError(path, f"unknown encoding {self.encoding!r} (encoding)") from None
+            raise InputError(
+                path,
+                "unknown {encoding} " + escape(repr(self.encoding)),
+                names_settings=True,
+            ) from None
         self.delimiter = options.delimiter or _sniff_delimiter(path, sample)
         if len(self.delimiter) != 1:
-            raise InputError(path, f"the delimiter must be one character, got {self.delimiter!r}")
+            raise InputError(
+                path,
+                "{delimiter} must be one character, got " + escape(repr(self.delimiter)),
+                names_settings=True,
+            )
         self.header = next(self._records(), (0, []))[1]
         self.header = [name.strip() for name in self.header]
         _drop_trailing_blank_names(self.header)
@@ -188,7 +196,8 @@ def _encoding_error(path: Path, encoding: str, error: UnicodeDecodeError) -> Inp
     return InputError(
         path,
         f"is not valid {encoding} text (byte 0x{error.object[error.start]:02x} cannot be decoded); "
-        "save it as UTF-8, or name its encoding with --encoding (for example --encoding cp1252)",
+        "save it as UTF-8, or give {encoding} (cp1252, say)",
+        names_settings=True,
     )
 
 
@@ -275,11 +284,12 @@ class _ExcelSource:
         """Say what a person might not expect from this workbook, once."""
         if len(names) > 1 and self.sheet is None:
             log.warning(
-                "%s: reading sheet %r, the first of %d (%s); pass --sheet to pick another",
+                "%s: reading sheet %r, the first of %d (%s); %s picks another",
                 self.path,
                 chosen,
                 len(names),
                 ", ".join(names),
+                Setting("sheet"),
             )
         if _has_merged_cells(self.path):
             log.warning(

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from bulk_update.errors import BulkUpdateError
+from bulk_update.errors import BulkUpdateError, escape
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
 from bulk_update.reader import SheetRow
 
@@ -69,9 +69,10 @@ def write_report(path: Path, lines: Iterable[list[str]]) -> None:
                 csv.writer(handle, delimiter=delimiter).writerows(lines)
         os.replace(temporary, path)
     except OSError as error:
-        raise BulkUpdateError(
-            f"cannot write the report {path}: {error.strerror}; the journal keeps every "
-            "outcome, so fix the cause and run again with --resume to write it"
+        raise BulkUpdateError.naming_settings(
+            f"cannot write the report {escape(str(path))}: {escape(error.strerror or '')}; "
+            "the journal keeps every outcome, so fix the cause and run again with {resume} "
+            "to write it"
         ) from None
 
 
@@ -100,7 +101,7 @@ def render_summary(summary: RunSummary) -> str:
         if count(RowStatus.FAILED):
             head += f", {count(RowStatus.FAILED)} could not be read"
         if count(RowStatus.NOT_ATTEMPTED):
-            head += f", {count(RowStatus.NOT_ATTEMPTED)} beyond --limit"
+            head += f", {count(RowStatus.NOT_ATTEMPTED)} beyond the limit"
         return head + f"\nreport: {summary.report_path}"
     unchanged = count(RowStatus.SKIPPED)
     lines = [

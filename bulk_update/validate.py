@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulk_update.errors import InputError
+from bulk_update.errors import InputError, escape
 from bulk_update.models import OUTCOME_COLUMNS, UpdateRequest
 from bulk_update.schema import AttributeType, Schema, ValueProblem, converter_for, to_boolean
 
@@ -106,20 +106,21 @@ def plan_columns(
             fields.append(FieldPlan(index, name, name, True, converter_for(attribute)))
         elif name in schema.attributes:
             problems.append(
-                f"column {name!r} is an attribute the API cannot write (archived or not "
-                "api_writable); remove the column or pass --ignore-column"
+                f"column {escape(repr(name))} is an attribute the API cannot write (archived "
+                "or not api_writable); remove the column or leave it out with {ignore_columns}"
             )
         else:
             same_but_case = [w for w in writable if w.casefold() == name.casefold()]
             close = difflib.get_close_matches(name, writable, n=1, cutoff=0.6)
             guesses = same_but_case or close
-            hint = f"; did you mean {guesses[0]!r}?" if guesses else ""
+            hint = f"; did you mean {escape(repr(guesses[0]))}?" if guesses else ""
             problems.append(
-                f"column {name!r} is not 'read', 'title' or a conversation attribute of this "
-                f"workspace{hint} (pass --ignore-column {name!r} to leave it out)"
+                f"column {escape(repr(name))} is not 'read', 'title' or a conversation "
+                f"attribute of this workspace{hint} (leave it out with {{ignore_columns}} "
+                f"{escape(repr(name))})"
             )
     if problems:
-        raise InputError(path, "; ".join(problems))
+        raise InputError(path, "; ".join(problems), names_settings=True)
     if not fields:
         raise InputError(path, "has an id column but no column of changes to make")
     if unknown_type:

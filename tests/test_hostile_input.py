@@ -147,7 +147,7 @@ def test_workbook_formulas_use_saved_values_and_say_so(
     warnings = caplog.text
     assert "1 cells hold formulas" in warnings
     assert "merged cells" in warnings
-    assert "first of 2" in warnings and "--sheet" in warnings
+    assert "first of 2" in warnings and "; sheet picks another" in warnings  # the setting
 
 
 def test_a_formula_without_a_saved_value_makes_its_row_invalid(tmp_path: Path) -> None:
