@@ -156,7 +156,7 @@ def _job_settings(args: argparse.Namespace, base_url: str | None) -> JobSettings
     default_report = (
         input_path.with_name(f"{input_path.stem}.retry.csv")
         if retrying
-        else default_report_path(input_path)
+        else default_report_path(input_path, dry_run=args.dry_run)
     )
     return JobSettings(
         input_path=input_path,

@@ -193,5 +193,8 @@ class JobSettings:
         return self.report_path.with_name(self.report_path.name + ".journal")
 
 
-def default_report_path(input_path: Path) -> Path:
-    return input_path.with_name(f"{input_path.stem}.results.csv")
+def default_report_path(input_path: Path, *, dry_run: bool = False) -> Path:
+    """``<input>.results.csv``; a dry run's goes beside it as ``<input>.dry-run.csv`` so that
+    it never takes the place of a real run's report."""
+    kind = "dry-run" if dry_run else "results"
+    return input_path.with_name(f"{input_path.stem}.{kind}.csv")

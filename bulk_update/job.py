@@ -7,17 +7,25 @@ The library entry point. The CLI builds :class:`JobSettings`, a :class:`Job`, aw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bulk_update.backup import BackupWriter
 from bulk_update.client import IntercomClient, fetch_listing
-from bulk_update.config import JobSettings, Rate, Token
-from bulk_update.errors import AuthenticationFailed, InputError, UsageError, escape
+from bulk_update.config import JobSettings, Rate, ReadOptions, Token
+from bulk_update.errors import (
+    AuthenticationFailed,
+    BulkUpdateError,
+    InputError,
+    UsageError,
+    escape,
+)
 from bulk_update.journal import Journal, fingerprint
 from bulk_update.models import (
     PreparedUpdate,
@@ -120,6 +128,8 @@ class Job:
                     f"{{{setting}}} {escape(str(path))}: the folder "
                     f"{escape(str(path.parent))} does not exist"
                 )
+        if settings.dry_run:
+            _check_not_a_real_report(settings.report_path, settings.journal_path)
         table = Table(settings.input_path, settings.read)
         if settings.only_statuses is not None:
             table.keep_only(_status_filter(table, settings.only_statuses))
@@ -286,6 +296,26 @@ def encode(request: UpdateRequest) -> PreparedUpdate:
     """The one JSON encoding of a request body, done once per row."""
     payload = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
     return PreparedUpdate(request.row, request.conversation_id, payload)
+
+
+def _check_not_a_real_report(report: Path, journal: Path) -> None:
+    """A dry run never writes over what a real run reported: its journal is beside it, or
+    (the journal deleted) it shows rows as updated."""
+    if not report.exists():
+        return
+    real = journal.exists()
+    if not real:
+        with contextlib.suppress(BulkUpdateError):
+            table = Table(report, ReadOptions())
+            if "status" in table.columns:
+                status = table.columns.index("status")
+                real = any(row.cells[status] == "updated" for row in table.rows())
+    if real:
+        raise UsageError.naming_settings(
+            f"{escape(str(report))} is the report of a real run; a dry run does not write over "
+            "it: give the dry run another {report_path} (for example "
+            f"{escape(report.stem)}.dry-run{escape(report.suffix)})"
+        )
 
 
 def _status_filter(table: Table, wanted: frozenset[str]) -> Callable[[list[str]], bool]:

@@ -230,3 +230,32 @@ def test_sandbox_with_another_destination_is_a_usage_error(
     assert code == 2
     assert "--sandbox and " + where[0] in capsys.readouterr().err
     assert not report.exists()
+
+
+def test_a_dry_run_never_overwrites_a_real_runs_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = str(SAMPLE_DATA / "conversations.csv")
+    report = tmp_path / "r.csv"
+    assert run_cli("run", sheet, "--sandbox", "--report", str(report), "-q") == 1
+    before = report.read_bytes()
+    assert run_cli("run", sheet, "--sandbox", "--report", str(report), "--dry-run", "-q") == 2
+    err = capsys.readouterr().err
+    assert "real run" in err and "--report" in err and "r.dry-run.csv" in err
+    assert report.read_bytes() == before
+    # The journal deleted, the report's own 'updated' rows still protect it.
+    Path(f"{report}.journal").unlink()
+    assert run_cli("run", sheet, "--sandbox", "--report", str(report), "--dry-run", "-q") == 2
+    assert report.read_bytes() == before
+
+
+def test_a_dry_run_reports_beside_the_real_report_by_default(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"], ["2", "b"]])
+    assert run_cli("run", str(path), "--base-url", threaded_sandbox.url, "-q") == 0
+    before = (tmp_path / "in.results.csv").read_bytes()
+    assert run_cli("run", str(path), "--base-url", threaded_sandbox.url, "-q", "--dry-run") == 0
+    assert (tmp_path / "in.results.csv").read_bytes() == before
+    dry = read_report(tmp_path / "in.dry-run.csv")
+    assert [line["status"] for line in dry] == ["would_update", "would_update"]

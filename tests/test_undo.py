@@ -168,7 +168,7 @@ def test_live_dry_run_reports_before_and_after_and_writes_nothing(
     code = main(["run", str(path), "--base-url", threaded_sandbox.url, "--dry-run", "--live", "-q"])
     assert code == 0
     assert threaded_sandbox.state.puts_applied == 0
-    lines = {line["id"]: line for line in read_report(tmp_path / "in.results.csv")}
+    lines = {line["id"]: line for line in read_report(tmp_path / "in.dry-run.csv")}
     assert (lines["41"]["status"], lines["41"]["error_message"]) == (
         "would_update",
         'priority: unset → "High"',
