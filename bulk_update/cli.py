@@ -33,6 +33,7 @@ from bulk_update.logs import configure_logging, redact
 
 if TYPE_CHECKING:
     from bulk_update.job import Job, RunResult
+    from bulk_update.progress import Progress
 
 EXIT_OK = 0
 EXIT_ROWS_NOT_UPDATED = 1
@@ -184,7 +185,6 @@ def _job_settings(args: argparse.Namespace, base_url: str | None) -> JobSettings
 
 async def _run(args: argparse.Namespace) -> int:
     from bulk_update.job import Job
-    from bulk_update.progress import Progress, SilentProgress, TqdmProgress
     from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox
 
     sandbox = Sandbox() if args.sandbox else None
@@ -194,19 +194,32 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         settings = _job_settings(args, sandbox.url if sandbox else None)
         token = Token(SANDBOX_TOKEN) if sandbox else _read_token(args)
-        show_bar = not args.quiet and (not settings.dry_run or settings.live)
-        progress: Progress = TqdmProgress() if show_bar else SilentProgress()
+        progress = _progress(args.quiet or (settings.dry_run and not settings.live))
         job = Job(settings, token, progress=progress)
         _install_signal_handlers(job)
-        result = await _run_with_log_redirect(job, show_bar)
+        result = await _run_with_log_redirect(job, progress)
     finally:
         if sandbox is not None:
             await sandbox.stop()
     return _render(result)
 
 
-async def _run_with_log_redirect(job: Job, show_bar: bool) -> RunResult:
-    if not show_bar:
+def _progress(quiet: bool) -> Progress:
+    """A bar on a terminal; off one (a file, a CI log) a plain line every few seconds."""
+    from bulk_update.progress import LineProgress, SilentProgress, TqdmProgress
+
+    if quiet:
+        return SilentProgress()
+    if sys.stderr.isatty():
+        return TqdmProgress()
+    return LineProgress(sys.stderr)
+
+
+async def _run_with_log_redirect(job: Job, progress: Progress) -> RunResult:
+    """Log lines go above a bar instead of through it."""
+    from bulk_update.progress import TqdmProgress
+
+    if not isinstance(progress, TqdmProgress):
         return await job.run()
     from tqdm.contrib.logging import logging_redirect_tqdm
 

@@ -1,9 +1,16 @@
-"""Progress display: a protocol, a tqdm bar on stderr, and a silent one for tests and -q."""
+"""Progress display: a protocol; a tqdm bar for a terminal; plain lines for a file or a CI log;
+and a silent one for tests, notebooks and -q.
+
+Every display counts rows as they finish and draws only now and then: ``advance`` is called
+once per row on the event loop, so it does no more than add and compare a clock reading.
+"""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from typing import Never, Protocol
+from collections.abc import Callable
+from typing import Never, Protocol, TextIO
 
 from tqdm import tqdm
 
@@ -36,18 +43,57 @@ class SilentProgress:
         pass
 
 
-class TqdmProgress:
-    """rows done/total, rows/s, ETA, and updated/failed counts, on stderr."""
+class _Throttled(SilentProgress):
+    """Counts every row; calls :meth:`_draw` at most once per ``interval`` seconds."""
+
+    def __init__(self, interval: float, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self._interval = interval
+        self._clock = clock
+        self._next_draw = 0.0
+        self.done = 0
+
+    def start(self, total: int, done: int) -> None:
+        super().start(total, done)
+        self.done = done
+        self._next_draw = self._clock() + self._interval
+
+    def advance(self, status: RowStatus) -> None:
+        self.counts[status] += 1
+        self.done += 1
+        now = self._clock()
+        if now >= self._next_draw:
+            self._next_draw = now + self._interval
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        raise NotImplementedError
+
+    def _tally(self) -> dict[str, int]:
+        tally = {
+            "updated": self.counts[RowStatus.UPDATED],
+            "failed": self.counts[RowStatus.FAILED],
+        }
+        if self.counts[RowStatus.SKIPPED]:
+            tally["unchanged"] = self.counts[RowStatus.SKIPPED]
+        if self.counts[RowStatus.WOULD_UPDATE]:
+            tally["would_update"] = self.counts[RowStatus.WOULD_UPDATE]
+        return tally
+
+
+class TqdmProgress(_Throttled):
+    """rows done/total, rows/s, ETA, and updated/failed counts, on a terminal's stderr."""
 
     REFRESH_SECONDS = 0.25
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(self.REFRESH_SECONDS, clock)
         self._bar: tqdm[Never] | None = None
-        self._updated = 0
-        self._failed = 0
-        self._unchanged = 0
+        self._drawn = 0
 
     def start(self, total: int, done: int) -> None:
+        super().start(total, done)
+        self._drawn = done
         self._bar = tqdm(
             total=total,
             initial=done,
@@ -57,25 +103,63 @@ class TqdmProgress:
             smoothing=0.1,
         )
 
-    def advance(self, status: RowStatus) -> None:
-        if status is RowStatus.UPDATED:
-            self._updated += 1
-        elif status is RowStatus.FAILED:
-            self._failed += 1
-        elif status is RowStatus.SKIPPED:
-            self._unchanged += 1
+    def _draw(self, now: float) -> None:
         if self._bar is not None:
-            self._bar.update(1)
-            if self._bar.n % 50 == 0:
-                self._bar.set_postfix(self._counts(), refresh=False)
-
-    def _counts(self) -> dict[str, int]:
-        counts = {"updated": self._updated, "failed": self._failed}
-        if self._unchanged:
-            counts["unchanged"] = self._unchanged
-        return counts
+            self._bar.set_postfix(self._tally(), refresh=False)
+            self._bar.update(self.done - self._drawn)
+            self._drawn = self.done
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.set_postfix(self._counts(), refresh=False)
+            self._draw(self._clock())
             self._bar.close()
+
+
+class LineProgress(_Throttled):
+    """A plain line every ``interval`` seconds, for stderr that is a file or a CI log:
+    no carriage returns, no redrawing."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(interval, clock)
+        self._stream = stream
+        self._started = 0.0
+        self._first = 0
+
+    def start(self, total: int, done: int) -> None:
+        super().start(total, done)
+        self._started = self._clock()
+        self._first = done
+
+    def _draw(self, now: float) -> None:
+        share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
+        tally = ", ".join(f"{count} {name}" for name, count in self._tally().items())
+        elapsed = now - self._started
+        pace = (self.done - self._first) / elapsed if elapsed > 0 else 0.0
+        left = ""
+        if pace > 0 and self.total > self.done:
+            left = f", about {_duration((self.total - self.done) / pace)} left"
+        print(
+            f"progress: {self.done:,}/{self.total:,} rows{share}: {tally}; {pace:.0f} rows/s{left}",
+            file=self._stream,
+            flush=True,
+        )
+
+    def close(self) -> None:
+        if self.done > self._first:
+            self._draw(self._clock())
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"

@@ -167,15 +167,32 @@ def test_help_does_not_import_pandas_or_aiohttp() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
-def test_progress_bar_shows_counts_on_stderr(
+def test_progress_bar_on_a_terminal_shows_counts_on_stderr(
+    threaded_sandbox: Sandbox,
+    token_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    rows = [["1", "a"], ["2404", "b"], ["3", "c"]]
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], rows)
+    assert run_cli("run", str(path), "--base-url", threaded_sandbox.url) == 1
+    out, err = capsys.readouterr()
+    assert "3/3" in err and "updated=2" in err and "failed=1" in err and "\r" in err
+    assert "updated=" not in out and "3 rows: 2 updated, 1 failed" in out
+
+
+def test_progress_off_a_terminal_is_plain_lines(
     threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = [["1", "a"], ["2404", "b"], ["3", "c"]]
     path = write_csv(tmp_path / "in.csv", ["id", "title"], rows)
     assert run_cli("run", str(path), "--base-url", threaded_sandbox.url) == 1
     out, err = capsys.readouterr()
-    assert "3/3" in err and "updated=2" in err and "failed=1" in err
-    assert "updated=" not in out and "3 rows: 2 updated, 1 failed" in out
+    assert "\r" not in err and "\x1b" not in err
+    assert "progress: 3/3 rows (100%): 2 updated, 1 failed;" in err
+    assert "progress:" not in out
 
 
 def test_a_refused_token_still_gives_a_report_of_every_row(
