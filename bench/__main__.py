@@ -13,6 +13,8 @@ from bench.harness import TOKEN, Measurement, measure, sandbox, sandbox_stats, w
 
 PY = sys.executable
 CONCURRENCY = 20
+# Where a client's stderr goes ("none" unless named): the progress display differs.
+STDERR = {"bulk-update, terminal": "terminal", "bulk-update, stderr file": "file"}
 
 
 def client_commands(sheet: Path, url: str, report: Path, rate: str) -> dict[str, list[str]]:
@@ -28,14 +30,15 @@ def client_commands(sheet: Path, url: str, report: Path, rate: str) -> dict[str,
         str(report),
         "--rate",
         rate,
-        "-q",
         "--concurrency",
         str(CONCURRENCY),
     ]
     script = [str(sheet), url, TOKEN, str(CONCURRENCY)]
     return {
-        "bulk-update": tool,
-        "bulk-update --backup": [*tool, "--backup", str(report.with_suffix(".backup.csv"))],
+        "bulk-update": [*tool, "-q"],
+        "bulk-update, terminal": tool,
+        "bulk-update, stderr file": tool,
+        "bulk-update --backup": [*tool, "-q", "--backup", str(report.with_suffix(".backup.csv"))],
         "bulk-update, no journal": [PY, "-m", "bench.clients.without_journal", *script, rate],
         "gather+aiohttp": [PY, "-m", "bench.clients.gather_aiohttp", *script, rate],
         "floor (aiohttp)": [PY, "-m", "bench.clients.floor_aiohttp", *script],
@@ -70,7 +73,7 @@ def compare(
             report = folder / f"report-{time.monotonic_ns()}.csv"
             with sandbox(limit, window, latency) as url:
                 command = client_commands(sheet, url, report, rate)[name]
-                wall, cpu, rss, code, _out = measure(command)
+                wall, cpu, rss, code, _out = measure(command, stderr=STDERR.get(name, "none"))
                 stats = sandbox_stats(url)
             result = Measurement(name, count, wall, cpu, rss, code, stats, limit, window)
             runs[name].append(result)
@@ -85,9 +88,10 @@ def compare(
     for median in medians.values():
         print_row(median)
     for other in ("floor (aiohttp)", "bulk-update, no journal"):
-        if other in medians and "bulk-update" in medians:
-            ratio = medians["bulk-update"].cpu_ms_per_row / medians[other].cpu_ms_per_row
-            print(f"bulk-update CPU per row / {other}'s: {ratio:.2f}x")
+        for tool in ("bulk-update", *STDERR):
+            if other in medians and tool in medians:
+                ratio = medians[tool].cpu_ms_per_row / medians[other].cpu_ms_per_row
+                print(f"{tool} CPU per row / {other}'s: {ratio:.2f}x")
 
 
 def print_header() -> None:
@@ -142,7 +146,13 @@ def cpu(args: argparse.Namespace, folder: Path) -> None:
         10,
         0.0,
         "10000000/1",
-        ["bulk-update", "floor (aiohttp)", "gather+aiohttp"],
+        [
+            "bulk-update",
+            "bulk-update, terminal",
+            "bulk-update, stderr file",
+            "floor (aiohttp)",
+            "gather+aiohttp",
+        ],
         folder,
         args,
     )

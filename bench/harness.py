@@ -6,18 +6,22 @@ work (in its own process) is never counted against a client.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import random
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 TOKEN = "sandbox-token"
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,19 +105,44 @@ def sandbox_stats(url: str) -> dict[str, object]:
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
-def measure(command: list[str], *, cwd: Path = ROOT) -> tuple[float, float, float, int, str]:
-    """(wall seconds, CPU seconds, peak RSS MB, exit code, stdout) of one child process."""
+def measure(
+    command: list[str], *, cwd: Path = ROOT, stderr: str = "none"
+) -> tuple[float, float, float, int, str]:
+    """(wall seconds, CPU seconds, peak RSS MB, exit code, stdout) of one child process.
+
+    ``stderr``: "none" (discarded), "file" (a file, as in a CI log) or "terminal" (a
+    pseudo-terminal, drained by a thread, as a person at a terminal sees it).
+    """
     env = {**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
+    with contextlib.ExitStack() as stack:
+        target: int | IO[bytes] = subprocess.DEVNULL
+        if stderr == "file":
+            target = stack.enter_context(tempfile.TemporaryFile())
+        elif stderr == "terminal":
+            primary, secondary = os.openpty()
+            stack.callback(os.close, primary)
+            drain = threading.Thread(target=_drain, args=(primary,), daemon=True)
+            drain.start()
+            target = secondary
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=target, text=True
+        )
+        if stderr == "terminal":
+            os.close(secondary)
+        assert process.stdout is not None
+        output = process.stdout.read()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode, output
+
+
+def _drain(descriptor: int) -> None:
+    """Read a pseudo-terminal until its last writer closes it, so the child never blocks."""
+    with contextlib.suppress(OSError):
+        while os.read(descriptor, 65536):
+            pass
 
 
 def write_sheet(path: Path, rows: int, *, wide: bool = False) -> Path:

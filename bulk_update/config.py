@@ -150,8 +150,10 @@ class SendOptions:
 class JobSettings:
     """Everything one run needs except the token and the progress display."""
 
-    input_path: Path
-    report_path: Path
+    # None when the rows come from elsewhere (a DataFrame, see ``bulk_update.run``).
+    input_path: Path | None = None
+    # None writes no report file (the outcomes are only returned) and keeps no journal.
+    report_path: Path | None = None
     read: ReadOptions = field(default_factory=ReadOptions)
     send: SendOptions = field(default_factory=SendOptions)
     schema_path: Path | None = None
@@ -173,6 +175,10 @@ class JobSettings:
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 0:
             raise UsageError.naming_settings("{limit} must be 0 or more")
+        if self.resume and self.report_path is None:
+            raise UsageError.naming_settings(
+                "{resume} continues from the journal beside {report_path}: give one"
+            )
         if self.force and not self.resume:
             raise UsageError.naming_settings("{force} only makes sense with {resume}")
         if self.live and not self.dry_run:
@@ -189,7 +195,9 @@ class JobSettings:
         return self.backup_path is not None or self.skip_unchanged or self.live
 
     @property
-    def journal_path(self) -> Path:
+    def journal_path(self) -> Path | None:
+        if self.report_path is None:
+            return None
         return self.report_path.with_name(self.report_path.name + ".journal")
 
 

@@ -1,7 +1,7 @@
-"""One run of the main job: read → validate every row → send → report.
+"""One run of the main job: check outputs → read → validate every row → send → report.
 
-The library entry point. The CLI builds :class:`JobSettings`, a :class:`Job`, awaits
-:meth:`Job.run` and renders what it returns; a notebook or a scheduler can do the same.
+The library entry point under :func:`bulk_update.run`. Each phase is a method that hands the
+next one a value; :meth:`Job.run` only puts them in order.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bulk_update.backup import BackupWriter
 from bulk_update.client import IntercomClient, fetch_listing
@@ -26,7 +27,7 @@ from bulk_update.errors import (
     UsageError,
     escape,
 )
-from bulk_update.journal import Journal, fingerprint
+from bulk_update.journal import Journal
 from bulk_update.models import (
     PreparedUpdate,
     RowOutcome,
@@ -35,14 +36,25 @@ from bulk_update.models import (
     SendStats,
     UpdateRequest,
 )
-from bulk_update.pipeline import ReadFirst, SendControls, Sender
+from bulk_update.pipeline import WorkerPool
 from bulk_update.progress import Progress, SilentProgress
 from bulk_update.ratelimit import Pacer
 from bulk_update.reader import Table
 from bulk_update.report import report_lines, write_report, write_summary_json
-from bulk_update.retry import RetryPolicy, call_with_retries
+from bulk_update.retry import Caller, RetryPolicy
 from bulk_update.schema import Schema
-from bulk_update.validate import ColumnPlan, RowProblem, ValidRows, plan_columns, validate_row
+from bulk_update.steps import ReadFirst, UpdateRow
+from bulk_update.validate import (
+    ColumnPlan,
+    RowProblem,
+    lost_zeros_problem,
+    plan_columns,
+    repeated_id_problem,
+    validate_row,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +67,62 @@ YIELD_EVERY_ROWS = 5000
 JOURNAL_COMMIT_SECONDS = 0.1
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
+    """What a run did: its summary, where its report went, and every row's outcome.
+
+    ``outcomes`` is a DataFrame: the input's columns (as text), then ``row``, ``status``,
+    ``http_status``, ``error_code``, ``error_message``, ``attempts`` and ``request_id``, one
+    line per input row, in input order.
+    """
+
     summary: RunSummary
-    sample_requests: list[UpdateRequest] = field(default_factory=list)
+    report_path: Path | None
+    sample_requests: tuple[UpdateRequest, ...] = ()
+    report_lines: tuple[list[str], ...] | None = None  # when no report file was written
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        import pandas as pd
+
+        if self.report_lines is not None:
+            header, *lines = self.report_lines
+        else:
+            assert self.report_path is not None
+            table = Table(self.report_path, _report_read_options(self.report_path))
+            header, lines = table.columns, [row.cells for row in table.rows()]
+        frame = pd.DataFrame(lines, columns=header, dtype=object)
+        frame["row"] = frame["row"].astype(int)
+        for column in ("http_status", "attempts"):
+            frame[column] = pd.array(
+                [int(text) if text else None for text in frame[column]], dtype="Int64"
+            )
+        return frame
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Validated:
-    rows: ValidRows = field(default_factory=ValidRows)
-    first_requests: list[UpdateRequest] = field(default_factory=list)
+    """What the validation pass leaves for sending."""
+
+    last_row: int  # the last row that the limit lets through
+    wanted: int  # rows to send, the limit applied
+    sample: tuple[UpdateRequest, ...]
+
+
+@dataclass(frozen=True)
+class _Reported:
+    rows: int
+    counts: dict[str, int]
+    blank_rows: int
+    lines: tuple[list[str], ...] | None
 
 
 class Job:
-    """A run. ``interrupt()`` asks it to stop sending, finish what is in flight and report."""
+    """A run. ``interrupt()`` asks it to stop sending, finish what is in flight and report.
+
+    ``table`` gives the rows when they do not come from ``settings.input_path`` (a
+    DataFrame, see :meth:`Table.from_frame`).
+    """
 
     def __init__(
         self,
@@ -78,20 +132,260 @@ class Job:
         progress: Progress | None = None,
         schema: Schema | None = None,
         retry_policy: RetryPolicy | None = None,
+        table: Table | None = None,
     ):
+        if table is None and settings.input_path is None:
+            raise UsageError.naming_settings("nothing to read: give {input_path} or a table")
         self.settings = settings
         self._token = token
         self._progress = progress or SilentProgress()
         self._schema = schema
+        self._table = table
         self._policy = retry_policy or RetryPolicy(max_retries=settings.send.max_retries)
-        self._sender: Sender | None = None
-        self._backup: BackupWriter | None = None
+        self._caller: Caller | None = None
         self.interrupted = False
 
     def interrupt(self) -> None:
         self.interrupted = True
-        if self._sender is not None:
-            self._sender.stop("interrupted")
+        if self._caller is not None:
+            self._caller.stop("interrupted")
+
+    async def run(self) -> RunResult:
+        started = time.monotonic()
+        self._check_outputs()
+        table = self._open_table()
+        schema = await self._load_schema_or_report(table)
+        settings = self.settings
+        plan = plan_columns(
+            table.path,
+            table.columns,
+            schema,
+            ignore=settings.read.ignore_columns,
+            clear_marker=settings.read.clear_marker,
+        )
+        if settings.backup_path is not None:
+            BackupWriter.check_free(settings.backup_path, resume=settings.resume)
+        backup: BackupWriter | None = None
+        stats = SendStats()
+        with contextlib.closing(self._open_journal(table)) as journal:
+            try:
+                if settings.backup_path is not None:
+                    backup = BackupWriter(
+                        settings.backup_path,
+                        [field.column for field in plan.fields],
+                        settings.read.clear_marker,
+                        resume=settings.resume,
+                    )
+                validated = await self._validate_all(table, plan, journal)
+                if not settings.dry_run or settings.live:
+                    stats = await self._send(journal, validated, backup)
+                reported = self._report(table, journal, validated.last_row)
+            finally:
+                if backup is not None:
+                    backup.close()
+        result = self._result(reported, stats, time.monotonic() - started, validated.sample)
+        if stats.credentials_refused:
+            raise AuthenticationFailed(
+                f"{stats.stop_reason}. Report: {settings.report_path or 'RunResult.outcomes'}",
+                result=result,
+            )
+        return result
+
+    # --- the phases, in order ------------------------------------------------------------
+
+    def _check_outputs(self) -> None:
+        """Every file the run will write can be written, and none is a real run's report
+        that a dry run would replace."""
+        settings = self.settings
+        for setting, path in (
+            ("report_path", settings.report_path),
+            ("backup_path", settings.backup_path),
+            ("summary_json", settings.summary_json),
+        ):
+            if path is not None and not path.parent.is_dir():
+                raise UsageError.naming_settings(
+                    f"{{{setting}}} {escape(str(path))}: the folder "
+                    f"{escape(str(path.parent))} does not exist"
+                )
+        if settings.dry_run and settings.report_path is not None:
+            assert settings.journal_path is not None
+            _check_not_a_real_report(settings.report_path, settings.journal_path)
+
+    def _open_table(self) -> Table:
+        settings = self.settings
+        if self._table is not None:
+            table = self._table
+        else:
+            assert settings.input_path is not None
+            table = Table(settings.input_path, settings.read)
+        if settings.only_statuses is not None:
+            table.keep_only(_status_filter(table, settings.only_statuses))
+        return table
+
+    async def _load_schema_or_report(self, table: Table) -> Schema:
+        """The workspace's attributes. A token refused here still leaves a report: every
+        row not attempted (except on resume, where the earlier report stands)."""
+        try:
+            return await self.load_schema()
+        except AuthenticationFailed as refused:
+            if self.settings.resume:
+                raise
+            with contextlib.closing(Journal.temporary()) as journal:
+                reported = self._report(table, journal, last_row=0)
+            where = self.settings.report_path or "RunResult.outcomes"
+            raise AuthenticationFailed(
+                f"{refused}. Nothing was sent: every row is not_attempted in {where}",
+                result=self._result(reported, SendStats(), 0.0, ()),
+            ) from None
+
+    async def load_schema(self) -> Schema:
+        if self._schema is not None:
+            return self._schema
+        if self.settings.schema_path is not None:
+            return Schema.load(self.settings.schema_path)
+        async with self._client() as client:
+            return await fetch_schema(client, self._policy)
+
+    def _open_journal(self, table: Table) -> Journal:
+        settings = self.settings
+        if settings.dry_run or not settings.durable_journal or settings.journal_path is None:
+            return Journal.temporary()
+        options = {
+            "api_version": settings.send.api_version,
+            "base_url": settings.send.base_url,
+            "clear_marker": settings.read.clear_marker,
+            "ignore_columns": sorted(settings.read.ignore_columns),
+            "backup": str(settings.backup_path.resolve()) if settings.backup_path else None,
+        }
+        return Journal.open(
+            settings.journal_path,
+            table.fingerprint(),
+            options,
+            resume=settings.resume,
+            force=settings.force,
+        )
+
+    async def _validate_all(self, table: Table, plan: ColumnPlan, journal: Journal) -> _Validated:
+        """Check every row before anything is sent: record the invalid ones and keep each
+        valid row's encoded request in the journal; then what only the whole file shows
+        (repeated ids, ids that lost the column's leading zeros)."""
+        encode_bodies = not self.settings.dry_run or self.settings.live
+        sample: list[UpdateRequest] = []
+        journal.start_validation()
+        for count, row in enumerate(table.rows(), start=1):
+            checked = validate_row(plan, row.number, row.cells, row.problem)
+            if isinstance(checked, RowProblem):
+                journal.record(_invalid(checked.row, checked.column, checked.message))
+            else:
+                payload = encode(checked).payload if encode_bodies else b""
+                journal.add_update(PreparedUpdate(checked.row, checked.conversation_id, payload))
+                if len(sample) < 2 * SAMPLE_BODIES:
+                    sample.append(checked)
+            if count % YIELD_EVERY_ROWS == 0:
+                await asyncio.sleep(0)
+        if table.rows_read == 0:
+            raise InputError(table.path, "has a header but no data rows")
+        rejected = cross_row_problems(journal)
+        for rejected_row, why in rejected.items():
+            journal.record(_invalid(rejected_row, "id", why))
+        journal.drop_updates(rejected)
+        limit = self.settings.limit
+        last_row = journal.last_row(limit)
+        prepared = journal.count_prepared()
+        kept = [r for r in sample if r.row not in rejected and r.row <= last_row]
+        return _Validated(
+            last_row,
+            prepared if limit is None else min(prepared, limit),
+            tuple(kept[:SAMPLE_BODIES]),
+        )
+
+    async def _send(
+        self, journal: Journal, validated: _Validated, backup: BackupWriter | None
+    ) -> SendStats:
+        send = self.settings.send
+        async with self._client() as client:
+            pacer = Pacer(send.rate, headroom_percent=send.headroom_percent, max_wait=send.max_wait)
+            self._caller = caller = Caller(pacer, self._policy)
+            if self.interrupted:
+                caller.stop("interrupted")
+            work = UpdateRow(
+                client, caller, read_first=self._read_first(backup), log_bodies=send.log_bodies
+            )
+            pool = WorkerPool(
+                caller,
+                work,
+                journal.record,
+                self._progress,
+                concurrency=send.concurrency,
+                max_failures=send.max_failures,
+            )
+            already = journal.count_done(validated.last_row)
+            self._progress.start(max(validated.wanted, already), already)
+            committer = asyncio.create_task(_commit_periodically(journal))
+            try:
+                return await pool.run(journal.updates_to_send(validated.last_row))
+            finally:
+                committer.cancel()
+                self._progress.close()
+                journal.flush()
+
+    def _read_first(self, backup: BackupWriter | None) -> ReadFirst | None:
+        settings = self.settings
+        if not settings.reads_first:
+            return None
+        return ReadFirst(settings.skip_unchanged, settings.dry_run, backup)
+
+    def _report(self, table: Table, journal: Journal, last_row: int) -> _Reported:
+        """Every row of the input with its outcome, written to the report (or kept, when
+        there is no report file). A row with no outcome was not sent: in a dry run it would
+        be (unless past the limit); otherwise it was not attempted."""
+        settings = self.settings
+        if settings.dry_run:
+
+            def unrecorded(row: int) -> RowStatus:
+                return RowStatus.WOULD_UPDATE if row <= last_row else RowStatus.NOT_ATTEMPTED
+        else:
+
+            def unrecorded(row: int) -> RowStatus:
+                return RowStatus.NOT_ATTEMPTED
+
+        counts: Counter[str] = Counter()
+        lines = report_lines(table.columns, table.rows(), journal.outcomes(), counts, unrecorded)
+        kept: tuple[list[str], ...] | None = None
+        if settings.report_path is not None:
+            write_report(settings.report_path, lines)
+        else:
+            kept = tuple(lines)
+        return _Reported(sum(counts.values()), dict(counts), table.blank_rows, kept)
+
+    def _result(
+        self,
+        reported: _Reported,
+        stats: SendStats,
+        elapsed: float,
+        sample: tuple[UpdateRequest, ...],
+    ) -> RunResult:
+        settings = self.settings
+        summary = RunSummary(
+            input_path=str(self._table.path if self._table else settings.input_path),
+            report_path=str(settings.report_path or ""),
+            rows=reported.rows,
+            counts=reported.counts,
+            elapsed_seconds=elapsed,
+            sent=stats,
+            blank_rows_skipped=reported.blank_rows,
+            backup_path=str(settings.backup_path or ""),
+            dry_run=settings.dry_run,
+            interrupted=self.interrupted,
+        )
+        if settings.summary_json is not None:
+            write_summary_json(settings.summary_json, summary)
+        return RunResult(
+            summary,
+            settings.report_path,
+            sample if settings.dry_run else (),
+            reported.lines,
+        )
 
     def _client(self) -> IntercomClient:
         if self._token is None:
@@ -107,195 +401,29 @@ class Job:
             connections=send.concurrency,
         )
 
-    async def load_schema(self) -> Schema:
-        if self._schema is not None:
-            return self._schema
-        if self.settings.schema_path is not None:
-            return Schema.load(self.settings.schema_path)
-        async with self._client() as client:
-            return await fetch_schema(client, self._policy)
-
-    async def run(self) -> RunResult:
-        started = time.monotonic()
-        settings = self.settings
-        for setting, path in (
-            ("report_path", settings.report_path),
-            ("backup_path", settings.backup_path),
-            ("summary_json", settings.summary_json),
-        ):
-            if path is not None and not path.parent.is_dir():
-                raise UsageError.naming_settings(
-                    f"{{{setting}}} {escape(str(path))}: the folder "
-                    f"{escape(str(path.parent))} does not exist"
-                )
-        if settings.dry_run:
-            _check_not_a_real_report(settings.report_path, settings.journal_path)
-        table = Table(settings.input_path, settings.read)
-        if settings.only_statuses is not None:
-            table.keep_only(_status_filter(table, settings.only_statuses))
-        try:
-            schema = await self.load_schema()
-        except AuthenticationFailed as refused:
-            if settings.resume:  # the earlier run's report stays as it is
-                raise
-            self._write_report(table, Journal.in_memory(), last_row=0)
-            raise AuthenticationFailed(
-                f"{refused}. Nothing was sent: every row is not_attempted in {settings.report_path}"
-            ) from None
-        plan = plan_columns(
-            settings.input_path,
-            table.columns,
-            schema,
-            ignore=settings.read.ignore_columns,
-            clear_marker=settings.read.clear_marker,
-        )
-        if settings.backup_path is not None:
-            BackupWriter.check_free(settings.backup_path, resume=settings.resume)
-        journal = self._open_journal()
-        try:
-            if settings.backup_path is not None:
-                columns = [field.column for field in plan.fields]
-                self._backup = BackupWriter(
-                    settings.backup_path,
-                    columns,
-                    settings.read.clear_marker,
-                    resume=settings.resume,
-                )
-            validated = await self._validate_all(table, plan, journal)
-            last_row = validated.rows.last_row(settings.limit)
-            if settings.dry_run and not settings.live:
-                stats = SendStats()
-            else:
-                wanted = validated.rows.unique_count
-                if settings.limit is not None:
-                    wanted = min(wanted, settings.limit)
-                stats = await self._send(journal, last_row, wanted)
-            summary = self._write_report(table, journal, last_row)
-        finally:
-            journal.close()
-            if self._backup is not None:
-                self._backup.close()
-        summary.elapsed_seconds = time.monotonic() - started
-        summary.sent = stats
-        summary.backup_path = str(settings.backup_path or "")
-        summary.interrupted = self.interrupted
-        if settings.summary_json is not None:
-            write_summary_json(settings.summary_json, summary)
-        if stats.credentials_refused:
-            raise AuthenticationFailed(f"{stats.stop_reason}. Report: {settings.report_path}")
-        sample = [
-            r
-            for r in validated.first_requests
-            if r.row not in validated.rows.rejected and r.row <= last_row
-        ]
-        return RunResult(summary, sample[:SAMPLE_BODIES] if settings.dry_run else [])
-
-    def _open_journal(self) -> Journal:
-        settings = self.settings
-        if settings.dry_run or not settings.durable_journal:
-            return Journal.in_memory()
-        options = {
-            "api_version": settings.send.api_version,
-            "base_url": settings.send.base_url,
-            "clear_marker": settings.read.clear_marker,
-            "ignore_columns": sorted(settings.read.ignore_columns),
-            "backup": str(settings.backup_path.resolve()) if settings.backup_path else None,
-        }
-        return Journal.open(
-            settings.journal_path,
-            fingerprint(settings.input_path),
-            options,
-            resume=settings.resume,
-            force=settings.force,
-        )
-
-    async def _validate_all(self, table: Table, plan: ColumnPlan, journal: Journal) -> _Validated:
-        """Check every row before anything is sent: record the invalid ones, and (unless
-        this is a dry run) keep each valid row's encoded request in the journal to send."""
-        result = _Validated()
-        keep_updates = not self.settings.dry_run or self.settings.live
-        journal.start_validation()
-        for count, row in enumerate(table.rows(), start=1):
-            checked = validate_row(plan, row.number, row.cells, row.problem)
-            if isinstance(checked, RowProblem):
-                journal.record(_invalid(checked.row, checked.column, checked.message))
-            else:
-                result.rows.add(checked.conversation_id, checked.row)
-                if keep_updates:
-                    journal.add_update(encode(checked))
-                if len(result.first_requests) < 2 * SAMPLE_BODIES:
-                    result.first_requests.append(checked)
-            if count % YIELD_EVERY_ROWS == 0:
-                await asyncio.sleep(0)
-        if table.rows_read == 0:
-            raise InputError(table.path, "has a header but no data rows")
-        result.rows.finish()
-        for rejected_row, why in result.rows.rejected.items():
-            journal.record(_invalid(rejected_row, "id", why))
-        journal.drop_updates(result.rows.rejected)
-        return result
-
-    async def _send(self, journal: Journal, last_row: int, wanted: int) -> SendStats:
-        send = self.settings.send
-        async with self._client() as client:
-            pacer = Pacer(send.rate, headroom_percent=send.headroom_percent, max_wait=send.max_wait)
-            self._sender = Sender(
-                client,
-                pacer,
-                self._policy,
-                SendControls(send.concurrency, send.max_failures, send.log_bodies),
-                journal.record,
-                self._progress,
-                read_first=self._read_first(),
-            )
-            if self.interrupted:
-                self._sender.stop("interrupted")
-            already = journal.count_done(last_row)
-            self._progress.start(max(wanted, already), already)
-            flusher = asyncio.create_task(_commit_periodically(journal))
-            try:
-                return await self._sender.run(journal.updates_to_send(last_row))
-            finally:
-                flusher.cancel()
-                self._progress.close()
-                journal.flush()
-
-    def _read_first(self) -> ReadFirst | None:
-        settings = self.settings
-        if not settings.reads_first:
-            return None
-        return ReadFirst(settings.skip_unchanged, settings.dry_run, self._backup)
-
-    def _write_report(self, table: Table, journal: Journal, last_row: int) -> RunSummary:
-        """Every row of the input with its outcome. A row with none was not sent: in a dry
-        run it would be (unless past --limit); otherwise it was not attempted."""
-        settings = self.settings
-        if settings.dry_run:
-
-            def unrecorded(row: int) -> RowStatus:
-                return RowStatus.WOULD_UPDATE if row <= last_row else RowStatus.NOT_ATTEMPTED
-        else:
-
-            def unrecorded(row: int) -> RowStatus:
-                return RowStatus.NOT_ATTEMPTED
-
-        counts: Counter[str] = Counter()
-        lines = report_lines(table.columns, table.rows(), journal.outcomes(), counts, unrecorded)
-        write_report(settings.report_path, lines)
-        return RunSummary(
-            input_path=str(settings.input_path),
-            report_path=str(settings.report_path),
-            rows=sum(counts.values()),
-            counts=dict(counts),
-            blank_rows_skipped=table.blank_rows,
-            dry_run=settings.dry_run,
-        )
-
 
 def encode(request: UpdateRequest) -> PreparedUpdate:
     """The one JSON encoding of a request body, done once per row."""
     payload = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
     return PreparedUpdate(request.row, request.conversation_id, payload)
+
+
+def cross_row_problems(journal: Journal) -> dict[int, str]:
+    """Rows invalid only in the light of the others (row → why), in row order."""
+    problems: dict[int, str] = {}
+    padded_to = journal.zero_padded_length()
+    if padded_to is not None:
+        for row, conversation_id in journal.ids_shorter_than(padded_to):
+            problems[row] = lost_zeros_problem(conversation_id, padded_to)
+    for row, first_row in journal.repeated_ids():
+        problems.setdefault(row, repeated_id_problem(first_row))
+    return dict(sorted(problems.items()))
+
+
+def _report_read_options(path: Path) -> ReadOptions:
+    """How to read back a report this tool wrote (its delimiter is known, not sniffed)."""
+    suffix = path.suffix.lower()
+    return ReadOptions(delimiter="\t" if suffix in (".tsv", ".tab") else ",")
 
 
 def _check_not_a_real_report(report: Path, journal: Path) -> None:
@@ -343,8 +471,10 @@ async def _commit_periodically(journal: Journal) -> None:
 async def fetch_schema(client: IntercomClient, policy: RetryPolicy) -> Schema:
     """The workspace's conversation attributes, read once at the start of a run."""
     # One request: the pacer is there for what the answer's rate-limit headers say.
-    pacer = Pacer(Rate(10, 1))
-    response = await call_with_retries(lambda: fetch_listing(client), policy, pacer)
+    caller = Caller(Pacer(Rate(10, 1)), policy)
+    answered = await caller.call(lambda: fetch_listing(client))
+    assert answered is not None  # nothing stops this caller before its first attempt
+    response, _attempts = answered
     if response.status in (401, 403):
         raise AuthenticationFailed(
             f"Intercom refused the access token ({response.status} "

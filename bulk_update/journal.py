@@ -10,9 +10,9 @@ idempotent).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -58,17 +58,8 @@ def is_final(outcome: RowOutcome) -> bool:
     return False
 
 
-def fingerprint(path: Path) -> dict[str, Any]:
-    """What identifies an input file: where it is, its size and a hash of its content."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return {"path": str(path.resolve()), "size": path.stat().st_size, "sha256": digest.hexdigest()}
-
-
 class Journal:
-    """Row outcomes for one report. ``Journal.in_memory()`` serves dry runs."""
+    """Row outcomes for one report. ``Journal.temporary()`` serves dry runs."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path | None):
         self.path = path
@@ -77,8 +68,10 @@ class Journal:
         self._updates: list[tuple[int, str, bytes]] = []
 
     @classmethod
-    def in_memory(cls) -> Journal:
-        connection = sqlite3.connect(":memory:")
+    def temporary(cls) -> Journal:
+        """A journal for one process (dry runs): SQLite's private temporary database, kept
+        on disk beyond a small cache, so a million rows do not cost their size in RAM."""
+        connection = sqlite3.connect("")
         connection.executescript(_SCHEMA)
         return cls(connection, None)
 
@@ -185,6 +178,60 @@ class Journal:
         self._updates.append((update.row, update.conversation_id, update.payload))
         if len(self._updates) >= BATCH_ROWS:
             self.flush()
+
+    # --- what only the whole file shows, asked of the prepared rows ---------------------
+
+    def repeated_ids(self) -> Iterator[tuple[int, int]]:
+        """(row, the first row with the same id) for every later row of a repeated id. Ids
+        are compared as written: ``5`` and ``005`` are different ids."""
+        self.flush()
+        yield from self._db.execute(
+            "SELECT pending.row, repeated.first FROM pending JOIN ("
+            "  SELECT conversation_id, min(row) AS first FROM pending"
+            "  GROUP BY conversation_id HAVING count(*) > 1"
+            ") AS repeated USING (conversation_id) "
+            "WHERE pending.row > repeated.first ORDER BY pending.row"
+        )
+
+    def zero_padded_length(self) -> int | None:
+        """When at least half the ids start with a zero: the length most of those have."""
+        self.flush()
+        total, padded = self._db.execute(
+            "SELECT count(*), coalesce(sum(conversation_id GLOB '0*'), 0) FROM pending"
+        ).fetchone()
+        if not padded or 2 * padded < total:
+            return None
+        (length,) = self._db.execute(
+            "SELECT length(conversation_id) AS digits FROM pending "
+            "WHERE conversation_id GLOB '0*' GROUP BY digits ORDER BY count(*) DESC, digits "
+            "LIMIT 1"
+        ).fetchone()
+        return int(length)
+
+    def ids_shorter_than(self, length: int) -> Iterator[tuple[int, str]]:
+        """(row, id) of the prepared rows whose id has fewer than ``length`` digits."""
+        yield from self._db.execute(
+            "SELECT row, conversation_id FROM pending WHERE length(conversation_id) < ? "
+            "ORDER BY row",
+            (length,),
+        )
+
+    def last_row(self, limit: int | None) -> int:
+        """The row of the ``limit``-th prepared row (``sys.maxsize`` when every row may go)."""
+        self.flush()
+        if limit is None:
+            return sys.maxsize
+        if limit <= 0:
+            return 0
+        found = self._db.execute(
+            "SELECT row FROM pending ORDER BY row LIMIT 1 OFFSET ?", (limit - 1,)
+        ).fetchone()
+        return sys.maxsize if found is None else int(found[0])
+
+    def count_prepared(self) -> int:
+        self.flush()
+        (count,) = self._db.execute("SELECT count(*) FROM pending").fetchone()
+        return int(count)
 
     def drop_updates(self, rows: Iterable[int]) -> None:
         self.flush()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Never, Protocol, TextIO
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Never, Protocol, TextIO
 
 from bulk_update.models import RowStatus
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class Progress(Protocol):
@@ -92,6 +93,8 @@ class TqdmProgress(_Throttled):
         self._drawn = 0
 
     def start(self, total: int, done: int) -> None:
+        from tqdm import tqdm  # deferred: ~80 ms that -q and non-terminal runs never need
+
         super().start(total, done)
         self._drawn = done
         self._bar = tqdm(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 import itertools
 import logging
@@ -18,10 +19,13 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError, Setting, escape
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -46,35 +50,59 @@ class SheetRow:
     problem: str = ""
 
 
+class _Source(Protocol):
+    header: list[str]
+
+    def rows(self) -> Iterator[SheetRow]: ...
+
+
 class Table:
-    """An input file: its header, and its rows streamed on demand (any number of times)."""
+    """An input: its header, and its rows streamed on demand (any number of times).
+
+    ``path`` is the file (or, for a DataFrame, a label such as ``<DataFrame>``) that
+    messages name.
+    """
 
     def __init__(self, path: Path, options: ReadOptions):
         self.path = path
         self.options = options
-        self.blank_rows = 0
-        self.rows_read = 0
-        self._keep: Callable[[list[str]], bool] | None = None
         if not path.exists():
             raise InputError(path, "no such file")
         if path.is_dir():
             raise InputError(path, "is a folder, not a spreadsheet")
-        self.is_excel = path.suffix.lower() in EXCEL_SUFFIXES
-        if self.is_excel:
-            self._excel = _ExcelSource(path, options.sheet)
-            self.columns = self._excel.header
+        source: _Source
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            source = _ExcelSource(path, options.sheet)
         else:
-            self._text = _TextSource(path, options)
-            self.columns = self._text.header
+            source = _TextSource(path, options)
+        self._start(source)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, label: str = "<DataFrame>") -> Table:
+        """A DataFrame's cells taken as text, as from a file: ``str(x)`` of anything that is
+        not a string, and an empty cell for NaN, None, NA and NaT."""
+        table = cls.__new__(cls)
+        table.path = Path(label)
+        table.options = ReadOptions()
+        table._start(_FrameSource(frame))
+        return table
+
+    def _start(self, source: _Source) -> None:
+        self._source = source
+        self.columns = source.header
+        self.blank_rows = 0
+        self.rows_read = 0
+        self._keep: Callable[[list[str]], bool] | None = None
         if not any(name.strip() for name in self.columns):
-            raise InputError(path, "the first row (the header) is empty; it must name the columns")
+            raise InputError(
+                self.path, "the first row (the header) is empty; it must name the columns"
+            )
 
     def rows(self) -> Iterator[SheetRow]:
         """Every non-blank data row, in file order. Blank rows are counted, not yielded."""
         self.blank_rows = 0
         self.rows_read = 0
-        source = self._excel.rows() if self.is_excel else self._text.rows()
-        for row in source:
+        for row in self._source.rows():
             if not row.problem and not any(row.cells):
                 self.blank_rows += 1
                 continue
@@ -85,6 +113,52 @@ class Table:
     def keep_only(self, predicate: Callable[[list[str]], bool]) -> None:
         """From now on :meth:`rows` yields only the rows whose cells satisfy ``predicate``."""
         self._keep = predicate
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies this input, for a journal to tell whether it changed."""
+        if isinstance(self._source, _FrameSource):
+            return {"path": str(self.path), **self._source.fingerprint()}
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        return {
+            "path": str(self.path.resolve()),
+            "size": self.path.stat().st_size,
+            "sha256": digest.hexdigest(),
+        }
+
+
+class _FrameSource:
+    def __init__(self, frame: pd.DataFrame):
+        self._frame = frame
+        self.header = [_frame_text(name).strip() for name in frame.columns]
+        _drop_trailing_blank_names(self.header)
+
+    def rows(self) -> Iterator[SheetRow]:
+        width = len(self.header)
+        for number, values in enumerate(self._frame.itertuples(index=False, name=None), start=2):
+            cells = [_frame_text(value) for value in values]
+            extra = sum(1 for cell in cells[width:] if cell)
+            yield SheetRow(number, cells[:width], _ragged(extra))
+
+    def fingerprint(self) -> dict[str, Any]:
+        digest = hashlib.sha256()
+        for cells in itertools.chain([self.header], (row.cells for row in self.rows())):
+            digest.update("\x1f".join(cells).encode("utf-8", "surrogatepass") + b"\x1e")
+        return {"size": len(self._frame), "sha256": digest.hexdigest()}
+
+
+def _frame_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    import pandas as pd
+
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return ""
+    return str(value)
 
 
 def _check_not_binary(path: Path, head: bytes) -> None:

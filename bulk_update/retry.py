@@ -1,19 +1,25 @@
-"""Which answers are worth another try, and how long to wait before it."""
+"""Which answers are worth another try, how long to wait before it, and the one loop that
+every request of a run goes through (:class:`Caller`)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bulk_update.client import ApiResponse
+from bulk_update.models import SendStats
 from bulk_update.ratelimit import Pacer
 
 # 408 and 5xx gateway errors are momentary; 429 waits for the window (see ratelimit).
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # The run cannot go on with this token: stop instead of hammering a revoked credential.
 FATAL_STATUSES = frozenset({401, 403})
+
+audit = logging.getLogger("bulk_update.audit")
 
 
 def is_retryable(response: ApiResponse) -> bool:
@@ -42,22 +48,84 @@ class RetryPolicy:
         return float(self.random() * ceiling)
 
 
-async def call_with_retries(
-    call: Callable[[], Awaitable[ApiResponse]],
-    policy: RetryPolicy,
-    pacer: Pacer,
-    *,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> ApiResponse:
-    """Repeat a one-off request until it succeeds or may not retry. The pacer waits out 429s
-    and spent windows exactly as it does for the pipeline's requests."""
-    attempts = 0
-    while True:
-        await pacer.acquire()
-        response = await call()
-        pacer.observe(response)
-        attempts += 1
-        if not policy.allows_retry(response, attempts):
-            return response
-        if response.status != 429:  # the pacer already holds the next call until the reset
-            await sleep(policy.backoff(attempts))
+@dataclass(frozen=True, slots=True)
+class CallLabel:
+    """What a request is for, in its audit log line."""
+
+    row: int = 0
+    conversation_id: str = ""
+    body: bytes | None = None
+
+
+class Caller:
+    """Sends requests paced and retried, counts them, and stops the run on 401/403.
+
+    ``stop()`` (Ctrl-C, a refused token, too many failures) makes every later call return
+    None before putting anything on the wire; requests already sent finish.
+    """
+
+    def __init__(
+        self,
+        pacer: Pacer,
+        policy: RetryPolicy,
+        *,
+        stats: SendStats | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.pacer = pacer
+        self._policy = policy
+        self._sleep = sleep
+        self.stats = stats or SendStats()
+        self.stopping = False
+
+    def stop(self, reason: str) -> None:
+        if not self.stopping:
+            self.stats.stop_reason = reason
+            self.stopping = True
+
+    async def call(
+        self, request: Callable[[], Awaitable[ApiResponse]], label: CallLabel = CallLabel()
+    ) -> tuple[ApiResponse, int] | None:
+        """(the last answer, attempts made), or None when the run stopped before the first
+        attempt. Retries what may succeed another time, unless the run is stopping."""
+        attempts = 0
+        while True:
+            await self.pacer.acquire()
+            if self.stopping and attempts == 0:
+                self.pacer.release()
+                return None
+            attempts += 1
+            started = time.monotonic()
+            response = await request()
+            self.pacer.observe(response)
+            self.stats.requests += 1
+            if audit.isEnabledFor(logging.INFO):
+                _audit(label, response, attempts, time.monotonic() - started)
+            if response.ok:
+                return response, attempts
+            if is_fatal(response):
+                self.stats.credentials_refused = True
+                self.stop(
+                    f"Intercom answered {response.status} ({response.error_code or 'refused'}: "
+                    f"{response.error_message}); check the access token and its permissions"
+                )
+            elif self._policy.allows_retry(response, attempts) and not self.stopping:
+                self.stats.retries += 1
+                if response.status != 429:  # a 429 already paused every worker (Pacer)
+                    await self._sleep(self._policy.backoff(attempts))
+                continue
+            return response, attempts
+
+
+def _audit(label: CallLabel, response: ApiResponse, attempt: int, latency: float) -> None:
+    audit.info(
+        "row=%d id=%s status=%s attempt=%d request_id=%s latency_ms=%.0f%s%s",
+        label.row,
+        label.conversation_id or "-",
+        response.status if response.status is not None else response.error_code,
+        attempt,
+        response.request_id or "-",
+        latency * 1000,
+        f" error={response.error_code}" if response.error_code else "",
+        f" body={label.body.decode()}" if label.body is not None else "",
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import sys
-from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,99 +206,12 @@ def validate_row(
     return UpdateRequest(row, conversation_id, body)
 
 
-class ValidRows:
-    """The valid rows of a file: which the others make invalid, and where ``--limit`` ends.
-
-    Keeps 16 bytes per row (a key made of the id's value and length, and the row) instead
-    of a Python dict entry, so a million-row file costs ~16 MB here instead of ~150 MB.
-    """
-
-    def __init__(self) -> None:
-        self._keys = array("q")  # value * 32 + length: ids compared exactly as written
-        self._rows = array("q")
-        self._long: dict[str, int] = {}  # ids of 18 digits or more (rare): by text
-        self._long_rows: list[int] = []
-        self.rejected: dict[int, str] = {}
-        self._added = 0
-
-    def add(self, conversation_id: str, row: int) -> None:
-        self._added += 1
-        if len(conversation_id) < _SHORT_ID_DIGITS:
-            self._keys.append(int(conversation_id) * 32 + len(conversation_id))
-            self._rows.append(row)
-        elif conversation_id in self._long:
-            self.rejected[row] = f"duplicate of row {self._long[conversation_id]}"
-        else:
-            self._long[conversation_id] = row
-            self._long_rows.append(row)
-
-    def finish(self) -> None:
-        """Once every row has been added: find the rows that are invalid only in the light
-        of the others, in ``rejected`` (row → why): a repeated id, or an id that lost the
-        leading zeros the rest of the column has."""
-        import numpy as np
-
-        if not self._rows:
-            return
-        keys = np.frombuffer(self._keys, dtype=np.int64)
-        rows = np.frombuffer(self._rows, dtype=np.int64)
-        for position, padded_to in _lost_leading_zeros(keys):
-            key = int(keys[position])
-            text = str(key // 32).zfill(key % 32)
-            self.rejected[int(rows[position])] = (
-                f"id {text!r} has {len(text)} digits where the column's other ids are "
-                f"zero-padded to {padded_to}: {_EXCEL_HINT}"
-            )
-        # A stable sort keeps equal ids in row order: the first of each run is the original.
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
-        del sorted_keys
-        first_row, previous = 0, -1
-        for position in repeats.tolist():
-            if position - 1 != previous:  # a new run of equal ids starts one place earlier
-                first_row = int(rows[order[position - 1]])
-            self.rejected.setdefault(int(rows[order[position]]), f"duplicate of row {first_row}")
-            previous = position
-
-    @property
-    def unique_count(self) -> int:
-        return self._added - len(self.rejected)
-
-    def last_row(self, limit: int | None) -> int:
-        """The last row that ``--limit`` lets through: that of the ``limit``-th valid row
-        not rejected, or ``sys.maxsize`` when every row may go."""
-        if limit is None or limit >= self.unique_count:
-            return sys.maxsize
-        if limit <= 0:
-            return 0
-        import numpy as np
-
-        rows = np.frombuffer(self._rows, dtype=np.int64)
-        if self._long_rows:
-            rows = np.sort(np.concatenate([rows, np.array(self._long_rows, dtype=np.int64)]))
-        kept = rows[~np.isin(rows, np.fromiter(self.rejected, dtype=np.int64))]
-        return int(kept[limit - 1])
+def repeated_id_problem(first_row: int) -> str:
+    return f"duplicate of row {first_row}"
 
 
-# Ids shorter than this fit the int64 key (value * 32 + length) of ValidRows.
-_SHORT_ID_DIGITS = 18
-
-
-def _lost_leading_zeros(keys: Any) -> list[tuple[int, int]]:
-    """If most ids are zero-padded to one length: (position, that length) of shorter ids."""
-    import numpy as np
-
-    lengths = (keys % 32).astype(np.int8)
-    values = keys // 32
-    padded = (
-        values
-        < np.array([10**n for n in range(_SHORT_ID_DIGITS)], dtype=np.int64)[
-            np.maximum(lengths, 1) - 1
-        ]
+def lost_zeros_problem(conversation_id: str, padded_to: int) -> str:
+    return (
+        f"id {conversation_id!r} has {len(conversation_id)} digits where the column's other ids "
+        f"are zero-padded to {padded_to}: {_EXCEL_HINT}"
     )
-    del values
-    if not padded.any() or 2 * int(padded.sum()) < len(keys):
-        return []
-    padded_to = int(np.bincount(lengths[padded]).argmax())
-    return [(int(p), padded_to) for p in np.flatnonzero(lengths < padded_to)]

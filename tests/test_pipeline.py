@@ -9,11 +9,12 @@ from bulk_update.client import IntercomClient
 from bulk_update.config import JobSettings, Rate, SendOptions, Token
 from bulk_update.job import Job
 from bulk_update.models import PreparedUpdate, RowOutcome
-from bulk_update.pipeline import SendControls, Sender
+from bulk_update.pipeline import WorkerPool
 from bulk_update.progress import SilentProgress
 from bulk_update.ratelimit import Pacer
-from bulk_update.retry import RetryPolicy
+from bulk_update.retry import Caller, RetryPolicy
 from bulk_update.sandbox import Sandbox
+from bulk_update.steps import UpdateRow
 
 from .conftest import SAMPLE_DATA, TOKEN, write_csv
 
@@ -32,15 +33,15 @@ async def test_rows_are_pulled_no_further_ahead_than_the_queue_allows(sandbox: S
 
     client = IntercomClient(sandbox.url, Token(TOKEN), api_version="2.14", timeout=5, connections=5)
     async with client:
-        sender = Sender(
-            client,
-            Pacer(Rate(100_000, 1)),
-            RetryPolicy(),
-            SendControls(concurrency),
+        caller = Caller(Pacer(Rate(100_000, 1)), RetryPolicy())
+        pool = WorkerPool(
+            caller,
+            UpdateRow(client, caller),
             recorded.append,
             SilentProgress(),
+            concurrency=concurrency,
         )
-        await sender.run(updates())
+        await pool.run(updates())
     assert len(recorded) == 500
     # the queue (2 x concurrency) plus one row in each worker's hands, plus the one being put
     assert most_ahead <= 3 * concurrency + 1

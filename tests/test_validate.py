@@ -4,12 +4,13 @@ from pathlib import Path
 import pytest
 
 from bulk_update.errors import InputError
-from bulk_update.models import UpdateRequest
+from bulk_update.job import cross_row_problems
+from bulk_update.journal import Journal
+from bulk_update.models import PreparedUpdate, UpdateRequest
 from bulk_update.sandbox import default_listing
 from bulk_update.schema import Schema, ValueProblem
 from bulk_update.validate import (
     RowProblem,
-    ValidRows,
     check_conversation_id,
     plan_columns,
     validate_row,
@@ -140,36 +141,35 @@ def test_excel_mangled_ids_say_how_to_fix_them(text: str) -> None:
         check_conversation_id(text)
 
 
+def prepared(ids: list[str]) -> Journal:
+    journal = Journal.temporary()
+    journal.start_validation()
+    for row, conversation_id in enumerate(ids, start=2):
+        journal.add_update(PreparedUpdate(row, conversation_id, b""))
+    return journal
+
+
 def test_duplicates_point_at_the_first_row_and_compare_ids_as_written() -> None:
-    found = ValidRows()
-    for row, conversation_id in enumerate(["5", "7", "5", "005", "5", "9" * 20, "9" * 20], start=2):
-        found.add(conversation_id, row)
-    found.finish()
-    assert found.rejected == {
+    journal = prepared(["5", "7", "5", "005", "5", "9" * 20, "9" * 20])
+    rejected = cross_row_problems(journal)
+    assert rejected == {
         4: "duplicate of row 2",
         6: "duplicate of row 2",
         8: "duplicate of row 7",
     }
-    assert found.unique_count == 4  # rows 2, 3, 5 and 7
-    assert [found.last_row(n) for n in (1, 2, 3, 4, 5, None)] == [2, 3, 5] + [sys.maxsize] * 3
+    journal.drop_updates(rejected)
+    assert journal.count_prepared() == 4  # rows 2, 3, 5 and 7
+    assert [journal.last_row(n) for n in (1, 2, 3, 4, 5, None)] == [2, 3, 5, 7] + [sys.maxsize] * 2
 
 
 def test_ids_that_lost_the_column_s_leading_zeros_are_rejected() -> None:
-    found = ValidRows()
-    for row, conversation_id in enumerate(["000123", "000456", "789", "001000", "012345"], start=2):
-        found.add(conversation_id, row)
-    found.finish()
-    assert list(found.rejected) == [4]
-    assert "zero-padded to 6" in found.rejected[4] and "Text" in found.rejected[4]
-    assert found.unique_count == 4
+    rejected = cross_row_problems(prepared(["000123", "000456", "789", "001000", "012345"]))
+    assert list(rejected) == [4]
+    assert "zero-padded to 6" in rejected[4] and "Text" in rejected[4]
 
 
 def test_unpadded_ids_of_varied_length_are_fine() -> None:
-    found = ValidRows()
-    for row, conversation_id in enumerate(["123", "4567", "89", "0012"], start=2):
-        found.add(conversation_id, row)
-    found.finish()
-    assert found.rejected == {}
+    assert cross_row_problems(prepared(["123", "4567", "89", "0012"])) == {}
 
 
 def test_huge_cells_and_control_characters_are_invalid_rows() -> None:

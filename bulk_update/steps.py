@@ -1,0 +1,123 @@
+"""What is done for one row, as a sequence of requests: write it, or read it first (to back
+up what is about to change, skip what is in place, or only report the difference).
+
+The worker pool (``pipeline``) knows nothing of this: it hands each row to a
+:class:`RowWork` and records what comes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bulk_update.backup import BackupWriter
+from bulk_update.changes import current_values, differences, intended
+from bulk_update.client import ApiResponse, IntercomClient
+from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
+from bulk_update.retry import Caller, CallLabel
+
+
+class RowWork(Protocol):
+    async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
+        """The row's outcome, or None when the run stopped before anything was sent."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReadFirst:
+    """Read each conversation before writing it: to skip what is already in place, to
+    back up what is about to change, or (a live dry run) only to report the difference."""
+
+    skip_unchanged: bool = False
+    dry_run: bool = False
+    backup: BackupWriter | None = None
+
+
+class UpdateRow:
+    """``PUT /conversations/{id}``, after a read when :class:`ReadFirst` asks for one."""
+
+    def __init__(
+        self,
+        client: IntercomClient,
+        caller: Caller,
+        *,
+        read_first: ReadFirst | None = None,
+        log_bodies: bool = False,
+    ):
+        self._client = client
+        self._caller = caller
+        self._read_first = read_first
+        self._log_bodies = log_bodies
+
+    async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
+        if self._read_first is not None:
+            label = CallLabel(update.row, update.conversation_id)
+            read = await self._caller.call(
+                lambda: self._client.get_conversation(update.conversation_id), label
+            )
+            if read is None:
+                return None
+            response, attempts = read
+            if not response.ok:
+                return failure(update.row, response, attempts)
+            decided = self._compare(update, response.data, attempts)
+            if decided is not None:
+                return decided
+        label = CallLabel(
+            update.row, update.conversation_id, update.payload if self._log_bodies else None
+        )
+        sent = await self._caller.call(
+            lambda: self._client.update_conversation(update.conversation_id, update.payload),
+            label,
+        )
+        if sent is None:
+            return None
+        response, attempts = sent
+        if not response.ok:
+            return failure(update.row, response, attempts)
+        return RowOutcome(
+            update.row,
+            RowStatus.UPDATED,
+            response.status,
+            attempts=attempts,
+            request_id=response.request_id,
+        )
+
+    def _compare(
+        self, update: PreparedUpdate, conversation: Any, attempts: int
+    ) -> RowOutcome | None:
+        """What the read shows: a finished outcome (unchanged, or a live dry run's verdict),
+        or None to go on and write (after the backup line is safely out)."""
+        settings = self._read_first
+        assert settings is not None
+        after = intended(update.payload)
+        before = current_values(conversation if isinstance(conversation, dict) else {}, list(after))
+        changed = differences(before, after)
+        if settings.dry_run:
+            status = RowStatus.WOULD_UPDATE if changed else RowStatus.SKIPPED
+            message = "; ".join(changed) or "unchanged"
+            return RowOutcome(update.row, status, error_message=message, attempts=attempts)
+        if not changed and settings.skip_unchanged:
+            return RowOutcome(
+                update.row, RowStatus.SKIPPED, error_message="unchanged", attempts=attempts
+            )
+        backup = settings.backup
+        if backup is not None and not backup.has(update.conversation_id):
+            backup.write(update.conversation_id, before)
+            self._caller.stats.backed_up += 1
+        return None
+
+
+def failure(row: int, response: ApiResponse, attempts: int) -> RowOutcome:
+    message = response.error_message or "no error message"
+    if response.status is None:
+        message = f"{message} (after {attempts} attempts)"
+    return RowOutcome(
+        row,
+        RowStatus.FAILED,
+        response.status,
+        response.error_code,
+        message,
+        attempts,
+        response.request_id,
+    )
