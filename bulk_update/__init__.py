@@ -1,26 +1,61 @@
 """bulk-update: apply a spreadsheet of changes to Intercom conversations, safely and fast.
 
-The command line is a thin layer over this package. From Python::
+The command line is a thin layer over this package. From Python (a notebook, a scheduler)::
 
-    import asyncio, os
-    from pathlib import Path
-    from bulk_update import Job, JobSettings, Token
+    import bulk_update
+    import pandas as pd
 
-    settings = JobSettings(input_path=Path("changes.csv"), report_path=Path("results.csv"))
-    result = asyncio.run(Job(settings, Token(os.environ["INTERCOM_ACCESS_TOKEN"])).run())
-    print(result.summary.counts)
+    changes = pd.DataFrame({"id": ["000123", "456"], "priority": ["High", "Low"]})
+    result = bulk_update.run(changes, sandbox=True)   # or token=..., or $INTERCOM_ACCESS_TOKEN
+    result.outcomes                                    # a DataFrame, one line per input row
+    result.summary.counts
 
-Names are imported lazily so that ``bulk-update --help`` does not pay for aiohttp or pandas.
+``run`` also takes a CSV/TSV/XLSX path; ``run_async`` is the coroutine; ``undo`` and
+``save_schema`` mirror the ``undo`` and ``schema`` commands; ``Job`` and ``JobSettings`` are
+the parts underneath.
+
+Names are imported when first used so that ``bulk-update --help`` does not pay for aiohttp;
+type checkers see the real definitions through the ``TYPE_CHECKING`` imports below.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bulk_update.api import (
+        RunSettings,
+        run,
+        run_async,
+        save_schema,
+        save_schema_async,
+        undo,
+    )
+    from bulk_update.config import JobSettings, Rate, ReadOptions, SendOptions, Token
+    from bulk_update.errors import (
+        AuthenticationFailed,
+        BulkUpdateError,
+        InputError,
+        RunStopped,
+        UsageError,
+    )
+    from bulk_update.job import Job, RunResult
+    from bulk_update.models import RowOutcome, RowStatus, RunSummary, UpdateRequest
+    from bulk_update.reader import Table
+    from bulk_update.sandbox import Sandbox, SandboxConfig
+    from bulk_update.schema import Schema
+    from bulk_update.validate import plan_columns, validate_row
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "run": "bulk_update.api",
+    "run_async": "bulk_update.api",
+    "undo": "bulk_update.api",
+    "save_schema": "bulk_update.api",
+    "save_schema_async": "bulk_update.api",
+    "RunSettings": "bulk_update.api",
     "Job": "bulk_update.job",
     "RunResult": "bulk_update.job",
     "JobSettings": "bulk_update.config",
@@ -39,11 +74,43 @@ _EXPORTS = {
     "BulkUpdateError": "bulk_update.errors",
     "InputError": "bulk_update.errors",
     "UsageError": "bulk_update.errors",
+    "RunStopped": "bulk_update.errors",
+    "AuthenticationFailed": "bulk_update.errors",
     "Sandbox": "bulk_update.sandbox",
     "SandboxConfig": "bulk_update.sandbox",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "AuthenticationFailed",
+    "BulkUpdateError",
+    "InputError",
+    "Job",
+    "JobSettings",
+    "Rate",
+    "ReadOptions",
+    "RowOutcome",
+    "RowStatus",
+    "RunResult",
+    "RunSettings",
+    "RunStopped",
+    "RunSummary",
+    "Sandbox",
+    "SandboxConfig",
+    "Schema",
+    "SendOptions",
+    "Table",
+    "Token",
+    "UpdateRequest",
+    "UsageError",
+    "__version__",
+    "plan_columns",
+    "run",
+    "run_async",
+    "save_schema",
+    "save_schema_async",
+    "undo",
+    "validate_row",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -33,6 +33,7 @@ SETTING_FLAGS = {
     "max_failures": "--max-failures",
     "max_wait": "--max-wait",
     "base_url": "--base-url",
+    "region": "--region",
     "encoding": "--encoding",
     "delimiter": "--delimiter",
     "sheet": "--sheet",

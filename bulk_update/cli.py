@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from bulk_update.arguments import SETTING_FLAGS, build_parser
 from bulk_update.config import (
-    REGION_BASE_URLS,
     TOKEN_ENV_VAR,
     JobSettings,
     Rate,
@@ -91,21 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _backup_to_undo(args: argparse.Namespace) -> Path:
     """The backup file that ``undo`` runs: the one given, or the one its report's run wrote.
     Asks before going on, unless --yes."""
-    from bulk_update.config import ReadOptions
-    from bulk_update.journal import backup_of
-    from bulk_update.reader import Table
+    from bulk_update.api import backup_to_undo
 
-    given: Path = args.input
-    columns = Table(given, ReadOptions()).columns
-    backup = given
-    if "status" in columns:
-        journal = given.with_name(given.name + ".journal")
-        found = backup_of(journal) if journal.exists() else None
-        if found is None:
-            raise UsageError(
-                f"{given} is the report of a run without --backup: there is nothing to undo"
-            )
-        backup = found
+    backup = backup_to_undo(args.input)
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError(f"undo would restore the values in {backup}: pass --yes to confirm")
@@ -120,25 +107,9 @@ def _read_token(args: argparse.Namespace) -> Token | None:
     return Token(value) if value.strip() else None
 
 
-def _base_url(args: argparse.Namespace, sandbox_url: str | None) -> str:
-    """Where requests go: the sandbox, --base-url or --region, exactly one of them."""
-    chosen = [
-        flag
-        for flag, given in (
-            ("--sandbox", args.sandbox),
-            ("--base-url", args.base_url),
-            ("--region", args.region),
-        )
-        if given
-    ]
-    if len(chosen) > 1:
-        raise UsageError(f"{' and '.join(chosen)} each say where to send requests; give one")
-    return sandbox_url or args.base_url or REGION_BASE_URLS[args.region or "us"]
-
-
-def _send_options(args: argparse.Namespace, base_url: str | None) -> SendOptions:
+def _send_options(args: argparse.Namespace, base_url: str) -> SendOptions:
     return SendOptions(
-        base_url=_base_url(args, base_url),
+        base_url=base_url,
         api_version=args.api_version,
         rate=Rate.parse(args.rate),
         headroom_percent=args.headroom,
@@ -151,7 +122,7 @@ def _send_options(args: argparse.Namespace, base_url: str | None) -> SendOptions
     )
 
 
-def _job_settings(args: argparse.Namespace, base_url: str | None) -> JobSettings:
+def _job_settings(args: argparse.Namespace, base_url: str) -> JobSettings:
     input_path: Path = args.input
     retrying = args.command == "retry"
     default_report = (
@@ -184,23 +155,18 @@ def _job_settings(args: argparse.Namespace, base_url: str | None) -> JobSettings
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from bulk_update.api import destination
     from bulk_update.job import Job
-    from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox
 
-    sandbox = Sandbox() if args.sandbox else None
-    if sandbox is not None:
-        await sandbox.start()
-        log.info("sandbox listening on %s", sandbox.url)
-    try:
-        settings = _job_settings(args, sandbox.url if sandbox else None)
-        token = Token(SANDBOX_TOKEN) if sandbox else _read_token(args)
+    async with destination(args.sandbox, args.base_url, args.region) as (url, sandbox_token):
+        if sandbox_token is not None:
+            log.info("sandbox listening on %s", url)
+        settings = _job_settings(args, url)
+        token = sandbox_token or _read_token(args)
         progress = _progress(args.quiet or (settings.dry_run and not settings.live))
         job = Job(settings, token, progress=progress)
         _install_signal_handlers(job)
         result = await _run_with_log_redirect(job, progress)
-    finally:
-        if sandbox is not None:
-            await sandbox.stop()
     return _render(result)
 
 
@@ -268,31 +234,16 @@ def _render(result: RunResult) -> int:
 
 
 async def _schema(args: argparse.Namespace) -> int:
-    from bulk_update.client import IntercomClient
-    from bulk_update.job import fetch_schema
-    from bulk_update.retry import RetryPolicy
-    from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox
+    from bulk_update.api import save_schema_async
 
-    sandbox = Sandbox() if args.sandbox else None
-    if sandbox is not None:
-        await sandbox.start()
-    try:
-        send = SendOptions(
-            base_url=_base_url(args, sandbox.url if sandbox else None),
-            api_version=args.api_version,
-        )
-        token = Token(SANDBOX_TOKEN) if sandbox else _read_token(args)
-        if token is None:
-            raise UsageError(f"no access token: set {args.token_env}")
-        client = IntercomClient(
-            send.base_url, token, api_version=send.api_version, timeout=send.timeout, connections=1
-        )
-        async with client:
-            schema = await fetch_schema(client, RetryPolicy())
-    finally:
-        if sandbox is not None:
-            await sandbox.stop()
-    schema.save(args.out)
+    schema = await save_schema_async(
+        args.out,
+        token=_read_token(args),
+        sandbox=args.sandbox,
+        base_url=args.base_url,
+        region=args.region,
+        api_version=args.api_version,
+    )
     print(f"{len(schema.attributes)} conversation attributes saved to {args.out}")
     return EXIT_OK
 

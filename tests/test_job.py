@@ -126,8 +126,12 @@ async def test_401_stops_the_run_and_leaves_the_rest_not_attempted(
     rows = [[str(1000 + n), "Bug"] for n in range(200)]
     path = write_csv(tmp_path / "in.csv", ["id", "issue_type"], rows)
     settings = settings_for(sandbox, path, tmp_path, schema_path=SAMPLE_DATA / "schema.json")
-    with pytest.raises(AuthenticationFailed, match="401"):
+    with pytest.raises(AuthenticationFailed, match="401") as refused:
         await run(sandbox, settings, token="revoked-token")
+    # The caller still gets what the run did.
+    result = refused.value.result
+    assert result is not None and result.summary.rows == 200
+    assert result.summary.count(RowStatus.NOT_ATTEMPTED) >= 200 - 8 * 2
     report = read_report(tmp_path / "report.csv")
     statuses = [line["status"] for line in report]
     assert len(report) == 200

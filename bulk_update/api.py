@@ -1,0 +1,294 @@
+"""The library's front door: :func:`run`, :func:`undo` and :func:`save_schema`, for notebooks,
+schedulers and scripts. The command line is a layer over the same functions' parts.
+
+::
+
+    import bulk_update, pandas as pd
+
+    changes = pd.DataFrame({"id": ["000123", "456"], "priority": ["High", "Low"]})
+    result = bulk_update.run(changes, sandbox=True)
+    result.outcomes        # the input's columns, then row, status, http_status, ...
+    result.summary.counts  # {"updated": 2}
+
+Settings are keyword arguments named as in :class:`JobSettings`, :class:`ReadOptions` and
+:class:`SendOptions` (``report_path``, ``dry_run``, ``concurrency``, ...). The token is
+``token=``, or else the ``INTERCOM_ACCESS_TOKEN`` environment variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar, Unpack
+
+from bulk_update.config import (
+    DEFAULT_API_VERSION,
+    REGION_BASE_URLS,
+    TOKEN_ENV_VAR,
+    JobSettings,
+    Rate,
+    ReadOptions,
+    SendOptions,
+    Token,
+    default_report_path,
+)
+from bulk_update.errors import UsageError, escape
+from bulk_update.job import Job, RunResult, fetch_schema
+from bulk_update.journal import backup_of
+from bulk_update.progress import Progress
+from bulk_update.reader import Table
+from bulk_update.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bulk_update.schema import Schema
+
+    Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
+
+T = TypeVar("T")
+
+
+class RunSettings(TypedDict, total=False):
+    """The settings :func:`run` and :func:`undo` take, by name."""
+
+    report_path: str | os.PathLike[str] | None
+    schema_path: str | os.PathLike[str] | None
+    summary_json: str | os.PathLike[str] | None
+    backup_path: str | os.PathLike[str] | None
+    dry_run: bool
+    live: bool
+    skip_unchanged: bool
+    limit: int | None
+    resume: bool
+    force: bool
+    delimiter: str | None
+    encoding: str | None
+    sheet: str | None
+    ignore_columns: Iterable[str]
+    clear_marker: str
+    base_url: str | None
+    region: str | None
+    api_version: str
+    rate: str | Rate
+    headroom_percent: float
+    concurrency: int
+    max_retries: int
+    timeout: float
+    max_failures: int | None
+    max_wait: float
+    log_bodies: bool
+
+
+def run(
+    source: Source,
+    *,
+    token: str | Token | None = None,
+    sandbox: bool = False,
+    progress: Progress | None = None,
+    **settings: Unpack[RunSettings],
+) -> RunResult:
+    """Validate every row of ``source`` (a CSV/TSV/XLSX path, or a DataFrame whose cells are
+    taken as text), then apply the valid ones. Works inside a running event loop (Jupyter)
+    too: the run then goes on a thread of its own."""
+    return _run_to_completion(
+        run_async(source, token=token, sandbox=sandbox, progress=progress, **settings)
+    )
+
+
+async def run_async(
+    source: Source,
+    *,
+    token: str | Token | None = None,
+    sandbox: bool = False,
+    progress: Progress | None = None,
+    **settings: Unpack[RunSettings],
+) -> RunResult:
+    """:func:`run` as a coroutine."""
+    table: Table | None = None
+    input_path: Path | None = None
+    if isinstance(source, str | os.PathLike):
+        input_path = Path(source)
+    else:
+        table = Table.from_frame(source)
+    async with destination(sandbox, settings.get("base_url"), settings.get("region")) as where:
+        base_url, sandbox_token = where
+        job_settings = _job_settings(input_path, base_url, settings)
+        job = Job(job_settings, sandbox_token or _token(token), progress=progress, table=table)
+        return await job.run()
+
+
+def undo(
+    backup_or_report: str | os.PathLike[str],
+    *,
+    token: str | Token | None = None,
+    sandbox: bool = False,
+    progress: Progress | None = None,
+    **settings: Unpack[RunSettings],
+) -> RunResult:
+    """Put back what a run with ``backup_path`` changed: run its backup file (given itself,
+    or found through the run's report). Asks nothing: confirming is the caller's business."""
+    backup = backup_to_undo(Path(backup_or_report))
+    return run(backup, token=token, sandbox=sandbox, progress=progress, **settings)
+
+
+def backup_to_undo(given: Path) -> Path:
+    """The backup file that undoing ``given`` runs: itself, or its report's run's backup."""
+    columns = Table(given, ReadOptions()).columns
+    if "status" not in columns:
+        return given
+    journal = given.with_name(given.name + ".journal")
+    found = backup_of(journal) if journal.exists() else None
+    if found is None:
+        raise UsageError.naming_settings(
+            f"{escape(str(given))} is the report of a run without {{backup_path}}: there is "
+            "nothing to undo"
+        )
+    return found
+
+
+def save_schema(
+    path: str | os.PathLike[str],
+    *,
+    token: str | Token | None = None,
+    sandbox: bool = False,
+    base_url: str | None = None,
+    region: str | None = None,
+    api_version: str = DEFAULT_API_VERSION,
+) -> Schema:
+    """Read the workspace's conversation attributes and save them as JSON at ``path``, for
+    ``schema_path`` (work offline, or pin what a run validates against)."""
+    return _run_to_completion(
+        save_schema_async(
+            path,
+            token=token,
+            sandbox=sandbox,
+            base_url=base_url,
+            region=region,
+            api_version=api_version,
+        )
+    )
+
+
+async def save_schema_async(
+    path: str | os.PathLike[str],
+    *,
+    token: str | Token | None = None,
+    sandbox: bool = False,
+    base_url: str | None = None,
+    region: str | None = None,
+    api_version: str = DEFAULT_API_VERSION,
+) -> Schema:
+    """:func:`save_schema` as a coroutine."""
+    from bulk_update.client import IntercomClient
+
+    async with destination(sandbox, base_url, region) as (url, sandbox_token):
+        send = SendOptions(base_url=url, api_version=api_version)
+        chosen = sandbox_token or _token(token)
+        if chosen is None:
+            raise UsageError.naming_settings("no access token: set {token}")
+        client = IntercomClient(
+            send.base_url, chosen, api_version=send.api_version, timeout=send.timeout, connections=1
+        )
+        async with client:
+            schema = await fetch_schema(client, RetryPolicy())
+    schema.save(Path(path))
+    return schema
+
+
+def _run_to_completion(coroutine: Awaitable[T]) -> T:
+    """``asyncio.run``, or, when this thread already runs an event loop (Jupyter), the same
+    on a thread of its own, waited for."""
+
+    async def main() -> T:
+        return await coroutine
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, main()).result()
+
+
+@contextlib.asynccontextmanager
+async def destination(
+    sandbox: bool, base_url: str | None, region: str | None
+) -> AsyncIterator[tuple[str, Token | None]]:
+    """(the base URL, the sandbox's token when it is the sandbox): exactly one of the
+    sandbox, ``base_url`` and ``region``; the US region when none is given."""
+    chosen = [
+        name
+        for name, given in (("sandbox", sandbox), ("base_url", base_url), ("region", region))
+        if given
+    ]
+    if len(chosen) > 1:
+        names = " and ".join("{" + name + "}" for name in chosen)
+        raise UsageError.naming_settings(f"{names} each say where to send requests; give one")
+    if not sandbox:
+        if region is not None and region not in REGION_BASE_URLS:
+            raise UsageError.naming_settings(
+                f"{{region}} must be one of {', '.join(REGION_BASE_URLS)}, got {escape(region)!r}"
+            )
+        yield base_url or REGION_BASE_URLS[region or "us"], None
+        return
+    from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox
+
+    async with Sandbox() as simulator:
+        yield simulator.url, Token(SANDBOX_TOKEN)
+
+
+def _token(given: str | Token | None) -> Token | None:
+    if isinstance(given, Token):
+        return given
+    value = given if given is not None else os.environ.get(TOKEN_ENV_VAR, "")
+    return Token(value) if value.strip() else None
+
+
+def _job_settings(input_path: Path | None, base_url: str, given: RunSettings) -> JobSettings:
+    def path(name: str) -> Path | None:
+        value = given.get(name)
+        return Path(value) if value is not None else None  # type: ignore[arg-type]
+
+    dry_run = given.get("dry_run", False)
+    report_path = path("report_path")
+    if report_path is None and input_path is not None:
+        report_path = default_report_path(input_path, dry_run=dry_run)
+    rate = given.get("rate", Rate(1666, 10))
+    defaults = SendOptions()
+    return JobSettings(
+        input_path=input_path,
+        report_path=report_path,
+        read=ReadOptions(
+            delimiter=given.get("delimiter"),
+            encoding=given.get("encoding"),
+            sheet=given.get("sheet"),
+            ignore_columns=frozenset(given.get("ignore_columns", ())),
+            clear_marker=given.get("clear_marker", ReadOptions().clear_marker),
+        ),
+        send=SendOptions(
+            base_url=base_url,
+            api_version=given.get("api_version", defaults.api_version),
+            rate=rate if isinstance(rate, Rate) else Rate.parse(rate),
+            headroom_percent=given.get("headroom_percent", defaults.headroom_percent),
+            concurrency=given.get("concurrency", defaults.concurrency),
+            max_retries=given.get("max_retries", defaults.max_retries),
+            timeout=given.get("timeout", defaults.timeout),
+            max_failures=given.get("max_failures", defaults.max_failures),
+            max_wait=given.get("max_wait", defaults.max_wait),
+            log_bodies=given.get("log_bodies", defaults.log_bodies),
+        ),
+        schema_path=path("schema_path"),
+        dry_run=dry_run,
+        live=given.get("live", False),
+        limit=given.get("limit"),
+        resume=given.get("resume", False),
+        force=given.get("force", False),
+        summary_json=path("summary_json"),
+        backup_path=path("backup_path"),
+        skip_unchanged=given.get("skip_unchanged", False),
+    )
