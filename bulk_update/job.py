@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +133,8 @@ class Job:
         schema: Schema | None = None,
         retry_policy: RetryPolicy | None = None,
         table: Table | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         if table is None and settings.input_path is None:
             raise UsageError.naming_settings("nothing to read: give {input_path} or a table")
@@ -143,6 +145,9 @@ class Job:
         self._table = table
         self._policy = retry_policy or RetryPolicy(max_retries=settings.send.max_retries)
         self._caller: Caller | None = None
+        # The wall clock and sleep that pacing and backoff use (a test's virtual time).
+        self._clock = clock
+        self._sleep = sleep
         self.interrupted = False
 
     def interrupt(self) -> None:
@@ -304,8 +309,14 @@ class Job:
     ) -> SendStats:
         send = self.settings.send
         async with self._client() as client:
-            pacer = Pacer(send.rate, headroom_percent=send.headroom_percent, max_wait=send.max_wait)
-            self._caller = caller = Caller(pacer, self._policy)
+            pacer = Pacer(
+                send.rate,
+                headroom_percent=send.headroom_percent,
+                max_wait=send.max_wait,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+            self._caller = caller = Caller(pacer, self._policy, sleep=self._sleep)
             if self.interrupted:
                 caller.stop("interrupted")
             work = UpdateRow(

@@ -42,6 +42,23 @@ HOSTILE_IDS = [
 ]
 
 
+class VirtualClock:
+    """Wall-clock time that passes only when someone sleeps on it: shared by the sandbox's
+    rate-limit windows and the client's pacing, a 10-second window takes no real time."""
+
+    def __init__(self, now: float = 1_700_000_000.0):
+        self.now = now
+        self.slept = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
+        await asyncio.sleep(0)
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: str = ",") -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter=delimiter)

@@ -13,7 +13,7 @@ from bulk_update.models import RowStatus
 from bulk_update.retry import RetryPolicy
 from bulk_update.sandbox import Sandbox, SandboxConfig
 
-from .conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
+from .conftest import SAMPLE_DATA, TOKEN, VirtualClock, read_report, write_csv
 
 QUICK_RETRIES = RetryPolicy(max_retries=10, base_delay=0.002, max_delay=0.05)
 
@@ -34,8 +34,15 @@ def settings(url: str, path: Path, tmp_path: Path, **send: object) -> JobSetting
     )
 
 
-async def run(job_settings: JobSettings, policy: RetryPolicy = QUICK_RETRIES) -> RunResult:
-    return await Job(job_settings, Token(TOKEN), retry_policy=policy).run()
+async def run(
+    job_settings: JobSettings,
+    policy: RetryPolicy = QUICK_RETRIES,
+    clock: VirtualClock | None = None,
+) -> RunResult:
+    if clock is None:
+        return await Job(job_settings, Token(TOKEN), retry_policy=policy).run()
+    job = Job(job_settings, Token(TOKEN), retry_policy=policy, clock=clock, sleep=clock.sleep)
+    return await job.run()
 
 
 def assert_every_row_updated_once_in_report(tmp_path: Path, rows: int) -> None:
@@ -58,26 +65,28 @@ async def test_10000_rows_through_5xx_resets_and_hangs(sandbox: Sandbox, tmp_pat
     assert sandbox.state.status_counts[502] > 0 and sandbox.state.status_counts[500] > 0
 
 
-async def test_a_429_storm_slows_the_run_but_loses_nothing(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
-    sandbox.config.missing_suffix = ""
-    sandbox.config.window = 1
-    sandbox.config.limit = 400
-    path = sheet(tmp_path, 1500)
+async def test_a_429_storm_slows_the_run_but_loses_nothing(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    config = SandboxConfig(token=TOKEN, limit=400, window=10, missing_suffix="")
+    async with Sandbox(config, clock=clock) as sandbox:
+        path = sheet(tmp_path, 1500)
 
-    async def storm() -> None:
-        while sandbox.state.puts_applied < 300:
-            await asyncio.sleep(0.01)
-        sandbox.config.limit = 40  # a tenth, as when another integration floods the app
-        await asyncio.sleep(2.0)
-        sandbox.config.limit = 400
+        async def storm() -> None:
+            while sandbox.state.puts_applied < 300:
+                await asyncio.sleep(0)
+            config.limit = 40  # a tenth, as when another integration floods the app
+            calm_at = clock.now + 20
+            while clock.now < calm_at:
+                await asyncio.sleep(0)
+            config.limit = 400
 
-    storm_task = asyncio.create_task(storm())
-    result = await run(settings(sandbox.url, path, tmp_path))
-    await storm_task
+        storm_task = asyncio.create_task(storm())
+        result = await run(settings(sandbox.url, path, tmp_path), clock=clock)
+        await storm_task
     assert_every_row_updated_once_in_report(tmp_path, 1500)
     assert result.summary.rate_limited <= 0.05 * result.summary.requests
+    # Windows of 400, 400, then two of 40 (the storm), then 400s: the run waited them out.
+    assert min(sandbox.state.window_history.values()) <= 40
 
 
 @pytest.mark.parametrize(
@@ -94,18 +103,26 @@ async def test_a_429_storm_slows_the_run_but_loses_nothing(
     ],
 )
 async def test_hostile_rate_limit_headers_never_stall_the_run(
-    sandbox: Sandbox, tmp_path: Path, reset_header: str, retry_after: str | None
+    tmp_path: Path, reset_header: str, retry_after: str | None
 ) -> None:
-    sandbox.config.missing_suffix = ""
-    sandbox.config.window = 1
-    sandbox.config.limit = 60
-    sandbox.config.reset_header = reset_header
-    sandbox.config.retry_after = retry_after
-    path = sheet(tmp_path, 100)
-    job_settings = settings(sandbox.url, path, tmp_path, max_wait=1.0)
-    result = await asyncio.wait_for(run(job_settings), timeout=60)
+    clock = VirtualClock()
+    config = SandboxConfig(
+        token=TOKEN,
+        limit=60,
+        window=1,
+        missing_suffix="",
+        reset_header=reset_header,
+        retry_after=retry_after,
+    )
+    async with Sandbox(config, clock=clock) as sandbox:
+        path = sheet(tmp_path, 100)
+        job_settings = settings(sandbox.url, path, tmp_path, max_wait=1.0)
+        result = await run(job_settings, clock=clock)
     assert_every_row_updated_once_in_report(tmp_path, 100)
     assert result.summary.count(RowStatus.UPDATED) == 100
+    # 100 rows at 60 a second need a second or two; no header may make it wait much longer
+    # (a far-future reset or Retry-After: 99999 is capped at max_wait, 1 s, each time).
+    assert clock.slept < 10, clock.slept
 
 
 async def test_the_server_going_away_and_coming_back(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from bulk_update.errors import AuthenticationFailed, InputError, UsageError
 from bulk_update.job import Job
 from bulk_update.models import RowStatus
 from bulk_update.retry import RetryPolicy
-from bulk_update.sandbox import Sandbox
+from bulk_update.sandbox import Sandbox, SandboxConfig
 
-from .conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
+from .conftest import SAMPLE_DATA, TOKEN, VirtualClock, read_report, write_csv
 
 FAST_RETRY = RetryPolicy(max_retries=8, base_delay=0.001, max_delay=0.01)
 
@@ -231,19 +231,23 @@ async def test_xlsx_report_keeps_ids_as_text(sandbox: Sandbox, tmp_path: Path) -
     assert sheet["A2"].value == "000123"
 
 
-async def test_pacing_to_the_headers_avoids_429s(sandbox: Sandbox, tmp_path: Path) -> None:
-    # The static ceiling is above what the server allows: only the headers can keep the
+async def test_pacing_to_the_headers_avoids_429s(tmp_path: Path) -> None:
+    # The static ceiling is far above what the server allows: only the headers can keep the
     # run from collecting 429s, including callers already queued when the budget ran out.
-    sandbox.config.limit = 40
-    sandbox.config.window = 1
-    rows = [[str(1000 + n), "Bug"] for n in range(100)]
-    path = write_csv(tmp_path / "in.csv", ["id", "issue_type"], rows)
-    settings = settings_for(
-        sandbox, path, tmp_path, rate=Rate(60, 1), schema_path=SAMPLE_DATA / "schema.json"
-    )
-    result = await run(sandbox, settings)
+    # Intercom's own 10-second windows, in virtual time shared by server and client.
+    clock = VirtualClock()
+    config = SandboxConfig(token=TOKEN, limit=40, window=10, missing_suffix="")
+    async with Sandbox(config, clock=clock) as sandbox:
+        rows = [[str(1000 + n), "Bug"] for n in range(100)]
+        path = write_csv(tmp_path / "in.csv", ["id", "issue_type"], rows)
+        settings = settings_for(sandbox, path, tmp_path, schema_path=SAMPLE_DATA / "schema.json")
+        job = Job(settings, Token(TOKEN), retry_policy=FAST_RETRY, clock=clock, sleep=clock.sleep)
+        result = await job.run()
     assert result.summary.count(RowStatus.UPDATED) == 100
     assert sandbox.state.status_counts[429] == 0
+    # 100 rows at 40 a window: the third window, reached by waiting, not by 429s.
+    assert len(sandbox.state.window_history) == 3
+    assert 10 < clock.slept < 30
 
 
 async def test_dry_run_with_limit_marks_the_rest_not_attempted(

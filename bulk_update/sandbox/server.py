@@ -15,6 +15,7 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,9 +80,17 @@ class SandboxState:
 class SandboxApp:
     """The simulator's routes. ``state`` may be shared with an earlier server (a restart)."""
 
-    def __init__(self, config: SandboxConfig | None = None, state: SandboxState | None = None):
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        state: SandboxState | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ):
         self.config = config or SandboxConfig()
         self.state = state or SandboxState()
+        # The rate-limit windows' clock: a test can share a virtual one with the client.
+        self._clock = clock
         self._random = random.Random(self.config.seed)
         self.app = web.Application(middlewares=[self._middleware])
         self.app.router.add_route("PUT", "/conversations/{id}", self._put_conversation)
@@ -137,7 +146,7 @@ class SandboxApp:
 
     def _count_request(self) -> tuple[dict[str, str], bool]:
         config, state = self.config, self.state
-        now = time.time()
+        now = self._clock()
         index = math.floor(now / config.window)
         if index != state.window_index:
             state.window_index, state.window_used = index, 0
@@ -229,7 +238,7 @@ class SandboxApp:
                 conversation["custom_attributes"].pop(name, None)
             else:
                 conversation["custom_attributes"][name] = value
-        conversation["updated_at"] = int(time.time())
+        conversation["updated_at"] = int(self._clock())
         return web.json_response(_rendered(conversation, attributes))
 
     def _attributes(self) -> dict[str, dict[str, Any]]:
@@ -355,8 +364,9 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         state: SandboxState | None = None,
+        clock: Callable[[], float] = time.time,
     ):
-        self.server = SandboxApp(config, state)
+        self.server = SandboxApp(config, state, clock=clock)
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
