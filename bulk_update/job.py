@@ -249,7 +249,7 @@ class Job:
         if self.settings.schema_path is not None:
             return Schema.load(self.settings.schema_path)
         async with self._client() as client:
-            return await fetch_schema(client, self._policy)
+            return await fetch_schema(client, self._policy, clock=self._clock, sleep=self._sleep)
 
     def _open_journal(self, table: Table) -> Journal:
         settings = self.settings
@@ -479,10 +479,16 @@ async def _commit_periodically(journal: Journal) -> None:
         journal.flush()
 
 
-async def fetch_schema(client: IntercomClient, policy: RetryPolicy) -> Schema:
+async def fetch_schema(
+    client: IntercomClient,
+    policy: RetryPolicy,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Schema:
     """The workspace's conversation attributes, read once at the start of a run."""
     # One request: the pacer is there for what the answer's rate-limit headers say.
-    caller = Caller(Pacer(Rate(10, 1)), policy)
+    caller = Caller(Pacer(Rate(10, 1), clock=clock, sleep=sleep), policy, sleep=sleep)
     answered = await caller.call(lambda: fetch_listing(client))
     assert answered is not None  # nothing stops this caller before its first attempt
     response, _attempts = answered

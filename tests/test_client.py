@@ -1,16 +1,14 @@
 """The client over real loopback HTTP against the sandbox."""
 
-import asyncio
 import json
-import time
 
 import pytest
 
 from bulk_update.client import IntercomClient, fetch_listing
 from bulk_update.config import Token
-from bulk_update.sandbox import Sandbox
+from bulk_update.sandbox import Sandbox, SandboxConfig
 
-from .conftest import TOKEN
+from .conftest import TOKEN, VirtualClock
 
 
 def client_for(sandbox: Sandbox, token: str = TOKEN, timeout: float = 5.0) -> IntercomClient:
@@ -125,19 +123,18 @@ def test_plain_http_is_refused_except_to_loopback() -> None:
         check_base_url("http://api.intercom.io")
 
 
-async def test_the_attribute_read_waits_out_a_429_and_retries_5xx(sandbox: Sandbox) -> None:
+async def test_the_attribute_read_waits_out_a_429_and_retries_5xx() -> None:
     from bulk_update.job import fetch_schema
     from bulk_update.retry import RetryPolicy
 
-    sandbox.config.window = 1
-    sandbox.config.limit = 1
+    clock = VirtualClock()  # at the start of a 1-second window, the same for both sides
+    config = SandboxConfig(token=TOKEN, limit=1, window=1, seed=2)
     policy = RetryPolicy(max_retries=6, base_delay=0.01, max_delay=0.05)
-    while time.time() % 1 > 0.5:  # start early in a window, so the 429 is sure to come
-        await asyncio.sleep(0.01)
-    async with client_for(sandbox) as client:
+    async with Sandbox(config, clock=clock) as sandbox, client_for(sandbox) as client:
         await client.update_conversation("1", body({"read": True}))  # spends the window
-        schema = await fetch_schema(client, policy)
-        sandbox.config.limit, sandbox.config.error_rate = 1000, 0.5
-        again = await fetch_schema(client, policy)
+        schema = await fetch_schema(client, policy, clock=clock, sleep=clock.sleep)
+        assert sandbox.state.status_counts[429] == 1 and 0.99 < clock.slept < 1.1  # to the reset
+        config.limit, config.error_rate = 1000, 0.5
+        again = await fetch_schema(client, policy, clock=clock, sleep=clock.sleep)
     assert "priority" in schema.attributes and "priority" in again.attributes
-    assert sandbox.state.status_counts[429] >= 1
+    assert sum(sandbox.state.status_counts[status] for status in (500, 502, 503, 504)) >= 1
