@@ -5,7 +5,7 @@ The command line is a thin layer over this package. From Python (a notebook, a s
     import bulk_update
     import pandas as pd
 
-    changes = pd.DataFrame({"id": ["000123", "456"], "priority": ["High", "Low"]})
+    changes = pd.DataFrame({"id": ["000123", "000456"], "priority": ["High", "Low"]})
     result = bulk_update.run(changes, sandbox=True)   # or token=..., or $INTERCOM_ACCESS_TOKEN
     result.outcomes                                    # a DataFrame, one line per input row
     result.summary.counts

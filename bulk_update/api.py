@@ -5,7 +5,7 @@ schedulers and scripts. The command line is a layer over the same functions' par
 
     import bulk_update, pandas as pd
 
-    changes = pd.DataFrame({"id": ["000123", "456"], "priority": ["High", "Low"]})
+    changes = pd.DataFrame({"id": ["000123", "000456"], "priority": ["High", "Low"]})
     result = bulk_update.run(changes, sandbox=True)
     result.outcomes        # the input's columns, then row, status, http_status, ...
     result.summary.counts  # {"updated": 2}

@@ -2,6 +2,7 @@
 
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,14 @@ def test_readme_commands_parse() -> None:
 @pytest.mark.parametrize("flag", sorted(set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", README))))
 def test_every_flag_in_the_readme_exists(flag: str) -> None:
     assert flag in all_flags()
+
+
+def test_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+    assert blocks, "the README shows no Python example"
+    namespace: dict[str, object] = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    result = namespace["result"]
+    assert result.summary.counts == {"updated": 2}  # type: ignore[attr-defined]
+    assert list(result.outcomes["id"]) == ["000123", "000456"]  # type: ignore[attr-defined]
