@@ -117,8 +117,8 @@ async def run_async(
         table = Table.from_frame(source)
     async with destination(sandbox, settings.get("base_url"), settings.get("region")) as where:
         base_url, sandbox_token = where
-        job_settings = _job_settings(input_path, base_url, settings)
-        job = Job(job_settings, sandbox_token or _token(token), progress=progress, table=table)
+        chosen = job_settings(input_path, base_url, settings)
+        job = Job(chosen, sandbox_token or _token(token), progress=progress, table=table)
         return await job.run()
 
 
@@ -249,7 +249,16 @@ def _token(given: str | Token | None) -> Token | None:
     return Token(value) if value.strip() else None
 
 
-def _job_settings(input_path: Path | None, base_url: str, given: RunSettings) -> JobSettings:
+def job_settings(
+    input_path: Path | None,
+    base_url: str,
+    given: RunSettings,
+    *,
+    only_statuses: frozenset[str] | None = None,
+) -> JobSettings:
+    """The settings of one run, from the flat names :func:`run` takes (and the CLI's flags
+    become). A path's report defaults to ``<input>.results.csv`` (``.dry-run.csv``)."""
+
     def path(name: str) -> Path | None:
         value = given.get(name)
         return Path(value) if value is not None else None  # type: ignore[arg-type]
@@ -291,4 +300,5 @@ def _job_settings(input_path: Path | None, base_url: str, given: RunSettings) ->
         summary_json=path("summary_json"),
         backup_path=path("backup_path"),
         skip_unchanged=given.get("skip_unchanged", False),
+        only_statuses=only_statuses,
     )

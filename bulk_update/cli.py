@@ -20,17 +20,13 @@ from typing import TYPE_CHECKING
 from bulk_update.arguments import SETTING_FLAGS, build_parser
 from bulk_update.config import (
     TOKEN_ENV_VAR,
-    JobSettings,
-    Rate,
-    ReadOptions,
-    SendOptions,
     Token,
-    default_report_path,
 )
 from bulk_update.errors import BulkUpdateError, RunStopped, UsageError
 from bulk_update.logs import configure_logging, redact
 
 if TYPE_CHECKING:
+    from bulk_update.api import RunSettings
     from bulk_update.job import Job, RunResult
     from bulk_update.progress import Progress
 
@@ -107,11 +103,32 @@ def _read_token(args: argparse.Namespace) -> Token | None:
     return Token(value) if value.strip() else None
 
 
-def _send_options(args: argparse.Namespace, base_url: str) -> SendOptions:
-    return SendOptions(
-        base_url=base_url,
+def _run_settings(args: argparse.Namespace) -> RunSettings:
+    """The flags of a sheet command, as the library's settings."""
+    from bulk_update.api import RunSettings
+
+    input_path: Path = args.input
+    report = args.report
+    if report is None and args.command == "retry":
+        report = input_path.with_name(f"{input_path.stem}.retry.csv")
+    return RunSettings(
+        report_path=report,
+        schema_path=args.schema,
+        summary_json=args.summary_json,
+        backup_path=args.backup,
+        dry_run=args.dry_run,
+        live=args.live,
+        skip_unchanged=args.skip_unchanged,
+        limit=args.limit,
+        resume=args.resume,
+        force=args.force,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+        sheet=args.sheet,
+        ignore_columns=[name.strip() for name in args.ignore_column],
+        clear_marker=args.clear_marker,
         api_version=args.api_version,
-        rate=Rate.parse(args.rate),
+        rate=args.rate,
         headroom_percent=args.headroom,
         concurrency=args.concurrency,
         max_retries=args.max_retries,
@@ -122,46 +139,19 @@ def _send_options(args: argparse.Namespace, base_url: str) -> SendOptions:
     )
 
 
-def _job_settings(args: argparse.Namespace, base_url: str) -> JobSettings:
-    input_path: Path = args.input
-    retrying = args.command == "retry"
-    default_report = (
-        input_path.with_name(f"{input_path.stem}.retry.csv")
-        if retrying
-        else default_report_path(input_path, dry_run=args.dry_run)
-    )
-    return JobSettings(
-        input_path=input_path,
-        report_path=args.report or default_report,
-        only_statuses=RETRY_STATUSES if retrying else None,
-        read=ReadOptions(
-            delimiter=args.delimiter,
-            encoding=args.encoding,
-            sheet=args.sheet,
-            ignore_columns=frozenset(name.strip() for name in args.ignore_column),
-            clear_marker=args.clear_marker,
-        ),
-        send=_send_options(args, base_url),
-        schema_path=args.schema,
-        dry_run=args.dry_run,
-        limit=args.limit,
-        resume=args.resume,
-        force=args.force,
-        summary_json=args.summary_json,
-        backup_path=args.backup,
-        skip_unchanged=args.skip_unchanged,
-        live=args.live,
-    )
-
-
 async def _run(args: argparse.Namespace) -> int:
-    from bulk_update.api import destination
+    from bulk_update.api import destination, job_settings
     from bulk_update.job import Job
 
     async with destination(args.sandbox, args.base_url, args.region) as (url, sandbox_token):
         if sandbox_token is not None:
             log.info("sandbox listening on %s", url)
-        settings = _job_settings(args, url)
+        settings = job_settings(
+            args.input,
+            url,
+            _run_settings(args),
+            only_statuses=RETRY_STATUSES if args.command == "retry" else None,
+        )
         token = sandbox_token or _read_token(args)
         progress = _progress(args.quiet or (settings.dry_run and not settings.live))
         job = Job(settings, token, progress=progress)

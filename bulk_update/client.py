@@ -144,7 +144,12 @@ class IntercomClient:
                 latency=time.monotonic() - started,
             )
         except OSError as error:
-            return ApiResponse(None, "connection_error", error.strerror or type(error).__name__)
+            return ApiResponse(
+                None,
+                "connection_error",
+                error.strerror or type(error).__name__,
+                latency=time.monotonic() - started,
+            )
 
 
 def _conversation_path(conversation_id: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -95,12 +94,11 @@ class Caller:
                 self.pacer.release()
                 return None
             attempts += 1
-            started = time.monotonic()
             response = await request()
             self.pacer.observe(response)
             self.stats.requests += 1
             if audit.isEnabledFor(logging.INFO):
-                _audit(label, response, attempts, time.monotonic() - started)
+                _audit(label, response, attempts)
             if response.ok:
                 return response, attempts
             if is_fatal(response):
@@ -117,7 +115,7 @@ class Caller:
             return response, attempts
 
 
-def _audit(label: CallLabel, response: ApiResponse, attempt: int, latency: float) -> None:
+def _audit(label: CallLabel, response: ApiResponse, attempt: int) -> None:
     audit.info(
         "row=%d id=%s status=%s attempt=%d request_id=%s latency_ms=%.0f%s%s",
         label.row,
@@ -125,7 +123,7 @@ def _audit(label: CallLabel, response: ApiResponse, attempt: int, latency: float
         response.status if response.status is not None else response.error_code,
         attempt,
         response.request_id or "-",
-        latency * 1000,
+        response.latency * 1000,
         f" error={response.error_code}" if response.error_code else "",
         f" body={label.body.decode()}" if label.body is not None else "",
     )
