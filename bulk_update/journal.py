@@ -117,11 +117,11 @@ class Journal:
         if force:
             return
         if recorded.get("sha256") != current["sha256"] or recorded.get("size") != current["size"]:
-            raise UsageError(
-                f"the input file changed since the journal {self.path} was started "
-                f"(it was {recorded.get('path')}, {recorded.get('size')} bytes); resuming "
-                "could update the wrong rows. Pass --resume --force to go on anyway, or "
-                "delete the journal to start over"
+            raise UsageError.naming_settings(
+                f"the input file changed since the journal {escape(str(self.path))} was "
+                f"started (it was {escape(str(recorded.get('path')))}, {recorded.get('size')} "
+                "bytes); resuming could update the wrong rows. Set {resume} and {force} to go "
+                "on anyway, or delete the journal to start over"
             )
 
     def _set_meta(self, values: dict[str, Any]) -> None:
