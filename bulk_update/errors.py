@@ -33,7 +33,7 @@ class Setting(str):
     __slots__ = ()
 
 
-class _Names(dict[str, str]):
+class SettingNames(dict[str, str]):
     """Placeholder → shown name; a setting with no other name is shown as itself."""
 
     def __init__(self, names: Mapping[str, str]):
@@ -58,13 +58,13 @@ class BulkUpdateError(Exception):
     @classmethod
     def naming_settings(cls, template: str) -> Self:
         """A message whose ``{setting}`` placeholders name settings (literal braces doubled)."""
-        return cls(template.format_map(_Names({})), template=template)
+        return cls(template.format_map(SettingNames({})), template=template)
 
     def describe(self, names: Mapping[str, str]) -> str:
         """The message with each setting called what ``names`` calls it (a flag, say)."""
         if self._template is None:
             return str(self)
-        return self._template.format_map(_Names(names))
+        return self._template.format_map(SettingNames(names))
 
 
 class UsageError(BulkUpdateError):
@@ -95,7 +95,7 @@ class InputError(UsageError):
             where += f", column {column!r}"
         if names_settings:
             template = f"{escape(where)}: {problem}"
-            super().__init__(template.format_map(_Names({})), template=template)
+            super().__init__(template.format_map(SettingNames({})), template=template)
         else:
             super().__init__(f"{where}: {problem}")
         self.path = path

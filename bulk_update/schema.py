@@ -14,13 +14,13 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bulk_update.errors import InputError
+from bulk_update.errors import InputError, SettingNames
 
 
 class AttributeType(StrEnum):
@@ -48,7 +48,24 @@ _TYPE_ALIASES = {
 
 
 class ValueProblem(ValueError):
-    """A cell's text cannot be converted to its attribute's type (the row is invalid)."""
+    """A cell's text cannot be converted to its attribute's type (the row is invalid).
+
+    Made with :meth:`naming_settings`, the message names settings as ``{date_order}``, shown
+    by :meth:`describe` as the caller calls them (a flag on the command line).
+    """
+
+    def __init__(self, message: str, *, template: str | None = None):
+        super().__init__(message)
+        self._template = template
+
+    @classmethod
+    def naming_settings(cls, template: str) -> ValueProblem:
+        return cls(template.format_map(SettingNames({})), template=template)
+
+    def describe(self, names: Mapping[str, str]) -> str:
+        if self._template is None:
+            return str(self)
+        return self._template.format_map(SettingNames(names))
 
 
 @dataclass(frozen=True)

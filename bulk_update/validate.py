@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ class ColumnPlan:
     id_index: int
     fields: tuple[FieldPlan, ...]
     clear_marker: str
+    # What to call a setting in a row's message (the CLI's flags; by default its name).
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 def plan_columns(
@@ -154,56 +156,63 @@ class RowProblem:
 def validate_row(
     plan: ColumnPlan, row: int, cells: Sequence[str], read_problem: str = ""
 ) -> UpdateRequest | RowProblem:
-    """Turn one row's cells into a request body, or say what is wrong with the row.
+    """Turn one row's cells into a request body, or say what is wrong with the row: every
+    bad cell at once, so that one round of fixes is enough.
 
     ``read_problem`` is what the reader found wrong with the row, if anything.
     """
-    id_column = ID_COLUMNS[0]
     if read_problem:
         return RowProblem(row, "", read_problem)
+    problems: list[tuple[str, str]] = []
+    conversation_id = ""
     try:
         conversation_id = check_conversation_id(cells[plan.id_index])
     except ValueProblem as problem:
-        return RowProblem(row, id_column, str(problem))
+        problems.append((ID_COLUMNS[0], problem.describe(plan.names)))
     body: dict[str, Any] = {}
     custom: dict[str, Any] = {}
-    for field in plan.fields:
-        text = cells[field.index]
+    for planned in plan.fields:
+        text = cells[planned.index]
         if text == "":
             continue
-        if len(text) > MAX_TEXT_CHARS:
-            return RowProblem(
-                row,
-                field.column,
-                f"the cell holds {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} "
-                "this tool sends; shorten it",
-            )
-        control = _CONTROL_CHARACTER.search(text)
-        if control:
-            return RowProblem(
-                row,
-                field.column,
-                f"the cell holds the control character U+{ord(control.group()):04X} at "
-                f"position {control.start() + 1}; remove it",
-            )
-        if text == plan.clear_marker:
-            if not field.clearable:
-                return RowProblem(row, field.column, f"{field.column!r} cannot be cleared")
-            value: Any = None
+        try:
+            value = _cell_value(plan, planned, text)
+        except ValueProblem as problem:
+            problems.append((planned.column, problem.describe(plan.names)))
+            continue
+        if planned.custom:
+            custom[planned.key] = value
         else:
-            try:
-                value = field.convert(text)
-            except ValueProblem as problem:
-                return RowProblem(row, field.column, str(problem))
-        if field.custom:
-            custom[field.key] = value
-        else:
-            body[field.key] = value
+            body[planned.key] = value
+    if len(problems) == 1:
+        return RowProblem(row, *problems[0])
+    if problems:
+        return RowProblem(row, "", "; ".join(f"column {c!r}: {m}" for c, m in problems))
     if custom:
         body["custom_attributes"] = custom
     if not body:
         return RowProblem(row, "", "the row has no value to change (every change cell is empty)")
     return UpdateRequest(row, conversation_id, body)
+
+
+def _cell_value(plan: ColumnPlan, planned: FieldPlan, text: str) -> Any:
+    """A non-empty cell's JSON value, or ValueProblem."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueProblem(
+            f"the cell holds {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} "
+            "this tool sends; shorten it"
+        )
+    control = _CONTROL_CHARACTER.search(text)
+    if control:
+        raise ValueProblem(
+            f"the cell holds the control character U+{ord(control.group()):04X} at "
+            f"position {control.start() + 1}; remove it"
+        )
+    if text == plan.clear_marker:
+        if not planned.clearable:
+            raise ValueProblem(f"{planned.column!r} cannot be cleared")
+        return None
+    return planned.convert(text)
 
 
 def repeated_id_problem(first_row: int) -> str:

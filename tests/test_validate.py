@@ -183,3 +183,20 @@ def test_huge_cells_and_control_characters_are_invalid_rows() -> None:
 def test_emoji_tabs_and_newlines_are_sent_as_written() -> None:
     request = validate_row(plan(["id", "title"]), 2, ["5", "🎉 a\tb\nc\r\nd"])
     assert isinstance(request, UpdateRequest) and request.body == {"title": "🎉 a\tb\nc\r\nd"}
+
+
+def test_an_invalid_row_names_every_bad_cell_at_once() -> None:
+    checked = validate_row(
+        plan(["id", "csat_score", "due_date", "vip", "title"]),
+        7,
+        ["12x", "twelve", "someday", "maybe", "fine"],
+    )
+    assert isinstance(checked, RowProblem) and checked.row == 7
+    parts = checked.message.split("; column ")
+    assert [part.split(":")[0].removeprefix("column ") for part in parts] == [
+        "'id'",
+        "'csat_score'",
+        "'due_date'",
+        "'vip'",
+    ]
+    assert "'twelve' is not a whole number" in checked.message
