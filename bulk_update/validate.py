@@ -12,7 +12,8 @@ from typing import Any
 
 from bulk_update.errors import InputError, escape
 from bulk_update.models import OUTCOME_COLUMNS, UpdateRequest
-from bulk_update.schema import AttributeType, Schema, ValueProblem, converter_for, to_boolean
+from bulk_update.schema import AttributeType, Schema, converter_for
+from bulk_update.values import POINT, Conventions, ValueProblem, to_boolean
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ def plan_columns(
     *,
     ignore: frozenset[str] = frozenset(),
     clear_marker: str,
+    conventions: Conventions = POINT,
+    names: Mapping[str, str] | None = None,
 ) -> ColumnPlan:
     """Map the header to request fields, or raise one InputError listing every bad column."""
     seen: dict[str, int] = {}
@@ -103,7 +106,7 @@ def plan_columns(
             attribute = schema.attributes[name]
             if attribute.type is AttributeType.UNKNOWN:
                 unknown_type.append(f"{name!r} ({attribute.declared_type or 'no type'})")
-            fields.append(FieldPlan(index, name, name, True, converter_for(attribute)))
+            fields.append(FieldPlan(index, name, name, True, converter_for(attribute, conventions)))
         elif name in schema.attributes:
             problems.append(
                 f"column {escape(repr(name))} is an attribute the API cannot write (archived "
@@ -128,7 +131,7 @@ def plan_columns(
             "attributes of a type this tool does not know are sent as text: %s",
             ", ".join(unknown_type),
         )
-    return ColumnPlan(id_index, tuple(fields), clear_marker)
+    return ColumnPlan(id_index, tuple(fields), clear_marker, names or {})
 
 
 def check_conversation_id(text: str) -> str:

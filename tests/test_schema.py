@@ -2,13 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from bulk_update.errors import InputError
+from bulk_update.errors import InputError, UsageError
 from bulk_update.sandbox import default_listing
-from bulk_update.schema import (
-    AttributeType,
-    Schema,
+from bulk_update.schema import AttributeType, Schema, converter_for
+from bulk_update.values import (
+    Conventions,
+    OptionMatcher,
     ValueProblem,
-    converter_for,
     to_boolean,
     to_float,
     to_id_list,
@@ -138,8 +138,9 @@ def test_list_values_must_be_options_and_near_misses_are_suggested() -> None:
     assert convert("High") == "High"
     with pytest.raises(ValueProblem, match="did you mean 'High'"):
         convert("Hihg")
-    with pytest.raises(ValueProblem, match="did you mean 'High'"):
-        convert("high")
+    # Differing only in case or surrounding spaces: sent as the exact option, and counted.
+    assert convert("high") == "High" and convert(" HIGH ") == "High"
+    assert isinstance(convert, OptionMatcher) and convert.corrected == 2
 
 
 def test_sample_schema_file_is_the_sandbox_listing() -> None:
@@ -171,3 +172,75 @@ def test_other_models_attributes_are_neither_used_nor_saved(tmp_path: Path) -> N
     saved = Schema.load(tmp_path / "schema.json")
     assert "plan" not in saved.attributes
     assert all(item.get("model") == "conversation" for item in saved.listing["data"])
+
+
+@pytest.mark.parametrize(
+    ("text", "comma", "point"),
+    [
+        ("1,5", 1.5, None),
+        ("1.234,5", 1234.5, None),
+        ("1 234,5", 1234.5, None),
+        ("1.234", 1234, 1.234),
+        ("1,000", 1, 1000),  # never reinterpreted: each convention reads it its own way
+        ("1,234.5", None, 1234.5),
+        ("1.5", None, 1.5),
+        ("-0,25", -0.25, None),
+    ],
+)
+def test_numbers_follow_the_decimal_convention(
+    text: str, comma: float | None, point: float | None
+) -> None:
+    for decimal_comma, expected in ((True, comma), (False, point)):
+        if expected is None:
+            with pytest.raises(ValueProblem):
+                to_float(text, decimal_comma=decimal_comma)
+        else:
+            assert to_float(text, decimal_comma=decimal_comma) == expected
+
+
+def test_integers_with_a_decimal_comma() -> None:
+    assert to_integer("1.000", decimal_comma=True) == 1000
+    assert to_integer("3,0", decimal_comma=True) == 3
+    with pytest.raises(ValueProblem, match="decimal comma"):
+        to_integer("3,5", decimal_comma=True)
+
+
+@pytest.mark.parametrize("text", ["31/12/2026", "31.12.2026", "31-12-2026"])
+def test_day_first_dates(text: str) -> None:
+    assert to_unix_seconds(text, date_order="dayfirst") == 1798675200  # 2026-12-31 UTC
+    with pytest.raises(ValueProblem, match="day-first or month-first") as ambiguous:
+        to_unix_seconds(text)
+    names = {"date_order": "--dayfirst or --monthfirst"}
+    assert "say which with --dayfirst or --monthfirst" in ambiguous.value.describe(names)
+
+
+def test_month_first_dates_and_dates_that_do_not_exist() -> None:
+    assert to_unix_seconds("12/31/2026", date_order="monthfirst") == 1798675200
+    with pytest.raises(ValueProblem, match="not a date that exists"):
+        to_unix_seconds("12/31/2026", date_order="dayfirst")
+
+
+def test_google_sheets_one_digit_hours_and_time_zones() -> None:
+    assert to_unix_seconds("2026-12-31 9:30:00") == 1798675200 + 9 * 3600 + 1800
+    paris = Conventions(timezone="Europe/Paris").zone
+    assert to_unix_seconds("2026-12-31 9:30:00", zone=paris) == 1798675200 + 8 * 3600 + 1800
+    assert to_unix_seconds("2026-12-31T09:30:00Z", zone=paris) == 1798675200 + 9 * 3600 + 1800
+    with pytest.raises(UsageError, match="IANA"):
+        Conventions(timezone="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("true", "false"),
+    [
+        ("VRAI", "FAUX"),
+        ("wahr", "falsch"),
+        ("Verdadero", "Falso"),
+        ("WAAR", "ONWAAR"),
+        ("VERDADEIRO", "FALSO"),
+        ("SANT", "FALSKT"),
+        ("PRAWDA", "FAŁSZ"),
+        ("VERO", "FALSO"),
+    ],
+)
+def test_excel_localised_booleans(true: str, false: str) -> None:
+    assert to_boolean(true) is True and to_boolean(false) is False

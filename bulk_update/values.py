@@ -1,0 +1,268 @@
+"""A cell's text → the JSON value Intercom takes, under the sheet's conventions (decimal comma
+or point, day- or month-first dates, the time zone of zone-less times).
+
+Nothing is guessed: a number the chosen convention cannot read, or a date whose order is not
+known, makes the row invalid with a message saying what to set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import math
+import re
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bulk_update.errors import SettingNames, UsageError, escape
+
+DateOrder = Literal["dayfirst", "monthfirst"]
+
+
+class ValueProblem(ValueError):
+    """A cell's text cannot be converted to its attribute's type (the row is invalid).
+
+    Made with :meth:`naming_settings`, the message names settings as ``{date_order}``, shown
+    by :meth:`describe` as the caller calls them (a flag on the command line).
+    """
+
+    def __init__(self, message: str, *, template: str | None = None):
+        super().__init__(message)
+        self._template = template
+
+    @classmethod
+    def naming_settings(cls, template: str) -> ValueProblem:
+        return cls(template.format_map(SettingNames({})), template=template)
+
+    def describe(self, names: Mapping[str, str]) -> str:
+        if self._template is None:
+            return str(self)
+        return self._template.format_map(SettingNames(names))
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How the sheet writes numbers and dates."""
+
+    decimal_comma: bool = False
+    date_order: DateOrder | None = None
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise UsageError.naming_settings(
+                "{timezone} must be an IANA time zone such as Europe/Paris, got "
+                + escape(repr(self.timezone))
+            ) from None
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        return dt.UTC if self.timezone == "UTC" else zoneinfo.ZoneInfo(self.timezone)
+
+
+POINT = Conventions()
+
+# --- numbers ----------------------------------------------------------------------------
+
+# 1,234.5 / 1234.5 / .5 / 1e3 (a decimal point; commas group thousands)
+_POINT_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# 1.234,5 / 1 234,5 / 1234,5 / ,5 (a decimal comma; dots or spaces group thousands)
+_COMMA_NUMBER = re.compile(
+    r"[+-]?(?:(?:\d{1,3}(?:([. \u00a0\u202f])\d{3})(?:\1\d{3})*|\d+)(?:,\d*)?|,\d+)"
+    r"(?:[eE][+-]?\d+)?"
+)
+_GROUPING = str.maketrans("", "", ". \u00a0\u202f")
+_WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
+INTERCOM_INT_LIMIT = 2**63
+
+
+def _plain_number(text: str, decimal_comma: bool) -> str | None:
+    """The number in Python's spelling (``1234.5``), or None if the convention cannot read it."""
+    value = text.strip()
+    if decimal_comma:
+        if not _COMMA_NUMBER.fullmatch(value):
+            return None
+        return value.translate(_GROUPING).replace(",", ".")
+    if not _POINT_NUMBER.fullmatch(value):
+        return None
+    return value.replace(",", "")
+
+
+def _number_hint(decimal_comma: bool) -> str:
+    if decimal_comma:
+        return " (the file is read with a decimal comma, as in 1.234,5; see {decimal_comma})"
+    return ""
+
+
+def to_integer(text: str, *, decimal_comma: bool = False) -> int:
+    plain = _plain_number(text, decimal_comma)
+    if plain is None or not _WHOLE.fullmatch(plain):
+        raise ValueProblem.naming_settings(
+            f"{escape(repr(text))} is not a whole number{_number_hint(decimal_comma)}"
+        )
+    number = int(plain.split(".")[0])
+    if abs(number) >= INTERCOM_INT_LIMIT:
+        raise ValueProblem(f"{text!r} is too large for an integer attribute")
+    return number
+
+
+def to_float(text: str, *, decimal_comma: bool = False) -> float | int:
+    plain = _plain_number(text, decimal_comma)
+    if plain is None:
+        raise ValueProblem.naming_settings(
+            f"{escape(repr(text))} is not a number{_number_hint(decimal_comma)}"
+        )
+    number = float(plain)
+    if not math.isfinite(number):
+        raise ValueProblem(f"{text!r} is not a finite number")
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+# --- booleans ---------------------------------------------------------------------------
+
+# English spellings, and Excel's TRUE/FALSE in the languages it is localised to.
+_TRUE = {"true", "yes", "y", "t", "1", "1.0", "vrai", "wahr", "verdadero", "vero", "waar"}
+_TRUE |= {"verdadeiro", "sant", "prawda"}
+_FALSE = {"false", "no", "n", "f", "0", "0.0", "faux", "falsch", "falso", "onwaar", "falskt"}
+_FALSE |= {"fałsz"}
+
+
+def to_boolean(text: str) -> bool:
+    value = text.strip().casefold()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueProblem(
+        f"{text!r} is not true/false (also accepted: yes/no, 1/0, and Excel's TRUE/FALSE in "
+        "its languages, such as VRAI/FAUX or WAHR/FALSCH)"
+    )
+
+
+# --- dates ------------------------------------------------------------------------------
+
+# Excel stores dates as days since 1899-12-30; a bare number below this is such a serial,
+# anything larger is unix seconds (1,000,000 s is 12 January 1970, no real date).
+_EXCEL_SERIAL_LIMIT = 1_000_000
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30, tzinfo=dt.UTC)
+_BARE_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# Google Sheets writes 2026-12-31 9:30:00: a one-digit hour that ISO 8601 does not allow.
+_ONE_DIGIT_HOUR = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d):")
+# 31/12/2026, 31.12.2026, 31-12-2026, with an optional time.
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+
+
+def to_unix_seconds(
+    text: str,
+    *,
+    date_order: DateOrder | None = None,
+    zone: dt.tzinfo = dt.UTC,
+) -> int:
+    """ISO 8601 date or date-time, a day/month/year date (when ``date_order`` says which comes
+    first), unix seconds, or an Excel date serial → unix seconds. A time without a zone is
+    in ``zone``."""
+    value = text.strip()
+    if _BARE_NUMBER.fullmatch(value):
+        number = float(value)
+        if 0 < number < _EXCEL_SERIAL_LIMIT:
+            return round((_EXCEL_EPOCH + dt.timedelta(days=number)).timestamp())
+        return round(number)
+    numeric = _NUMERIC_DATE.fullmatch(value)
+    if numeric:
+        moment = _numeric_date(text, numeric, date_order)
+    else:
+        iso = _ONE_DIGIT_HOUR.sub(r"\1T0\2:", value)
+        try:
+            moment = dt.datetime.fromisoformat(iso.replace(" ", "T", 1))
+        except ValueError:
+            raise ValueProblem(
+                f"{text!r} is not a date: use ISO 8601 (2026-11-26 or 2026-11-26T14:30:00Z), "
+                "unix seconds, or day/month/year with the date order set"
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return round(moment.timestamp())
+
+
+def _numeric_date(text: str, match: re.Match[str], order: DateOrder | None) -> dt.datetime:
+    first, _separator, second, year, hour, minute, second_of_minute = match.groups()
+    if order is None:
+        raise ValueProblem.naming_settings(
+            f"{escape(repr(text))} could be day-first or month-first; say which with "
+            "{date_order} (it is never guessed)"
+        )
+    day, month = (first, second) if order == "dayfirst" else (second, first)
+    try:
+        return dt.datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second_of_minute or 0),
+        )
+    except ValueError:
+        raise ValueProblem(f"{text!r} is not a date that exists ({order})") from None
+
+
+def iso_8601(seconds: int | float) -> str:
+    """Unix seconds as the ISO 8601 UTC text this tool reads back (``2026-12-01T09:30:00Z``)."""
+    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# --- relationships and lists ------------------------------------------------------------
+
+
+def to_id_list(text: str) -> list[str]:
+    """A relationship value: a JSON array of ids, or ids separated by ``;`` or ``,``."""
+    value = text.strip()
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueProblem(f"{text!r} is not a valid JSON array of ids") from None
+        if not isinstance(parsed, list) or not all(
+            isinstance(item, str | int) and not isinstance(item, bool) for item in parsed
+        ):
+            raise ValueProblem(f"{text!r} must be an array of id strings")
+        ids = [str(item).strip() for item in parsed]
+    else:
+        ids = [part.strip() for part in re.split(r"[;,]", value)]
+    if not ids or any(not item for item in ids):
+        raise ValueProblem(f"{text!r} has an empty id in it")
+    return ids
+
+
+class OptionMatcher:
+    """A list attribute's value: one of its options exactly, or one differing only in case
+    or surrounding spaces (sent as the exact option, and counted in ``corrected``)."""
+
+    def __init__(self, options: tuple[str, ...]):
+        self._options = options
+        self._exact = set(options)
+        self._by_folded = {option.strip().casefold(): option for option in options}
+        self.corrected = 0
+
+    def __call__(self, text: str) -> str:
+        if text in self._exact:
+            return text
+        folded = self._by_folded.get(text.strip().casefold())
+        if folded is not None:
+            self.corrected += 1
+            return folded
+        near = next(iter(difflib.get_close_matches(text, self._options, n=1, cutoff=0.6)), None)
+        hint = f"; did you mean {near!r}?" if near else ""
+        shown = ", ".join(repr(o) for o in self._options[:10])
+        more = ", ..." if len(self._options) > 10 else ""
+        raise ValueProblem(f"{text!r} is not one of the options ({shown}{more}){hint}")
+
+
+Converter = Callable[[str], Any]
