@@ -42,6 +42,7 @@ from bulk_update.journal import backup_of
 from bulk_update.progress import Progress
 from bulk_update.reader import Table
 from bulk_update.retry import RetryPolicy
+from bulk_update.values import DateOrder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,6 +72,9 @@ class RunSettings(TypedDict, total=False):
     sheet: str | None
     ignore_columns: Iterable[str]
     clear_marker: str
+    decimal_comma: bool | None
+    date_order: DateOrder | None
+    timezone: str
     base_url: str | None
     region: str | None
     api_version: str
@@ -278,6 +282,9 @@ def job_settings(
             sheet=given.get("sheet"),
             ignore_columns=frozenset(given.get("ignore_columns", ())),
             clear_marker=given.get("clear_marker", ReadOptions().clear_marker),
+            decimal_comma=given.get("decimal_comma"),
+            date_order=given.get("date_order"),
+            timezone=given.get("timezone", "UTC"),
         ),
         send=SendOptions(
             base_url=base_url,

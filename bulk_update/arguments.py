@@ -39,6 +39,9 @@ SETTING_FLAGS = {
     "sheet": "--sheet",
     "ignore_columns": "--ignore-column",
     "clear_marker": "--clear-marker",
+    "decimal_comma": "--decimal-point / --decimal-comma",
+    "date_order": "--dayfirst or --monthfirst",
+    "timezone": "--timezone",
     "sandbox": "--sandbox",
     "token": f"${TOKEN_ENV_VAR}",
 }
@@ -174,6 +177,42 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--clear-marker",
         default=DEFAULT_CLEAR_MARKER,
         help=f"a cell holding exactly this clears the attribute (default {DEFAULT_CLEAR_MARKER!r})",
+    )
+    decimals = parser.add_mutually_exclusive_group()
+    decimals.add_argument(
+        "--decimal-comma",
+        dest="decimal_comma",
+        action="store_const",
+        const=True,
+        help="numbers are written 1.234,5 (default for a ';'-separated file)",
+    )
+    decimals.add_argument(
+        "--decimal-point",
+        dest="decimal_comma",
+        action="store_const",
+        const=False,
+        help="numbers are written 1,234.5 (default otherwise)",
+    )
+    dates = parser.add_mutually_exclusive_group()
+    dates.add_argument(
+        "--dayfirst",
+        dest="date_order",
+        action="store_const",
+        const="dayfirst",
+        help="read 31/12/2026, 31.12.2026 and 31-12-2026 day first",
+    )
+    dates.add_argument(
+        "--monthfirst",
+        dest="date_order",
+        action="store_const",
+        const="monthfirst",
+        help="read 12/31/2026 month first (without either, such dates are invalid)",
+    )
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        metavar="ZONE",
+        help="IANA time zone of date-times written without one (default UTC)",
     )
     parser.add_argument(
         "--rate",

@@ -127,6 +127,9 @@ def _run_settings(args: argparse.Namespace) -> RunSettings:
         sheet=args.sheet,
         ignore_columns=[name.strip() for name in args.ignore_column],
         clear_marker=args.clear_marker,
+        decimal_comma=args.decimal_comma,
+        date_order=args.date_order,
+        timezone=args.timezone,
         api_version=args.api_version,
         rate=args.rate,
         headroom_percent=args.headroom,
@@ -154,7 +157,7 @@ async def _run(args: argparse.Namespace) -> int:
         )
         token = sandbox_token or _read_token(args)
         progress = _progress(args.quiet or (settings.dry_run and not settings.live))
-        job = Job(settings, token, progress=progress)
+        job = Job(settings, token, progress=progress, setting_names=SETTING_FLAGS)
         _install_signal_handlers(job)
         result = await _run_with_log_redirect(job, progress)
     return _render(result)

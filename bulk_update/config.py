@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bulk_update.errors import UsageError, escape
+from bulk_update.values import Conventions, DateOrder
 
 REGION_BASE_URLS = {
     "us": "https://api.intercom.io",
@@ -111,6 +112,28 @@ class ReadOptions:
     sheet: str | None = None
     ignore_columns: frozenset[str] = frozenset()
     clear_marker: str = DEFAULT_CLEAR_MARKER
+    # None: a ';'-separated text file means a decimal comma (Excel where the comma is the
+    # decimal separator writes ';'), anything else a decimal point.
+    decimal_comma: bool | None = None
+    # How day/month/year dates are written; None leaves them invalid (never guessed).
+    date_order: DateOrder | None = None
+    # The time zone of date-times written without one.
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if self.date_order not in (None, "dayfirst", "monthfirst"):
+            raise UsageError.naming_settings(
+                "{date_order} must be 'dayfirst' or 'monthfirst', got "
+                + escape(repr(self.date_order))
+            )
+        Conventions(timezone=self.timezone)  # an unknown zone is a usage error now
+
+    def conventions(self, delimiter: str | None) -> Conventions:
+        """How to read numbers and dates of a file with this delimiter (None: a workbook)."""
+        decimal_comma = self.decimal_comma
+        if decimal_comma is None:
+            decimal_comma = delimiter == ";"
+        return Conventions(decimal_comma, self.date_order, self.timezone)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,7 +42,7 @@ from bulk_update.ratelimit import Pacer
 from bulk_update.reader import Table
 from bulk_update.report import report_lines, write_report, write_summary_json
 from bulk_update.retry import Caller, RetryPolicy
-from bulk_update.schema import Schema
+from bulk_update.schema import AttributeType, Schema
 from bulk_update.steps import ReadFirst, UpdateRow
 from bulk_update.validate import (
     ColumnPlan,
@@ -52,6 +52,7 @@ from bulk_update.validate import (
     repeated_id_problem,
     validate_row,
 )
+from bulk_update.values import OptionMatcher
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,6 +134,7 @@ class Job:
         schema: Schema | None = None,
         retry_policy: RetryPolicy | None = None,
         table: Table | None = None,
+        setting_names: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
@@ -143,6 +145,8 @@ class Job:
         self._progress = progress or SilentProgress()
         self._schema = schema
         self._table = table
+        # What a row's message calls a setting (the CLI passes its flags).
+        self._names = setting_names or {}
         self._policy = retry_policy or RetryPolicy(max_retries=settings.send.max_retries)
         self._caller: Caller | None = None
         # The wall clock and sleep that pacing and backoff use (a test's virtual time).
@@ -161,13 +165,7 @@ class Job:
         table = self._open_table()
         schema = await self._load_schema_or_report(table)
         settings = self.settings
-        plan = plan_columns(
-            table.path,
-            table.columns,
-            schema,
-            ignore=settings.read.ignore_columns,
-            clear_marker=settings.read.clear_marker,
-        )
+        plan, notices = self._plan(table, schema)
         if settings.backup_path is not None:
             BackupWriter.check_free(settings.backup_path, resume=settings.resume)
         backup: BackupWriter | None = None
@@ -188,7 +186,10 @@ class Job:
             finally:
                 if backup is not None:
                     backup.close()
-        result = self._result(reported, stats, time.monotonic() - started, validated.sample)
+        notices += _corrections(plan)
+        result = self._result(
+            reported, stats, time.monotonic() - started, validated.sample, notices
+        )
         if stats.credentials_refused:
             raise AuthenticationFailed(
                 f"{stats.stop_reason}. Report: {settings.report_path or 'RunResult.outcomes'}",
@@ -242,6 +243,34 @@ class Job:
                 f"{refused}. Nothing was sent: every row is not_attempted in {where}",
                 result=self._result(reported, SendStats(), 0.0, ()),
             ) from None
+
+    def _plan(self, table: Table, schema: Schema) -> tuple[ColumnPlan, tuple[str, ...]]:
+        """What each column becomes, read by the sheet's conventions; and what was assumed
+        about them, to say in the summary."""
+        read = self.settings.read
+        conventions = read.conventions(table.delimiter)
+        plan = plan_columns(
+            table.path,
+            table.columns,
+            schema,
+            ignore=read.ignore_columns,
+            clear_marker=read.clear_marker,
+            conventions=conventions,
+            names=self._names,
+        )
+        kinds = {planned.kind for planned in plan.fields}
+        notices: list[str] = []
+        if kinds & {AttributeType.INTEGER, AttributeType.FLOAT}:
+            if read.decimal_comma is None and conventions.decimal_comma:
+                notices.append(
+                    "numbers were read with a decimal comma (1,5 = 1.5), as the file is "
+                    "';'-separated"
+                )
+            elif conventions.decimal_comma:
+                notices.append("numbers were read with a decimal comma (1,5 = 1.5)")
+        if AttributeType.DATE in kinds:
+            notices.append(f"date-times written without a zone were read as {read.timezone}")
+        return plan, tuple(notices)
 
     async def load_schema(self) -> Schema:
         if self._schema is not None:
@@ -375,6 +404,7 @@ class Job:
         stats: SendStats,
         elapsed: float,
         sample: tuple[UpdateRequest, ...],
+        notices: tuple[str, ...] = (),
     ) -> RunResult:
         settings = self.settings
         summary = RunSummary(
@@ -388,6 +418,7 @@ class Job:
             backup_path=str(settings.backup_path or ""),
             dry_run=settings.dry_run,
             interrupted=self.interrupted,
+            notices=notices,
         )
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)
@@ -417,6 +448,20 @@ def encode(request: UpdateRequest) -> PreparedUpdate:
     """The one JSON encoding of a request body, done once per row."""
     payload = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
     return PreparedUpdate(request.row, request.conversation_id, payload)
+
+
+def _corrections(plan: ColumnPlan) -> tuple[str, ...]:
+    corrected = sum(
+        planned.convert.corrected
+        for planned in plan.fields
+        if isinstance(planned.convert, OptionMatcher)
+    )
+    if not corrected:
+        return ()
+    return (
+        f"{corrected} list value(s) differed from an option only in case or spaces and "
+        "were sent as the option",
+    )
 
 
 def cross_row_problems(journal: Journal) -> dict[int, str]:

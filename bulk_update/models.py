@@ -86,6 +86,8 @@ class RunSummary:
     backup_path: str = ""
     dry_run: bool = False
     interrupted: bool = False
+    # What the run assumed or corrected on the way (a decimal comma, a time zone), in words.
+    notices: tuple[str, ...] = ()
 
     def count(self, status: RowStatus) -> int:
         return self.counts.get(status.value, 0)
@@ -138,4 +140,5 @@ class RunSummary:
             "dry_run": self.dry_run,
             "stop_reason": self.stop_reason,
             "interrupted": self.interrupted,
+            "notices": list(self.notices),
         }

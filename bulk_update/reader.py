@@ -71,10 +71,13 @@ class Table:
         if path.is_dir():
             raise InputError(path, "is a folder, not a spreadsheet")
         source: _Source
+        # The text file's delimiter; None for a workbook or a DataFrame.
+        self.delimiter: str | None = None
         if path.suffix.lower() in EXCEL_SUFFIXES:
             source = _ExcelSource(path, options.sheet)
         else:
             source = _TextSource(path, options)
+            self.delimiter = source.delimiter
         self._start(source)
 
     @classmethod
@@ -84,6 +87,7 @@ class Table:
         table = cls.__new__(cls)
         table.path = Path(label)
         table.options = ReadOptions()
+        table.delimiter = None
         table._start(_FrameSource(frame))
         return table
 

@@ -102,7 +102,8 @@ def render_summary(summary: RunSummary) -> str:
             head += f", {count(RowStatus.FAILED)} could not be read"
         if count(RowStatus.NOT_ATTEMPTED):
             head += f", {count(RowStatus.NOT_ATTEMPTED)} beyond the limit"
-        return head + f"\nreport: {summary.report_path}"
+        notes = "".join(f"\nnote: {notice}" for notice in summary.notices)
+        return head + notes + f"\nreport: {summary.report_path}"
     unchanged = count(RowStatus.SKIPPED)
     lines = [
         f"{summary.rows} rows: {count(RowStatus.UPDATED)} updated, "
@@ -118,6 +119,7 @@ def render_summary(summary: RunSummary) -> str:
             f"{summary.backed_up} rows backed up to {summary.backup_path} "
             f"(undo with: bulk-update undo {summary.backup_path})"
         )
+    lines.extend(f"note: {notice}" for notice in summary.notices)
     if summary.blank_rows_skipped:
         lines.append(f"{summary.blank_rows_skipped} blank rows skipped")
     if summary.stop_reason:

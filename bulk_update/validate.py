@@ -44,6 +44,7 @@ class FieldPlan:
     custom: bool
     convert: Callable[[str], Any]
     clearable: bool = True
+    kind: AttributeType = AttributeType.STRING
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,17 @@ def plan_columns(
         if not name:
             problems.append(f"column {index + 1} has no name in the header")
         elif name == "read":
-            fields.append(FieldPlan(index, name, "read", False, to_boolean, clearable=False))
+            fields.append(
+                FieldPlan(index, name, "read", False, to_boolean, False, AttributeType.BOOLEAN)
+            )
         elif name == "title":
             fields.append(FieldPlan(index, name, "title", False, str))
         elif name in schema.attributes and schema.attributes[name].writable:
             attribute = schema.attributes[name]
             if attribute.type is AttributeType.UNKNOWN:
                 unknown_type.append(f"{name!r} ({attribute.declared_type or 'no type'})")
-            fields.append(FieldPlan(index, name, name, True, converter_for(attribute, conventions)))
+            convert = converter_for(attribute, conventions)
+            fields.append(FieldPlan(index, name, name, True, convert, True, attribute.type))
         elif name in schema.attributes:
             problems.append(
                 f"column {escape(repr(name))} is an attribute the API cannot write (archived "
