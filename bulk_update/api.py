@@ -268,24 +268,28 @@ def job_settings(
         return Path(value) if value is not None else None  # type: ignore[arg-type]
 
     dry_run = given.get("dry_run", False)
+    read = ReadOptions(
+        delimiter=given.get("delimiter"),
+        encoding=given.get("encoding"),
+        sheet=given.get("sheet"),
+        ignore_columns=frozenset(given.get("ignore_columns", ())),
+        clear_marker=given.get("clear_marker", ReadOptions().clear_marker),
+        decimal_comma=given.get("decimal_comma"),
+        date_order=given.get("date_order"),
+        timezone=given.get("timezone", "UTC"),
+    )
     report_path = path("report_path")
     if report_path is None and input_path is not None:
-        report_path = default_report_path(input_path, dry_run=dry_run)
+        if not dry_run and Table(input_path, read).is_report:
+            report_path = input_path  # a report run again is rewritten in place
+        else:
+            report_path = default_report_path(input_path, dry_run=dry_run)
     rate = given.get("rate", Rate(1666, 10))
     defaults = SendOptions()
     return JobSettings(
         input_path=input_path,
         report_path=report_path,
-        read=ReadOptions(
-            delimiter=given.get("delimiter"),
-            encoding=given.get("encoding"),
-            sheet=given.get("sheet"),
-            ignore_columns=frozenset(given.get("ignore_columns", ())),
-            clear_marker=given.get("clear_marker", ReadOptions().clear_marker),
-            decimal_comma=given.get("decimal_comma"),
-            date_order=given.get("date_order"),
-            timezone=given.get("timezone", "UTC"),
-        ),
+        read=read,
         send=SendOptions(
             base_url=base_url,
             api_version=given.get("api_version", defaults.api_version),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -29,6 +30,7 @@ from bulk_update.errors import (
 )
 from bulk_update.journal import Journal
 from bulk_update.models import (
+    OUTCOME_COLUMNS,
     PreparedUpdate,
     RowOutcome,
     RowStatus,
@@ -170,7 +172,9 @@ class Job:
             BackupWriter.check_free(settings.backup_path, resume=settings.resume)
         backup: BackupWriter | None = None
         stats = SendStats()
-        with contextlib.closing(self._open_journal(table)) as journal:
+        # Decided before the journal is opened (which creates one where there was none).
+        again = self._runs_report_again(table)
+        with contextlib.closing(self._open_journal(table, again)) as journal:
             try:
                 if settings.backup_path is not None:
                     backup = BackupWriter(
@@ -179,7 +183,7 @@ class Job:
                         settings.read.clear_marker,
                         resume=settings.resume,
                     )
-                validated = await self._validate_all(table, plan, journal)
+                validated = await self._validate_all(table, plan, journal, again)
                 if not settings.dry_run or settings.live:
                     stats = await self._send(journal, validated, backup)
                 reported = self._report(table, journal, validated.last_row)
@@ -187,6 +191,11 @@ class Job:
                 if backup is not None:
                     backup.close()
         notices += _corrections(plan)
+        if table.is_report and not again:
+            notices += (
+                f"{table.path} is a report with no journal of its run beside it: its rows "
+                "marked updated or skipped were kept as they are (edits to them not sent)",
+            )
         result = self._result(
             reported, stats, time.monotonic() - started, validated.sample, notices
         )
@@ -226,6 +235,8 @@ class Job:
             table = Table(settings.input_path, settings.read)
         if settings.only_statuses is not None:
             table.keep_only(_status_filter(table, settings.only_statuses))
+        if table.is_report:
+            table.number_rows_by("row")
         return table
 
     async def _load_schema_or_report(self, table: Table) -> Schema:
@@ -280,7 +291,7 @@ class Job:
         async with self._client() as client:
             return await fetch_schema(client, self._policy, clock=self._clock, sleep=self._sleep)
 
-    def _open_journal(self, table: Table) -> Journal:
+    def _open_journal(self, table: Table, again: bool) -> Journal:
         settings = self.settings
         if settings.dry_run or not settings.durable_journal or settings.journal_path is None:
             return Journal.temporary()
@@ -291,6 +302,13 @@ class Job:
             "ignore_columns": sorted(settings.read.ignore_columns),
             "backup": str(settings.backup_path.resolve()) if settings.backup_path else None,
         }
+        if again:
+            # The report is this journal's own: carry on from it, whatever changed.
+            journal = Journal.open(
+                settings.journal_path, table.fingerprint(), options, resume=True, force=True
+            )
+            journal.set_input(table.fingerprint())
+            return journal
         return Journal.open(
             settings.journal_path,
             table.fingerprint(),
@@ -299,14 +317,38 @@ class Job:
             force=settings.force,
         )
 
-    async def _validate_all(self, table: Table, plan: ColumnPlan, journal: Journal) -> _Validated:
+    def _runs_report_again(self, table: Table) -> bool:
+        """The input is a report rewritten in place, with the journal of its runs beside it."""
+        settings = self.settings
+        return (
+            table.is_report
+            and settings.input_path is not None
+            and settings.report_path is not None
+            and settings.input_path.resolve() == settings.report_path.resolve()
+            and settings.journal_path is not None
+            and settings.journal_path.exists()
+        )
+
+    async def _validate_all(
+        self, table: Table, plan: ColumnPlan, journal: Journal, again: bool
+    ) -> _Validated:
         """Check every row before anything is sent: record the invalid ones and keep each
         valid row's encoded request in the journal; then what only the whole file shows
         (repeated ids, ids that lost the column's leading zeros)."""
         encode_bodies = not self.settings.dry_run or self.settings.live
         sample: list[UpdateRequest] = []
+        earlier = _Earlier(journal) if journal.path is not None else None
+        keep_reported = table.is_report and not again
+        columns = _OutcomeCells(table.columns) if table.is_report else None
+        content = [i for i, name in enumerate(table.columns) if name not in OUTCOME_COLUMNS]
         journal.start_validation()
         for count, row in enumerate(table.rows(), start=1):
+            if earlier is not None:
+                earlier.reconcile(row.number, _digest(row.cells, content), again=table.is_report)
+            if keep_reported and columns is not None and columns.kept(row.cells):
+                # No journal to tell an edit apart: a row reported done stays as it is.
+                journal.record(columns.outcome(row.number, row.cells))
+                continue
             checked = validate_row(plan, row.number, row.cells, row.problem)
             if isinstance(checked, RowProblem):
                 journal.record(_invalid(checked.row, checked.column, checked.message))
@@ -448,6 +490,63 @@ def encode(request: UpdateRequest) -> PreparedUpdate:
     """The one JSON encoding of a request body, done once per row."""
     payload = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
     return PreparedUpdate(request.row, request.conversation_id, payload)
+
+
+# A report's rows in these states are done: running the report again leaves them be.
+_DONE_STATUSES = frozenset({RowStatus.UPDATED.value, RowStatus.SKIPPED.value})
+
+
+def _digest(cells: list[str], columns: list[int]) -> bytes:
+    """What identifies a row's content (its input cells), to tell an edited row apart."""
+    text = "\x1f".join(cells[i] for i in columns)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+class _Earlier:
+    """Walks the journal's record of earlier runs' rows alongside this run's rows."""
+
+    def __init__(self, journal: Journal):
+        self._journal = journal
+        self._rows = journal.earlier_rows()
+        self._next = next(self._rows, None)
+
+    def reconcile(self, row: int, digest: bytes, *, again: bool) -> None:
+        """Drop the row's earlier outcome if its content changed since (the outcome was for
+        other cells), or if it failed and the report is being run ``again``."""
+        while self._next is not None and self._next[0] < row:
+            self._next = next(self._rows, None)
+        if self._next is not None and self._next[0] == row:
+            _row, old_digest, old_status = self._next
+            if old_digest != digest or (again and old_status == RowStatus.FAILED.value):
+                self._journal.forget(row)
+        self._journal.note_content(row, digest)
+
+
+class _OutcomeCells:
+    """Where a report's outcome columns are, to take a row's outcome back from them."""
+
+    def __init__(self, columns: list[str]):
+        self._at = {name: columns.index(name) for name in OUTCOME_COLUMNS if name in columns}
+
+    def _cell(self, cells: list[str], name: str) -> str:
+        index = self._at.get(name)
+        return cells[index] if index is not None else ""
+
+    def kept(self, cells: list[str]) -> bool:
+        return self._cell(cells, "status") in _DONE_STATUSES
+
+    def outcome(self, row: int, cells: list[str]) -> RowOutcome:
+        http = self._cell(cells, "http_status")
+        attempts = self._cell(cells, "attempts")
+        return RowOutcome(
+            row,
+            RowStatus(self._cell(cells, "status")),
+            int(http) if http.isdigit() else None,
+            self._cell(cells, "error_code"),
+            self._cell(cells, "error_message"),
+            int(attempts) if attempts.isdigit() else 0,
+            self._cell(cells, "request_id"),
+        )
 
 
 def _corrections(plan: ColumnPlan) -> tuple[str, ...]:

@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS pending (
     conversation_id TEXT NOT NULL,
     payload BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS contents (
+    row INTEGER PRIMARY KEY,
+    digest BLOB NOT NULL
+);
 """
 PENDING_PAGE = 1000
 
@@ -66,6 +70,8 @@ class Journal:
         self._db = connection
         self._outcomes: list[tuple[Any, ...]] = []
         self._updates: list[tuple[int, str, bytes]] = []
+        self._contents: list[tuple[int, bytes]] = []
+        self._forgotten: list[tuple[int]] = []
 
     @classmethod
     def temporary(cls) -> Journal:
@@ -124,6 +130,10 @@ class Journal:
                 "on anyway, or delete the journal to start over"
             )
 
+    def set_input(self, input_fingerprint: dict[str, Any]) -> None:
+        """The input changed on purpose (a report run again): this is what it is now."""
+        self._set_meta({"input": input_fingerprint})
+
     def _set_meta(self, values: dict[str, Any]) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -151,6 +161,12 @@ class Journal:
             self.flush()
 
     def flush(self) -> None:
+        if self._forgotten:  # before this batch's outcomes, which may be the rows' new ones
+            self._db.executemany("DELETE FROM outcomes WHERE row = ?", self._forgotten)
+            self._forgotten.clear()
+        if self._contents:
+            self._db.executemany("INSERT OR REPLACE INTO contents VALUES (?, ?)", self._contents)
+            self._contents.clear()
         if self._updates:
             self._db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)", self._updates)
             self._updates.clear()
@@ -169,9 +185,38 @@ class Journal:
         self._db.commit()
 
     def start_validation(self) -> None:
-        """Forget the updates a previous validation pass prepared (resume re-validates)."""
+        """Forget what a previous validation pass found (resume re-validates): the updates
+        it prepared and the rows it found invalid, which this pass finds again or not."""
         self._db.execute("DELETE FROM pending")
+        self._db.execute("DELETE FROM outcomes WHERE status = 'invalid'")
         self._db.commit()
+
+    # --- each row's content, so that an edited row is never given its old outcome ---------
+
+    def earlier_rows(self) -> Iterator[tuple[int, bytes, str | None]]:
+        """(row, digest of its cells, its outcome's status) as earlier runs left them, in
+        row order; read a page at a time, each query done before anything is written."""
+        after = 0
+        while True:
+            page = self._db.execute(
+                "SELECT contents.row, digest, status FROM contents "
+                "LEFT JOIN outcomes USING (row) WHERE contents.row > ? "
+                "ORDER BY contents.row LIMIT ?",
+                (after, PENDING_PAGE),
+            ).fetchall()
+            if not page:
+                return
+            yield from page
+            after = page[-1][0]
+
+    def note_content(self, row: int, digest: bytes) -> None:
+        self._contents.append((row, digest))
+        if len(self._contents) >= BATCH_ROWS:
+            self.flush()
+
+    def forget(self, row: int) -> None:
+        """The row's outcome belongs to its old content (or is to be tried again): drop it."""
+        self._forgotten.append((row,))
 
     def add_update(self, update: PreparedUpdate) -> None:
         """Keep a validated row's request until it is sent (streamed back by row)."""

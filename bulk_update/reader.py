@@ -97,6 +97,7 @@ class Table:
         self.blank_rows = 0
         self.rows_read = 0
         self._keep: Callable[[list[str]], bool] | None = None
+        self._number_column: int | None = None
         if not any(name.strip() for name in self.columns):
             raise InputError(
                 self.path, "the first row (the header) is empty; it must name the columns"
@@ -106,17 +107,44 @@ class Table:
         """Every non-blank data row, in file order. Blank rows are counted, not yielded."""
         self.blank_rows = 0
         self.rows_read = 0
+        previous = 1
         for row in self._source.rows():
             if not row.problem and not any(row.cells):
                 self.blank_rows += 1
                 continue
+            if self._number_column is not None:
+                row = self._renumbered(row, previous)
+                previous = row.number
             if self._keep is None or self._keep(row.cells):
                 self.rows_read += 1
                 yield row
 
+    def number_rows_by(self, column: str) -> None:
+        """From now on a row's number is the one in ``column`` (a report's ``row``: the
+        number of the row in the sheet the report was made from)."""
+        self._number_column = self.columns.index(column)
+
+    def _renumbered(self, row: SheetRow, previous: int) -> SheetRow:
+        assert self._number_column is not None
+        text = row.cells[self._number_column].strip()
+        if not text.isdigit() or int(text) <= previous:
+            raise InputError(
+                self.path,
+                f"the 'row' column holds {text!r} where the report had a number greater than "
+                f"{previous}; keep that column as the report wrote it (to add conversations, "
+                "run them in a sheet of their own)",
+                row=row.number,
+            )
+        return SheetRow(int(text), row.cells, row.problem)
+
     def keep_only(self, predicate: Callable[[list[str]], bool]) -> None:
         """From now on :meth:`rows` yields only the rows whose cells satisfy ``predicate``."""
         self._keep = predicate
+
+    @property
+    def is_report(self) -> bool:
+        """Whether this is a report of an earlier run (it carries the outcome columns)."""
+        return "status" in self.columns and "row" in self.columns
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies this input, for a journal to tell whether it changed."""

@@ -152,7 +152,9 @@ def test_resume_refuses_a_changed_input_unless_forced(
     assert main(["run", str(path), "--base-url", url, "-q", "--resume"]) == 2
     assert "input file changed" in capsys.readouterr().err
     assert main(["run", str(path), "--base-url", url, "-q", "--resume", "--force"]) == 0
-    assert threaded_sandbox.state.puts_applied == 2  # rows confirmed earlier were not re-sent
+    # The unchanged row confirmed earlier is not sent again; the edited one is, as it is now.
+    assert threaded_sandbox.state.put_counts == {"1": 1, "2": 2}
+    assert threaded_sandbox.state.conversations["2"]["title"] == "changed"
 
 
 def test_retry_resends_exactly_the_failed_and_not_attempted_rows(

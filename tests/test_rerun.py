@@ -1,0 +1,113 @@
+"""The analyst's loop: run a sheet, fix the report's bad rows in place, run the report
+again. Against the sandbox through the command line; every request counted."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from bulk_update.cli import main
+from bulk_update.sandbox import Sandbox
+
+from .conftest import SAMPLE_DATA, read_report, write_csv
+
+SCHEMA = str(SAMPLE_DATA / "schema.json")
+
+
+def edit(report: Path, changes: dict[int, dict[str, str]]) -> None:
+    """What the analyst does in the spreadsheet: change cells of some lines, save."""
+    lines = read_report(report)
+    for line in lines:
+        line.update(changes.get(int(line["row"]), {}))
+    with report.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(lines[0]))
+        writer.writeheader()
+        writer.writerows(lines)
+
+
+def requests_for(sandbox: Sandbox, conversation_id: str) -> int:
+    return sum(1 for path in sandbox.state.paths if path == f"/conversations/{conversation_id}")
+
+
+def test_fix_the_report_and_run_it_again(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = write_csv(
+        tmp_path / "sheet.csv",
+        ["id", "csat_score"],
+        [["11", "3"], ["12", "twelve"], ["11", "4"], ["13404", "2"], ["14", "5"]],
+    )
+    report = tmp_path / "results.csv"
+    url = threaded_sandbox.url
+    run = ["--base-url", url, "--schema", SCHEMA, "-q"]
+    assert main(["run", str(sheet), "--report", str(report), "--limit", "2", *run]) == 1
+    first = {int(line["row"]): line["status"] for line in read_report(report)}
+    assert first == {2: "updated", 3: "invalid", 4: "invalid", 5: "failed", 6: "not_attempted"}
+    assert threaded_sandbox.state.put_counts == {"11": 1}
+
+    # Fix the invalid rows in the report itself, and run the report.
+    edit(report, {3: {"csat_score": "12"}, 4: {"id": "15"}})
+    assert main(["run", str(report), *run]) == 1  # 13404 still does not exist
+    # One PUT per fixed row, plus the rows not done yet; nothing for the row already done.
+    assert threaded_sandbox.state.put_counts == {"11": 1, "12": 1, "15": 1, "14": 1}
+    assert requests_for(threaded_sandbox, "13404") == 2
+    lines = read_report(report)
+    assert [(line["row"], line["id"], line["status"]) for line in lines] == [
+        ("2", "11", "updated"),
+        ("3", "12", "updated"),
+        ("4", "15", "updated"),
+        ("5", "13404", "failed"),
+        ("6", "14", "updated"),
+    ]
+    assert lines[1]["csat_score"] == "12"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith("journal")) == [
+        "results.csv",
+        "sheet.csv",
+    ]  # one report, rewritten in place: no side files to stitch together
+
+    # Run it once more, unchanged: only the failed row is tried again.
+    assert main(["run", str(report), *run]) == 1
+    assert threaded_sandbox.state.put_counts == {"11": 1, "12": 1, "15": 1, "14": 1}
+    assert requests_for(threaded_sandbox, "13404") == 3
+
+    # An updated row edited in the report is sent again, as it is now.
+    edit(report, {2: {"csat_score": "1"}})
+    main(["run", str(report), *run])
+    assert threaded_sandbox.state.put_counts["11"] == 2
+    assert threaded_sandbox.state.last_bodies["11"] == {"custom_attributes": {"csat_score": 1}}
+    capsys.readouterr()
+
+
+def test_a_report_without_its_journal_keeps_its_done_rows_and_says_so(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = write_csv(tmp_path / "sheet.csv", ["id", "title"], [["21", "a"], ["22", "b"]])
+    report = tmp_path / "results.csv"
+    run = ["--base-url", threaded_sandbox.url, "--schema", SCHEMA, "-q"]
+    assert main(["run", str(sheet), "--report", str(report), "--limit", "1", *run]) == 1
+    Path(f"{report}.journal").unlink()
+    edit(report, {2: {"title": "edited"}})
+    capsys.readouterr()
+    assert main(["run", str(report), *run]) == 0
+    assert threaded_sandbox.state.put_counts == {"21": 1, "22": 1}
+    assert "kept as they are" in capsys.readouterr().out
+    assert [line["status"] for line in read_report(report)] == ["updated", "updated"]
+
+
+def test_resume_force_after_an_edit_never_keeps_an_outcome_of_the_old_content(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    rows = [["31", "a"], ["31", "b"], ["33", "c"]]
+    sheet = write_csv(tmp_path / "sheet.csv", ["id", "title"], rows)
+    run = ["--base-url", threaded_sandbox.url, "--schema", SCHEMA, "-q"]
+    assert main(["run", str(sheet), *run]) == 1
+    assert read_report(tmp_path / "sheet.results.csv")[1]["error_message"].endswith(
+        "duplicate of row 2"
+    )
+    write_csv(sheet, ["id", "title"], [["31", "a"], ["32", "b"], ["33", "c"]])
+    assert main(["run", str(sheet), *run, "--resume", "--force"]) == 0
+    lines = read_report(tmp_path / "sheet.results.csv")
+    assert [line["status"] for line in lines] == ["updated"] * 3
+    assert threaded_sandbox.state.put_counts == {"31": 1, "32": 1, "33": 1}
