@@ -208,7 +208,7 @@ def _install_signal_handlers(job: Job) -> None:
 
 def _render(result: RunResult) -> int:
     from bulk_update.models import RowStatus
-    from bulk_update.report import render_summary
+    from bulk_update.render import render_summary
 
     summary = result.summary
     for request in result.sample_requests:

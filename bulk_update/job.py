@@ -12,13 +12,13 @@ import hashlib
 import json
 import logging
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bulk_update.backup import BackupWriter
+from bulk_update.breakdown import Reason, Tally
 from bulk_update.client import IntercomClient, fetch_listing
 from bulk_update.config import JobSettings, Rate, ReadOptions, Token
 from bulk_update.errors import (
@@ -118,6 +118,7 @@ class _Reported:
     counts: dict[str, int]
     blank_rows: int
     lines: tuple[list[str], ...] | None
+    reasons: tuple[Reason, ...]
 
 
 class Job:
@@ -431,14 +432,15 @@ class Job:
             def unrecorded(row: int) -> RowStatus:
                 return RowStatus.NOT_ATTEMPTED
 
-        counts: Counter[str] = Counter()
-        lines = report_lines(table.columns, table.rows(), journal.outcomes(), counts, unrecorded)
+        tally = Tally()
+        lines = report_lines(table.columns, table.rows(), journal.outcomes(), tally, unrecorded)
         kept: tuple[list[str], ...] | None = None
         if settings.report_path is not None:
             write_report(settings.report_path, lines)
         else:
             kept = tuple(lines)
-        return _Reported(sum(counts.values()), dict(counts), table.blank_rows, kept)
+        counts = dict(tally.counts)
+        return _Reported(sum(counts.values()), counts, table.blank_rows, kept, tally.reasons())
 
     def _result(
         self,
@@ -461,6 +463,8 @@ class Job:
             dry_run=settings.dry_run,
             interrupted=self.interrupted,
             notices=notices,
+            reasons=reported.reasons,
+            limited=settings.limit is not None,
         )
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)

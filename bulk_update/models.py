@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bulk_update.breakdown import Reason
 
 
 class RowStatus(StrEnum):
@@ -88,6 +91,10 @@ class RunSummary:
     interrupted: bool = False
     # What the run assumed or corrected on the way (a decimal comma, a time zone), in words.
     notices: tuple[str, ...] = ()
+    # Why rows were not updated, grouped, most frequent first.
+    reasons: tuple[Reason, ...] = ()
+    # The run was told to stop after some rows (the rest are for a later run).
+    limited: bool = False
 
     def count(self, status: RowStatus) -> int:
         return self.counts.get(status.value, 0)
@@ -141,4 +148,5 @@ class RunSummary:
             "stop_reason": self.stop_reason,
             "interrupted": self.interrupted,
             "notices": list(self.notices),
+            "failures_by_reason": [reason.as_dict() for reason in self.reasons],
         }

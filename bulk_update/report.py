@@ -1,14 +1,14 @@
-"""The results report (CSV or XLSX, one line per input row) and the run summary text."""
+"""The results report (CSV or XLSX, one line per input row) and the summary as JSON."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from bulk_update.breakdown import Tally
 from bulk_update.errors import BulkUpdateError, escape
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
 from bulk_update.reader import SheetRow
@@ -26,7 +26,7 @@ def report_lines(
     columns: list[str],
     rows: Iterable[SheetRow],
     outcomes: Iterator[RowOutcome],
-    counts: Counter[str],
+    tally: Tally,
     unrecorded: Callable[[int], RowStatus] = lambda _row: RowStatus.NOT_ATTEMPTED,
 ) -> Iterator[list[str]]:
     """Header, then every input row's cells as read followed by its outcome, in row order.
@@ -44,7 +44,7 @@ def report_lines(
         outcome = pending if pending is not None and pending.row == row.number else None
         if outcome is None:
             outcome = RowOutcome(row.number, unrecorded(row.number))
-        counts[outcome.status.value] += 1
+        tally.add(outcome)
         cells = row.cells
         yield [cells[i] for i in kept] + [
             str(row.number),
@@ -85,47 +85,6 @@ def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
         # Every cell is written as text: ids keep their leading zeros.
         sheet.append(line)
     book.save(path)
-
-
-def render_summary(summary: RunSummary) -> str:
-    def count(status: RowStatus) -> int:
-        return summary.count(status)
-
-    if summary.dry_run:
-        head = (
-            f"dry run: {summary.rows} rows: {count(RowStatus.WOULD_UPDATE)} would be updated, "
-            f"{count(RowStatus.INVALID)} invalid"
-        )
-        if count(RowStatus.SKIPPED):
-            head += f", {count(RowStatus.SKIPPED)} unchanged"
-        if count(RowStatus.FAILED):
-            head += f", {count(RowStatus.FAILED)} could not be read"
-        if count(RowStatus.NOT_ATTEMPTED):
-            head += f", {count(RowStatus.NOT_ATTEMPTED)} beyond the limit"
-        notes = "".join(f"\nnote: {notice}" for notice in summary.notices)
-        return head + notes + f"\nreport: {summary.report_path}"
-    unchanged = count(RowStatus.SKIPPED)
-    lines = [
-        f"{summary.rows} rows: {count(RowStatus.UPDATED)} updated, "
-        + (f"{unchanged} unchanged (skipped), " if unchanged else "")
-        + f"{count(RowStatus.FAILED)} failed, {count(RowStatus.INVALID)} invalid, "
-        f"{count(RowStatus.NOT_ATTEMPTED)} not attempted",
-        f"elapsed {summary.elapsed_seconds:.1f} s, {summary.requests} requests "
-        f"({summary.requests_per_second:.1f}/s), {summary.retries} retries, "
-        f"{summary.rate_limited} rate-limited (429)",
-    ]
-    if summary.backup_path:
-        lines.append(
-            f"{summary.backed_up} rows backed up to {summary.backup_path} "
-            f"(undo with: bulk-update undo {summary.backup_path})"
-        )
-    lines.extend(f"note: {notice}" for notice in summary.notices)
-    if summary.blank_rows_skipped:
-        lines.append(f"{summary.blank_rows_skipped} blank rows skipped")
-    if summary.stop_reason:
-        lines.append(f"stopped early: {summary.stop_reason}")
-    lines.append(f"report: {summary.report_path}")
-    return "\n".join(lines)
 
 
 def write_summary_json(path: Path, summary: RunSummary) -> None:

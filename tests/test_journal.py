@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bulk_update.breakdown import Tally
 from bulk_update.journal import Journal, is_final
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.reader import SheetRow
@@ -69,14 +69,14 @@ def test_every_row_once_with_its_last_committed_outcome(rows: int, runs: list) -
                 _commit(committed, uncommitted)
         journal = Journal.open(path, FINGERPRINT, {}, resume=True, force=False)
         sheet = [SheetRow(n, [str(n)]) for n in numbers]
-        counts: Counter[str] = Counter()
-        lines = list(report_lines(["id"], sheet, journal.outcomes(), counts))[1:]
+        tally = Tally()
+        lines = list(report_lines(["id"], sheet, journal.outcomes(), tally))[1:]
         journal.close()
     assert [int(line[1]) for line in lines] == numbers
     for line in lines:
         expected = committed.get(int(line[1]))
         assert line[2] == (expected.status.value if expected else "not_attempted")
-    assert sum(counts.values()) == rows
+    assert sum(tally.counts.values()) == rows
 
 
 def _commit(committed: dict[int, RowOutcome], uncommitted: dict[int, RowOutcome]) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from bulk_update.breakdown import Tally
 from bulk_update.cli import main
 from bulk_update.config import JobSettings, SendOptions, Token
 from bulk_update.job import Job
@@ -170,10 +170,9 @@ async def test_a_redirect_is_not_followed_with_the_token(tmp_path: Path) -> None
 
 
 def test_server_text_is_made_inert_and_input_cells_round_trip() -> None:
-    counts: Counter[str] = Counter()
     row = SheetRow(2, ["5", "=1+1", "@SUM(A1)", "-3", "+x"])
     outcome = RowOutcome(2, RowStatus.FAILED, 400, "=cmd", '=HYPERLINK("http://x")', 1, "\tid")
-    _header, line = list(report_lines(["id", "a", "b", "c", "d"], [row], iter([outcome]), counts))
+    _header, line = list(report_lines(["id", "a", "b", "c", "d"], [row], iter([outcome]), Tally()))
     assert line[:5] == ["5", "=1+1", "@SUM(A1)", "-3", "+x"]
     assert line[8:] == ["'=cmd", '\'=HYPERLINK("http://x")', "1", "'\tid"]
 

@@ -1,0 +1,93 @@
+"""The run's summary as the command line prints it: counts, why rows were not updated, and
+the command that does the rest. (The library returns the figures; this is for the terminal.)"""
+
+from __future__ import annotations
+
+from bulk_update.breakdown import Reason
+from bulk_update.models import RowStatus, RunSummary
+
+
+def render_summary(summary: RunSummary) -> str:
+    def count(status: RowStatus) -> int:
+        return summary.count(status)
+
+    if summary.dry_run:
+        head = (
+            f"dry run: {summary.rows} rows: {count(RowStatus.WOULD_UPDATE)} would be updated, "
+            f"{count(RowStatus.INVALID)} invalid"
+        )
+        if count(RowStatus.SKIPPED):
+            head += f", {count(RowStatus.SKIPPED)} unchanged"
+        if count(RowStatus.FAILED):
+            head += f", {count(RowStatus.FAILED)} could not be read"
+        if count(RowStatus.NOT_ATTEMPTED):
+            head += f", {count(RowStatus.NOT_ATTEMPTED)} beyond the limit"
+        notes = [f"note: {notice}" for notice in summary.notices]
+        return "\n".join(
+            [head, *notes, *_reasons(summary.reasons), f"report: {summary.report_path}"]
+        )
+    unchanged = count(RowStatus.SKIPPED)
+    lines = [
+        f"{summary.rows} rows: {count(RowStatus.UPDATED)} updated, "
+        + (f"{unchanged} unchanged (skipped), " if unchanged else "")
+        + f"{count(RowStatus.FAILED)} failed, {count(RowStatus.INVALID)} invalid, "
+        f"{count(RowStatus.NOT_ATTEMPTED)} not attempted",
+        f"elapsed {summary.elapsed_seconds:.1f} s, {summary.requests} requests "
+        f"({summary.requests_per_second:.1f}/s), {summary.retries} retries, "
+        f"{summary.rate_limited} rate-limited (429)",
+    ]
+    if summary.backup_path:
+        lines.append(
+            f"{summary.backed_up} rows backed up to {summary.backup_path} "
+            f"(undo with: bulk-update undo {summary.backup_path})"
+        )
+    lines.extend(f"note: {notice}" for notice in summary.notices)
+    if summary.blank_rows_skipped:
+        lines.append(f"{summary.blank_rows_skipped} blank rows skipped")
+    if summary.stop_reason:
+        lines.append(f"stopped early: {summary.stop_reason}")
+    lines.extend(_reasons(summary.reasons))
+    lines.append(f"report: {summary.report_path}")
+    lines.extend(_next_steps(summary))
+    return "\n".join(lines)
+
+
+def _reasons(reasons: tuple[Reason, ...]) -> list[str]:
+    if not reasons:
+        return []
+    lines = ["why rows were not updated:"]
+    for reason in reasons:
+        code = " ".join(
+            dict.fromkeys(
+                part
+                for part in (reason.status, str(reason.http_status or ""), reason.error_code)
+                if part
+            )
+        )
+        examples = ", ".join(str(row) for row in reason.example_rows)
+        more = ", ..." if reason.count > len(reason.example_rows) else ""
+        line = f"  {reason.count} x {code}: {reason.message} (rows {examples}{more})"
+        if reason.hint:
+            line += f"; {reason.hint}"
+        lines.append(line)
+    return lines
+
+
+def _next_steps(summary: RunSummary) -> list[str]:
+    """The exact command that carries on, when there is something left to do."""
+    if summary.interrupted or not summary.report_path:
+        return []
+    report = summary.report_path
+    left = summary.count(RowStatus.NOT_ATTEMPTED)
+    to_fix = summary.count(RowStatus.FAILED) + summary.count(RowStatus.INVALID)
+    if to_fix:
+        return [
+            f"next: fix those rows in {report}, then run: bulk-update run {report}"
+            + (f" (it also sends the {left} rows not attempted yet)" if left else "")
+        ]
+    if left:
+        return [
+            f"next: bulk-update run {report} sends the {left} rows not attempted yet "
+            "(or run the same command again with --resume)"
+        ]
+    return []
