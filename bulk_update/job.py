@@ -83,6 +83,7 @@ class RunResult:
     report_path: Path | None
     sample_requests: tuple[UpdateRequest, ...] = ()
     report_lines: tuple[list[str], ...] | None = None  # when no report file was written
+    report_delimiter: str | None = None  # the CSV report's (the input's)
 
     @property
     def outcomes(self) -> pd.DataFrame:
@@ -92,7 +93,7 @@ class RunResult:
             header, *lines = self.report_lines
         else:
             assert self.report_path is not None
-            table = Table(self.report_path, _report_read_options(self.report_path))
+            table = Table(self.report_path, ReadOptions(delimiter=self.report_delimiter))
             header, lines = table.columns, [row.cells for row in table.rows()]
         frame = pd.DataFrame(lines, columns=header, dtype=object)
         frame["row"] = frame["row"].astype(int)
@@ -119,6 +120,7 @@ class _Reported:
     blank_rows: int
     lines: tuple[list[str], ...] | None
     reasons: tuple[Reason, ...]
+    delimiter: str | None
 
 
 class Job:
@@ -436,11 +438,18 @@ class Job:
         lines = report_lines(table.columns, table.rows(), journal.outcomes(), tally, unrecorded)
         kept: tuple[list[str], ...] | None = None
         if settings.report_path is not None:
-            write_report(settings.report_path, lines)
+            write_report(settings.report_path, lines, table.delimiter)
         else:
             kept = tuple(lines)
         counts = dict(tally.counts)
-        return _Reported(sum(counts.values()), counts, table.blank_rows, kept, tally.reasons())
+        return _Reported(
+            sum(counts.values()),
+            counts,
+            table.blank_rows,
+            kept,
+            tally.reasons(),
+            _csv_delimiter(settings.report_path, table.delimiter),
+        )
 
     def _result(
         self,
@@ -473,6 +482,7 @@ class Job:
             settings.report_path,
             sample if settings.dry_run else (),
             reported.lines,
+            reported.delimiter,
         )
 
     def _client(self) -> IntercomClient:
@@ -579,10 +589,11 @@ def cross_row_problems(journal: Journal) -> dict[int, str]:
     return dict(sorted(problems.items()))
 
 
-def _report_read_options(path: Path) -> ReadOptions:
-    """How to read back a report this tool wrote (its delimiter is known, not sniffed)."""
-    suffix = path.suffix.lower()
-    return ReadOptions(delimiter="\t" if suffix in (".tsv", ".tab") else ",")
+def _csv_delimiter(report: Path | None, input_delimiter: str | None) -> str:
+    """The delimiter a CSV report is written with (a workbook report has none)."""
+    if report is not None and report.suffix.lower() in (".tsv", ".tab"):
+        return "\t"
+    return input_delimiter or ","
 
 
 def _check_not_a_real_report(report: Path, journal: Path) -> None:

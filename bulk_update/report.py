@@ -57,16 +57,21 @@ def report_lines(
         ]
 
 
-def write_report(path: Path, lines: Iterable[list[str]]) -> None:
-    """Write atomically (temp file, then rename) so a crash never leaves half a report."""
+def write_report(path: Path, lines: Iterable[list[str]], delimiter: str | None = None) -> None:
+    """Write atomically (temp file, then rename) so a crash never leaves half a report.
+
+    A CSV report is UTF-8 with a BOM (so that Excel reads it as UTF-8 in any locale) and
+    uses ``delimiter``, the input's (``;`` in, ``;`` out; a comma when None).
+    """
     temporary = path.with_name(path.name + ".partial")
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             _write_xlsx(temporary, lines)
         else:
-            delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-            with temporary.open("w", encoding="utf-8", newline="") as handle:
-                csv.writer(handle, delimiter=delimiter).writerows(lines)
+            if path.suffix.lower() in (".tsv", ".tab"):
+                delimiter = "\t"
+            with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+                csv.writer(handle, delimiter=delimiter or ",").writerows(lines)
         os.replace(temporary, path)
     except OSError as error:
         raise BulkUpdateError.naming_settings(
@@ -76,14 +81,38 @@ def write_report(path: Path, lines: Iterable[list[str]]) -> None:
         ) from None
 
 
+# Outcome columns that are numbers in a workbook (everything else stays text).
+_NUMBER_COLUMNS = frozenset({"row", "http_status", "attempts"})
+_MAX_WIDTH = 60
+
+
 def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
+    """Ids and every input cell as text (leading zeros kept), ``row``, ``http_status`` and
+    ``attempts`` as numbers; the header frozen, filterable, and columns wide enough to read."""
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("results")
-    for line in lines:
-        # Every cell is written as text: ids keep their leading zeros.
-        sheet.append(line)
+    rows = iter(lines)
+    header = next(rows, [])
+    numbers = [i for i, name in enumerate(header) if name in _NUMBER_COLUMNS]
+    numbers = numbers[-len(_NUMBER_COLUMNS) :]  # the outcome columns, after the input's
+    for index, name in enumerate(header, start=1):
+        width = min(_MAX_WIDTH, max(10, len(name) + 2, 40 if name == "error_message" else 0))
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    last = get_column_letter(max(1, len(header)))
+    count = 0
+    sheet.append(header)
+    for line in rows:
+        cells: list[object] = list(line)
+        for index in numbers:
+            if cells[index]:
+                cells[index] = int(line[index])
+        sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{last}{count + 1}"
     book.save(path)
 
 

@@ -68,8 +68,12 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: s
 
 
 def read_report(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    """A CSV report's lines; it has the delimiter of the sheet it was made from."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        header = handle.readline()
+        delimiter = max(",;\t", key=header.count)
+        handle.seek(0)
+        return list(csv.DictReader(handle, delimiter=delimiter))
 
 
 @pytest.fixture

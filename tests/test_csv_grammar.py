@@ -102,8 +102,8 @@ def test_every_row_once_in_order_as_written_and_the_valid_ones_sent(
             # Only a sheet whose every row is blank (header and blank lines) may be refused.
             assert all(not any(r) for r in records if r is not None), error
             return
-        with report.open(newline="", encoding="utf-8") as handle:
-            lines = list(csv.reader(handle))
+        with report.open(newline="", encoding="utf-8-sig") as handle:
+            lines = list(csv.reader(handle, delimiter=delimiter))  # the input's, kept
 
     assert lines[0][:3] == [name.strip() for name in header]
     # Spreadsheet row numbers: the header is row 1, a blank line is a row of its own.
