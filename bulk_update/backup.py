@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.errors import UsageError, escape
+from bulk_update.values import iso_8601
 
 
-def render(value: Any, clear_marker: str) -> str:
-    """A value as the cell text that bulk-update reads back as the same value."""
+def render(value: Any, clear_marker: str, *, is_date: bool = False) -> str:
+    """A value as the cell text that bulk-update reads back as the same value (a date in
+    ISO 8601, UTC, which reads back as the same instant)."""
     if value is None:
         return clear_marker  # it was unset: the undo clears it
+    if is_date and isinstance(value, int | float) and not isinstance(value, bool):
+        return iso_8601(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -29,9 +33,18 @@ class BackupWriter:
     """Appends one line per row before its update is sent, flushed to the OS at once (so a
     killed process never leaves an update without its undo line) and fsynced on close."""
 
-    def __init__(self, path: Path, columns: list[str], clear_marker: str, *, resume: bool):
+    def __init__(
+        self,
+        path: Path,
+        columns: list[str],
+        clear_marker: str,
+        *,
+        resume: bool,
+        dates: frozenset[str] = frozenset(),
+    ):
         self.path = path
         self._columns = columns
+        self._dates = dates
         self._marker = clear_marker
         self.written = 0
         self._done: set[str] = set()
@@ -69,7 +82,9 @@ class BackupWriter:
 
     def write(self, conversation_id: str, before: dict[str, Any]) -> None:
         cells = [conversation_id] + [
-            render(before[column], self._marker) if column in before else ""
+            render(before[column], self._marker, is_date=column in self._dates)
+            if column in before
+            else ""
             for column in self._columns
         ]
         self._writer.writerow(cells)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from bulk_update.validate import TOP_LEVEL_FIELDS
+from bulk_update.values import iso_8601
 
 # An attribute the conversation has no value for (restoring it means clearing it).
 UNSET: Any = None
@@ -45,14 +46,28 @@ def same(before: Any, after: Any) -> bool:
     return bool(before == after)
 
 
-def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """``name: old → new`` for every field whose value would change."""
+def differences(
+    before: dict[str, Any], after: dict[str, Any], dates: frozenset[str] = frozenset()
+) -> list[str]:
+    """``name: old → new`` for every field whose value would change, as a person reads it
+    (dates in ISO 8601, ``unset`` for no value)."""
     return [
-        f"{name}: {_shown(before.get(name))} → {_shown(value)}"
+        f"{name}: {shown(before.get(name), name in dates)} → {shown(value, name in dates)}"
         for name, value in after.items()
         if not same(before.get(name), value)
     ]
 
 
-def _shown(value: Any) -> str:
-    return "unset" if value is None else json.dumps(value, ensure_ascii=False)
+def shown(value: Any, is_date: bool = False) -> str:
+    """A value as the text a sheet cell would hold for it."""
+    if value is None:
+        return "unset"
+    if is_date and isinstance(value, int | float) and not isinstance(value, bool):
+        return iso_8601(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -87,12 +87,18 @@ def _backup_to_undo(args: argparse.Namespace) -> Path:
     """The backup file that ``undo`` runs: the one given, or the one its report's run wrote.
     Asks before going on, unless --yes."""
     from bulk_update.api import backup_to_undo
+    from bulk_update.config import ReadOptions
+    from bulk_update.reader import Table
 
     backup = backup_to_undo(args.input)
     if not args.yes:
+        table = Table(backup, ReadOptions())
+        conversations = sum(1 for _row in table.rows())
+        fields = ", ".join(name for name in table.columns if name != "id")
+        what = f"{conversations} conversation(s)' {fields} from {backup}"
         if not sys.stdin.isatty():
-            raise UsageError(f"undo would restore the values in {backup}: pass --yes to confirm")
-        answer = input(f"Restore the previous values saved in {backup}? [y/N] ")
+            raise UsageError(f"undo would restore {what}: pass --yes to confirm")
+        answer = input(f"Restore {what}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise UsageError("undo cancelled")
     return backup

@@ -75,7 +75,8 @@ class RunResult:
     """What a run did: its summary, where its report went, and every row's outcome.
 
     ``outcomes`` is a DataFrame: the input's columns (as text), then ``row``, ``status``,
-    ``http_status``, ``error_code``, ``error_message``, ``attempts`` and ``request_id``, one
+    ``http_status``, ``error_code``, ``error_message``, ``attempts``, ``request_id`` and
+    ``changes``, one
     line per input row, in input order.
     """
 
@@ -185,10 +186,11 @@ class Job:
                         [field.column for field in plan.fields],
                         settings.read.clear_marker,
                         resume=settings.resume,
+                        dates=_dates(plan),
                     )
                 validated = await self._validate_all(table, plan, journal, again)
                 if not settings.dry_run or settings.live:
-                    stats = await self._send(journal, validated, backup)
+                    stats = await self._send(journal, validated, backup, _dates(plan))
                 reported = self._report(table, journal, validated.last_row)
             finally:
                 if backup is not None:
@@ -379,7 +381,11 @@ class Job:
         )
 
     async def _send(
-        self, journal: Journal, validated: _Validated, backup: BackupWriter | None
+        self,
+        journal: Journal,
+        validated: _Validated,
+        backup: BackupWriter | None,
+        dates: frozenset[str],
     ) -> SendStats:
         send = self.settings.send
         async with self._client() as client:
@@ -394,7 +400,10 @@ class Job:
             if self.interrupted:
                 caller.stop("interrupted")
             work = UpdateRow(
-                client, caller, read_first=self._read_first(backup), log_bodies=send.log_bodies
+                client,
+                caller,
+                read_first=self._read_first(backup, dates),
+                log_bodies=send.log_bodies,
             )
             pool = WorkerPool(
                 caller,
@@ -414,11 +423,11 @@ class Job:
                 self._progress.close()
                 journal.flush()
 
-    def _read_first(self, backup: BackupWriter | None) -> ReadFirst | None:
+    def _read_first(self, backup: BackupWriter | None, dates: frozenset[str]) -> ReadFirst | None:
         settings = self.settings
         if not settings.reads_first:
             return None
-        return ReadFirst(settings.skip_unchanged, settings.dry_run, backup)
+        return ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates)
 
     def _report(self, table: Table, journal: Journal, last_row: int) -> _Reported:
         """Every row of the input with its outcome, written to the report (or kept, when
@@ -560,7 +569,13 @@ class _OutcomeCells:
             self._cell(cells, "error_message"),
             int(attempts) if attempts.isdigit() else 0,
             self._cell(cells, "request_id"),
+            self._cell(cells, "changes"),
         )
+
+
+def _dates(plan: ColumnPlan) -> frozenset[str]:
+    """The fields that hold dates (unix seconds on the wire, ISO 8601 for people)."""
+    return frozenset(planned.key for planned in plan.fields if planned.kind is AttributeType.DATE)
 
 
 def _corrections(plan: ColumnPlan) -> tuple[str, ...]:

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
     error_message TEXT NOT NULL,
     attempts INTEGER NOT NULL,
     request_id TEXT NOT NULL,
-    final INTEGER NOT NULL
+    final INTEGER NOT NULL,
+    changes TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS pending (
     row INTEGER PRIMARY KEY,
@@ -50,6 +51,14 @@ CREATE TABLE IF NOT EXISTS contents (
 );
 """
 PENDING_PAGE = 1000
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    """A journal from an earlier version of this tool, brought up to this one's columns."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(outcomes)")}
+    if "changes" not in columns:
+        connection.execute("ALTER TABLE outcomes ADD COLUMN changes TEXT NOT NULL DEFAULT ''")
+        connection.commit()
 
 
 def is_final(outcome: RowOutcome) -> bool:
@@ -107,6 +116,7 @@ class Journal:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(_SCHEMA)
+            _add_missing_columns(connection)
         except sqlite3.DatabaseError as error:
             raise UsageError(f"{path} is not a usable journal ({error})") from None
         journal = cls(connection, path)
@@ -155,6 +165,7 @@ class Journal:
                 outcome.attempts,
                 outcome.request_id,
                 int(is_final(outcome)),
+                outcome.changes,
             )
         )
         if len(self._outcomes) >= OUTCOME_BATCH_ROWS:
@@ -173,11 +184,12 @@ class Journal:
         if self._outcomes:
             # An update that was confirmed is never downgraded by a later outcome.
             self._db.executemany(
-                """INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(row) DO UPDATE SET status=excluded.status,
                      http_status=excluded.http_status, error_code=excluded.error_code,
                      error_message=excluded.error_message, attempts=excluded.attempts,
-                     request_id=excluded.request_id, final=excluded.final
+                     request_id=excluded.request_id, final=excluded.final,
+                     changes=excluded.changes
                    WHERE outcomes.status != 'updated'""",
                 self._outcomes,
             )
@@ -320,13 +332,20 @@ class Journal:
         """Every recorded outcome, in row order, streamed."""
         self.flush()
         cursor = self._db.execute(
-            "SELECT row, status, http_status, error_code, error_message, attempts, request_id "
-            "FROM outcomes ORDER BY row"
+            "SELECT row, status, http_status, error_code, error_message, attempts, request_id, "
+            "changes FROM outcomes ORDER BY row"
         )
         while batch := cursor.fetchmany(1000):
-            for row, status, http_status, code, message, attempts, request_id in batch:
+            for row, status, http_status, code, message, attempts, request_id, changes in batch:
                 yield RowOutcome(
-                    row, RowStatus(status), http_status, code, message, attempts, request_id
+                    row,
+                    RowStatus(status),
+                    http_status,
+                    code,
+                    message,
+                    attempts,
+                    request_id,
+                    changes,
                 )
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ OUTCOME_COLUMNS = (
     "error_message",
     "attempts",
     "request_id",
+    "changes",
 )
 
 
@@ -61,6 +62,8 @@ class RowOutcome:
     error_message: str = ""
     attempts: int = 0
     request_id: str = ""
+    # What a read showed would change (or did): "field: before → after; ...".
+    changes: str = ""
 
 
 @dataclass

@@ -54,6 +54,7 @@ def report_lines(
             neutralise(outcome.error_message),
             str(outcome.attempts) if outcome.attempts else "",
             neutralise(outcome.request_id),
+            neutralise(outcome.changes),
         ]
 
 
@@ -84,6 +85,7 @@ def write_report(path: Path, lines: Iterable[list[str]], delimiter: str | None =
 # Outcome columns that are numbers in a workbook (everything else stays text).
 _NUMBER_COLUMNS = frozenset({"row", "http_status", "attempts"})
 _MAX_WIDTH = 60
+_WIDE_COLUMNS = frozenset({"error_message", "changes"})
 
 
 def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
@@ -99,7 +101,9 @@ def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
     numbers = [i for i, name in enumerate(header) if name in _NUMBER_COLUMNS]
     numbers = numbers[-len(_NUMBER_COLUMNS) :]  # the outcome columns, after the input's
     for index, name in enumerate(header, start=1):
-        width = min(_MAX_WIDTH, max(10, len(name) + 2, 40 if name == "error_message" else 0))
+        width = min(
+            _MAX_WIDTH, max(10, len(name) + 2, 40 if name in ("error_message", "changes") else 0)
+        )
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     last = get_column_letter(max(1, len(header)))

@@ -31,6 +31,7 @@ class ReadFirst:
     skip_unchanged: bool = False
     dry_run: bool = False
     backup: BackupWriter | None = None
+    dates: frozenset[str] = frozenset()  # shown as ISO 8601 in ``changes``
 
 
 class UpdateRow:
@@ -60,9 +61,11 @@ class UpdateRow:
             response, attempts = read
             if not response.ok:
                 return failure(update.row, response, attempts)
-            decided = self._compare(update, response.data, attempts)
+            decided, changes = self._compare(update, response.data, attempts)
             if decided is not None:
                 return decided
+        else:
+            changes = ""
         label = CallLabel(
             update.row, update.conversation_id, update.payload if self._log_bodies else None
         )
@@ -81,31 +84,31 @@ class UpdateRow:
             response.status,
             attempts=attempts,
             request_id=response.request_id,
+            changes=changes,
         )
 
     def _compare(
         self, update: PreparedUpdate, conversation: Any, attempts: int
-    ) -> RowOutcome | None:
+    ) -> tuple[RowOutcome | None, str]:
         """What the read shows: a finished outcome (unchanged, or a live dry run's verdict),
-        or None to go on and write (after the backup line is safely out)."""
+        or None to go on and write (after the backup line is safely out); and the changes,
+        ``field: before → after; ...``."""
         settings = self._read_first
         assert settings is not None
         after = intended(update.payload)
         before = current_values(conversation if isinstance(conversation, dict) else {}, list(after))
-        changed = differences(before, after)
-        if settings.dry_run:
-            status = RowStatus.WOULD_UPDATE if changed else RowStatus.SKIPPED
-            message = "; ".join(changed) or "unchanged"
-            return RowOutcome(update.row, status, error_message=message, attempts=attempts)
-        if not changed and settings.skip_unchanged:
-            return RowOutcome(
-                update.row, RowStatus.SKIPPED, error_message="unchanged", attempts=attempts
+        changes = "; ".join(differences(before, after, settings.dates))
+        if settings.dry_run or (not changes and settings.skip_unchanged):
+            status = RowStatus.WOULD_UPDATE if changes else RowStatus.SKIPPED
+            outcome = RowOutcome(
+                update.row, status, attempts=attempts, changes=changes or "unchanged"
             )
+            return outcome, changes
         backup = settings.backup
         if backup is not None and not backup.has(update.conversation_id):
             backup.write(update.conversation_id, before)
             self._caller.stats.backed_up += 1
-        return None
+        return None, changes
 
 
 def failure(row: int, response: ApiResponse, attempts: int) -> RowOutcome:

@@ -18,7 +18,16 @@ from bulk_update.errors import UsageError
 
 from .conftest import ROOT, read_report, write_csv
 
-OUTCOME_COLUMNS = ["row", "status", "http_status", "error_code", "error_message", "attempts"]
+OUTCOME_COLUMNS = [
+    "row",
+    "status",
+    "http_status",
+    "error_code",
+    "error_message",
+    "attempts",
+    "request_id",
+    "changes",
+]
 
 
 def changes() -> pd.DataFrame:
@@ -35,7 +44,7 @@ def test_run_takes_a_dataframe_and_returns_outcomes_as_a_dataframe() -> None:
     result = bulk_update.run(changes(), sandbox=True, concurrency=4)
     outcomes = result.outcomes
     assert list(outcomes.columns[:3]) == ["id", "csat_score", "title"]
-    assert list(outcomes.columns[3:-1]) == OUTCOME_COLUMNS
+    assert list(outcomes.columns[3:]) == OUTCOME_COLUMNS
     assert outcomes["row"].tolist() == [2, 3, 4, 5, 6]
     assert outcomes["status"].tolist() == ["updated", "updated", "failed", "invalid", "invalid"]
     # Cells as text, as from a file: ids keep their zeros, NaN/None are empty, and a float

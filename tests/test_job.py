@@ -205,6 +205,7 @@ async def test_report_keeps_input_columns_and_can_be_fed_back(
         "error_message",
         "attempts",
         "request_id",
+        "changes",
     ]
     assert result.summary.rows == 2
 

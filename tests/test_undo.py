@@ -156,7 +156,7 @@ def test_rerun_with_skip_unchanged_sends_no_put(
     )
     assert threaded_sandbox.state.puts_applied == puts
     lines = read_report(tmp_path / "b.csv")
-    assert {(line["status"], line["error_message"]) for line in lines} == {("skipped", "unchanged")}
+    assert {(line["status"], line["changes"]) for line in lines} == {("skipped", "unchanged")}
     assert '"skipped": 30' in summary.read_text()
 
 
@@ -169,11 +169,13 @@ def test_live_dry_run_reports_before_and_after_and_writes_nothing(
     assert code == 0
     assert threaded_sandbox.state.puts_applied == 0
     lines = {line["id"]: line for line in read_report(tmp_path / "in.dry-run.csv")}
-    assert (lines["41"]["status"], lines["41"]["error_message"]) == (
+    # Before → after in its own column, as a person reads it; error_message stays empty.
+    assert (lines["41"]["status"], lines["41"]["changes"]) == (
         "would_update",
-        'priority: unset → "High"',
+        "priority: unset → High",
     )
-    assert (lines["42"]["status"], lines["42"]["error_message"]) == ("skipped", "unchanged")
+    assert lines["41"]["error_message"] == ""
+    assert (lines["42"]["status"], lines["42"]["changes"]) == ("skipped", "unchanged")
     assert "1 would be updated" in capsys.readouterr().out
 
 
@@ -187,3 +189,25 @@ def test_an_existing_backup_is_never_overwritten(
     assert backup.read_bytes() == b"id,title\r\n1,old\r\n"
     assert not (tmp_path / "in.results.csv.journal").exists()
     assert threaded_sandbox.state.put_counts == {}
+
+
+def test_dates_read_as_iso_in_changes_and_backups_and_undo_reads_them_back(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threaded_sandbox.server._conversation("51")["custom_attributes"]["due_date"] = 1796083200
+    path = write_csv(tmp_path / "in.csv", ["id", "due_date"], [["51", "2026-12-15"]])
+    url = threaded_sandbox.url
+    assert main(["run", str(path), "--base-url", url, "--dry-run", "--live", "-q"]) == 0
+    line = read_report(tmp_path / "in.dry-run.csv")[0]
+    assert line["changes"] == "due_date: 2026-12-01T00:00:00Z → 2026-12-15T00:00:00Z"
+    backup = tmp_path / "backup.csv"
+    assert main(["run", str(path), "--base-url", url, "-q", "--backup", str(backup)]) == 0
+    assert backup.read_text(encoding="utf-8").splitlines() == [
+        "id,due_date",
+        "51,2026-12-01T00:00:00Z",
+    ]
+    assert main(["undo", str(backup), "--base-url", url, "-q"]) == 2
+    assert "undo would restore 1 conversation(s)' due_date from" in capsys.readouterr().err
+    assert main(["undo", str(backup), "--base-url", url, "-q", "--yes"]) == 0
+    due = threaded_sandbox.state.conversations["51"]["custom_attributes"]["due_date"]
+    assert due == 1796083200
