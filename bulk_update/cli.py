@@ -166,7 +166,7 @@ async def _run(args: argparse.Namespace) -> int:
         job = Job(settings, token, progress=progress, setting_names=SETTING_FLAGS)
         _install_signal_handlers(job)
         result = await _run_with_log_redirect(job, progress)
-    return _render(result)
+    return _render(result, quiet=args.quiet)
 
 
 def _progress(quiet: bool) -> Progress:
@@ -212,12 +212,12 @@ def _install_signal_handlers(job: Job) -> None:
             loop.add_signal_handler(signal_number, on_signal)
 
 
-def _render(result: RunResult) -> int:
+def _render(result: RunResult, *, quiet: bool) -> int:
     from bulk_update.models import RowStatus
     from bulk_update.render import render_summary
 
     summary = result.summary
-    for request in result.sample_requests:
+    for request in () if quiet else result.sample_requests:
         path = f"/conversations/{request.conversation_id}"
         print(f"row {request.row}: PUT {path} {json.dumps(request.body)}")
     print(render_summary(summary))

@@ -41,11 +41,9 @@ class _RedactSecret(logging.Filter):
 
 
 def configure_logging(args: argparse.Namespace, secret: str) -> None:
-    """-q/-v/-vv on stderr; --log-file at INFO or lower (one line per request)."""
-    level = logging.WARNING
-    if args.quiet:
-        level = logging.ERROR
-    elif args.verbose >= 2:
+    """-v/-vv on stderr; --log-file at INFO or lower (one line per request)."""
+    level = logging.WARNING  # -q hides the progress and the sample bodies, never a warning
+    if args.verbose >= 2:
         level = logging.DEBUG
     elif args.verbose == 1:
         level = logging.INFO

@@ -51,6 +51,7 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._paused_until = 0.0
+        self._announced_until = 0.0
         self._window_reset: float | None = None
         self._budget = math.inf
         self._lowest_remaining: float = math.inf  # the freshest count seen in this window
@@ -90,6 +91,7 @@ class Pacer:
         async with self._turn:
             while True:
                 while (wait := self._seconds_to_wait(self._clock())) > 0:
+                    self._announce(wait)
                     await self._sleep(min(wait, POLL_INTERVAL))
                 await self._limiter.acquire()
                 # A pause may have begun while this caller waited inside the limiter.
@@ -97,6 +99,13 @@ class Pacer:
                     break
             self._in_flight += 1
             self._budget -= 1
+
+    def _announce(self, wait: float) -> None:
+        """Say once per pause that the run is waiting, and for how long (with -v)."""
+        until = self._clock() + wait
+        if until > self._announced_until + POLL_INTERVAL:
+            self._announced_until = until
+            log.info("waiting %.0f s for the next rate-limit window", wait)
 
     def release(self) -> None:
         """The turn taken by :meth:`acquire` was not used (the run is stopping)."""

@@ -19,6 +19,7 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 FATAL_STATUSES = frozenset({401, 403})
 
 audit = logging.getLogger("bulk_update.audit")
+log = logging.getLogger(__name__)
 
 
 def is_retryable(response: ApiResponse) -> bool:
@@ -109,6 +110,12 @@ class Caller:
                 )
             elif self._policy.allows_retry(response, attempts) and not self.stopping:
                 self.stats.retries += 1
+                log.info(
+                    "row %d: retrying after %s (attempt %d)",
+                    label.row,
+                    response.status or response.error_code,
+                    attempts + 1,
+                )
                 if response.status != 429:  # a 429 already paused every worker (Pacer)
                     await self._sleep(self._policy.backoff(attempts))
                 continue

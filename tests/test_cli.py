@@ -1,16 +1,18 @@
 """The command line end to end: exit codes, output channels, the token never shown."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bulk_update.cli import main
-from bulk_update.sandbox import Sandbox
+from bulk_update.sandbox import Sandbox, SandboxConfig
 
-from .conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
+from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 
 
 def run_cli(*args: str) -> int:
@@ -276,3 +278,39 @@ def test_a_dry_run_reports_beside_the_real_report_by_default(
     assert (tmp_path / "in.results.csv").read_bytes() == before
     dry = read_report(tmp_path / "in.dry-run.csv")
     assert [line["status"] for line in dry] == ["would_update", "would_update"]
+
+
+def test_quiet_hides_progress_and_sample_bodies_but_never_a_warning(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = tmp_path / "in.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["id", "title"])
+    sheet.append(["5", "x"])
+    workbook.create_sheet("notes")
+    workbook.save(book)
+    url = threaded_sandbox.url
+    assert run_cli("run", str(book), "--base-url", url, "--dry-run", "-q") == 0
+    out, err = capsys.readouterr()
+    assert "PUT /conversations" not in out and "progress:" not in err
+    assert "the first of 2" in err and "--sheet picks another" in err  # the warning stays
+    assert run_cli("run", str(book), "--base-url", url, "--dry-run") == 0
+    assert "row 2: PUT /conversations/5" in capsys.readouterr().out
+
+
+def test_verbose_progress_off_a_terminal_shows_retries_and_rate_waits(
+    token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = SandboxConfig(
+        token=TOKEN, limit=6, window=1, error_rate=0.3, seed=4, missing_suffix=""
+    )
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [[str(n), "t"] for n in range(1, 13)])
+    with ThreadedSandbox(config) as server:
+        code = run_cli("run", str(path), "--base-url", server.url, "-v", "--rate", "1000/1")
+    err = capsys.readouterr().err
+    assert code == 0
+    assert re.search(r"waiting \d+ s for the next rate-limit window", err), err
+    assert re.search(r"row \d+: retrying after 50[0-4] \(attempt 2\)", err), err
+    assert "\r" not in err
