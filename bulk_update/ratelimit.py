@@ -105,7 +105,8 @@ class Pacer:
         until = self._clock() + wait
         if until > self._announced_until + POLL_INTERVAL:
             self._announced_until = until
-            log.info("waiting %.0f s for the next rate-limit window", wait)
+            shown = f"{wait:.0f}" if wait >= 1 else f"{wait:.1f}"
+            log.info("waiting %s s for the next rate-limit window", shown)
 
     def release(self) -> None:
         """The turn taken by :meth:`acquire` was not used (the run is stopping)."""
