@@ -21,7 +21,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar, Unpack
 
@@ -71,6 +71,7 @@ class RunSettings(TypedDict, total=False):
     encoding: str | None
     sheet: str | None
     ignore_columns: Iterable[str]
+    renames: Mapping[str, str]
     clear_marker: str
     decimal_comma: bool | None
     date_order: DateOrder | None
@@ -273,6 +274,7 @@ def job_settings(
         encoding=given.get("encoding"),
         sheet=given.get("sheet"),
         ignore_columns=frozenset(given.get("ignore_columns", ())),
+        renames=tuple(given.get("renames", {}).items()),
         clear_marker=given.get("clear_marker", ReadOptions().clear_marker),
         decimal_comma=given.get("decimal_comma"),
         date_order=given.get("date_order"),

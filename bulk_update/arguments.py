@@ -39,6 +39,7 @@ SETTING_FLAGS = {
     "sheet": "--sheet",
     "ignore_columns": "--ignore-column",
     "clear_marker": "--clear-marker",
+    "renames": "--rename",
     "decimal_comma": "--decimal-point / --decimal-comma",
     "date_order": "--dayfirst or --monthfirst",
     "timezone": "--timezone",
@@ -172,6 +173,13 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME",
         help="leave this column out (repeatable)",
+    )
+    parser.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="'OLD=new'",
+        help="read the column OLD as the attribute new (repeatable)",
     )
     parser.add_argument(
         "--clear-marker",

@@ -109,6 +109,17 @@ def _read_token(args: argparse.Namespace) -> Token | None:
     return Token(value) if value.strip() else None
 
 
+def _renames(given: list[str]) -> dict[str, str]:
+    """--rename 'OLD=new' flags, as {OLD: new} (OLD may itself hold '=')."""
+    renames = {}
+    for text in given:
+        old, equals, new = text.rpartition("=")
+        if not equals or not old.strip() or not new.strip():
+            raise UsageError(f"--rename takes 'OLD=new', got {text!r}")
+        renames[old.strip()] = new.strip()
+    return renames
+
+
 def _run_settings(args: argparse.Namespace) -> RunSettings:
     """The flags of a sheet command, as the library's settings."""
     from bulk_update.api import RunSettings
@@ -132,6 +143,7 @@ def _run_settings(args: argparse.Namespace) -> RunSettings:
         encoding=args.encoding,
         sheet=args.sheet,
         ignore_columns=[name.strip() for name in args.ignore_column],
+        renames=_renames(args.rename),
         clear_marker=args.clear_marker,
         decimal_comma=args.decimal_comma,
         date_order=args.date_order,

@@ -111,6 +111,8 @@ class ReadOptions:
     encoding: str | None = None
     sheet: str | None = None
     ignore_columns: frozenset[str] = frozenset()
+    # (header, name): read that column as this attribute (or id, read, title).
+    renames: tuple[tuple[str, str], ...] = ()
     clear_marker: str = DEFAULT_CLEAR_MARKER
     # None: a ';'-separated text file means a decimal comma (Excel where the comma is the
     # decimal separator writes ';'), anything else a decimal point.

@@ -273,9 +273,14 @@ class Job:
             clear_marker=read.clear_marker,
             conventions=conventions,
             names=self._names,
+            renames=dict(read.renames),
         )
         kinds = {planned.kind for planned in plan.fields}
         notices: list[str] = []
+        if plan.mapped:
+            notices.append(
+                "columns read as: " + ", ".join(f"{old!r} → {new}" for old, new in plan.mapped)
+            )
         if kinds & {AttributeType.INTEGER, AttributeType.FLOAT}:
             if read.decimal_comma is None and conventions.decimal_comma:
                 notices.append(

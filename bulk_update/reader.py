@@ -428,11 +428,14 @@ class _ExcelSource:
     def _pick_sheet(self, names: list[str]) -> str:
         if self.sheet is None:
             return names[0]
-        if self.sheet not in names:
-            raise InputError(
-                self.path, f"has no sheet {self.sheet!r}; its sheets are {', '.join(names)}"
-            )
-        return self.sheet
+        if self.sheet in names:
+            return self.sheet
+        same = [name for name in names if name.casefold() == self.sheet.casefold()]
+        if len(same) == 1:
+            return same[0]
+        raise InputError(
+            self.path, f"has no sheet {self.sheet!r}; its sheets are {', '.join(names)}"
+        )
 
     def _close(self) -> None:
         for book in self._books:

@@ -64,6 +64,7 @@ class Attribute:
     options: tuple[str, ...] = ()
     writable: bool = True
     declared_type: str = ""
+    label: str = ""  # what the workspace shows people ("Issue type" for issue_type)
 
     @classmethod
     def from_listing(cls, item: dict[str, Any]) -> Attribute:
@@ -78,7 +79,7 @@ class Attribute:
             and not item.get("archived", False)
             and item.get("custom", True) is not False
         )
-        return cls(name, kind, options, writable, declared)
+        return cls(name, kind, options, writable, declared, str(item.get("label") or ""))
 
 
 def _option_label(option: Any) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bulk_update.errors import InputError, escape
+from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.models import OUTCOME_COLUMNS, UpdateRequest
 from bulk_update.schema import AttributeType, Schema, converter_for
 from bulk_update.values import POINT, Conventions, ValueProblem, to_boolean
@@ -56,6 +56,8 @@ class ColumnPlan:
     clear_marker: str
     # What to call a setting in a row's message (the CLI's flags; by default its name).
     names: Mapping[str, str] = field(default_factory=dict)
+    # (header, what it was taken for) where the two differ: 'Issue type' → issue_type.
+    mapped: tuple[tuple[str, str], ...] = ()
 
 
 def plan_columns(
@@ -67,8 +69,15 @@ def plan_columns(
     clear_marker: str,
     conventions: Conventions = POINT,
     names: Mapping[str, str] | None = None,
+    renames: Mapping[str, str] | None = None,
 ) -> ColumnPlan:
-    """Map the header to request fields, or raise one InputError listing every bad column."""
+    """Map the header to request fields, or raise one InputError listing every bad column.
+
+    A header may name an attribute in another case, with spaces for underscores, or by its
+    label (``Issue type`` for ``issue_type``); ``renames`` (header → name) says it outright.
+    """
+    renames = renames or {}
+    _check_named_columns(columns, ignore, renames)
     seen: dict[str, int] = {}
     for position, name in enumerate(columns):
         if name and name in seen:
@@ -78,53 +87,70 @@ def plan_columns(
                 f"{position + 1}); rename or remove one",
             )
         seen[name] = position
-    id_columns = [c for c in ID_COLUMNS if c in seen]
-    if not id_columns:
-        folded = {c.casefold().replace(" ", "_"): c for c in columns}
-        near = next((folded[c] for c in ID_COLUMNS if c in folded), None)
-        hint = f" (found {near!r}: rename it to 'id')" if near else ""
-        raise InputError(path, f"has no 'id' or 'conversation_id' column{hint}")
-    if len(id_columns) > 1:
-        raise InputError(path, "has both 'id' and 'conversation_id' columns; keep one")
-    id_index = seen[id_columns[0]]
+    wanted = {
+        index: renames.get(name, name)
+        for index, name in enumerate(columns)
+        if name not in ignore and name not in OUTCOME_COLUMNS
+    }
+    id_indexes = [index for index, name in wanted.items() if _folded(name) in _ID_NAMES]
+    if not id_indexes:
+        raise InputError(path, "has no 'id' or 'conversation_id' column")
+    if len(id_indexes) > 1:
+        both = " and ".join(repr(columns[i]) for i in id_indexes)
+        raise InputError(path, f"has {both}: two id columns; keep one")
+    id_index = id_indexes[0]
 
     fields: list[FieldPlan] = []
     problems: list[str] = []
     unknown_type: list[str] = []
-    writable = sorted(
-        [n for n, a in schema.attributes.items() if a.writable] + list(TOP_LEVEL_FIELDS)
-    )
-    for index, name in enumerate(columns):
-        if index == id_index or name in ignore or name in OUTCOME_COLUMNS:
+    mapped: list[tuple[str, str]] = []
+    targets: dict[str, str] = {}  # attribute → the column that names it
+    if columns[id_index] != ID_COLUMNS[0]:
+        mapped.append((columns[id_index], ID_COLUMNS[0]))
+    for index, name in wanted.items():
+        if index == id_index:
             continue
+        column = columns[index]
         if not name:
             problems.append(f"column {index + 1} has no name in the header")
-        elif name == "read":
+            continue
+        found = _attribute_named(name, schema)
+        if len(found) > 1:
+            problems.append(
+                f"column {escape(repr(column))} could be any of "
+                f"{escape(', '.join(repr(n) for n in sorted(found)))}; say which with "
+                "{renames}"
+            )
+            continue
+        if not found:
+            problems.append(_unknown_column(column, name, schema))
+            continue
+        (key,) = found
+        if key in targets:
+            problems.append(
+                f"columns {escape(repr(targets[key]))} and {escape(repr(column))} both "
+                f"name {escape(repr(key))}; keep one"
+            )
+            continue
+        targets[key] = column
+        if column != key:
+            mapped.append((column, key))
+        if key == "read":
             fields.append(
-                FieldPlan(index, name, "read", False, to_boolean, False, AttributeType.BOOLEAN)
+                FieldPlan(index, column, key, False, to_boolean, False, AttributeType.BOOLEAN)
             )
-        elif name == "title":
-            fields.append(FieldPlan(index, name, "title", False, str))
-        elif name in schema.attributes and schema.attributes[name].writable:
-            attribute = schema.attributes[name]
+        elif key == "title":
+            fields.append(FieldPlan(index, column, key, False, str))
+        elif schema.attributes[key].writable:
+            attribute = schema.attributes[key]
             if attribute.type is AttributeType.UNKNOWN:
-                unknown_type.append(f"{name!r} ({attribute.declared_type or 'no type'})")
+                unknown_type.append(f"{key!r} ({attribute.declared_type or 'no type'})")
             convert = converter_for(attribute, conventions)
-            fields.append(FieldPlan(index, name, name, True, convert, True, attribute.type))
-        elif name in schema.attributes:
-            problems.append(
-                f"column {escape(repr(name))} is an attribute the API cannot write (archived "
-                "or not api_writable); remove the column or leave it out with {ignore_columns}"
-            )
+            fields.append(FieldPlan(index, column, key, True, convert, True, attribute.type))
         else:
-            same_but_case = [w for w in writable if w.casefold() == name.casefold()]
-            close = difflib.get_close_matches(name, writable, n=1, cutoff=0.6)
-            guesses = same_but_case or close
-            hint = f"; did you mean {escape(repr(guesses[0]))}?" if guesses else ""
             problems.append(
-                f"column {escape(repr(name))} is not 'read', 'title' or a conversation "
-                f"attribute of this workspace{hint} (leave it out with {{ignore_columns}} "
-                f"{escape(repr(name))})"
+                f"column {escape(repr(column))} is an attribute the API cannot write (archived "
+                "or not api_writable); remove the column or leave it out with {ignore_columns}"
             )
     if problems:
         raise InputError(path, "; ".join(problems), names_settings=True)
@@ -135,7 +161,57 @@ def plan_columns(
             "attributes of a type this tool does not know are sent as text: %s",
             ", ".join(unknown_type),
         )
-    return ColumnPlan(id_index, tuple(fields), clear_marker, names or {})
+    return ColumnPlan(id_index, tuple(fields), clear_marker, names or {}, tuple(mapped))
+
+
+_ID_NAMES = frozenset(ID_COLUMNS)
+
+
+def _folded(name: str) -> str:
+    """A header as compared with names: any case, spaces or underscores alike."""
+    return re.sub(r"[\s_]+", "_", name.strip().casefold())
+
+
+def _attribute_named(name: str, schema: Schema) -> set[str]:
+    """What a header names: ``read``, ``title`` or attributes, exactly, or else by folded
+    name or label (more than one is ambiguous)."""
+    if name in TOP_LEVEL_FIELDS or name in schema.attributes:
+        return {name}
+    folded = _folded(name)
+    found = {field for field in TOP_LEVEL_FIELDS if field == folded}
+    for attribute in schema.attributes.values():
+        if _folded(attribute.name) == folded or (
+            attribute.label and _folded(attribute.label) == folded
+        ):
+            found.add(attribute.name)
+    return found
+
+
+def _unknown_column(column: str, name: str, schema: Schema) -> str:
+    writable = sorted(
+        [n for n, a in schema.attributes.items() if a.writable] + list(TOP_LEVEL_FIELDS)
+    )
+    guesses = difflib.get_close_matches(name, writable, n=1, cutoff=0.6)
+    hint = f"; did you mean {escape(repr(guesses[0]))}?" if guesses else ""
+    return (
+        f"column {escape(repr(column))} is not 'read', 'title' or a conversation "
+        f"attribute of this workspace{hint} (name it with {{renames}}, or leave it out "
+        f"with {{ignore_columns}} {escape(repr(column))})"
+    )
+
+
+def _check_named_columns(
+    columns: Sequence[str], ignore: frozenset[str], renames: Mapping[str, str]
+) -> None:
+    """Columns the settings name must be columns of the file: a typo is an error, not a
+    silent no-op."""
+    for setting, named in (("ignore_columns", ignore), ("renames", renames)):
+        missing = sorted(name for name in named if name not in columns)
+        if missing:
+            raise UsageError.naming_settings(
+                f"{{{setting}}} names {escape(', '.join(repr(n) for n in missing))}, not a "
+                f"column of the file (its columns: {escape(', '.join(columns))})"
+            )
 
 
 def check_conversation_id(text: str) -> str:

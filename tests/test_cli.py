@@ -314,3 +314,59 @@ def test_verbose_progress_off_a_terminal_shows_retries_and_rate_waits(
     assert re.search(r"waiting [\d.]+ s for the next rate-limit window", err), err
     assert re.search(r"row \d+: retrying after (429|50[0-4]) \(attempt [2-9]\)", err), err
     assert "\r" not in err
+
+
+def test_headers_as_people_write_them_reach_the_right_attributes(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(
+        tmp_path / "in.csv", ["Conversation ID", "Issue type", "Prio"], [["61", "Bug", "High"]]
+    )
+    url = threaded_sandbox.url
+    schema = str(SAMPLE_DATA / "schema.json")
+    code = run_cli(
+        "run", str(path), "--base-url", url, "--schema", schema, "--rename", "Prio=priority"
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert threaded_sandbox.state.last_bodies["61"] == {
+        "custom_attributes": {"issue_type": "Bug", "priority": "High"}
+    }
+    assert "columns read as: 'Conversation ID' → id, 'Issue type' → issue_type" in out
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--ignore-column", "nope"], "--ignore-column names 'nope', not a column"),
+        (["--rename", "Old=priority"], "--rename names 'Old', not a column"),
+        (["--rename", "no-equals"], "--rename takes 'OLD=new'"),
+        (["--rate", "fast"], "--rate must look like 1666/10"),
+    ],
+)
+def test_flags_naming_what_is_not_there_exit_2(
+    threaded_sandbox: Sandbox,
+    token_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    flags: list[str],
+    message: str,
+) -> None:
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"]])
+    url = threaded_sandbox.url
+    assert run_cli("run", str(path), "--base-url", url, "-q", *flags) == 2
+    assert message in capsys.readouterr().err
+    assert threaded_sandbox.state.put_counts == {}
+
+
+def test_sheet_names_match_in_any_case(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    book = tmp_path / "in.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.create_sheet("Changes").append(["id", "title"])
+    workbook["Changes"].append(["71", "x"])
+    workbook.save(book)
+    url = threaded_sandbox.url
+    assert run_cli("run", str(book), "--base-url", url, "-q", "--sheet", "changes") == 0
+    assert threaded_sandbox.state.last_bodies["71"] == {"title": "x"}

@@ -35,7 +35,7 @@ SAFE_PATH = re.compile(r"/conversations/[0-9]+")
         (b"", "is empty"),
         (b"id,title\n", "header but no data rows"),
         (b"id,title,title\n1,a,b\n", "names column 'title' twice"),
-        (b"id,Priority\n1,High\n", "did you mean 'priority'"),
+        (b"id,Priorty\n1,High\n", "did you mean 'priority'"),
         (b"id, priority \n1,High\n", None),  # spaces around a name are trimmed: fine
         (b'id,title\n1,"never closed\n2,b\n', "quoted cell is never closed"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "NUL bytes"),

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_update.errors import InputError
+from bulk_update.errors import InputError, UsageError
 from bulk_update.job import cross_row_problems
 from bulk_update.journal import Journal
 from bulk_update.models import PreparedUpdate, UpdateRequest
@@ -93,9 +93,42 @@ def test_unknown_column_stops_with_a_suggestion() -> None:
     assert "changes.csv" in str(caught.value)
 
 
-def test_column_differing_only_in_case_gets_the_right_suggestion() -> None:
+def test_headers_as_people_write_them_are_mapped_and_said() -> None:
+    mapped = plan(["Conversation ID", "Priority", "Issue type", "CSAT score", "due date"])
+    assert mapped.mapped == (
+        ("Conversation ID", "id"),
+        ("Priority", "priority"),
+        ("Issue type", "issue_type"),  # the attribute's label
+        ("CSAT score", "csat_score"),
+        ("due date", "due_date"),
+    )
+    assert [field.key for field in mapped.fields] == [
+        "priority",
+        "issue_type",
+        "csat_score",
+        "due_date",
+    ]
+    for header in (["ID", "title"], ["Id", "title"], ["conversation_id", "title"]):
+        assert plan(header).id_index == 0
+
+
+def test_a_near_miss_still_gets_a_suggestion() -> None:
     with pytest.raises(InputError, match="did you mean 'priority'"):
-        plan(["id", "Priority"])
+        plan(["id", "Priorty"])
+
+
+def test_rename_maps_any_header_and_two_columns_for_one_attribute_stop_the_run() -> None:
+    renamed = plan(["id", "Prio (new)"], renames={"Prio (new)": "priority"})
+    assert renamed.mapped == (("Prio (new)", "priority"),)
+    with pytest.raises(InputError, match="both name 'priority'"):
+        plan(["id", "priority", "Priority"])
+
+
+def test_settings_naming_no_column_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="ignore_columns names 'nope'"):
+        plan(["id", "title"], ignore=frozenset({"nope"}))
+    with pytest.raises(UsageError, match="renames names 'Old'"):
+        plan(["id", "title"], renames={"Old": "priority"})
 
 
 def test_unwritable_and_archived_attributes_stop_the_run() -> None:
@@ -108,8 +141,8 @@ def test_unwritable_and_archived_attributes_stop_the_run() -> None:
 def test_missing_id_column_and_duplicate_columns_stop_the_run() -> None:
     with pytest.raises(InputError, match="no 'id'"):
         plan(["title"])
-    with pytest.raises(InputError, match="found 'ID'"):
-        plan(["ID", "title"])
+    with pytest.raises(InputError, match="'ID' and 'conversation_id': two id columns"):
+        plan(["ID", "conversation_id", "title"])
     with pytest.raises(InputError, match="twice"):
         plan(["id", "title", "title"])
 
