@@ -63,9 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "run",
         "validate a sheet and apply it",
-        "Validate every row, then send PUT /conversations/{id} for each valid one.",
-        ("INPUT", "CSV, TSV, XLSX or XLS file, one row per conversation"),
-        "results file (.csv or .xlsx); default <input>.results.csv",
+        "Validate every row, then send PUT /conversations/{id} for each valid one. Given a "
+        "report of an earlier run, send what is not done yet and rewrite the report in place.",
+        ("INPUT", "CSV, TSV, XLSX or XLS file, one row per conversation, or a report"),
+        "results file (.csv or .xlsx); default <input>.results.csv (a report: itself)",
+        examples=(
+            "bulk-update run changes.csv --dry-run",
+            "bulk-update run changes.csv --report results.csv --backup before.csv",
+            "bulk-update run results.csv      # after fixing its failed and invalid rows",
+        ),
     )
     _add_sheet_command(
         commands,
@@ -75,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "using the input columns the report carries.",
         ("REPORT", "the report of an earlier run"),
         "new results file; default <REPORT stem>.retry.csv",
+        examples=("bulk-update retry results.csv",),
     )
     undo = _add_sheet_command(
         commands,
@@ -84,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "previous values.",
         ("REPORT_OR_BACKUP", "a --backup file, or its run's report"),
         "results file; default <backup>.results.csv",
+        examples=("bulk-update undo before.csv", "bulk-update undo results.csv --yes"),
     )
     undo.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
@@ -91,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         "schema",
         help="save the workspace's conversation attributes to a file (for --schema)",
         description="Read GET /data_attributes?model=conversation and save it as JSON.",
+        epilog=_examples(
+            "bulk-update schema --out schema.json",
+            "bulk-update schema --out schema.json --region eu",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     schema.add_argument("--out", type=Path, required=True, help="JSON file to write")
     _add_connection_flags(schema)
@@ -100,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox",
         help="run the built-in Intercom simulator",
         description="Serve the Intercom simulator on a loopback port until interrupted.",
+        epilog=_examples(
+            "bulk-update sandbox --port 8000",
+            "bulk-update sandbox --limit 100 --error-rate 0.05 --seed 1",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sandbox.add_argument(
         "--port", type=int, default=8000, help="port to listen on (default 8000; 0 = any free)"
@@ -130,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _examples(*commands: str) -> str:
+    return "examples:\n" + "\n".join(f"  {command}" for command in commands)
+
+
 def _add_sheet_command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
@@ -137,9 +159,17 @@ def _add_sheet_command(
     description: str,
     sheet: tuple[str, str],
     report_help: str,
+    *,
+    examples: tuple[str, ...],
 ) -> argparse.ArgumentParser:
     """A command that takes a sheet (run, retry, undo) and every flag of a run."""
-    parser = commands.add_parser(name, help=summary, description=description)
+    parser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=_examples(*examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("input", type=Path, metavar=sheet[0], help=sheet[1])
     parser.add_argument("--report", type=Path, help=report_help)
     _add_run_flags(parser)

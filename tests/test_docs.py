@@ -55,3 +55,17 @@ def test_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     result = namespace["result"]
     assert result.summary.counts == {"updated": 2}  # type: ignore[attr-defined]
     assert list(result.outcomes["id"]) == ["000123", "000456"]  # type: ignore[attr-defined]
+
+
+def test_every_command_shows_examples_that_parse() -> None:
+    parser = build_parser()
+    subparsers = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, sub in subparsers.items():
+        examples = [
+            line.split("#")[0].strip()
+            for line in (sub.epilog or "").splitlines()
+            if line.strip().startswith("bulk-update ")
+        ]
+        assert 1 <= len(examples) <= 3, name
+        for example in examples:
+            parser.parse_args(shlex.split(example)[1:])
