@@ -13,8 +13,8 @@ row outcomes in the report. Transport errors never leave ``client`` as aiohttp t
 become classified responses that ``retry`` decides about.
 
 Messages speak of settings by their Python names (``report_path``, ``resume``): a message
-built with :meth:`BulkUpdateError.naming_settings` marks them as ``{report_path}``, so that the
-command line can show its flags instead (:meth:`BulkUpdateError.describe`).
+built with :meth:`NamesSettings.naming_settings` marks them as ``{report_path}``, so that the
+command line can show its flags instead (:meth:`NamesSettings.describe`).
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def escape(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-class BulkUpdateError(Exception):
-    """Base class: its message is shown to the user as is, without a traceback."""
+class NamesSettings(Exception):
+    """An exception whose message may name settings, shown as each caller calls them."""
 
     def __init__(self, message: str, *, template: str | None = None):
         super().__init__(message)
@@ -67,6 +67,10 @@ class BulkUpdateError(Exception):
         return self._template.format_map(SettingNames(names))
 
 
+class BulkUpdateError(NamesSettings):
+    """Base class: its message is shown to the user as is, without a traceback."""
+
+
 class UsageError(BulkUpdateError):
     """The command line or the settings cannot work."""
 
@@ -76,7 +80,7 @@ class InputError(UsageError):
 
     The message names the file and, where there is one, the row and the column. With
     ``names_settings``, ``problem`` is a template naming settings as ``{encoding}`` (see
-    :meth:`BulkUpdateError.naming_settings`).
+    :meth:`NamesSettings.naming_settings`).
     """
 
     def __init__(

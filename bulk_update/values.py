@@ -13,34 +13,21 @@ import json
 import math
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bulk_update.errors import SettingNames, UsageError, escape
+from bulk_update.errors import NamesSettings, UsageError, escape
 
 DateOrder = Literal["dayfirst", "monthfirst"]
 
 
-class ValueProblem(ValueError):
+class ValueProblem(NamesSettings, ValueError):
     """A cell's text cannot be converted to its attribute's type (the row is invalid).
 
     Made with :meth:`naming_settings`, the message names settings as ``{date_order}``, shown
     by :meth:`describe` as the caller calls them (a flag on the command line).
     """
-
-    def __init__(self, message: str, *, template: str | None = None):
-        super().__init__(message)
-        self._template = template
-
-    @classmethod
-    def naming_settings(cls, template: str) -> ValueProblem:
-        return cls(template.format_map(SettingNames({})), template=template)
-
-    def describe(self, names: Mapping[str, str]) -> str:
-        if self._template is None:
-            return str(self)
-        return self._template.format_map(SettingNames(names))
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,9 @@ import pytest
 import bulk_update
 from bulk_update import RowStatus
 from bulk_update.errors import UsageError
+from bulk_update.models import OUTCOME_COLUMNS
 
 from .conftest import ROOT, read_report, write_csv
-
-OUTCOME_COLUMNS = [
-    "row",
-    "status",
-    "http_status",
-    "error_code",
-    "error_message",
-    "attempts",
-    "request_id",
-    "changes",
-]
 
 
 def changes() -> pd.DataFrame:
@@ -44,7 +34,7 @@ def test_run_takes_a_dataframe_and_returns_outcomes_as_a_dataframe() -> None:
     result = bulk_update.run(changes(), sandbox=True, concurrency=4)
     outcomes = result.outcomes
     assert list(outcomes.columns[:3]) == ["id", "csat_score", "title"]
-    assert list(outcomes.columns[3:]) == OUTCOME_COLUMNS
+    assert list(outcomes.columns[3:]) == list(OUTCOME_COLUMNS)
     assert outcomes["row"].tolist() == [2, 3, 4, 5, 6]
     assert outcomes["status"].tolist() == ["updated", "updated", "failed", "invalid", "invalid"]
     # Cells as text, as from a file: ids keep their zeros, NaN/None are empty, and a float
