@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 # A cell past this is refused with the line it is on (the csv module's default is 131,072).
 MAX_FIELD_CHARS = 16 * 1024 * 1024
 DELIMITERS = ",;\t|"
+WINDOWS = "cp1252"
 SNIFF_RECORDS = 50
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 SNIFF_BYTES = 64 * 1024
@@ -226,6 +227,17 @@ class _TextSource:
             self.encoding = "utf-16"  # Excel's "Unicode Text" export
         else:
             _check_not_binary(path, head)
+            if options.encoding is None and not _decodes(path, "utf-8") and _decodes(path, WINDOWS):
+                # Excel on Windows saves "CSV" in the system's ANSI code page: in Western
+                # Europe and the Americas, this one. Said, never silent.
+                self.encoding = WINDOWS
+                log.warning(
+                    "%s is not UTF-8; reading it as Windows-1252 (what Excel writes in Western "
+                    "Europe and the Americas); if accented letters look wrong, give its "
+                    "encoding with %s",
+                    path,
+                    Setting("encoding"),
+                )
         try:
             sample = head.decode(self.encoding, errors="strict")
         except UnicodeDecodeError as error:
@@ -280,6 +292,19 @@ class _TextSource:
             else:
                 cells.extend([""] * (width - len(cells)))
                 yield SheetRow(number, cells)
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file is valid text in ``encoding`` (read in blocks, not held)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _drop_trailing_blank_names(header: list[str]) -> None:

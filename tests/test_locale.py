@@ -19,6 +19,17 @@ EU_SHEET = (
 )
 
 
+def test_an_eu_file_needs_no_encoding_flag(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = eu_file(tmp_path)
+    url = threaded_sandbox.url
+    assert main(["run", str(path), "--base-url", url, "--schema", SCHEMA, "-q", "--dayfirst"]) == 0
+    body = threaded_sandbox.state.last_bodies["101"]
+    assert body["title"] == "Réclamation" and body["custom_attributes"]["vip"] is True
+    assert "Windows-1252" in capsys.readouterr().err
+
+
 def eu_file(tmp_path: Path) -> Path:
     path = tmp_path / "eu.csv"
     path.write_bytes(EU_SHEET.encode("cp1252"))

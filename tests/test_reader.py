@@ -1,3 +1,4 @@
+import logging
 from pathlib import Path
 
 import openpyxl
@@ -53,12 +54,24 @@ def test_bom_is_dropped_from_the_header(tmp_path: Path) -> None:
     assert [r.cells for r in table.rows()] == [["1", "é"]]
 
 
-def test_other_encodings_need_encoding_and_say_so(tmp_path: Path) -> None:
+def test_excel_windows_csv_is_read_as_cp1252_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "in.csv"
-    path.write_bytes("id,title\n1,caf\xe9\n".encode("cp1252"))
+    # Past the first 64 KB too: the whole file decides, not a sample of it.
+    path.write_bytes(("id,title\n" + "1,plain\n" * 10_000 + "2,café €5\n").encode("cp1252"))
+    with caplog.at_level(logging.WARNING):
+        found = rows(path)
+    assert found[-1] == (10_002, ["2", "café €5"])
+    assert "reading it as Windows-1252" in caplog.text and "encoding" in caplog.text
+
+
+def test_text_in_no_encoding_we_can_tell_needs_encoding_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"id,title\n1,caf\x81\n")  # 0x81: neither UTF-8 nor Windows-1252
     with pytest.raises(InputError, match=r"or give encoding \(cp1252, say\)"):
         rows(path)
-    assert rows(path, encoding="cp1252") == [(2, ["1", "café"])]
+    assert rows(path, encoding="latin-1") == [(2, ["1", "caf\x81"])]
 
 
 def test_ragged_rows_keep_their_extra_cells(tmp_path: Path) -> None:
