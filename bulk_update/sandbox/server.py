@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
 from bulk_update.sandbox.schema import default_listing
 
 SANDBOX_TOKEN = "sandbox-token"
@@ -67,6 +68,8 @@ class SandboxState:
     window_used: int = 0
     # Requests let through in each window (by window index): what a client achieved.
     window_history: Counter[int] = field(default_factory=Counter)
+    # Teammates, teams and tags, and the actions taken on conversations.
+    workspace: Workspace = field(default_factory=Workspace)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class SandboxState:
             "distinct_ids": len(self.put_counts),
             "status_counts": {str(k): v for k, v in sorted(self.status_counts.items())},
             "window_history": {str(k): v for k, v in sorted(self.window_history.items())},
+            "actions": dict(self.workspace.actions),
         }
 
 
@@ -98,6 +102,7 @@ class SandboxApp:
         self.app.router.add_route("GET", "/data_attributes", self._data_attributes)
         self.app.router.add_route("GET", "/me", self._me)
         self.app.router.add_route("GET", "/_sandbox/stats", self._stats)
+        ActionRoutes(self.state.workspace, self._conversation, _error, clock).register(self.app)
 
     # --- the request path: auth → rate limit → faults → latency → handler -------------
 
@@ -204,10 +209,8 @@ class SandboxApp:
                 "open": True,
                 "read": False,
                 "priority": "not_priority",
-                "admin_assignee_id": None,
-                "team_assignee_id": None,
-                "tags": {"type": "tag.list", "tags": []},
                 "custom_attributes": {},
+                **initial_situation(conversation_id, created),
             }
         return self.state.conversations[conversation_id]
 
