@@ -49,12 +49,13 @@ from bulk_update.steps import ReadFirst, UpdateRow
 from bulk_update.validate import (
     ColumnPlan,
     RowProblem,
+    check_conversation_id,
     lost_zeros_problem,
     plan_columns,
     repeated_id_problem,
     validate_row,
 )
-from bulk_update.values import OptionMatcher
+from bulk_update.values import OptionMatcher, ValueProblem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -356,8 +357,12 @@ class Job:
             if earlier is not None:
                 earlier.reconcile(row.number, _digest(row.cells, content), again=table.is_report)
             if keep_reported and columns is not None and columns.kept(row.cells):
-                # No journal to tell an edit apart: a row reported done stays as it is.
+                # No journal to tell an edit apart: a row reported done stays as it is. Its
+                # id still counts, so that another row for the same conversation is a duplicate.
                 journal.record(columns.outcome(row.number, row.cells))
+                with contextlib.suppress(ValueProblem):
+                    kept_id = check_conversation_id(row.cells[plan.id_index])
+                    journal.add_update(PreparedUpdate(row.number, kept_id, b""))
                 continue
             checked = validate_row(plan, row.number, row.cells, row.problem)
             if isinstance(checked, RowProblem):

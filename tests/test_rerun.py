@@ -111,3 +111,17 @@ def test_resume_force_after_an_edit_never_keeps_an_outcome_of_the_old_content(
     lines = read_report(tmp_path / "sheet.results.csv")
     assert [line["status"] for line in lines] == ["updated"] * 3
     assert threaded_sandbox.state.put_counts == {"31": 1, "32": 1, "33": 1}
+
+
+def test_a_dataframe_of_outcomes_run_again_keeps_duplicates_of_done_rows_invalid() -> None:
+    import pandas as pd
+
+    import bulk_update
+
+    sheet = pd.DataFrame({"id": ["41", "42", "41"], "title": ["a", "b", "c"]})
+    first = bulk_update.run(sheet, sandbox=True)
+    assert first.outcomes["status"].tolist() == ["updated", "updated", "invalid"]
+    again = bulk_update.run(first.outcomes, sandbox=True)
+    assert again.outcomes["status"].tolist() == ["updated", "updated", "invalid"]
+    assert again.outcomes["error_message"].tolist()[2] == "column 'id': duplicate of row 2"
+    assert again.summary.requests == 0
