@@ -37,12 +37,13 @@ from bulk_update.config import (
     default_report_path,
 )
 from bulk_update.errors import UsageError, escape
-from bulk_update.job import Job, RunResult, fetch_schema
+from bulk_update.job import Job, RunResult
 from bulk_update.journal import backup_of
 from bulk_update.progress import Progress
 from bulk_update.reader import Table
 from bulk_update.retry import RetryPolicy
 from bulk_update.values import DateOrder
+from bulk_update.workspace import fetch_schema
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import time
@@ -19,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from bulk_update.backup import BackupWriter
 from bulk_update.breakdown import Reason, Tally
-from bulk_update.client import IntercomClient, fetch_listing
-from bulk_update.config import JobSettings, Rate, ReadOptions, Token
+from bulk_update.client import IntercomClient
+from bulk_update.config import JobSettings, ReadOptions, Token
 from bulk_update.errors import (
     AuthenticationFailed,
     BulkUpdateError,
@@ -43,6 +42,7 @@ from bulk_update.progress import Progress, SilentProgress
 from bulk_update.ratelimit import Pacer
 from bulk_update.reader import Table
 from bulk_update.report import report_lines, write_report, write_summary_json
+from bulk_update.rerun import EarlierRuns, ReportedOutcomes, content_digest
 from bulk_update.retry import Caller, RetryPolicy
 from bulk_update.schema import AttributeType, Schema
 from bulk_update.steps import ReadFirst, UpdateRow
@@ -56,6 +56,7 @@ from bulk_update.validate import (
     validate_row,
 )
 from bulk_update.values import OptionMatcher, ValueProblem
+from bulk_update.workspace import fetch_schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -348,14 +349,16 @@ class Job:
         (repeated ids, ids that lost the column's leading zeros)."""
         encode_bodies = not self.settings.dry_run or self.settings.live
         sample: list[UpdateRequest] = []
-        earlier = _Earlier(journal) if journal.path is not None else None
+        earlier = EarlierRuns(journal) if journal.path is not None else None
         keep_reported = table.is_report and not again
-        columns = _OutcomeCells(table.columns) if table.is_report else None
+        columns = ReportedOutcomes(table.columns) if table.is_report else None
         content = [i for i, name in enumerate(table.columns) if name not in OUTCOME_COLUMNS]
         journal.start_validation()
         for count, row in enumerate(table.rows(), start=1):
             if earlier is not None:
-                earlier.reconcile(row.number, _digest(row.cells, content), again=table.is_report)
+                earlier.reconcile(
+                    row.number, content_digest(row.cells, content), again=table.is_report
+                )
             if keep_reported and columns is not None and columns.kept(row.cells):
                 # No journal to tell an edit apart: a row reported done stays as it is. Its
                 # id still counts, so that another row for the same conversation is a duplicate.
@@ -525,64 +528,6 @@ def encode(request: UpdateRequest) -> PreparedUpdate:
     return PreparedUpdate(request.row, request.conversation_id, payload)
 
 
-# A report's rows in these states are done: running the report again leaves them be.
-_DONE_STATUSES = frozenset({RowStatus.UPDATED.value, RowStatus.SKIPPED.value})
-
-
-def _digest(cells: list[str], columns: list[int]) -> bytes:
-    """What identifies a row's content (its input cells), to tell an edited row apart."""
-    text = "\x1f".join(cells[i] for i in columns)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-
-
-class _Earlier:
-    """Walks the journal's record of earlier runs' rows alongside this run's rows."""
-
-    def __init__(self, journal: Journal):
-        self._journal = journal
-        self._rows = journal.earlier_rows()
-        self._next = next(self._rows, None)
-
-    def reconcile(self, row: int, digest: bytes, *, again: bool) -> None:
-        """Drop the row's earlier outcome if its content changed since (the outcome was for
-        other cells), or if it failed and the report is being run ``again``."""
-        while self._next is not None and self._next[0] < row:
-            self._next = next(self._rows, None)
-        if self._next is not None and self._next[0] == row:
-            _row, old_digest, old_status = self._next
-            if old_digest != digest or (again and old_status == RowStatus.FAILED.value):
-                self._journal.forget(row)
-        self._journal.note_content(row, digest)
-
-
-class _OutcomeCells:
-    """Where a report's outcome columns are, to take a row's outcome back from them."""
-
-    def __init__(self, columns: list[str]):
-        self._at = {name: columns.index(name) for name in OUTCOME_COLUMNS if name in columns}
-
-    def _cell(self, cells: list[str], name: str) -> str:
-        index = self._at.get(name)
-        return cells[index] if index is not None else ""
-
-    def kept(self, cells: list[str]) -> bool:
-        return self._cell(cells, "status") in _DONE_STATUSES
-
-    def outcome(self, row: int, cells: list[str]) -> RowOutcome:
-        http = self._cell(cells, "http_status")
-        attempts = self._cell(cells, "attempts")
-        return RowOutcome(
-            row,
-            RowStatus(self._cell(cells, "status")),
-            int(http) if http.isdigit() else None,
-            self._cell(cells, "error_code"),
-            self._cell(cells, "error_message"),
-            int(attempts) if attempts.isdigit() else 0,
-            self._cell(cells, "request_id"),
-            self._cell(cells, "changes"),
-        )
-
-
 def _dates(plan: ColumnPlan) -> frozenset[str]:
     """The fields that hold dates (unix seconds on the wire, ISO 8601 for people)."""
     return frozenset(planned.key for planned in plan.fields if planned.kind is AttributeType.DATE)
@@ -661,32 +606,3 @@ async def _commit_periodically(journal: Journal) -> None:
     while True:
         await asyncio.sleep(JOURNAL_COMMIT_SECONDS)
         journal.flush()
-
-
-async def fetch_schema(
-    client: IntercomClient,
-    policy: RetryPolicy,
-    *,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> Schema:
-    """The workspace's conversation attributes, read once at the start of a run."""
-    # One request: the pacer is there for what the answer's rate-limit headers say.
-    caller = Caller(Pacer(Rate(10, 1), clock=clock, sleep=sleep), policy, sleep=sleep)
-    answered = await caller.call(lambda: fetch_listing(client))
-    assert answered is not None  # nothing stops this caller before its first attempt
-    response, _attempts = answered
-    if response.status in (401, 403):
-        raise AuthenticationFailed(
-            f"Intercom refused the access token ({response.status} "
-            f"{response.error_code}: {response.error_message}); check the access token and "
-            "that it belongs to this region's workspace"
-        )
-    if not response.ok:
-        reason = response.error_message or f"HTTP {response.status}"
-        raise UsageError.naming_settings(
-            "could not read the workspace's conversation attributes from "
-            f"{escape(client.base_url)} ({escape(reason)}); try again, or work offline with "
-            "{schema_path}"
-        )
-    return Schema.from_listing(response.data, source=f"{client.base_url}/data_attributes")
