@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import hashlib
 import io
 import itertools
 import logging
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +73,9 @@ class Table:
         # The text file's delimiter; None for a workbook or a DataFrame.
         self.delimiter: str | None = None
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            source = _ExcelSource(path, options.sheet)
+            from bulk_update.excel import ExcelSource  # openpyxl and xlrd only when needed
+
+            source = ExcelSource(path, options.sheet)
         else:
             source = _TextSource(path, options)
             self.delimiter = source.delimiter
@@ -166,14 +166,14 @@ class _FrameSource:
     def __init__(self, frame: pd.DataFrame):
         self._frame = frame
         self.header = [_frame_text(name).strip() for name in frame.columns]
-        _drop_trailing_blank_names(self.header)
+        drop_trailing_blank_names(self.header)
 
     def rows(self) -> Iterator[SheetRow]:
         width = len(self.header)
         for number, values in enumerate(self._frame.itertuples(index=False, name=None), start=2):
             cells = [_frame_text(value) for value in values]
             extra = sum(1 for cell in cells[width:] if cell)
-            yield SheetRow(number, cells[:width], _ragged(extra))
+            yield SheetRow(number, cells[:width], ragged_problem(extra))
 
     def fingerprint(self) -> dict[str, Any]:
         digest = hashlib.sha256()
@@ -259,7 +259,7 @@ class _TextSource:
             )
         self.header = next(self._records(), (0, []))[1]
         self.header = [name.strip() for name in self.header]
-        _drop_trailing_blank_names(self.header)
+        drop_trailing_blank_names(self.header)
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
         """(the line the record starts on, its cells) for every record, header included."""
@@ -288,7 +288,7 @@ class _TextSource:
         for number, (_line, cells) in enumerate(records, start=2):
             if len(cells) > width:
                 extra = sum(1 for value in cells[width:] if value)
-                yield SheetRow(number, cells[:width], _ragged(extra))
+                yield SheetRow(number, cells[:width], ragged_problem(extra))
             else:
                 cells.extend([""] * (width - len(cells)))
                 yield SheetRow(number, cells)
@@ -307,14 +307,14 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def _drop_trailing_blank_names(header: list[str]) -> None:
+def drop_trailing_blank_names(header: list[str]) -> None:
     """Spreadsheets often export empty columns past the last real one: not columns at all
     (a cell in one still makes its row ragged)."""
     while header and not header[-1]:
         header.pop()
 
 
-def _ragged(extra_cells: int) -> str:
+def ragged_problem(extra_cells: int) -> str:
     if not extra_cells:
         return ""
     return (
@@ -367,178 +367,3 @@ def _sniff_delimiter(path: Path, sample: str) -> str:
         if score > best_score:
             best, best_score = candidate, score
     return best
-
-
-class _ExcelSource:
-    """Reads a workbook sheet row by row in read-only mode (constant memory for .xlsx)."""
-
-    def __init__(self, path: Path, sheet: str | None):
-        self.path = path
-        self.sheet = sheet
-        self._books: list[Any] = []
-        self._described = False
-        self._told_formulas = False
-        rows = self._open_rows()
-        try:
-            first = next(rows)
-        except StopIteration:
-            raise InputError(path, "the sheet is empty; it needs a header row") from None
-        finally:
-            self._close()
-        self.header = [_excel_text(value).strip() for value in first]
-        _drop_trailing_blank_names(self.header)
-
-    def _open_rows(self) -> Iterator[tuple[Any, ...]]:
-        suffix = self.path.suffix.lower()
-        try:
-            if suffix == ".xls":
-                return self._xls_rows()
-            return self._xlsx_rows()
-        except InputError:
-            raise
-        except Exception as error:  # openpyxl/xlrd raise many kinds for a broken file
-            raise InputError(self.path, f"cannot be opened as a workbook: {error}") from None
-
-    def _xlsx_rows(self, *, formulas: bool = False) -> Iterator[tuple[Any, ...]]:
-        """Cell values as Excel last saved them, or (``formulas``) the formulas' text."""
-        import openpyxl
-
-        book = openpyxl.load_workbook(self.path, read_only=True, data_only=not formulas)
-        self._books.append(book)
-        name = self._pick_sheet(book.sheetnames)
-        if not formulas and not self._described:
-            self._described = True
-            self._describe(book.sheetnames, name)
-        return iter(book[name].iter_rows(values_only=True))
-
-    def _describe(self, names: list[str], chosen: str) -> None:
-        """Say what a person might not expect from this workbook, once."""
-        if len(names) > 1 and self.sheet is None:
-            log.warning(
-                "%s: reading sheet %r, the first of %d (%s); %s picks another",
-                self.path,
-                chosen,
-                len(names),
-                ", ".join(names),
-                Setting("sheet"),
-            )
-        if _has_merged_cells(self.path):
-            log.warning(
-                "%s: the workbook has merged cells; only the first cell of a merged range "
-                "holds its value, the others read as empty. Unmerge them to be sure",
-                self.path,
-            )
-
-    def _xls_rows(self) -> Iterator[tuple[Any, ...]]:
-        import xlrd
-
-        book = xlrd.open_workbook(str(self.path), on_demand=True)
-        self._books.append(book)
-        name = self._pick_sheet(book.sheet_names())
-        sheet = book.sheet_by_name(name)
-
-        def cells(row: int) -> tuple[Any, ...]:
-            values: list[Any] = []
-            for cell in sheet.row(row):
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    values.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
-                    values.append(bool(cell.value))
-                else:
-                    values.append(cell.value)
-            return tuple(values)
-
-        return (cells(row) for row in range(sheet.nrows))
-
-    def _pick_sheet(self, names: list[str]) -> str:
-        if self.sheet is None:
-            return names[0]
-        if self.sheet in names:
-            return self.sheet
-        same = [name for name in names if name.casefold() == self.sheet.casefold()]
-        if len(same) == 1:
-            return same[0]
-        raise InputError(
-            self.path, f"has no sheet {self.sheet!r}; its sheets are {', '.join(names)}"
-        )
-
-    def _close(self) -> None:
-        for book in self._books:
-            closer = getattr(book, "close", None) or getattr(book, "release_resources", None)
-            if closer:
-                closer()
-        self._books.clear()
-
-    def rows(self) -> Iterator[SheetRow]:
-        width = len(self.header)
-        rows = self._open_rows()
-        formulas = self._xlsx_rows(formulas=True) if self.path.suffix.lower() != ".xls" else None
-        used_formulas = 0
-        try:
-            next(rows, None)
-            if formulas is not None:
-                next(formulas, None)
-            for number, values in enumerate(rows, start=2):
-                cells = [_excel_text(value) for value in values[:width]]
-                cells.extend([""] * (width - len(cells)))
-                problem = _ragged(sum(1 for value in values[width:] if value is not None))
-                texts = next(formulas, ()) if formulas is not None else ()
-                for index, text in enumerate(texts[:width]):
-                    if not (isinstance(text, str) and text.startswith("=")):
-                        continue
-                    if index < len(values) and values[index] is not None:
-                        used_formulas += 1
-                    elif not problem:
-                        problem = (
-                            f"column {self.header[index]!r} holds a formula ({text[:40]}) with "
-                            "no saved value; open and save the file in Excel, or paste values"
-                        )
-                yield SheetRow(number, cells, problem)
-        finally:
-            self._close()
-        if used_formulas and not self._told_formulas:
-            self._told_formulas = True
-            log.warning(
-                "%s: %d cells hold formulas; the values Excel last saved for them were used",
-                self.path,
-                used_formulas,
-            )
-
-
-def _has_merged_cells(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    with archive.open(name) as sheet:
-                        if any(b"<mergeCell " in chunk for chunk in _chunks(sheet)):
-                            return True
-    except (zipfile.BadZipFile, OSError):
-        return False
-    return False
-
-
-def _chunks(handle: Any, size: int = 1 << 20) -> Iterator[bytes]:
-    tail = b""
-    while block := handle.read(size):
-        yield tail + block
-        tail = block[-32:]
-
-
-def _excel_text(value: Any) -> str:
-    """A cell's value as the text a person sees in it (numbers without a spurious ``.0``)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
