@@ -52,8 +52,10 @@ class Pacer:
         self._sleep = sleep
         self._paused_until = 0.0
         self._announced_until = 0.0
+        self._first_answer = asyncio.Event()
         self._window_reset: float | None = None
         self._budget = math.inf
+        self._limit = math.inf  # X-RateLimit-Limit, once an answer has told it
         self._lowest_remaining: float = math.inf  # the freshest count seen in this window
         self._in_flight = 0
         self.rate_limited = 0
@@ -75,8 +77,9 @@ class Pacer:
             return self._paused_until - now
         if self._window_reset is not None:
             if now >= self._window_reset:
+                # A new window: its whole limit (as last told) until an answer says more.
                 self._window_reset = None
-                self._budget = math.inf
+                self._budget = self._limit * (1 - self._headroom) - self._in_flight
                 self._lowest_remaining = math.inf
             elif self._budget <= 0:
                 return self._window_reset - now
@@ -89,6 +92,10 @@ class Pacer:
         others wait on the lock without waking up.
         """
         async with self._turn:
+            if self._in_flight and not self._first_answer.is_set():
+                # Until an answer tells the window's budget, one request probes it: a burst of
+                # --concurrency requests into a nearly spent window would come back as 429s.
+                await self._first_answer.wait()
             while True:
                 while (wait := self._seconds_to_wait(self._clock())) > 0:
                     self._announce(wait)
@@ -110,12 +117,14 @@ class Pacer:
 
     def release(self) -> None:
         """The turn taken by :meth:`acquire` was not used (the run is stopping)."""
+        self._first_answer.set()  # nobody may wait for an answer that will not come
         self._in_flight -= 1
         self._budget += 1
 
     def observe(self, response: ApiResponse) -> None:
         """Learn from the answer (or the transport failure) of a request sent after acquire."""
         self._in_flight -= 1
+        self._first_answer.set()
         now = self._clock()
         info = response.rate
         reset_at = info.reset_at if info else None
@@ -143,6 +152,8 @@ class Pacer:
             # one was counted before it, and says nothing new.
             return
         self._lowest_remaining = info.remaining
+        if info.limit:
+            self._limit = info.limit
         reserve = self._headroom * info.limit if info.limit else 0.0
         # The server may not have counted the requests still in flight: assume it has not.
         # (Over-cautious by at most the concurrency, and only until their answers arrive.)

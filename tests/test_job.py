@@ -1,5 +1,6 @@
 """The main job end to end through the library, over loopback HTTP against the sandbox."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,25 @@ async def test_dry_run_with_limit_marks_the_rest_not_attempted(
         "not_attempted",
     ]
     assert [r.row for r in result.sample_requests] == [2, 4]
+
+
+async def test_the_first_window_is_probed_before_a_burst(tmp_path: Path) -> None:
+    # Nothing is known of the window until an answer says: one request finds out, and the
+    # other 19 of --concurrency 20 do not crowd into a window another integration has nearly
+    # spent (14 of 20 used). Virtual time, Intercom's 10-second windows.
+    clock = VirtualClock()
+    config = SandboxConfig(token=TOKEN, limit=20, window=10, missing_suffix="")
+    async with Sandbox(config, clock=clock) as sandbox:
+        sandbox.state.window_index = int(clock.now // 10)
+        sandbox.state.window_used = 14
+        rows = [[str(2000 + n), "Bug"] for n in range(12)]
+        path = write_csv(tmp_path / "in.csv", ["id", "issue_type"], rows)
+        settings = settings_for(sandbox, path, tmp_path, schema_path=SAMPLE_DATA / "schema.json")
+        settings = dataclasses.replace(
+            settings, send=dataclasses.replace(settings.send, concurrency=20)
+        )
+        job = Job(settings, Token(TOKEN), retry_policy=FAST_RETRY, clock=clock, sleep=clock.sleep)
+        result = await job.run()
+    assert result.summary.count(RowStatus.UPDATED) == 12
+    assert sandbox.state.status_counts[429] == 0
+    assert list(sandbox.state.window_history.values()) == [6, 6]  # 6 left, then the rest

@@ -1,5 +1,7 @@
 """The pacer, on a fake clock: no real waiting, exact waits asserted."""
 
+import asyncio
+
 from bulk_update.client import ApiResponse, RateLimitInfo
 from bulk_update.config import Rate
 from bulk_update.ratelimit import Pacer
@@ -63,6 +65,8 @@ async def test_spent_budget_waits_for_the_window_without_a_429() -> None:
 async def test_requests_in_flight_count_against_the_reported_budget() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
+    await pacer.acquire()
+    pacer.observe(answer(200, 50, 1010.0))
     for _ in range(5):
         await pacer.acquire()
     pacer.observe(answer(200, 5, 1010.0))  # the 4 others in flight may not be counted yet
@@ -133,6 +137,8 @@ def test_retry_decisions() -> None:
 async def test_an_answer_overtaken_by_a_fresher_one_does_not_raise_the_budget() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
+    await pacer.acquire()
+    pacer.observe(answer(200, 50, 1010.0))  # the probe: now the others may go
     for _ in range(3):
         await pacer.acquire()
     pacer.observe(answer(200, 10, 1010.0))  # counted last, answered first
@@ -141,3 +147,16 @@ async def test_an_answer_overtaken_by_a_fresher_one_does_not_raise_the_budget() 
     assert pacer.budget == 8
     pacer.observe(answer(200, 9, 1010.0))
     assert pacer.budget == 9
+
+
+async def test_one_request_probes_the_window_before_the_others_go() -> None:
+    clock = FakeClock()
+    pacer = pacer_with(clock)
+    await pacer.acquire()
+    second = asyncio.create_task(pacer.acquire())
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert not second.done()  # nothing known about the window yet: wait for the answer
+    pacer.observe(answer(200, 1, 1010.0))
+    await second
+    assert round(sum(clock.slept), 6) == 0  # no time passed while probing
