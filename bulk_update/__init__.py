@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bulk_update.api import (
+        Connection,
         RunSettings,
         run,
         run_async,
@@ -56,6 +57,7 @@ _EXPORTS = {
     "save_schema": "bulk_update.api",
     "save_schema_async": "bulk_update.api",
     "RunSettings": "bulk_update.api",
+    "Connection": "bulk_update.api",
     "Job": "bulk_update.job",
     "RunResult": "bulk_update.job",
     "JobSettings": "bulk_update.config",
@@ -83,6 +85,7 @@ _EXPORTS = {
 __all__ = [
     "AuthenticationFailed",
     "BulkUpdateError",
+    "Connection",
     "InputError",
     "Job",
     "JobSettings",

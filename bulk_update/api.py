@@ -157,41 +157,38 @@ def backup_to_undo(given: Path) -> Path:
     return found
 
 
+class Connection(TypedDict, total=False):
+    """Where :func:`save_schema` reads from: the sandbox, ``base_url`` or ``region``."""
+
+    sandbox: bool
+    base_url: str | None
+    region: str | None
+    api_version: str
+
+
 def save_schema(
     path: str | os.PathLike[str],
     *,
     token: str | Token | None = None,
-    sandbox: bool = False,
-    base_url: str | None = None,
-    region: str | None = None,
-    api_version: str = DEFAULT_API_VERSION,
+    **connection: Unpack[Connection],
 ) -> Schema:
     """Read the workspace's conversation attributes and save them as JSON at ``path``, for
     ``schema_path`` (work offline, or pin what a run validates against)."""
-    return _run_to_completion(
-        save_schema_async(
-            path,
-            token=token,
-            sandbox=sandbox,
-            base_url=base_url,
-            region=region,
-            api_version=api_version,
-        )
-    )
+    return _run_to_completion(save_schema_async(path, token=token, **connection))
 
 
 async def save_schema_async(
     path: str | os.PathLike[str],
     *,
     token: str | Token | None = None,
-    sandbox: bool = False,
-    base_url: str | None = None,
-    region: str | None = None,
-    api_version: str = DEFAULT_API_VERSION,
+    **connection: Unpack[Connection],
 ) -> Schema:
     """:func:`save_schema` as a coroutine."""
     from bulk_update.client import IntercomClient
 
+    sandbox = connection.get("sandbox", False)
+    base_url, region = connection.get("base_url"), connection.get("region")
+    api_version = connection.get("api_version", DEFAULT_API_VERSION)
     async with destination(sandbox, base_url, region) as (url, sandbox_token):
         send = SendOptions(base_url=url, api_version=api_version)
         chosen = sandbox_token or _token(token)
