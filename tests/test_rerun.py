@@ -4,14 +4,18 @@ again. Against the sandbox through the command line; every request counted."""
 from __future__ import annotations
 
 import csv
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import bulk_update
 from bulk_update.cli import main
 from bulk_update.sandbox import Sandbox
 
-from .conftest import SAMPLE_DATA, read_report, write_csv
+from .conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
 
 SCHEMA = str(SAMPLE_DATA / "schema.json")
 
@@ -125,3 +129,66 @@ def test_a_dataframe_of_outcomes_run_again_keeps_duplicates_of_done_rows_invalid
     assert again.outcomes["status"].tolist() == ["updated", "updated", "invalid"]
     assert again.outcomes["error_message"].tolist()[2] == "column 'id': duplicate of row 2"
     assert again.summary.requests == 0
+
+
+@st.composite
+def sheets_and_edits(draw: st.DrawFn) -> tuple[list[list[str]], list[dict[int, str]]]:
+    """A sheet (id, csat_score) with good, bad and missing-conversation rows, then rounds of
+    edits to the report's csat_score cells (row index → new value)."""
+    score = st.sampled_from(["1", "2", "3", "bad"])
+    count = draw(st.integers(2, 6))
+    rows = [
+        [str(8000 + n) + ("404" if draw(st.booleans()) and n % 3 == 0 else ""), draw(score)]
+        for n in range(count)
+    ]
+    edits = draw(
+        st.lists(st.dictionaries(st.integers(0, count - 1), score, max_size=3), max_size=3)
+    )
+    return rows, edits
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=sheets_and_edits())
+def test_each_rerun_sends_exactly_the_rows_not_done_or_edited(
+    threaded_sandbox: Sandbox, case: tuple[list[list[str]], list[dict[int, str]]]
+) -> None:
+    rows, rounds = case
+    with tempfile.TemporaryDirectory() as folder:
+        sheet = write_csv(Path(folder) / "sheet.csv", ["id", "csat_score"], rows)
+        report = Path(folder) / "results.csv"
+        options = {"token": TOKEN, "base_url": threaded_sandbox.url, "schema_path": SCHEMA}
+        # Each row's cell and status as the last run left them (a model of the rule).
+        last: dict[str, tuple[str, str]] = {}
+        source: Path = sheet
+        for changes in [{}, *rounds]:
+            if changes:
+                edit(report, {n + 2: {"csat_score": value} for n, value in changes.items()})
+                for n, value in changes.items():
+                    rows[n][1] = value
+            expected = {
+                cid
+                for cid, value in rows
+                if value != "bad" and (last.get(cid, ("", "")) != (value, "updated"))
+            }
+            before = len(threaded_sandbox.state.paths)
+            bulk_update.run(source, report_path=report, **options)  # type: ignore[arg-type]
+            sent = {
+                path.rsplit("/", 1)[1]
+                for path in threaded_sandbox.state.paths[before:]
+                if path.startswith("/conversations/")
+            }
+            assert sent == expected
+            statuses = [line["status"] for line in read_report(report)]
+            assert statuses == [
+                "invalid" if value == "bad" else "failed" if cid.endswith("404") else "updated"
+                for cid, value in rows
+            ]
+            last = {
+                cid: (value, status) for (cid, value), status in zip(rows, statuses, strict=True)
+            }
+            source = report
+        threaded_sandbox.state.paths.clear()
