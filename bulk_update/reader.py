@@ -14,6 +14,7 @@ import hashlib
 import io
 import itertools
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 MAX_FIELD_CHARS = 16 * 1024 * 1024
 DELIMITERS = ",;\t|"
 WINDOWS = "cp1252"
+# Text beyond ASCII that decoded as UTF-8 (U+FFFD marks the bytes that did not).
+_UTF8_LETTER = re.compile("[^\x00-\x7f\ufffd]")
 SNIFF_RECORDS = 50
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 SNIFF_BYTES = 64 * 1024
@@ -227,7 +230,7 @@ class _TextSource:
             self.encoding = "utf-16"  # Excel's "Unicode Text" export
         else:
             _check_not_binary(path, head)
-            if options.encoding is None and not _decodes(path, "utf-8") and _decodes(path, WINDOWS):
+            if options.encoding is None and _is_windows_1252(path):
                 # Excel on Windows saves "CSV" in the system's ANSI code page: in Western
                 # Europe and the Americas, this one. Said, never silent.
                 self.encoding = WINDOWS
@@ -292,6 +295,20 @@ class _TextSource:
             else:
                 cells.extend([""] * (width - len(cells)))
                 yield SheetRow(number, cells)
+
+
+def _is_windows_1252(path: Path) -> bool:
+    """Not UTF-8 and never was: no valid UTF-8 letter beyond ASCII anywhere (a UTF-8 file
+    with one damaged byte is refused, not misread whole), and valid Windows-1252 text."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    damaged = False
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            text = decoder.decode(block)
+            if _UTF8_LETTER.search(text):
+                return False
+            damaged = damaged or "\ufffd" in text
+    return damaged and _decodes(path, WINDOWS)
 
 
 def _decodes(path: Path, encoding: str) -> bool:

@@ -181,3 +181,12 @@ def test_the_delimiter_is_sniffed_from_quoted_records(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text('id;title\n1;"a,b,c"\n2;"d,e"\n3;"f,g,h,i"\n', encoding="utf-8")
     assert rows(path) == [(2, ["1", "a,b,c"]), (3, ["2", "d,e"]), (4, ["3", "f,g,h,i"])]
+
+
+def test_a_utf8_file_with_one_damaged_byte_is_refused_not_misread_as_windows_1252(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes("id,title\n1,café\n".encode() + b"2,caf\xe9\n")
+    with pytest.raises(InputError, match="is not valid utf-8-sig text"):
+        rows(path)
