@@ -366,21 +366,25 @@ def _parse_error(path: Path, message: str, line: int) -> InputError:
 
 def _sniff_delimiter(path: Path, sample: str) -> str:
     """The candidate that splits the first records into the most rows as wide as the header
-    (more than one cell wide), parsing quotes as the reader will; a comma when none does."""
+    (more than one cell wide), parsing quotes as the reader will; on a tie, the one that
+    names the most header cells (``id;title;notes,,`` is three names, not one and two
+    blanks); a comma when none does."""
     if path.suffix.lower() in (".tsv", ".tab"):
         return "\t"
-    best, best_score = ",", (0, 0)
+    best, best_score = ",", (0, 0, 0)
     for candidate in DELIMITERS:
         records = csv.reader(io.StringIO(sample, newline=""), delimiter=candidate)
         try:
-            widths = [len(cells) for cells in itertools.islice(records, SNIFF_RECORDS) if cells]
+            found = [cells for cells in itertools.islice(records, SNIFF_RECORDS) if cells]
         except csv.Error:
             continue
+        widths = [len(cells) for cells in found]
         if len(widths) > 1 and widths[-1] != widths[0]:
             widths.pop()  # the sample may end inside the last record
         if not widths or widths[0] < 2:
             continue
-        score = (sum(1 for width in widths if width == widths[0]), widths[0])
+        named = sum(1 for name in found[0] if name.strip())
+        score = (sum(1 for width in widths if width == widths[0]), named, widths[0])
         if score > best_score:
             best, best_score = candidate, score
     return best

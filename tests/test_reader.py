@@ -190,3 +190,9 @@ def test_a_utf8_file_with_one_damaged_byte_is_refused_not_misread_as_windows_125
     path.write_bytes("id,title\n1,café\n".encode() + b"2,caf\xe9\n")
     with pytest.raises(InputError, match="is not valid utf-8-sig text"):
         rows(path)
+
+
+def test_a_tie_between_delimiters_goes_to_the_one_naming_more_columns(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("id;title;notes,,\n", encoding="utf-8")  # a header, nothing to outvote
+    assert Table(path, ReadOptions()).columns == ["id", "title", "notes,,"]
