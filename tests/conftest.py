@@ -5,14 +5,22 @@ from __future__ import annotations
 import asyncio
 import csv
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bulk_update.sandbox import Sandbox, SandboxConfig
+
+# CI replays the same examples every run (a red CI must mean a regression, not a new random
+# draw); HYPOTHESIS_PROFILE=explore draws fresh ones, for looking for bugs.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
