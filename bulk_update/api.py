@@ -115,15 +115,9 @@ async def run_async(
     **settings: Unpack[RunSettings],
 ) -> RunResult:
     """:func:`run` as a coroutine."""
-    table: Table | None = None
-    input_path: Path | None = None
-    if isinstance(source, str | os.PathLike):
-        input_path = Path(source)
-    else:
-        table = Table.from_frame(source)
     async with destination(sandbox, settings.get("base_url"), settings.get("region")) as where:
         base_url, sandbox_token = where
-        chosen = job_settings(input_path, base_url, settings)
+        chosen, table = prepare_run(source, base_url, settings)
         job = Job(chosen, sandbox_token or _token(token), progress=progress, table=table)
         return await job.run()
 
@@ -252,15 +246,16 @@ def _token(given: str | Token | None) -> Token | None:
     return Token(value) if value.strip() else None
 
 
-def job_settings(
-    input_path: Path | None,
+def prepare_run(
+    source: Source,
     base_url: str,
     given: RunSettings,
     *,
     only_statuses: frozenset[str] | None = None,
-) -> JobSettings:
+) -> tuple[JobSettings, Table]:
     """The settings of one run, from the flat names :func:`run` takes (and the CLI's flags
-    become). A path's report defaults to ``<input>.results.csv`` (``.dry-run.csv``)."""
+    become), and its input opened once. A path's report defaults to ``<input>.results.csv``
+    (``.dry-run.csv``), a report's to itself."""
 
     def path(name: str) -> Path | None:
         value = given.get(name)
@@ -278,15 +273,21 @@ def job_settings(
         date_order=given.get("date_order"),
         timezone=given.get("timezone", "UTC"),
     )
+    input_path: Path | None = None
+    if isinstance(source, str | os.PathLike):
+        input_path = Path(source)
+        table = Table(input_path, read)
+    else:
+        table = Table.from_frame(source)
     report_path = path("report_path")
     if report_path is None and input_path is not None:
-        if not dry_run and Table(input_path, read).is_report:
+        if not dry_run and table.is_report:
             report_path = input_path  # a report run again is rewritten in place
         else:
             report_path = default_report_path(input_path, dry_run=dry_run)
     rate = given.get("rate", Rate(1666, 10))
     defaults = SendOptions()
-    return JobSettings(
+    settings = JobSettings(
         input_path=input_path,
         report_path=report_path,
         read=read,
@@ -313,3 +314,4 @@ def job_settings(
         skip_unchanged=given.get("skip_unchanged", False),
         only_statuses=only_statuses,
     )
+    return settings, table

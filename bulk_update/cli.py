@@ -161,13 +161,13 @@ def _run_settings(args: argparse.Namespace) -> RunSettings:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from bulk_update.api import destination, job_settings
+    from bulk_update.api import destination, prepare_run
     from bulk_update.job import Job
 
     async with destination(args.sandbox, args.base_url, args.region) as (url, sandbox_token):
         if sandbox_token is not None:
             log.info("sandbox listening on %s", url)
-        settings = job_settings(
+        settings, table = prepare_run(
             args.input,
             url,
             _run_settings(args),
@@ -175,7 +175,7 @@ async def _run(args: argparse.Namespace) -> int:
         )
         token = sandbox_token or _read_token(args)
         progress = _progress(args.quiet or (settings.dry_run and not settings.live))
-        job = Job(settings, token, progress=progress, setting_names=SETTING_FLAGS)
+        job = Job(settings, token, progress=progress, setting_names=SETTING_FLAGS, table=table)
         _install_signal_handlers(job)
         result = await _run_with_log_redirect(job, progress)
     return _render(result, quiet=args.quiet)
