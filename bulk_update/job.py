@@ -41,7 +41,7 @@ from bulk_update.pipeline import WorkerPool
 from bulk_update.progress import Progress, SilentProgress
 from bulk_update.ratelimit import Pacer
 from bulk_update.reader import Table
-from bulk_update.report import report_lines, write_report, write_summary_json
+from bulk_update.report import csv_delimiter, report_lines, write_report, write_summary_json
 from bulk_update.rerun import EarlierRuns, ReportedOutcomes, content_digest
 from bulk_update.retry import Caller, RetryPolicy
 from bulk_update.schema import AttributeType, Schema
@@ -371,8 +371,11 @@ class Job:
             if isinstance(checked, RowProblem):
                 journal.record(_invalid(checked.row, checked.column, checked.message))
             else:
-                payload = encode(checked).payload if encode_bodies else b""
-                journal.add_update(PreparedUpdate(checked.row, checked.conversation_id, payload))
+                journal.add_update(
+                    encode(checked)
+                    if encode_bodies
+                    else PreparedUpdate(checked.row, checked.conversation_id, b"")
+                )
                 if len(sample) < 2 * SAMPLE_BODIES:
                     sample.append(checked)
             if count % YIELD_EVERY_ROWS == 0:
@@ -470,7 +473,7 @@ class Job:
             table.blank_rows,
             kept,
             tally.reasons(),
-            _csv_delimiter(settings.report_path, table.delimiter),
+            csv_delimiter(settings.report_path, table.delimiter),
         )
 
     def _result(
@@ -557,13 +560,6 @@ def cross_row_problems(journal: Journal) -> dict[int, str]:
     for row, first_row in journal.repeated_ids():
         problems.setdefault(row, repeated_id_problem(first_row))
     return dict(sorted(problems.items()))
-
-
-def _csv_delimiter(report: Path | None, input_delimiter: str | None) -> str:
-    """The delimiter a CSV report is written with (a workbook report has none)."""
-    if report is not None and report.suffix.lower() in (".tsv", ".tab"):
-        return "\t"
-    return input_delimiter or ","
 
 
 def _check_not_a_real_report(report: Path, journal: Path) -> None:

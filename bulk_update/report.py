@@ -58,21 +58,30 @@ def report_lines(
         ]
 
 
-def write_report(path: Path, lines: Iterable[list[str]], delimiter: str | None = None) -> None:
+def csv_delimiter(path: Path | None, input_delimiter: str | None) -> str:
+    """A CSV report's delimiter: a tab for .tsv/.tab, else the input's (``;`` in, ``;``
+    out), a comma for a workbook or a DataFrame."""
+    if path is not None and path.suffix.lower() in (".tsv", ".tab"):
+        return "\t"
+    return input_delimiter or ","
+
+
+def write_report(
+    path: Path, lines: Iterable[list[str]], input_delimiter: str | None = None
+) -> None:
     """Write atomically (temp file, then rename) so a crash never leaves half a report.
 
-    A CSV report is UTF-8 with a BOM (so that Excel reads it as UTF-8 in any locale) and
-    uses ``delimiter``, the input's (``;`` in, ``;`` out; a comma when None).
+    A CSV report is UTF-8 with a BOM (so that Excel reads it as UTF-8 in any locale), in
+    :func:`csv_delimiter`.
     """
     temporary = path.with_name(path.name + ".partial")
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             _write_xlsx(temporary, lines)
         else:
-            if path.suffix.lower() in (".tsv", ".tab"):
-                delimiter = "\t"
+            delimiter = csv_delimiter(path, input_delimiter)
             with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
-                csv.writer(handle, delimiter=delimiter or ",").writerows(lines)
+                csv.writer(handle, delimiter=delimiter).writerows(lines)
         os.replace(temporary, path)
     except OSError as error:
         raise BulkUpdateError.naming_settings(
