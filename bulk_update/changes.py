@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bulk_update.backup import render
 from bulk_update.validate import TOP_LEVEL_FIELDS
-from bulk_update.values import iso_8601
 
 # An attribute the conversation has no value for (restoring it means clearing it).
 UNSET: Any = None
@@ -59,15 +59,8 @@ def differences(
 
 
 def shown(value: Any, is_date: bool = False) -> str:
-    """A value as the text a sheet cell would hold for it."""
-    if value is None:
-        return "unset"
-    if is_date and isinstance(value, int | float) and not isinstance(value, bool):
-        return iso_8601(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """A value as a person reads it: as a backup cell would hold it, but ``unset`` for no
+    value and a relationship's ids as ``21;34``."""
     if isinstance(value, list):
         return ";".join(str(item) for item in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return render(value, "unset", is_date=is_date)
