@@ -117,12 +117,9 @@ class ActionRoutes:
 
     async def _parts(self, request: web.Request) -> web.Response:
         conversation = self._conversation(request.match_info["id"])
-        body = await _json_object(request)
-        if body is None:
-            return self._invalid("Request body must be a JSON object")
-        refused = self._check_admin(body)
-        if refused is not None:
-            return refused
+        body = await self._admin_body(request)
+        if isinstance(body, web.Response):
+            return body
         kind = body.get("message_type")
         if kind == "close":
             conversation.update(state="closed", open=False, snoozed_until=None)
@@ -161,14 +158,11 @@ class ActionRoutes:
 
     async def _reply(self, request: web.Request) -> web.Response:
         conversation = self._conversation(request.match_info["id"])
-        body = await _json_object(request)
-        if body is None:
-            return self._invalid("Request body must be a JSON object")
+        body = await self._admin_body(request)
+        if isinstance(body, web.Response):
+            return body
         if body.get("message_type") not in ("note", "comment") or body.get("type") != "admin":
             return self._invalid("message_type must be note or comment, from type admin")
-        refused = self._check_admin(body)
-        if refused is not None:
-            return refused
         if not isinstance(body.get("body"), str) or not body["body"]:
             return self._invalid("body is required")
         self._add_part(conversation, str(body["message_type"]), body)
@@ -176,12 +170,11 @@ class ActionRoutes:
 
     async def _attach_tag(self, request: web.Request) -> web.Response:
         conversation = self._conversation(request.match_info["id"])
-        body = await _json_object(request)
-        if body is None or "id" not in body:
+        body = await self._admin_body(request)
+        if isinstance(body, web.Response):
+            return body
+        if "id" not in body:
             return self._invalid("id is required")
-        refused = self._check_admin(body)
-        if refused is not None:
-            return refused
         tag = self.workspace.tag(body["id"])
         if tag is None:
             return self._error(404, "tag_not_found", "Tag not found")
@@ -193,11 +186,8 @@ class ActionRoutes:
 
     async def _detach_tag(self, request: web.Request) -> web.Response:
         conversation = self._conversation(request.match_info["id"])
-        body = await _json_object(request)
-        if body is None:
-            return self._invalid("a JSON body with admin_id is required")
-        refused = self._check_admin(body)
-        if refused is not None:
+        refused = await self._admin_body(request)
+        if isinstance(refused, web.Response):
             return refused
         tag = self.workspace.tag(request.match_info["tag_id"])
         if tag is None:
@@ -232,12 +222,17 @@ class ActionRoutes:
 
     # --- shared -----------------------------------------------------------------------------
 
-    def _check_admin(self, body: dict[str, Any]) -> web.Response | None:
+    async def _admin_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The request's JSON object naming an existing teammate as ``admin_id`` (every
+        action needs one), or the error answer."""
+        body = await _json_object(request)
+        if body is None:
+            return self._invalid("the body must be a JSON object with admin_id")
         if "admin_id" not in body:
             return self._invalid("admin_id is required")
         if self.workspace.admin(body["admin_id"]) is None:
             return self._error(404, "admin_not_found", "Admin not found")
-        return None
+        return body
 
     def _invalid(self, message: str) -> web.Response:
         return self._error(400, "parameter_invalid", message)
