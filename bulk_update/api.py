@@ -65,6 +65,8 @@ class RunSettings(TypedDict, total=False):
     dry_run: bool
     live: bool
     skip_unchanged: bool
+    admin: str | None
+    create_tags: bool
     limit: int | None
     resume: bool
     force: bool
@@ -312,6 +314,8 @@ def prepare_run(
         summary_json=path("summary_json"),
         backup_path=path("backup_path"),
         skip_unchanged=given.get("skip_unchanged", False),
+        admin=given.get("admin"),
+        create_tags=given.get("create_tags", False),
         only_statuses=only_statuses,
     )
     return settings, table

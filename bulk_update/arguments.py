@@ -25,6 +25,8 @@ SETTING_FLAGS = {
     "resume": "--resume",
     "force": "--force",
     "skip_unchanged": "--skip-unchanged",
+    "admin": "--admin",
+    "create_tags": "--create-tags",
     "rate": "--rate",
     "headroom_percent": "--headroom",
     "concurrency": "--concurrency",
@@ -295,6 +297,17 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--live",
         action="store_true",
         help="with --dry-run: read each conversation and report before -> after",
+    )
+    parser.add_argument(
+        "--admin",
+        metavar="EMAIL_OR_ID",
+        help="the teammate that actions (state, assignees, tags, note) are made as; required "
+        "when the sheet has an action column",
+    )
+    parser.add_argument(
+        "--create-tags",
+        action="store_true",
+        help="create the tags the sheet names that the workspace does not have yet",
     )
     parser.add_argument(
         "--max-wait",

@@ -22,15 +22,32 @@ def intended(payload: bytes) -> dict[str, Any]:
 
 
 def current_values(conversation: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """The conversation's present value of each named field; ``UNSET`` where it has none."""
+    """The conversation's present value of each named field; ``UNSET`` where it has none,
+    left out where the answer does not show it."""
     custom = conversation.get("custom_attributes") or {}
     values = {}
     for name in names:
-        if name in TOP_LEVEL_FIELDS:
+        if name == "company_id":
+            company = _company_id(conversation)
+            if company is not _NOT_SHOWN:
+                values[name] = company
+        elif name in TOP_LEVEL_FIELDS:
             values[name] = conversation.get(name, UNSET)
         else:
             values[name] = _plain(custom.get(name, UNSET))
     return values
+
+
+_NOT_SHOWN: Any = object()
+
+
+def _company_id(conversation: dict[str, Any]) -> Any:
+    """The conversation's company id: shown as ``company`` from API 2.16 (before that, not
+    at all, and then it is left out: an unknown value is neither compared nor backed up)."""
+    if "company" in conversation:
+        company = conversation["company"]
+        return str(company["id"]) if isinstance(company, dict) and company.get("id") else UNSET
+    return conversation.get("company_id", _NOT_SHOWN)
 
 
 def _plain(value: Any) -> Any:

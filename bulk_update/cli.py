@@ -136,6 +136,8 @@ def _run_settings(args: argparse.Namespace) -> RunSettings:
         dry_run=args.dry_run,
         live=args.live,
         skip_unchanged=args.skip_unchanged,
+        admin=args.admin,
+        create_tags=args.create_tags,
         limit=args.limit,
         resume=args.resume,
         force=args.force,

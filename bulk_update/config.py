@@ -196,6 +196,10 @@ class JobSettings:
     backup_path: Path | None = None
     skip_unchanged: bool = False
     live: bool = False
+    # The teammate (email or id) that actions (close, assign, tag, note) are made as.
+    admin: str | None = None
+    # Create the tags that action cells name and the workspace lacks (POST /tags).
+    create_tags: bool = False
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 0:

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bulk_update.act import ActOnRow
+from bulk_update.actions import ActionCells, Named
 from bulk_update.backup import BackupWriter
 from bulk_update.breakdown import Reason, Tally
 from bulk_update.client import IntercomClient
 from bulk_update.config import JobSettings, ReadOptions, Token
+from bulk_update.conversation_steps import StepContext
 from bulk_update.errors import (
     AuthenticationFailed,
     BulkUpdateError,
@@ -45,10 +48,11 @@ from bulk_update.report import csv_delimiter, report_lines, write_report, write_
 from bulk_update.rerun import EarlierRuns, ReportedOutcomes, content_digest
 from bulk_update.retry import Caller, RetryPolicy
 from bulk_update.schema import AttributeType, Schema
-from bulk_update.steps import ReadFirst, UpdateRow
+from bulk_update.steps import ReadFirst, RowWork, UpdateRow
 from bulk_update.validate import (
     ColumnPlan,
     RowProblem,
+    action_columns,
     check_conversation_id,
     lost_zeros_problem,
     plan_columns,
@@ -56,7 +60,7 @@ from bulk_update.validate import (
     validate_row,
 )
 from bulk_update.values import OptionMatcher, ValueProblem
-from bulk_update.workspace import fetch_schema
+from bulk_update.workspace import create_tag, fetch_directory, fetch_schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -171,9 +175,11 @@ class Job:
         started = time.monotonic()
         self._check_outputs()
         table = self._open_table()
+        asked = self._actions_asked(table)
         schema = await self._load_schema_or_report(table)
         settings = self.settings
-        plan, notices = self._plan(table, schema)
+        acting = await self._load_directory() if asked else None
+        plan, notices = self._plan(table, schema, acting)
         if settings.backup_path is not None:
             BackupWriter.check_free(settings.backup_path, resume=settings.resume)
         backup: BackupWriter | None = None
@@ -185,19 +191,19 @@ class Job:
                 if settings.backup_path is not None:
                     backup = BackupWriter(
                         settings.backup_path,
-                        [field.column for field in plan.fields],
+                        _backed_up_columns(plan),
                         settings.read.clear_marker,
                         resume=settings.resume,
-                        dates=_dates(plan),
+                        dates=_dates(plan) | {"snoozed_until"},
                     )
                 validated = await self._validate_all(table, plan, journal, again)
                 if not settings.dry_run or settings.live:
-                    stats = await self._send(journal, validated, backup, _dates(plan))
+                    stats = await self._send(journal, validated, backup, _dates(plan), acting)
                 reported = self._report(table, journal, validated.last_row)
             finally:
                 if backup is not None:
                     backup.close()
-        notices += _corrections(plan)
+        notices += _corrections(plan) + _action_notices(asked, acting, stats, settings.dry_run)
         if table.is_report and not again:
             notices += (
                 f"{table.path} is a report with no journal of its run beside it: its rows "
@@ -246,6 +252,32 @@ class Job:
             table.number_rows_by("row")
         return table
 
+    def _actions_asked(self, table: Table) -> list[str]:
+        """The action columns of the sheet; with any, the teammate to act as must be named."""
+        read = self.settings.read
+        asked = action_columns(table.columns, read.ignore_columns, dict(read.renames))
+        if asked and not self.settings.admin:
+            raise UsageError.naming_settings(
+                f"the sheet has action columns ({escape(', '.join(asked))}): name the teammate "
+                "they are made as with {admin} (an email or an id; Intercom requires one)"
+            )
+        return asked
+
+    async def _load_directory(self) -> _Acting:
+        """The teammates, teams and tags that action cells name, and the teammate to act as."""
+        async with self._client() as client:
+            directory = await fetch_directory(
+                client, self._policy, clock=self._clock, sleep=self._sleep
+            )
+        assert self.settings.admin is not None
+        try:
+            admin = directory.admin(self.settings.admin)
+        except ValueProblem as problem:
+            raise UsageError.naming_settings(
+                "{admin}: " + escape(str(problem)) + " in this workspace"
+            ) from None
+        return _Acting(StepContext(admin.id, directory))
+
     async def _load_schema_or_report(self, table: Table) -> Schema:
         """The workspace's attributes. A token refused here still leaves a report: every
         row not attempted (except on resume, where the earlier report stands)."""
@@ -262,11 +294,21 @@ class Job:
                 result=self._result(reported, SendStats(), 0.0, ()),
             ) from None
 
-    def _plan(self, table: Table, schema: Schema) -> tuple[ColumnPlan, tuple[str, ...]]:
+    def _plan(
+        self, table: Table, schema: Schema, acting: _Acting | None
+    ) -> tuple[ColumnPlan, tuple[str, ...]]:
         """What each column becomes, read by the sheet's conventions; and what was assumed
         about them, to say in the summary."""
         read = self.settings.read
         conventions = read.conventions(table.delimiter)
+        if acting is not None:
+            acting.cells = ActionCells(
+                acting.context.directory,
+                clear_marker=read.clear_marker,
+                conventions=conventions,
+                create_tags=self.settings.create_tags,
+                now=self._clock,
+            )
         plan = plan_columns(
             table.path,
             table.columns,
@@ -276,6 +318,7 @@ class Job:
             conventions=conventions,
             names=self._names,
             renames=dict(read.renames),
+            action_cells=acting.cells if acting is not None else None,
         )
         kinds = {planned.kind for planned in plan.fields}
         notices: list[str] = []
@@ -291,7 +334,7 @@ class Job:
                 )
             elif conventions.decimal_comma:
                 notices.append("numbers were read with a decimal comma (1,5 = 1.5)")
-        if AttributeType.DATE in kinds:
+        if AttributeType.DATE in kinds or "snoozed_until" in {a.action for a in plan.actions}:
             notices.append(f"date-times written without a zone were read as {read.timezone}")
         return plan, tuple(notices)
 
@@ -402,6 +445,7 @@ class Job:
         validated: _Validated,
         backup: BackupWriter | None,
         dates: frozenset[str],
+        acting: _Acting | None,
     ) -> SendStats:
         send = self.settings.send
         async with self._client() as client:
@@ -415,12 +459,26 @@ class Job:
             self._caller = caller = Caller(pacer, self._policy, sleep=self._sleep)
             if self.interrupted:
                 caller.stop("interrupted")
-            work = UpdateRow(
-                client,
-                caller,
-                read_first=self._read_first(backup, dates),
-                log_bodies=send.log_bodies,
-            )
+            work: RowWork
+            if acting is not None:
+                await self._create_tags(client, caller, acting)
+                settings = self.settings
+                work = ActOnRow(
+                    client,
+                    caller,
+                    acting.context,
+                    journal,
+                    ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates),
+                    max_attempts=self._policy.max_retries + 1,
+                    log_bodies=send.log_bodies,
+                )
+            else:
+                work = UpdateRow(
+                    client,
+                    caller,
+                    read_first=self._read_first(backup, dates),
+                    log_bodies=send.log_bodies,
+                )
             pool = WorkerPool(
                 caller,
                 work,
@@ -438,6 +496,26 @@ class Job:
                 committer.cancel()
                 self._progress.close()
                 journal.flush()
+
+    async def _create_tags(self, client: IntercomClient, caller: Caller, acting: _Acting) -> None:
+        """Create the tags the sheet names that the workspace lacks (asked for with
+        ``create_tags``; not in a dry run). One refused stops the run before any row."""
+        assert acting.cells is not None
+        missing = list(acting.cells.tags_to_create.values())
+        if self.settings.dry_run or not missing:
+            return
+        created: list[str] = []
+        for name in missing:
+            tag = await create_tag(client, caller, name)
+            if not isinstance(tag, Named):
+                caller.stop(
+                    f"could not create the tag {name!r} ({tag.status or tag.error_code}: "
+                    f"{tag.error_message or 'no message'}); nothing was changed"
+                )
+                break
+            acting.context.directory.tags.append(tag)
+            created.append(tag.name)
+        caller.stats.tags_created = tuple(created)
 
     def _read_first(self, backup: BackupWriter | None, dates: frozenset[str]) -> ReadFirst | None:
         settings = self.settings
@@ -525,10 +603,48 @@ class Job:
         )
 
 
+@dataclass
+class _Acting:
+    """A sheet with action columns: who acts, the names to look up, and its cells' reader."""
+
+    context: StepContext
+    cells: ActionCells | None = None
+
+
 def encode(request: UpdateRequest) -> PreparedUpdate:
-    """The one JSON encoding of a request body, done once per row."""
-    payload = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
-    return PreparedUpdate(request.row, request.conversation_id, payload)
+    """The one JSON encoding of a request body, done once per row (no body: no PUT)."""
+    payload = b""
+    if request.body:
+        payload = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
+    actions = request.actions.encode() if request.actions is not None else b""
+    return PreparedUpdate(request.row, request.conversation_id, payload, actions)
+
+
+def _backed_up_columns(plan: ColumnPlan) -> list[str]:
+    """What a backup keeps: the attributes the sheet changes, and with any action column
+    the conversation's state, assignees and tags (which ``undo`` puts back)."""
+    columns = [planned.key for planned in plan.fields]
+    if plan.actions:
+        columns += ["state", "snoozed_until", "admin_assignee", "team_assignee", "tags"]
+    return columns
+
+
+def _action_notices(
+    asked: list[str], acting: _Acting | None, stats: SendStats, dry_run: bool
+) -> tuple[str, ...]:
+    notices: list[str] = []
+    if "state" in asked:
+        notices.append(
+            "closing conversations may trigger the workspace's own rules (rating requests, "
+            "workflows): where those are on, customers see a bulk close"
+        )
+    if stats.tags_created:
+        notices.append("created the tags: " + ", ".join(stats.tags_created))
+    elif dry_run and acting is not None and acting.cells is not None:
+        missing = list(acting.cells.tags_to_create.values())
+        if missing:
+            notices.append("would create the tags: " + ", ".join(missing))
+    return tuple(notices)
 
 
 def _dates(plan: ColumnPlan) -> frozenset[str]:

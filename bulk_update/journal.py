@@ -38,12 +38,18 @@ CREATE TABLE IF NOT EXISTS outcomes (
     attempts INTEGER NOT NULL,
     request_id TEXT NOT NULL,
     final INTEGER NOT NULL,
-    changes TEXT NOT NULL DEFAULT ''
+    changes TEXT NOT NULL DEFAULT '',
+    steps TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS pending (
     row INTEGER PRIMARY KEY,
     conversation_id TEXT NOT NULL,
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    actions BLOB NOT NULL DEFAULT x''
+);
+CREATE TABLE IF NOT EXISTS intents (
+    row INTEGER PRIMARY KEY,
+    seen TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS contents (
     row INTEGER PRIMARY KEY,
@@ -53,12 +59,20 @@ CREATE TABLE IF NOT EXISTS contents (
 PENDING_PAGE = 1000
 
 
+_ADDED_COLUMNS = (
+    ("outcomes", "changes", "TEXT NOT NULL DEFAULT ''"),
+    ("outcomes", "steps", "TEXT NOT NULL DEFAULT ''"),
+    ("pending", "actions", "BLOB NOT NULL DEFAULT x''"),
+)
+
+
 def _add_missing_columns(connection: sqlite3.Connection) -> None:
     """A journal from an earlier version of this tool, brought up to this one's columns."""
-    columns = {row[1] for row in connection.execute("PRAGMA table_info(outcomes)")}
-    if "changes" not in columns:
-        connection.execute("ALTER TABLE outcomes ADD COLUMN changes TEXT NOT NULL DEFAULT ''")
-        connection.commit()
+    for table, column, declared in _ADDED_COLUMNS:
+        columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
+    connection.commit()
 
 
 def is_final(outcome: RowOutcome) -> bool:
@@ -78,7 +92,7 @@ class Journal:
         self.path = path
         self._db = connection
         self._outcomes: list[tuple[Any, ...]] = []
-        self._updates: list[tuple[int, str, bytes]] = []
+        self._updates: list[tuple[int, str, bytes, bytes]] = []
         self._contents: list[tuple[int, bytes]] = []
         self._forgotten: list[tuple[int]] = []
 
@@ -166,6 +180,7 @@ class Journal:
                 outcome.request_id,
                 int(is_final(outcome)),
                 outcome.changes,
+                outcome.steps,
             )
         )
         if len(self._outcomes) >= OUTCOME_BATCH_ROWS:
@@ -174,22 +189,25 @@ class Journal:
     def flush(self) -> None:
         if self._forgotten:  # before this batch's outcomes, which may be the rows' new ones
             self._db.executemany("DELETE FROM outcomes WHERE row = ?", self._forgotten)
+            self._db.executemany("DELETE FROM intents WHERE row = ?", self._forgotten)
             self._forgotten.clear()
         if self._contents:
             self._db.executemany("INSERT OR REPLACE INTO contents VALUES (?, ?)", self._contents)
             self._contents.clear()
         if self._updates:
-            self._db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)", self._updates)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)", self._updates
+            )
             self._updates.clear()
         if self._outcomes:
             # An update that was confirmed is never downgraded by a later outcome.
             self._db.executemany(
-                """INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(row) DO UPDATE SET status=excluded.status,
                      http_status=excluded.http_status, error_code=excluded.error_code,
                      error_message=excluded.error_message, attempts=excluded.attempts,
                      request_id=excluded.request_id, final=excluded.final,
-                     changes=excluded.changes
+                     changes=excluded.changes, steps=excluded.steps
                    WHERE outcomes.status != 'updated'""",
                 self._outcomes,
             )
@@ -232,7 +250,7 @@ class Journal:
 
     def add_update(self, update: PreparedUpdate) -> None:
         """Keep a validated row's request until it is sent (streamed back by row)."""
-        self._updates.append((update.row, update.conversation_id, update.payload))
+        self._updates.append((update.row, update.conversation_id, update.payload, update.actions))
         if len(self._updates) >= BATCH_ROWS:
             self.flush()
 
@@ -316,7 +334,7 @@ class Journal:
         after = 0
         while True:
             page = self._db.execute(
-                "SELECT pending.row, conversation_id, payload FROM pending "
+                "SELECT pending.row, conversation_id, payload, actions FROM pending "
                 "LEFT JOIN outcomes USING (row) "
                 "WHERE pending.row > ? AND pending.row <= ? AND outcomes.final IS NOT 1 "
                 "ORDER BY pending.row LIMIT ?",
@@ -324,8 +342,8 @@ class Journal:
             ).fetchall()
             if not page:
                 return
-            for row, conversation_id, payload in page:
-                yield PreparedUpdate(row, conversation_id, payload)
+            for row, conversation_id, payload, actions in page:
+                yield PreparedUpdate(row, conversation_id, payload, actions)
             after = page[-1][0]
 
     def outcomes(self) -> Iterator[RowOutcome]:
@@ -333,20 +351,25 @@ class Journal:
         self.flush()
         cursor = self._db.execute(
             "SELECT row, status, http_status, error_code, error_message, attempts, request_id, "
-            "changes FROM outcomes ORDER BY row"
+            "changes, steps FROM outcomes ORDER BY row"
         )
         while batch := cursor.fetchmany(1000):
-            for row, status, http_status, code, message, attempts, request_id, changes in batch:
+            for row, status, http_status, code, message, attempts, request_id, *shown in batch:
                 yield RowOutcome(
-                    row,
-                    RowStatus(status),
-                    http_status,
-                    code,
-                    message,
-                    attempts,
-                    request_id,
-                    changes,
+                    row, RowStatus(status), http_status, code, message, attempts, request_id, *shown
                 )
+
+    # --- intents: what cannot be sent twice, recorded before it is sent ----------------
+
+    def intent(self, row: int) -> str | None:
+        """What the row's intent recorded (the state its conversation had), if any."""
+        found = self._db.execute("SELECT seen FROM intents WHERE row = ?", (row,)).fetchone()
+        return None if found is None else str(found[0])
+
+    def record_intent(self, row: int, seen: str) -> None:
+        """Committed before the request it announces is sent: a crash right after leaves it."""
+        self._db.execute("INSERT OR REPLACE INTO intents VALUES (?, ?)", (row, seen))
+        self._db.commit()
 
     def close(self) -> None:
         self.flush()

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bulk_update.actions import RowActions
     from bulk_update.breakdown import Reason
 
 
@@ -30,16 +31,19 @@ OUTCOME_COLUMNS = (
     "attempts",
     "request_id",
     "changes",
+    "steps",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
-    """One validated row: the conversation to change and the JSON body to send."""
+    """One validated row: the conversation to change, the JSON body to ``PUT`` (empty when
+    the row only has actions) and its actions (close, assign, tag, note)."""
 
     row: int
     conversation_id: str
     body: dict[str, Any]
+    actions: RowActions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,8 @@ class PreparedUpdate:
 
     row: int
     conversation_id: str
-    payload: bytes
+    payload: bytes  # empty: no PUT
+    actions: bytes = b""  # RowActions, encoded; empty: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,8 @@ class RowOutcome:
     request_id: str = ""
     # What a read showed would change (or did): "field: before → after; ...".
     changes: str = ""
+    # Each step of a row with actions and what became of it: "tag +migrated: done; ...".
+    steps: str = ""
 
 
 @dataclass
@@ -76,6 +83,9 @@ class SendStats:
     stop_reason: str = ""
     credentials_refused: bool = False
     backed_up: int = 0
+    steps_done: int = 0
+    steps_in_place: int = 0  # asked for, but already so: nothing sent
+    tags_created: tuple[str, ...] = ()
 
 
 @dataclass
@@ -146,6 +156,9 @@ class RunSummary:
             "rate_limited_429": self.rate_limited,
             "blank_rows_skipped": self.blank_rows_skipped,
             "backed_up": self.backed_up,
+            "steps_done": self.sent.steps_done,
+            "steps_in_place": self.sent.steps_in_place,
+            "tags_created": list(self.sent.tags_created),
             "backup": self.backup_path,
             "dry_run": self.dry_run,
             "stop_reason": self.stop_reason,

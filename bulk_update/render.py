@@ -36,6 +36,12 @@ def render_summary(summary: RunSummary) -> str:
         f"({summary.requests_per_second:.1f}/s), {summary.retries} retries, "
         f"{summary.rate_limited} rate-limited (429)",
     ]
+    sent = summary.sent
+    if sent.steps_done or sent.steps_in_place:
+        lines.append(
+            f"actions: {sent.steps_done} done, {sent.steps_in_place} already in place "
+            "(nothing sent for those)"
+        )
     if summary.backup_path:
         lines.append(
             f"{summary.backed_up} rows backed up to {summary.backup_path} "

@@ -55,6 +55,7 @@ def report_lines(
             str(outcome.attempts) if outcome.attempts else "",
             neutralise(outcome.request_id),
             neutralise(outcome.changes),
+            neutralise(outcome.steps),
         ]
 
 
@@ -94,7 +95,7 @@ def write_report(
 # Outcome columns that are numbers in a workbook (everything else stays text).
 _NUMBER_COLUMNS = frozenset({"row", "http_status", "attempts"})
 _MAX_WIDTH = 60
-_WIDE_COLUMNS = frozenset({"error_message", "changes"})
+_WIDE_COLUMNS = frozenset({"error_message", "changes", "steps"})
 
 
 def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
@@ -110,9 +111,7 @@ def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
     numbers = [i for i, name in enumerate(header) if name in _NUMBER_COLUMNS]
     numbers = numbers[-len(_NUMBER_COLUMNS) :]  # the outcome columns, after the input's
     for index, name in enumerate(header, start=1):
-        width = min(
-            _MAX_WIDTH, max(10, len(name) + 2, 40 if name in ("error_message", "changes") else 0)
-        )
+        width = min(_MAX_WIDTH, max(10, len(name) + 2, 40 if name in _WIDE_COLUMNS else 0))
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     last = get_column_letter(max(1, len(header)))

@@ -63,4 +63,5 @@ class ReportedOutcomes:
             int(attempts) if attempts.isdigit() else 0,
             self._cell(cells, "request_id"),
             self._cell(cells, "changes"),
+            self._cell(cells, "steps"),
         )

@@ -26,6 +26,13 @@ def is_retryable(response: ApiResponse) -> bool:
     return response.status is None or response.status in RETRYABLE_STATUSES
 
 
+def may_have_landed(response: ApiResponse) -> bool:
+    """An answer that leaves unknown whether the request took effect: none came (a reset, a
+    timeout) or the server failed on the way. A 429 was refused before anything was done."""
+    status = response.status
+    return status is None or status == 408 or status >= 500
+
+
 def is_fatal(response: ApiResponse) -> bool:
     return response.status in FATAL_STATUSES
 
@@ -84,10 +91,16 @@ class Caller:
             self.stopping = True
 
     async def call(
-        self, request: Callable[[], Awaitable[ApiResponse]], label: CallLabel = CallLabel()
+        self,
+        request: Callable[[], Awaitable[ApiResponse]],
+        label: CallLabel = CallLabel(),
+        *,
+        idempotent: bool = True,
     ) -> tuple[ApiResponse, int] | None:
         """(the last answer, attempts made), or None when the run stopped before the first
-        attempt. Retries what may succeed another time, unless the run is stopping."""
+        attempt. Retries what may succeed another time, unless the run is stopping; a request
+        that is not ``idempotent`` is not sent again after an answer that leaves unknown
+        whether it took effect (the caller looks first)."""
         attempts = 0
         while True:
             await self.pacer.acquire()
@@ -108,7 +121,11 @@ class Caller:
                     f"Intercom answered {response.status} ({response.error_code or 'refused'}: "
                     f"{response.error_message}); check the access token and its permissions"
                 )
-            elif self._policy.allows_retry(response, attempts) and not self.stopping:
+            elif (
+                self._policy.allows_retry(response, attempts)
+                and not self.stopping
+                and (idempotent or not may_have_landed(response))
+            ):
                 self.stats.retries += 1
                 log.info(
                     "row %d: retrying after %s (attempt %d)",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bulk_update.actions import ACTION_COLUMNS, ActionCells, RowActions
 from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.models import OUTCOME_COLUMNS, UpdateRequest
 from bulk_update.schema import AttributeType, Schema, converter_for
@@ -18,7 +19,8 @@ from bulk_update.values import POINT, Conventions, ValueProblem, to_boolean
 log = logging.getLogger(__name__)
 
 ID_COLUMNS = ("id", "conversation_id")
-TOP_LEVEL_FIELDS = ("read", "title")
+# Fields of the PUT body itself (``company_id`` since API 2.14); the rest are attributes.
+TOP_LEVEL_FIELDS = ("read", "title", "company_id")
 # Intercom's ids are digit strings (3 to 14 digits seen); 20 digits is past any int64.
 MAX_ID_DIGITS = 20
 _DIGITS = re.compile(r"[0-9]+")
@@ -47,6 +49,15 @@ class FieldPlan:
     kind: AttributeType = AttributeType.STRING
 
 
+@dataclass(frozen=True, slots=True)
+class ActionPlan:
+    """One input column that is an action (``state``, ``note``, ...)."""
+
+    index: int
+    column: str
+    action: str
+
+
 @dataclass(frozen=True)
 class ColumnPlan:
     """Which column holds the id, and what every other used column becomes."""
@@ -58,6 +69,8 @@ class ColumnPlan:
     names: Mapping[str, str] = field(default_factory=dict)
     # (header, what it was taken for) where the two differ: 'Issue type' → issue_type.
     mapped: tuple[tuple[str, str], ...] = ()
+    actions: tuple[ActionPlan, ...] = ()
+    action_cells: ActionCells | None = None
 
 
 def plan_columns(
@@ -70,8 +83,11 @@ def plan_columns(
     conventions: Conventions = POINT,
     names: Mapping[str, str] | None = None,
     renames: Mapping[str, str] | None = None,
+    action_cells: ActionCells | None = None,
 ) -> ColumnPlan:
-    """Map the header to request fields, or raise one InputError listing every bad column.
+    """Map the header to request fields and actions, or raise one InputError listing every
+    bad column. ``action_cells`` reads the action columns' cells (needed when there are any:
+    see :func:`action_columns`).
 
     A header may name an attribute in another case, with spaces for underscores, or by its
     label (``Issue type`` for ``issue_type``); ``renames`` (header → name) says it outright.
@@ -101,6 +117,7 @@ def plan_columns(
     id_index = id_indexes[0]
 
     fields: list[FieldPlan] = []
+    actions: list[ActionPlan] = []
     problems: list[str] = []
     unknown_type: list[str] = []
     mapped: list[tuple[str, str]] = []
@@ -113,6 +130,12 @@ def plan_columns(
         column = columns[index]
         if not name:
             problems.append(f"column {index + 1} has no name in the header")
+            continue
+        if _folded(name) in ACTION_COLUMNS:
+            assert action_cells is not None, "a sheet with action columns needs action_cells"
+            actions.append(ActionPlan(index, column, _folded(name)))
+            if column != _folded(name):
+                mapped.append((column, _folded(name)))
             continue
         found = _attribute_named(name, schema)
         if len(found) > 1:
@@ -139,7 +162,7 @@ def plan_columns(
             fields.append(
                 FieldPlan(index, column, key, False, to_boolean, False, AttributeType.BOOLEAN)
             )
-        elif key == "title":
+        elif key in ("title", "company_id"):
             fields.append(FieldPlan(index, column, key, False, str))
         elif schema.attributes[key].writable:
             attribute = schema.attributes[key]
@@ -152,16 +175,44 @@ def plan_columns(
                 f"column {escape(repr(column))} is an attribute the API cannot write (archived "
                 "or not api_writable); remove the column or leave it out with {ignore_columns}"
             )
+    named_actions = {planned.action for planned in actions}
+    if "tags" in named_actions and named_actions & {"add_tags", "remove_tags"}:
+        problems.append(
+            "'tags' (the exact set to end with) cannot go with 'add_tags' or 'remove_tags' in "
+            "one file; keep 'tags', or the other two"
+        )
     if problems:
         raise InputError(path, "; ".join(problems), names_settings=True)
-    if not fields:
+    if not fields and not actions:
         raise InputError(path, "has an id column but no column of changes to make")
     if unknown_type:
         log.warning(
             "attributes of a type this tool does not know are sent as text: %s",
             ", ".join(unknown_type),
         )
-    return ColumnPlan(id_index, tuple(fields), clear_marker, names or {}, tuple(mapped))
+    return ColumnPlan(
+        id_index,
+        tuple(fields),
+        clear_marker,
+        names or {},
+        tuple(mapped),
+        tuple(actions),
+        action_cells,
+    )
+
+
+def action_columns(
+    columns: Sequence[str],
+    ignore: frozenset[str] = frozenset(),
+    renames: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The actions the header's columns ask for (``state``, ``note``, ...), in its order."""
+    renames = renames or {}
+    return [
+        _folded(renames.get(name, name))
+        for name in columns
+        if name not in ignore and _folded(renames.get(name, name)) in ACTION_COLUMNS
+    ]
 
 
 _ID_NAMES = frozenset(ID_COLUMNS)
@@ -194,9 +245,9 @@ def _unknown_column(column: str, name: str, schema: Schema) -> str:
     guesses = difflib.get_close_matches(name, writable, n=1, cutoff=0.6)
     hint = f"; did you mean {escape(repr(guesses[0]))}?" if guesses else ""
     return (
-        f"column {escape(repr(column))} is not 'read', 'title' or a conversation "
-        f"attribute of this workspace{hint} (name it with {{renames}}, or leave it out "
-        f"with {{ignore_columns}} {escape(repr(column))})"
+        f"column {escape(repr(column))} is not 'read', 'title', 'company_id', an action "
+        f"column or a conversation attribute of this workspace{hint} (name it with "
+        f"{{renames}}, or leave it out with {{ignore_columns}} {escape(repr(column))})"
     )
 
 
@@ -267,15 +318,43 @@ def validate_row(
             custom[planned.key] = value
         else:
             body[planned.key] = value
+    actions = None
+    if plan.actions:
+        actions = _row_actions(plan, cells, problems)
     if len(problems) == 1:
         return RowProblem(row, *problems[0])
     if problems:
         return RowProblem(row, "", "; ".join(f"column {c!r}: {m}" for c, m in problems))
     if custom:
         body["custom_attributes"] = custom
-    if not body:
+    if not body and actions is None:
         return RowProblem(row, "", "the row has no value to change (every change cell is empty)")
-    return UpdateRequest(row, conversation_id, body)
+    return UpdateRequest(row, conversation_id, body, actions)
+
+
+def _row_actions(
+    plan: ColumnPlan, cells: Sequence[str], problems: list[tuple[str, str]]
+) -> RowActions | None:
+    """The row's actions (None when its action cells are all empty); what is wrong with
+    them goes to ``problems``."""
+    reader = plan.action_cells
+    assert reader is not None
+    values: dict[str, Any] = {}
+    for planned in plan.actions:
+        text = cells[planned.index]
+        if text == "":
+            continue
+        try:
+            values[planned.action] = reader.value(planned.action, text)
+        except ValueProblem as problem:
+            problems.append((planned.column, problem.describe(plan.names)))
+    if not values or problems:
+        return None
+    try:
+        return reader.combine(values)
+    except ValueProblem as problem:
+        problems.append(("", problem.describe(plan.names)))
+        return None
 
 
 def _cell_value(plan: ColumnPlan, planned: FieldPlan, text: str) -> Any:

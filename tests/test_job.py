@@ -207,6 +207,7 @@ async def test_report_keeps_input_columns_and_can_be_fed_back(
         "attempts",
         "request_id",
         "changes",
+        "steps",
     ]
     assert result.summary.rows == 2
 

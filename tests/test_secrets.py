@@ -174,7 +174,7 @@ def test_server_text_is_made_inert_and_input_cells_round_trip() -> None:
     outcome = RowOutcome(2, RowStatus.FAILED, 400, "=cmd", '=HYPERLINK("http://x")', 1, "\tid")
     _header, line = list(report_lines(["id", "a", "b", "c", "d"], [row], iter([outcome]), Tally()))
     assert line[:5] == ["5", "=1+1", "@SUM(A1)", "-3", "+x"]
-    assert line[8:] == ["'=cmd", '\'=HYPERLINK("http://x")', "1", "'\tid", ""]
+    assert line[8:] == ["'=cmd", '\'=HYPERLINK("http://x")', "1", "'\tid", "", ""]
 
 
 async def test_formula_looking_values_are_sent_and_reported_as_written(

@@ -1,0 +1,308 @@
+"""One row of a sheet with action columns: read the conversation, work out the steps that
+are not yet in place (``conversation_steps``), back up, and send them in order, each
+request that is not idempotent exactly once.
+
+Exactly once: before the first such request of a row, the intent (and the state the
+conversation had) is committed to the journal. A resumed run that finds an intent reads the
+conversation before sending again: a note by this teammate with this text already there is
+this run's. An answer that leaves unknown whether a request took effect (a timeout, a 5xx)
+is followed by a read, not by sending it again blindly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bulk_update.actions import RowActions
+from bulk_update.changes import current_values, differences, intended
+from bulk_update.client import ApiResponse, IntercomClient
+from bulk_update.conversation_steps import (
+    Conversation,
+    Seen,
+    Step,
+    StepContext,
+    assignee_of,
+    carried_tags,
+    described,
+    forecast,
+    plan_steps,
+    state_of,
+)
+from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
+from bulk_update.retry import Caller, CallLabel, may_have_landed
+from bulk_update.steps import ReadFirst, failure
+
+DONE, IN_PLACE, FAILED, NOT_DONE, WOULD_DO = "done", "in place", "failed", "not done", "would do"
+
+
+class Intents(Protocol):
+    """Where a row's intent to send what cannot be sent twice is kept (the journal)."""
+
+    def intent(self, row: int) -> str | None: ...
+
+    def record_intent(self, row: int, seen: str) -> None: ...
+
+
+@dataclass
+class _Sent:
+    response: ApiResponse
+    attempts: int
+    # The conversation as read after an unsure answer, showing the request took effect.
+    landed: Conversation | None = None
+
+
+class ActOnRow:
+    """Steps for one row: its attributes (``PUT``), then its actions, in the fixed order."""
+
+    def __init__(
+        self,
+        client: IntercomClient,
+        caller: Caller,
+        context: StepContext,
+        intents: Intents,
+        read_first: ReadFirst,
+        *,
+        max_attempts: int,
+        log_bodies: bool = False,
+    ):
+        self._client = client
+        self._caller = caller
+        self._context = context
+        self._intents = intents
+        self._read_first = read_first
+        self._max_attempts = max_attempts
+        self._log_bodies = log_bodies
+
+    async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
+        read = await self._read(update)
+        if read is None:
+            return None
+        response, attempts = read
+        if not response.ok:
+            return failure(update.row, response, attempts)
+        conversation: Conversation = response.data if isinstance(response.data, dict) else {}
+        recorded = self._intents.intent(update.row)
+        seen = Seen.decode(recorded) if recorded is not None else Seen.of(conversation)
+        actions = RowActions.decode(update.actions) if update.actions else RowActions()
+        steps = plan_steps(
+            update.conversation_id,
+            actions,
+            conversation,
+            seen,
+            self._context,
+            note_sent_before=recorded is not None,
+        )
+        changes: list[str] = []
+        if update.payload:
+            attributes, changes = self._attributes_step(update, conversation)
+            steps.insert(0, attributes)
+        needed, after = forecast(steps, conversation)
+        settings = self._read_first
+        note = None
+        if any(step.name == "note" for step in needed):
+            note = "will be added" if settings.dry_run else "added"
+        changes += described(conversation, after, self._context.directory, note=note)
+        shown_changes = "; ".join(changes)
+        if settings.dry_run or not needed:
+            verdict = WOULD_DO if settings.dry_run else IN_PLACE
+            verdicts = [
+                (step.name, verdict if _among(step, needed) else IN_PLACE) for step in steps
+            ]
+            return RowOutcome(
+                update.row,
+                RowStatus.WOULD_UPDATE if needed else RowStatus.SKIPPED,
+                attempts=attempts,
+                changes=shown_changes or "unchanged",
+                steps=_shown(verdicts, steps),
+            )
+        self._back_up(update, conversation)
+        return await self._do(update, steps, conversation, seen, recorded, shown_changes)
+
+    async def _do(
+        self,
+        update: PreparedUpdate,
+        steps: list[Step],
+        conversation: Conversation,
+        seen: Seen,
+        recorded: str | None,
+        changes: str,
+    ) -> RowOutcome:
+        """Send each step not in place, in order, each against the conversation as the
+        answers before it left it; stop at the first that fails."""
+        verdicts: list[tuple[str, str]] = []
+        attempts = 0
+        last: ApiResponse | None = None
+        stats = self._caller.stats
+        current = conversation
+        for index, step in enumerate(steps):
+            if step.in_place(current):
+                verdicts.append((step.name, IN_PLACE))
+                stats.steps_in_place += not step.implied
+                continue
+            if not step.idempotent and recorded is None:
+                recorded = seen.encode()
+                self._intents.record_intent(update.row, recorded)
+            sent = await self._send(update, step)
+            if sent is None or not (sent.response.ok or sent.landed is not None):
+                rest = [(later.name, NOT_DONE) for later in steps[index + 1 :]]
+                verdicts += [(step.name, FAILED), *rest]
+                return self._failed(update, step, sent, verdicts, steps, changes)
+            attempts += sent.attempts
+            last = sent.response
+            verdicts.append((step.name, DONE))
+            stats.steps_done += 1
+            answered = sent.landed or sent.response.data
+            if isinstance(answered, dict) and answered.get("type") == "conversation":
+                current = answered
+            else:
+                step.apply(current)
+        if last is None:  # the answers before showed every step in place after all
+            return RowOutcome(
+                update.row, RowStatus.SKIPPED, changes="unchanged", steps=_shown(verdicts, steps)
+            )
+        return RowOutcome(
+            update.row,
+            RowStatus.UPDATED,
+            last.status,
+            attempts=attempts,
+            request_id=last.request_id,
+            changes=changes,
+            steps=_shown(verdicts, steps),
+        )
+
+    def _failed(
+        self,
+        update: PreparedUpdate,
+        step: Step,
+        sent: _Sent | None,
+        verdicts: list[tuple[str, str]],
+        steps: list[Step],
+        changes: str,
+    ) -> RowOutcome:
+        shown = _shown(verdicts, steps)
+        if sent is None:  # the run stopped between two steps of the row
+            return RowOutcome(
+                update.row,
+                RowStatus.FAILED,
+                error_code="interrupted",
+                error_message=f"{step.name}: the run stopped before this step; resume to finish",
+                changes=changes,
+                steps=shown,
+            )
+        refused = failure(update.row, sent.response, sent.attempts)
+        return RowOutcome(
+            update.row,
+            RowStatus.FAILED,
+            refused.http_status,
+            refused.error_code,
+            f"{step.name}: {refused.error_message}",
+            refused.attempts,
+            refused.request_id,
+            changes,
+            shown,
+        )
+
+    async def _read(self, update: PreparedUpdate) -> tuple[ApiResponse, int] | None:
+        label = CallLabel(update.row, update.conversation_id)
+        return await self._caller.call(
+            lambda: self._client.get_conversation(update.conversation_id), label
+        )
+
+    async def _send(self, update: PreparedUpdate, step: Step) -> _Sent | None:
+        """Send one step, with retries; a step that is not idempotent is only sent again
+        after a read shows that the unsure answer before did not take effect."""
+        attempts = 0
+        label = CallLabel(
+            update.row, update.conversation_id, step.payload if self._log_bodies else None
+        )
+
+        def request() -> Any:
+            return self._client.request(
+                step.method, step.path, step.payload, decode_success=step.method != "PUT"
+            )
+
+        while True:
+            called = await self._caller.call(request, label, idempotent=step.idempotent)
+            if called is None:
+                return None
+            response, tries = called
+            attempts += tries
+            unsure = not response.ok and may_have_landed(response)
+            if not unsure or step.idempotent or attempts >= self._max_attempts:
+                return _Sent(response, attempts)
+            read = await self._read(update)
+            if read is None:
+                return None
+            looked, _tries = read
+            if looked.ok and isinstance(looked.data, dict) and step.has_landed(looked.data):
+                return _Sent(response, attempts, looked.data)
+
+    def _attributes_step(
+        self, update: PreparedUpdate, conversation: Conversation
+    ) -> tuple[Step, list[str]]:
+        """The ``PUT`` as a step: in place when the values are already there and unchanged
+        rows are to be skipped."""
+        after = intended(update.payload)
+        before = current_values(conversation, list(after))
+        changes = differences(before, after, self._read_first.dates)
+        skip = self._read_first.skip_unchanged
+        step = Step(
+            "attributes",
+            "PUT",
+            f"/conversations/{update.conversation_id}",
+            update.payload,
+            lambda _conversation: skip and not changes,
+            _unchanged,
+        )
+        return step, changes
+
+    def _back_up(self, update: PreparedUpdate, conversation: Conversation) -> None:
+        backup = self._read_first.backup
+        if backup is None or backup.has(update.conversation_id):
+            return
+        before = {}
+        if update.payload:
+            before = current_values(conversation, list(intended(update.payload)))
+        before.update(action_values(conversation))
+        backup.write(update.conversation_id, before)
+        self._caller.stats.backed_up += 1
+
+
+def _among(step: Step, steps: list[Step]) -> bool:
+    return any(other is step for other in steps)
+
+
+def _unchanged(_conversation: Conversation) -> None:
+    """Attributes do not bear on the actions after them."""
+
+
+def _shown(verdicts: list[tuple[str, str]], steps: list[Step]) -> str:
+    """``tag +migrated: done; note: done; close: in place``; a state step the row did not ask
+    for is shown only when it was sent (``close: done`` after an assignment reopened it)."""
+    implied = {step.name for step in steps if step.implied}
+    return "; ".join(
+        f"{name}: {verdict}"
+        for name, verdict in verdicts
+        if name not in implied or verdict not in (IN_PLACE, NOT_DONE)
+    )
+
+
+def action_values(conversation: Conversation) -> dict[str, Any]:
+    """The conversation's state, assignees and tags as backup cells read them back."""
+    state = state_of(conversation)
+    values: dict[str, Any] = {"state": state}
+    until = conversation.get("snoozed_until")
+    if state == "snoozed" and isinstance(until, int):
+        values["snoozed_until"] = until
+    for kind in ("admin", "team"):
+        assignee = assignee_of(conversation, kind)
+        values[f"{kind}_assignee"] = "unassigned" if assignee == "0" else assignee
+    names = [tag.name for tag in carried_tags(conversation)]
+    if not names:
+        values["tags"] = None  # no tags: the clear marker, which reads back as the empty set
+    elif any(separator in name for name in names for separator in ",;"):
+        values["tags"] = names  # a JSON array
+    else:
+        values["tags"] = ";".join(names)
+    return values
