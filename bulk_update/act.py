@@ -106,6 +106,8 @@ class ActOnRow:
         shown_changes = "; ".join(changes)
         if settings.dry_run or not needed:
             verdict = WOULD_DO if settings.dry_run else IN_PLACE
+            if not settings.dry_run:
+                self._caller.stats.steps_in_place += sum(not step.implied for step in steps)
             verdicts = [
                 (step.name, verdict if _among(step, needed) else IN_PLACE) for step in steps
             ]

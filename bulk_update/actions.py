@@ -55,7 +55,11 @@ class RowActions:
     note: str | None = None
 
     def encode(self) -> bytes:
-        values = {key: value for key, value in asdict(self).items() if value not in (None, ())}
+        values = {
+            key: value
+            for key, value in asdict(self).items()
+            if value is not None and (value != () or key == "tags")  # tags=(): none at all
+        }
         return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod

@@ -135,7 +135,18 @@ def undo(
     """Put back what a run with ``backup_path`` changed: run its backup file (given itself,
     or found through the run's report). Asks nothing: confirming is the caller's business."""
     backup = backup_to_undo(Path(backup_or_report))
-    return run(backup, token=token, sandbox=sandbox, progress=progress, **settings)
+    result = run(backup, token=token, sandbox=sandbox, progress=progress, **settings)
+    return with_undo_notices(result, Table(backup, ReadOptions()))
+
+
+def with_undo_notices(result: RunResult, backup: Table) -> RunResult:
+    """What an undo cannot do, said in its summary: a run's notes stay."""
+    if "state" in backup.columns:
+        result.summary.notices += (
+            "notes the run added stay: notes cannot be taken back (Intercom's API has no way "
+            "to delete one)",
+        )
+    return result
 
 
 def backup_to_undo(given: Path) -> Path:

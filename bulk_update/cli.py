@@ -163,7 +163,7 @@ def _run_settings(args: argparse.Namespace) -> RunSettings:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from bulk_update.api import destination, prepare_run
+    from bulk_update.api import destination, prepare_run, with_undo_notices
     from bulk_update.job import Job
 
     async with destination(args.sandbox, args.base_url, args.region) as (url, sandbox_token):
@@ -180,6 +180,8 @@ async def _run(args: argparse.Namespace) -> int:
         job = Job(settings, token, progress=progress, setting_names=SETTING_FLAGS, table=table)
         _install_signal_handlers(job)
         result = await _run_with_log_redirect(job, progress)
+    if args.command == "undo":
+        result = with_undo_notices(result, table)
     return _render(result, quiet=args.quiet)
 
 
@@ -233,7 +235,10 @@ def _render(result: RunResult, *, quiet: bool) -> int:
     summary = result.summary
     for request in () if quiet else result.sample_requests:
         path = f"/conversations/{request.conversation_id}"
-        print(f"row {request.row}: PUT {path} {json.dumps(request.body)}")
+        if request.body:
+            print(f"row {request.row}: PUT {path} {json.dumps(request.body)}")
+        if request.actions is not None:
+            print(f"row {request.row}: {path} actions {request.actions.encode().decode()}")
     print(render_summary(summary))
     if summary.interrupted:
         rows_left = summary.count(RowStatus.NOT_ATTEMPTED) + summary.count(RowStatus.FAILED)

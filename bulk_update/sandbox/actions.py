@@ -54,6 +54,14 @@ class Workspace:
     tags: list[dict[str, Any]] = field(default_factory=_default_tags)
     # Accepted actions by kind ("close", "note", "tag", ...): what a test counts.
     actions: Counter[str] = field(default_factory=Counter)
+    # Called with the kind of each action once it took effect, before it is answered (a
+    # test stops the client there: the worst moment for doing something exactly once).
+    on_action: Callable[[str], None] | None = None
+
+    def count(self, kind: str) -> None:
+        self.actions[kind] += 1
+        if self.on_action is not None:
+            self.on_action(kind)
 
     def admin(self, admin_id: object) -> dict[str, Any] | None:
         return next((a for a in self.admins if a["id"] == str(admin_id)), None)
@@ -65,8 +73,9 @@ class Workspace:
         return next((t for t in self.tags if t["id"] == str(tag_id)), None)
 
 
-def initial_situation(conversation_id: str, created: int) -> dict[str, Any]:
-    """State, assignees and tags a new sandbox conversation starts with (see the module)."""
+def initial_situation(conversation_id: str, created: int, now: float) -> dict[str, Any]:
+    """State, assignees and tags a new sandbox conversation starts with (see the module). A
+    snoozed one wakes in 30 days from ``now`` (a conversation still snoozed has a time ahead)."""
     number = int(conversation_id)
     closed, snoozed = number % 10 == 7, number % 10 == 8
     assigned = number % 4 == 1
@@ -74,7 +83,7 @@ def initial_situation(conversation_id: str, created: int) -> dict[str, Any]:
     return {
         "state": "closed" if closed else "snoozed" if snoozed else "open",
         "open": not closed,
-        "snoozed_until": created + 30 * 86_400 if snoozed else None,
+        "snoozed_until": int(now) + 30 * 86_400 if snoozed else None,
         "admin_assignee_id": 101 if assigned else None,
         "team_assignee_id": "201" if assigned else None,
         "tags": {"type": "tag.list", "tags": tags},
@@ -181,7 +190,7 @@ class ActionRoutes:
         carried = conversation["tags"]["tags"]
         if all(t["id"] != tag["id"] for t in carried):
             carried.append({**tag, "applied_at": int(self._clock())})
-        self.workspace.actions["tag"] += 1
+        self.workspace.count("tag")
         return web.json_response(tag)
 
     async def _detach_tag(self, request: web.Request) -> web.Response:
@@ -194,7 +203,7 @@ class ActionRoutes:
             return self._error(404, "tag_not_found", "Tag not found")
         carried = conversation["tags"]["tags"]
         carried[:] = [t for t in carried if t["id"] != tag["id"]]
-        self.workspace.actions["untag"] += 1
+        self.workspace.count("untag")
         return web.json_response(tag)
 
     # --- lookups ------------------------------------------------------------------------------
@@ -251,7 +260,7 @@ class ActionRoutes:
         )
         parts["total_count"] = len(parts["conversation_parts"])
         conversation["updated_at"] = int(self._clock())
-        self.workspace.actions[kind] += 1
+        self.workspace.count(kind)
 
 
 async def _json_object(request: web.Request) -> dict[str, Any] | None:

@@ -42,6 +42,8 @@ class SandboxConfig:
     error_rate: float = 0.0  # share answered 500/502/503/504
     reset_rate: float = 0.0  # share whose connection is dropped without an answer
     hang_rate: float = 0.0  # share that hang for hang_seconds
+    # share that are carried out, then their connection dropped: the answer is lost
+    lost_answer_rate: float = 0.0
     hang_seconds: float = 120.0
     # Intercom sends no Retry-After. None: none; "auto": the seconds to the reset; any other
     # text is sent as it is (to try hostile values: "-5", "99999", "soon").
@@ -146,6 +148,10 @@ class SandboxApp:
             response = _error(404, "not_found", "Resource Not Found")
         except web.HTTPMethodNotAllowed:
             response = _error(404, "not_found", "Resource Not Found")
+        if config.lost_answer_rate and self._random.random() < config.lost_answer_rate:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # done, but the client never hears of it
         response.headers.update(rate_headers)
         return response
 
@@ -210,7 +216,7 @@ class SandboxApp:
                 "read": False,
                 "priority": "not_priority",
                 "custom_attributes": {},
-                **initial_situation(conversation_id, created),
+                **initial_situation(conversation_id, created, self._clock()),
             }
         return self.state.conversations[conversation_id]
 
@@ -233,9 +239,14 @@ class SandboxApp:
         self.state.put_counts[conversation_id] += 1
         self.state.puts_applied += 1
         self.state.last_bodies[conversation_id] = body
-        for key in ("read", "title", "company_id"):
+        for key in ("read", "title"):
             if key in body:
                 conversation[key] = body[key]
+        if "company_id" in body:  # shown as the API 2.16 shows it
+            company = body["company_id"]
+            conversation["company"] = (
+                None if company is None else {"type": "company", "id": company}
+            )
         for name, value in (body.get("custom_attributes") or {}).items():
             if value is None:
                 conversation["custom_attributes"].pop(name, None)
