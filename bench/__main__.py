@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import TOKEN, Measurement, measure, sandbox, sandbox_stats, write_sheet
+from bench.harness import (
+    TOKEN,
+    Measurement,
+    measure,
+    sandbox,
+    sandbox_stats,
+    write_action_sheet,
+    write_sheet,
+)
 
 PY = sys.executable
 CONCURRENCY = 20
@@ -222,6 +231,43 @@ def memory(args: argparse.Namespace, folder: Path) -> None:
     print(f"peak RSS ratio 200k/20k: {peaks[200_000] / peaks[20_000]:.2f}")
 
 
+def actions(args: argparse.Namespace, folder: Path) -> None:
+    """Requests per row for a sheet of actions where half the asked changes are in place."""
+    sheet, asked, in_place = write_action_sheet(folder / "actions.csv", args.action_rows)
+    print(
+        f"\n## actions: {args.action_rows} rows asking state, admin_assignee, team_assignee and "
+        f"tags: {asked} asked changes, {in_place} of them already in place"
+    )
+    summary = folder / "actions-summary.json"
+    with sandbox(1666, 10, 0.05) as url:
+        command = [
+            PY,
+            "-m",
+            "bulk_update",
+            "run",
+            str(sheet),
+            "--base-url",
+            url,
+            "--admin",
+            "ada@example.com",
+            "--summary-json",
+            str(summary),
+            "-q",
+        ]
+        wall, cpu, rss, code, _out = measure(command)
+        stats = sandbox_stats(url)
+    figures = json.loads(summary.read_text())
+    requests = sum(stats["status_counts"].values())  # type: ignore[attr-defined]
+    rows = args.action_rows
+    print(
+        f"bulk-update: {requests} requests ({requests / rows:.2f} per row: 1 read + "
+        f"{(requests - rows) / rows:.2f} actions), {figures['steps_done']} steps done, "
+        f"{figures['steps_in_place']} already in place, exit {code}, {wall:.1f} s, "
+        f"CPU {cpu:.2f} s, peak RSS {rss:.0f} MB; actions by kind {stats['actions']}"
+    )
+    print(f"a script sending every asked change: {asked} requests ({asked / rows:.2f} per row)")
+
+
 def help_time(args: argparse.Namespace, folder: Path) -> None:
     times = [measure([PY, "-m", "bulk_update", "--help"])[0] for _ in range(5)]
     print(f"\n## bulk-update --help: best {min(times):.3f} s, median {sorted(times)[2]:.3f} s")
@@ -234,6 +280,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "journal": journal,
     "backup": backup,
     "memory": memory,
+    "actions": actions,
     "help": help_time,
 }
 
@@ -257,6 +304,7 @@ def main() -> None:
         help="rows for the sequential requests loop, which is slow (default 1000)",
     )
     parser.add_argument("--dry-run-rows", type=int, default=1_000_000)
+    parser.add_argument("--action-rows", type=int, default=2000)
     parser.add_argument(
         "--repeat",
         type=int,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import os
 import random
@@ -166,3 +167,39 @@ def write_sheet(path: Path, rows: int, *, wide: bool = False) -> Path:
                 cells += [rng.choice(["Low", "High"]), "EMEA", "2026-12-01", "21;34", f"Title {n}"]
             writer.writerow(cells)
     return path
+
+
+def write_action_sheet(path: Path, rows: int) -> tuple[Path, int, int]:
+    """A sheet asking each conversation's state, both assignees and its exact tags, where
+    every other asked change (alternating by row and column) is already in place in the
+    sandbox's starting situations. (path, changes asked, changes already in place)."""
+    from bulk_update.sandbox.actions import initial_situation
+
+    header = ["id", "state", "admin_assignee", "team_assignee", "tags"]
+    asked = in_place = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        # Not snoozed (asking for that needs a time), and none ending in 404 (missing).
+        ids = (str(20_000_000 + n) for n in itertools.count() if n % 10 != 8 and n % 1000 != 404)
+        for n, conversation_id in zip(range(rows), ids, strict=False):
+            now = initial_situation(conversation_id, 0, time.time())
+            closed = now["state"] == "closed"
+            assigned = now["admin_assignee_id"] is not None
+            tagged = bool(now["tags"]["tags"])
+            choices = [
+                ("closed", "open") if closed else ("open", "closed"),
+                ("ada@example.com", "grace@example.com")
+                if assigned
+                else ("unassigned", "grace@example.com"),
+                ("Support", "Billing") if assigned else ("unassigned", "Billing"),
+                ("legacy", "migrated") if tagged else ("#N/A", "migrated"),
+            ]
+            cells = [conversation_id]
+            for column, (same, other) in enumerate(choices):
+                keep = (n + column) % 2 == 0
+                cells.append(same if keep else other)
+                asked += 1
+                in_place += keep
+            writer.writerow(cells)
+    return path, asked, in_place
