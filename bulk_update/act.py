@@ -83,7 +83,8 @@ class ActOnRow:
             return failure(update.row, response, attempts)
         conversation: Conversation = response.data if isinstance(response.data, dict) else {}
         recorded = self._intents.intent(update.row)
-        seen = Seen.decode(recorded) if recorded is not None else Seen.of(conversation)
+        admin = self._context.admin_id
+        seen = Seen.decode(recorded) if recorded is not None else Seen.of(conversation, admin)
         actions = RowActions.decode(update.actions) if update.actions else RowActions()
         steps = plan_steps(
             update.conversation_id,

@@ -29,25 +29,27 @@ Conversation = dict[str, Any]
 
 @dataclass(frozen=True)
 class Seen:
-    """What the first read of a conversation showed of its state: kept with the journal's
-    intent, so that a resumed run keeps the state the conversation had before this run."""
+    """What the first read of a conversation showed of its state, and who was to act on it:
+    kept with the journal's intent, so that a resumed run keeps the state the conversation
+    had before this run, and looks for a note by the teammate who may have sent it."""
 
     state: str
     snoozed_until: int | None = None
+    by: str = ""  # the teammate's id
 
     @classmethod
-    def of(cls, conversation: Conversation) -> Seen:
+    def of(cls, conversation: Conversation, by: str = "") -> Seen:
         state = state_of(conversation)
         until = conversation.get("snoozed_until") if state == "snoozed" else None
-        return cls(state, until if isinstance(until, int) else None)
+        return cls(state, until if isinstance(until, int) else None, by)
 
     def encode(self) -> str:
-        return json.dumps({"state": self.state, "snoozed_until": self.snoozed_until})
+        return json.dumps({"state": self.state, "snoozed_until": self.snoozed_until, "by": self.by})
 
     @classmethod
     def decode(cls, text: str) -> Seen:
         values = json.loads(text)
-        return cls(str(values["state"]), values.get("snoozed_until"))
+        return cls(str(values["state"]), values.get("snoozed_until"), str(values.get("by", "")))
 
 
 @dataclass(eq=False)
@@ -151,7 +153,9 @@ def plan_steps(
     steps: list[Step] = []
     steps += _tag_steps(base, actions, conversation, context)
     if actions.note is not None:
-        steps.append(_note_step(base, admin, actions.note, note_sent_before))
+        # Resumed under another teammate, the note to look for is still the first one's.
+        author = seen.by or admin
+        steps.append(_note_step(base, admin, author, actions.note, note_sent_before))
     for kind, wanted in (("admin", actions.admin_assignee), ("team", actions.team_assignee)):
         if wanted is not None:
             steps.append(_assign_step(base, admin, kind, wanted, context.directory))
@@ -215,7 +219,7 @@ def _detach_step(base: str, admin: str, tag: Named) -> Step:
     )
 
 
-def _note_step(base: str, admin: str, text: str, sent_before: bool) -> Step:
+def _note_step(base: str, admin: str, author: str, text: str, sent_before: bool) -> Step:
     def apply(conversation: Conversation) -> None:
         parts = conversation.setdefault("conversation_parts", {"conversation_parts": []})
         parts.setdefault("conversation_parts", []).append(
@@ -223,7 +227,7 @@ def _note_step(base: str, admin: str, text: str, sent_before: bool) -> Step:
         )
 
     def landed(conversation: Conversation) -> bool:
-        return has_note(conversation, admin, text)
+        return has_note(conversation, author, text)
 
     return Step(
         "note",

@@ -290,3 +290,49 @@ def test_company_id_is_a_field_of_the_put_body_and_the_marker_removes_it(
     assert run(threaded_sandbox, str(path)) == 0
     bodies = threaded_sandbox.state.last_bodies
     assert bodies == {"3000": {"company_id": "c-1"}, "3001": {"company_id": None}}
+
+
+def test_a_failed_note_leaves_the_tag_done_and_a_retry_does_only_the_rest(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "note.csv",
+        ["id", "state", "add_tags", "note"],
+        [["3000", "closed", "migrated", "Why."]],
+    )
+    report = tmp_path / "report.csv"
+    config = threaded_sandbox.config
+
+    def fail_from_now_on(kind: str) -> None:
+        if kind == "tag":  # answered as usual; every request after it gets a 5xx
+            config.error_rate = 1.0
+
+    threaded_sandbox.state.workspace.on_action = fail_from_now_on
+    args = ["--admin", ADA, "--max-retries", "0", "--report", str(report)]
+    assert run(threaded_sandbox, str(path), *args) == 1
+    (line,) = read_report(report)
+    assert line["status"] == "failed" and line["error_message"].startswith("note: ")
+    assert line["steps"] == "tag +migrated: done; note: failed; close: not done"
+    threaded_sandbox.state.workspace.on_action = None
+    config.error_rate = 0.0
+    again = tmp_path / "again.csv"
+    assert (
+        main(
+            [
+                "retry",
+                str(report),
+                "--admin",
+                ADA,
+                "--report",
+                str(again),
+                "--base-url",
+                threaded_sandbox.url,
+                "-q",
+            ]
+        )
+        == 0
+    )
+    (line,) = read_report(again)
+    assert line["steps"] == "tag +migrated: in place; note: done; close: done"
+    assert threaded_sandbox.state.workspace.actions == {"tag": 1, "note": 1, "close": 1}
+    assert notes(threaded_sandbox, "3000") == ["Why."]

@@ -1,0 +1,221 @@
+"""Action cells read alone and together, names looked up, and the steps' fixed order. Pure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bulk_update.actions import ActionCells, Directory, RowActions
+from bulk_update.conversation_steps import Seen, StepContext, forecast, has_note, plan_steps
+from bulk_update.values import Conventions, ValueProblem
+
+NOW = 1_800_000_000.0
+DIRECTORY = Directory.from_listings(
+    {"admins": [{"id": "101", "name": "Ada Lovelace", "email": "Ada@Example.com"}]},
+    {"teams": [{"id": "201", "name": "Support"}, {"id": "202", "name": "Billing"}]},
+    {"data": [{"id": "301", "name": "migrated"}, {"id": "303", "name": "VIP"}]},
+)
+
+
+def cells(create_tags: bool = False) -> ActionCells:
+    return ActionCells(
+        DIRECTORY,
+        clear_marker="#N/A",
+        conventions=Conventions(),
+        create_tags=create_tags,
+        now=lambda: NOW,
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "value"),
+    [
+        ("state", " Closed ", "closed"),
+        ("state", "close", "closed"),
+        ("state", "SNOOZE", "snoozed"),
+        ("state", "reopen", "open"),
+        ("admin_assignee", "ada@example.com", "101"),
+        ("admin_assignee", "101", "101"),
+        ("admin_assignee", "Ada Lovelace", "101"),
+        ("admin_assignee", "Unassigned", "0"),
+        ("admin_assignee", "#N/A", "0"),
+        ("team_assignee", "billing", "202"),
+        ("team_assignee", "201", "201"),
+        ("add_tags", "vip; Migrated", ("VIP", "migrated")),
+        ("add_tags", "VIP,vip", ("VIP",)),
+        ("add_tags", '["migrated", "VIP"]', ("migrated", "VIP")),
+        ("tags", "#N/A", ()),
+        ("snoozed_until", "2030-01-01", 1893456000),
+        ("note", "Line one\nline two", "Line one\nline two"),
+    ],
+)
+def test_each_cell_alone(column: str, text: str, value: Any) -> None:
+    assert cells().value(column, text) == value
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "says"),
+    [
+        ("state", "closd", "is not a state"),
+        ("state", "#N/A", "cannot be cleared"),
+        ("admin_assignee", "adda@example.com", "did you mean 'Ada@Example.com'?"),
+        ("team_assignee", "Suport", "did you mean 'Support'?"),
+        ("add_tags", "migratd", "did you mean 'migrated'?"),
+        ("add_tags", "; ,", "names no tag"),
+        ("add_tags", '["a", 1]', "array of tag names"),
+        ("snoozed_until", "2020-01-01", "in the past"),
+        ("note", "   ", "only spaces"),
+    ],
+)
+def test_a_bad_cell_says_why(column: str, text: str, says: str) -> None:
+    with pytest.raises(ValueProblem, match=says.replace("?", r"\?")):
+        cells().value(column, text)
+
+
+def test_create_tags_accepts_new_names_to_add_but_never_to_remove() -> None:
+    reader = cells(create_tags=True)
+    assert reader.value("add_tags", "Q4 cleanup; VIP") == ("Q4 cleanup", "VIP")
+    assert reader.value("tags", "q4 CLEANUP") == ("Q4 cleanup",)  # one new tag, as first written
+    assert list(reader.tags_to_create.values()) == ["Q4 cleanup"]
+    with pytest.raises(ValueProblem, match="no tag 'gone'"):
+        reader.value("remove_tags", "gone")
+
+
+def test_the_cells_together() -> None:
+    reader = cells()
+    assert reader.combine({"snoozed_until": 1893456000}).state == "snoozed"
+    for values, says in [
+        ({"state": "snoozed"}, "needs a time"),
+        ({"state": "closed", "snoozed_until": 1893456000}, "goes with the state snoozed"),
+        ({"add_tags": ("VIP",), "remove_tags": ("vip",)}, "both in 'add_tags' and"),
+    ]:
+        with pytest.raises(ValueProblem, match=says):
+            reader.combine(values)
+
+
+@given(
+    st.builds(
+        RowActions,
+        state=st.sampled_from([None, "open", "closed", "snoozed"]),
+        snoozed_until=st.none() | st.integers(0, 2**40),
+        admin_assignee=st.none() | st.text("0123456789", min_size=1),
+        add_tags=st.lists(st.text(min_size=1)).map(tuple),
+        tags=st.none() | st.lists(st.text(min_size=1)).map(tuple),
+        note=st.none() | st.text(min_size=1),
+    )
+)
+def test_row_actions_survive_the_journal(actions: RowActions) -> None:
+    assert RowActions.decode(actions.encode()) == actions
+
+
+def conversation(**values: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "type": "conversation",
+        "state": "open",
+        "snoozed_until": None,
+        "admin_assignee_id": None,
+        "team_assignee_id": None,
+        "tags": {"type": "tag.list", "tags": []},
+        "conversation_parts": {"conversation_parts": []},
+    }
+    return base | values
+
+
+def steps_for(actions: RowActions, found: dict[str, Any], sent_before: bool = False) -> list[str]:
+    context = StepContext("101", DIRECTORY)
+    steps = plan_steps("7", actions, found, Seen.of(found), context, note_sent_before=sent_before)
+    needed, _after = forecast(steps, found)
+    return [step.name for step in needed]
+
+
+def test_the_state_goes_last_and_an_assignment_that_reopens_is_followed_by_a_close() -> None:
+    closed = conversation(state="closed")
+    everything = RowActions(state="closed", admin_assignee="101", add_tags=("VIP",), note="Why.")
+    assert steps_for(everything, closed) == [
+        "tag +VIP",
+        "note",
+        "assign admin Ada@Example.com",
+        "close",
+    ]
+    # An empty state keeps the state the conversation had: closed again after assigning.
+    assert steps_for(RowActions(admin_assignee="101"), closed) == [
+        "assign admin Ada@Example.com",
+        "close",
+    ]
+    assert steps_for(RowActions(team_assignee="201"), conversation()) == ["assign team Support"]
+
+
+def test_what_is_in_place_is_not_a_step() -> None:
+    found = conversation(
+        state="closed",
+        admin_assignee_id=101,
+        team_assignee_id="201",
+        tags={"tags": [{"id": "303", "name": "vip"}]},
+    )
+    asked = RowActions(state="closed", admin_assignee="101", team_assignee="201", add_tags=("VIP",))
+    assert steps_for(asked, found) == []
+    assert steps_for(RowActions(tags=("migrated",)), found) == ["tag +migrated", "tag -vip"]
+
+
+def test_a_note_is_looked_for_only_when_the_journal_says_it_may_have_been_sent() -> None:
+    found = conversation(
+        conversation_parts={
+            "conversation_parts": [
+                {"part_type": "note", "body": "<p>Why &amp; how.</p>", "author": {"id": "101"}}
+            ]
+        }
+    )
+    asked = RowActions(note="Why & how.")
+    assert has_note(found, "101", "Why & how.") and not has_note(found, "102", "Why & how.")
+    assert steps_for(asked, found) == ["note"]  # a fresh run: another note is wanted
+    assert steps_for(asked, found, sent_before=True) == []  # resumed: it is this run's
+
+
+def test_requests_match_intercoms_shapes() -> None:
+    context = StepContext("101", DIRECTORY)
+    actions = RowActions(
+        state="snoozed",
+        snoozed_until=1893456000,
+        admin_assignee="0",
+        add_tags=("VIP",),
+        remove_tags=("migrated",),
+        note="Why.",
+    )
+    found = conversation(admin_assignee_id=101, tags={"tags": [{"id": "301", "name": "migrated"}]})
+    steps = plan_steps("7", actions, found, Seen.of(found), context, note_sent_before=False)
+    sent = [(step.method, step.path, json.loads(step.payload)) for step in steps]
+    assert sent == [
+        ("POST", "/conversations/7/tags", {"id": "303", "admin_id": "101"}),
+        ("DELETE", "/conversations/7/tags/301", {"admin_id": "101"}),
+        (
+            "POST",
+            "/conversations/7/reply",
+            {"message_type": "note", "type": "admin", "admin_id": "101", "body": "Why."},
+        ),
+        (
+            "POST",
+            "/conversations/7/parts",
+            {"message_type": "assignment", "type": "admin", "admin_id": "101", "assignee_id": "0"},
+        ),
+        (
+            "POST",
+            "/conversations/7/parts",
+            {"message_type": "snoozed", "admin_id": "101", "snoozed_until": 1893456000},
+        ),
+    ]
+
+
+def test_a_run_resumed_as_another_teammate_looks_for_the_first_ones_note() -> None:
+    found = conversation(
+        conversation_parts={
+            "conversation_parts": [{"part_type": "note", "body": "Why.", "author": {"id": "101"}}]
+        }
+    )
+    seen = Seen.decode(Seen.of(found, "101").encode())  # as the journal kept it
+    context = StepContext("102", DIRECTORY)
+    steps = plan_steps("7", RowActions(note="Why."), found, seen, context, note_sent_before=True)
+    assert forecast(steps, found)[0] == []
