@@ -81,9 +81,8 @@ class RunResult:
     """What a run did: its summary, where its report went, and every row's outcome.
 
     ``outcomes`` is a DataFrame: the input's columns (as text), then ``row``, ``status``,
-    ``http_status``, ``error_code``, ``error_message``, ``attempts``, ``request_id`` and
-    ``changes``, one
-    line per input row, in input order.
+    ``http_status``, ``error_code``, ``error_message``, ``attempts``, ``request_id``,
+    ``changes`` and ``steps``, one line per input row, in input order.
     """
 
     summary: RunSummary
@@ -210,7 +209,12 @@ class Job:
                 "marked updated or skipped were kept as they are (edits to them not sent)",
             )
         result = self._result(
-            reported, stats, time.monotonic() - started, validated.sample, notices
+            reported,
+            stats,
+            time.monotonic() - started,
+            validated.sample,
+            notices,
+            acted_as=(settings.admin or "") if asked else "",
         )
         if stats.credentials_refused:
             raise AuthenticationFailed(
@@ -561,6 +565,8 @@ class Job:
         elapsed: float,
         sample: tuple[UpdateRequest, ...],
         notices: tuple[str, ...] = (),
+        *,
+        acted_as: str = "",
     ) -> RunResult:
         settings = self.settings
         summary = RunSummary(
@@ -577,6 +583,7 @@ class Job:
             notices=notices,
             reasons=reported.reasons,
             limited=settings.limit is not None,
+            acted_as=acted_as,
         )
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)

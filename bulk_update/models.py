@@ -108,6 +108,8 @@ class RunSummary:
     reasons: tuple[Reason, ...] = ()
     # The run was told to stop after some rows (the rest are for a later run).
     limited: bool = False
+    # The teammate the sheet's actions were made as (as given), when it had any.
+    acted_as: str = ""
 
     def count(self, status: RowStatus) -> int:
         return self.counts.get(status.value, 0)

@@ -3,6 +3,8 @@ the command that does the rest. (The library returns the figures; this is for th
 
 from __future__ import annotations
 
+import shlex
+
 from bulk_update.breakdown import Reason
 from bulk_update.models import RowStatus, RunSummary
 
@@ -45,7 +47,7 @@ def render_summary(summary: RunSummary) -> str:
     if summary.backup_path:
         lines.append(
             f"{summary.backed_up} rows backed up to {summary.backup_path} "
-            f"(undo with: bulk-update undo {summary.backup_path})"
+            f"(undo with: bulk-update undo {summary.backup_path}{_acting(summary)})"
         )
     lines.extend(f"note: {notice}" for notice in summary.notices)
     if summary.blank_rows_skipped:
@@ -79,21 +81,27 @@ def _reasons(reasons: tuple[Reason, ...]) -> list[str]:
     return lines
 
 
+def _acting(summary: RunSummary) -> str:
+    """The flag a command that carries on needs again: who the actions were made as."""
+    return f" --admin {shlex.quote(summary.acted_as)}" if summary.acted_as else ""
+
+
 def _next_steps(summary: RunSummary) -> list[str]:
     """The exact command that carries on, when there is something left to do."""
     if summary.interrupted or not summary.report_path:
         return []
     report = summary.report_path
+    again = f"bulk-update run {report}{_acting(summary)}"
     left = summary.count(RowStatus.NOT_ATTEMPTED)
     to_fix = summary.count(RowStatus.FAILED) + summary.count(RowStatus.INVALID)
     if to_fix:
         return [
-            f"next: fix those rows in {report}, then run: bulk-update run {report}"
+            f"next: fix those rows in {report}, then run: {again}"
             + (f" (it also sends the {left} rows not attempted yet)" if left else "")
         ]
     if left:
         return [
-            f"next: bulk-update run {report} sends the {left} rows not attempted yet "
+            f"next: {again} sends the {left} rows not attempted yet "
             "(or run the same command again with --resume)"
         ]
     return []
