@@ -132,3 +132,16 @@ def test_type_checkers_see_the_real_signatures(tmp_path: Path) -> None:
     assert {line.split(":")[1] for line in errors} == {"5", "6"}, checked.stdout
     assert any("Too many positional arguments" in line for line in errors)
     assert any('"concurency"' in line for line in errors)
+
+
+def test_actions_from_a_notebook_need_a_teammate_and_report_each_step() -> None:
+    sheet = pd.DataFrame(
+        {"id": ["3000", "3007"], "state": ["closed", "closed"], "note": ["Why.", None]}
+    )
+    with pytest.raises(UsageError, match="made as with admin "):
+        bulk_update.run(sheet, sandbox=True)
+    result = bulk_update.run(sheet, sandbox=True, admin="ada@example.com")
+    outcomes = result.outcomes
+    assert outcomes["status"].tolist() == ["updated", "skipped"]
+    assert outcomes["steps"].tolist() == ["note: done; close: done", "close: in place"]
+    assert (result.summary.sent.steps_done, result.summary.sent.steps_in_place) == (2, 1)
