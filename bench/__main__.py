@@ -240,20 +240,9 @@ def actions(args: argparse.Namespace, folder: Path) -> None:
     )
     summary = folder / "actions-summary.json"
     with sandbox(1666, 10, 0.05) as url:
-        command = [
-            PY,
-            "-m",
-            "bulk_update",
-            "run",
-            str(sheet),
-            "--base-url",
-            url,
-            "--admin",
-            "ada@example.com",
-            "--summary-json",
-            str(summary),
-            "-q",
-        ]
+        report = folder / "actions-report.csv"
+        command = client_commands(sheet, url, report, "1666/10")["bulk-update"]
+        command += ["--admin", "ada@example.com", "--summary-json", str(summary)]
         wall, cpu, rss, code, _out = measure(command)
         stats = sandbox_stats(url)
     figures = json.loads(summary.read_text())

@@ -11,7 +11,7 @@ is followed by a read, not by sending it again blindly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bulk_update.actions import RowActions
@@ -194,17 +194,8 @@ class ActOnRow:
                 steps=shown,
             )
         refused = failure(update.row, sent.response, sent.attempts)
-        return RowOutcome(
-            update.row,
-            RowStatus.FAILED,
-            refused.http_status,
-            refused.error_code,
-            f"{step.name}: {refused.error_message}",
-            refused.attempts,
-            refused.request_id,
-            changes,
-            shown,
-        )
+        message = f"{step.name}: {refused.error_message}"
+        return replace(refused, error_message=message, changes=changes, steps=shown)
 
     async def _read(self, update: PreparedUpdate) -> tuple[ApiResponse, int] | None:
         label = CallLabel(update.row, update.conversation_id)

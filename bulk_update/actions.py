@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bulk_update.errors import escape
-from bulk_update.values import Conventions, ValueProblem, iso_8601, to_unix_seconds
+from bulk_update.values import (
+    Conventions,
+    ValueProblem,
+    iso_8601,
+    split_list,
+    to_unix_seconds,
+)
 
 # Reserved column names (``company_id`` is not here: it is a field of the PUT body).
 ACTION_COLUMNS = (
@@ -262,18 +267,7 @@ class ActionCells:
 
 def _split_names(text: str) -> list[str]:
     """Tag names: a JSON array of strings, or names separated by ``;`` or ``,``."""
-    value = text.strip()
-    if value.startswith("["):
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            raise ValueProblem(f"{text!r} is not a valid JSON array of tag names") from None
-        if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
-            raise ValueProblem(f"{text!r} must be an array of tag names")
-        names = [item.strip() for item in parsed]
-    else:
-        names = [part.strip() for part in re.split(r"[;,]", value)]
-    names = [name for name in names if name]
+    names = [name for name in split_list(text, "tag name") if name]
     if not names:
         raise ValueProblem(f"{text!r} names no tag")
     return names

@@ -208,21 +208,28 @@ def iso_8601(seconds: int | float) -> str:
 # --- relationships and lists ------------------------------------------------------------
 
 
+def split_list(text: str, what: str, *, numbers: bool = False) -> list[str]:
+    """A cell holding several ``what``: a JSON array of strings (and of numbers, with
+    ``numbers``), or items separated by ``;`` or ``,``. Each item stripped; empty ones kept
+    (the caller decides)."""
+    value = text.strip()
+    if not value.startswith("["):
+        return [part.strip() for part in re.split(r"[;,]", value)]
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueProblem(f"{text!r} is not a valid JSON array of {what}s") from None
+    kinds = (str, int) if numbers else (str,)
+    if not isinstance(parsed, list) or not all(
+        isinstance(item, kinds) and not isinstance(item, bool) for item in parsed
+    ):
+        raise ValueProblem(f"{text!r} must be an array of {what} strings")
+    return [str(item).strip() for item in parsed]
+
+
 def to_id_list(text: str) -> list[str]:
     """A relationship value: a JSON array of ids, or ids separated by ``;`` or ``,``."""
-    value = text.strip()
-    if value.startswith("["):
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            raise ValueProblem(f"{text!r} is not a valid JSON array of ids") from None
-        if not isinstance(parsed, list) or not all(
-            isinstance(item, str | int) and not isinstance(item, bool) for item in parsed
-        ):
-            raise ValueProblem(f"{text!r} must be an array of id strings")
-        ids = [str(item).strip() for item in parsed]
-    else:
-        ids = [part.strip() for part in re.split(r"[;,]", value)]
+    ids = split_list(text, "id", numbers=True)
     if not ids or any(not item for item in ids):
         raise ValueProblem(f"{text!r} has an empty id in it")
     return ids

@@ -66,7 +66,7 @@ def test_each_cell_alone(column: str, text: str, value: Any) -> None:
         ("team_assignee", "Suport", "did you mean 'Support'?"),
         ("add_tags", "migratd", "did you mean 'migrated'?"),
         ("add_tags", "; ,", "names no tag"),
-        ("add_tags", '["a", 1]', "array of tag names"),
+        ("add_tags", '["a", 1]', "array of tag name strings"),
         ("snoozed_until", "2020-01-01", "in the past"),
         ("note", "   ", "only spaces"),
     ],

@@ -42,6 +42,13 @@ def notes(sandbox: Sandbox, conversation_id: str) -> list[str]:
     return [part["body"] for part in parts if part["part_type"] == "note"]
 
 
+def situation(sandbox: Sandbox, conversation_id: str) -> tuple[Any, ...]:
+    """What undo puts back: state, snooze, both assignees and the tags."""
+    found = conversation(sandbox, conversation_id)
+    keys = ("state", "snoozed_until", "admin_assignee_id", "team_assignee_id")
+    return (*(found[key] for key in keys), tag_names(sandbox, conversation_id))
+
+
 def touched(sandbox: Sandbox) -> set[str]:
     """Conversation ids that any request named."""
     return {path.split("/")[2] for path in sandbox.state.paths if path.count("/") >= 2}
@@ -249,16 +256,7 @@ def test_backup_then_undo_restores_state_assignees_and_tags(
     threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ids = [str(5000 + n) for n in range(24)]  # every starting situation, several times
-    before = {
-        i: (
-            conversation(threaded_sandbox, i)["state"],
-            conversation(threaded_sandbox, i)["snoozed_until"],
-            conversation(threaded_sandbox, i)["admin_assignee_id"],
-            conversation(threaded_sandbox, i)["team_assignee_id"],
-            tag_names(threaded_sandbox, i),
-        )
-        for i in ids
-    }
+    before = {i: situation(threaded_sandbox, i) for i in ids}
     rows = [[i, "closed", "", GRACE, "Billing", "migrated", ""] for i in ids]
     path = write_csv(tmp_path / "change.csv", HEADER, rows)
     backup = tmp_path / "before.csv"
@@ -269,17 +267,7 @@ def test_backup_then_undo_restores_state_assignees_and_tags(
         ["undo", str(backup), "--yes", "--admin", ADA, "--base-url", threaded_sandbox.url, "-q"]
     )
     assert code == 0
-    after = {
-        i: (
-            conversation(threaded_sandbox, i)["state"],
-            conversation(threaded_sandbox, i)["snoozed_until"],
-            conversation(threaded_sandbox, i)["admin_assignee_id"],
-            conversation(threaded_sandbox, i)["team_assignee_id"],
-            tag_names(threaded_sandbox, i),
-        )
-        for i in ids
-    }
-    assert after == before
+    assert {i: situation(threaded_sandbox, i) for i in ids} == before
     assert "notes cannot be taken back" in capsys.readouterr().out
 
 
