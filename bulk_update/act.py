@@ -231,6 +231,7 @@ class ActOnRow:
             looked, _tries = read
             if looked.ok and isinstance(looked.data, dict) and step.has_landed(looked.data):
                 return _Sent(response, attempts, looked.data)
+            await self._caller.back_off(attempts)
 
     def _attributes_step(
         self, update: PreparedUpdate, conversation: Conversation

@@ -108,7 +108,7 @@ class Directory:
         return cls(
             tuple(_named(item) for item in _items(admins, "admins")),
             tuple(_named(item) for item in _items(teams, "teams")),
-            [_named(item) for item in _items(tags, "data")],
+            [_named(item) for item in _items(tags, "data") or _items(tags, "tags")],
         )
 
     def admin(self, text: str) -> Named:

@@ -138,6 +138,12 @@ class Caller:
                 continue
             return response, attempts
 
+    async def back_off(self, attempts: int) -> None:
+        """Wait as before a retry: for a request sent again by its caller (one that is not
+        idempotent, after a read showed it did not take effect)."""
+        self.stats.retries += 1
+        await self._sleep(self._policy.backoff(attempts))
+
 
 def _audit(label: CallLabel, response: ApiResponse, attempt: int) -> None:
     audit.info(
