@@ -30,6 +30,7 @@ from bulk_update.conversation_steps import (
     state_of,
 )
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
+from bulk_update.readahead import Reads
 from bulk_update.retry import Caller, CallLabel, may_have_landed
 from bulk_update.steps import ReadFirst, failure
 
@@ -64,10 +65,12 @@ class ActOnRow:
         read_first: ReadFirst,
         *,
         max_attempts: int,
+        reads: Reads | None = None,
         log_bodies: bool = False,
     ):
         self._client = client
         self._caller = caller
+        self._reads = reads or Reads(client, caller, via="get")
         self._context = context
         self._intents = intents
         self._read_first = read_first
@@ -75,14 +78,16 @@ class ActOnRow:
         self._log_bodies = log_bodies
 
     async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
-        read = await self._read(update)
+        recorded = self._intents.intent(update.row)
+        # A row this run may have acted on already is read exactly: its own changes of a
+        # moment ago, and its notes (a search result has no parts).
+        read = await self._reads.read(update, exact=recorded is not None)
         if read is None:
             return None
         response, attempts = read
         if not response.ok:
             return failure(update.row, response, attempts)
         conversation: Conversation = response.data if isinstance(response.data, dict) else {}
-        recorded = self._intents.intent(update.row)
         admin = self._context.admin_id
         seen = Seen.decode(recorded) if recorded is not None else Seen.of(conversation, admin)
         actions = RowActions.decode(update.actions) if update.actions else RowActions()
@@ -198,10 +203,7 @@ class ActOnRow:
         return replace(refused, error_message=message, changes=changes, steps=shown)
 
     async def _read(self, update: PreparedUpdate) -> tuple[ApiResponse, int] | None:
-        label = CallLabel(update.row, update.conversation_id)
-        return await self._caller.call(
-            lambda: self._client.get_conversation(update.conversation_id), label
-        )
+        return await self._reads.read(update, exact=True)
 
     async def _send(self, update: PreparedUpdate, step: Step) -> _Sent | None:
         """Send one step, with retries; a step that is not idempotent is only sent again

@@ -67,6 +67,7 @@ class RunSettings(TypedDict, total=False):
     skip_unchanged: bool
     admin: str | None
     create_tags: bool
+    read_via: str
     limit: int | None
     resume: bool
     force: bool
@@ -327,6 +328,7 @@ def prepare_run(
         skip_unchanged=given.get("skip_unchanged", False),
         admin=given.get("admin"),
         create_tags=given.get("create_tags", False),
+        read_via=given.get("read_via", "search"),
         only_statuses=only_statuses,
     )
     return settings, table

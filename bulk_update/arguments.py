@@ -27,6 +27,9 @@ SETTING_FLAGS = {
     "skip_unchanged": "--skip-unchanged",
     "admin": "--admin",
     "create_tags": "--create-tags",
+    "read_via": "--read-via",
+    "where": "--where",
+    "query_path": "--query",
     "rate": "--rate",
     "headroom_percent": "--headroom",
     "concurrency": "--concurrency",
@@ -303,6 +306,14 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         metavar="EMAIL_OR_ID",
         help="the teammate that actions (state, assignees, tags, note) are made as; required "
         "when the sheet has an action column",
+    )
+    parser.add_argument(
+        "--read-via",
+        choices=("search", "get"),
+        default="search",
+        help="how --backup, --skip-unchanged, --live and actions read conversations: 'search' "
+        "reads 150 per request (Intercom's search index may lag a change made seconds ago), "
+        "'get' reads each one exactly (default search)",
     )
     parser.add_argument(
         "--create-tags",

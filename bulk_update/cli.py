@@ -138,6 +138,7 @@ def _run_settings(args: argparse.Namespace) -> RunSettings:
         skip_unchanged=args.skip_unchanged,
         admin=args.admin,
         create_tags=args.create_tags,
+        read_via=args.read_via,
         limit=args.limit,
         resume=args.resume,
         force=args.force,

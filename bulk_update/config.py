@@ -200,6 +200,8 @@ class JobSettings:
     admin: str | None = None
     # Create the tags that action cells name and the workspace lacks (POST /tags).
     create_tags: bool = False
+    # How read-first modes read: "search" (150 conversations a request) or "get" (exact).
+    read_via: str = "search"
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 0:
@@ -213,6 +215,10 @@ class JobSettings:
         if self.live and not self.dry_run:
             raise UsageError.naming_settings(
                 "{live} goes with {dry_run} (a live dry run reads, never writes)"
+            )
+        if self.read_via not in ("search", "get"):
+            raise UsageError.naming_settings(
+                "{read_via} must be 'search' or 'get', got " + escape(repr(self.read_via))
             )
         if self.dry_run and self.backup_path is not None:
             raise UsageError.naming_settings(

@@ -43,6 +43,7 @@ from bulk_update.models import (
 from bulk_update.pipeline import WorkerPool
 from bulk_update.progress import Progress, SilentProgress
 from bulk_update.ratelimit import Pacer
+from bulk_update.readahead import Reads
 from bulk_update.reader import Table
 from bulk_update.report import csv_delimiter, report_lines, write_report, write_summary_json
 from bulk_update.rerun import EarlierRuns, ReportedOutcomes, content_digest
@@ -463,10 +464,13 @@ class Job:
             self._caller = caller = Caller(pacer, self._policy, sleep=self._sleep)
             if self.interrupted:
                 caller.stop("interrupted")
+            settings = self.settings
+            reads: Reads | None = None
+            if acting is not None or settings.reads_first:
+                reads = Reads(client, caller, via=settings.read_via)
             work: RowWork
             if acting is not None:
                 await self._create_tags(client, caller, acting)
-                settings = self.settings
                 work = ActOnRow(
                     client,
                     caller,
@@ -474,6 +478,7 @@ class Job:
                     journal,
                     ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates),
                     max_attempts=self._policy.max_retries + 1,
+                    reads=reads,
                     log_bodies=send.log_bodies,
                 )
             else:
@@ -481,6 +486,7 @@ class Job:
                     client,
                     caller,
                     read_first=self._read_first(backup, dates),
+                    reads=reads,
                     log_bodies=send.log_bodies,
                 )
             pool = WorkerPool(
@@ -490,6 +496,7 @@ class Job:
                 self._progress,
                 concurrency=send.concurrency,
                 max_failures=send.max_failures,
+                reads=reads,
             )
             already = journal.count_done(validated.last_row)
             self._progress.start(max(validated.wanted, already), already)

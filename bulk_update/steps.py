@@ -14,6 +14,7 @@ from bulk_update.backup import BackupWriter
 from bulk_update.changes import current_values, differences, intended
 from bulk_update.client import ApiResponse, IntercomClient
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
+from bulk_update.readahead import Reads
 from bulk_update.retry import Caller, CallLabel
 
 
@@ -43,19 +44,18 @@ class UpdateRow:
         caller: Caller,
         *,
         read_first: ReadFirst | None = None,
+        reads: Reads | None = None,
         log_bodies: bool = False,
     ):
         self._client = client
         self._caller = caller
         self._read_first = read_first
+        self._reads = reads or Reads(client, caller, via="get")
         self._log_bodies = log_bodies
 
     async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
         if self._read_first is not None:
-            label = CallLabel(update.row, update.conversation_id)
-            read = await self._caller.call(
-                lambda: self._client.get_conversation(update.conversation_id), label
-            )
+            read = await self._reads.read(update)
             if read is None:
                 return None
             response, attempts = read

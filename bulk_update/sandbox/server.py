@@ -23,8 +23,10 @@ from aiohttp import web
 
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
 from bulk_update.sandbox.schema import default_listing
+from bulk_update.sandbox.search import SearchRoute
 
 SANDBOX_TOKEN = "sandbox-token"
+POPULATION_FIRST_ID = 215467900000
 _GATEWAY_PAGE = (
     "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}"
     "</h1></center><hr><center>nginx</center></body></html>"
@@ -53,6 +55,9 @@ class SandboxConfig:
     reset_header: str = "normal"
     missing_suffix: str = "404"
     seed: int | None = None
+    # Conversations that exist from the start (ids 215467900000 onwards), with varied
+    # attribute values, for a search or an export to find.
+    population: int = 0
     listing: dict[str, Any] = field(default_factory=default_listing)
 
 
@@ -105,6 +110,15 @@ class SandboxApp:
         self.app.router.add_route("GET", "/me", self._me)
         self.app.router.add_route("GET", "/_sandbox/stats", self._stats)
         ActionRoutes(self.state.workspace, self._conversation, _error, clock).register(self.app)
+        SearchRoute(
+            lambda: self.state.conversations,
+            self._conversation,
+            self._attributes,
+            lambda conversation: _rendered(conversation, self._attributes()),
+            _error,
+        ).register(self.app)
+        for number in range(self.config.population):
+            self._populate(number)
 
     # --- the request path: auth → rate limit → faults → latency → handler -------------
 
@@ -219,6 +233,20 @@ class SandboxApp:
                 **initial_situation(conversation_id, created, self._clock()),
             }
         return self.state.conversations[conversation_id]
+
+    def _populate(self, number: int) -> None:
+        """One of the conversations there from the start, its attributes varied by number."""
+        conversation = self._conversation(str(POPULATION_FIRST_ID + number))
+        options = {a["name"]: a.get("options") or [] for a in self.config.listing["data"]}
+        custom = conversation["custom_attributes"]
+        if options.get("issue_type"):
+            custom["issue_type"] = options["issue_type"][number % len(options["issue_type"])]
+        if options.get("priority") and number % 3:
+            custom["priority"] = options["priority"][number % len(options["priority"])]
+        custom["csat_score"] = number % 5 + 1
+        custom["vip"] = number % 4 == 0
+        conversation["title"] = f"Conversation {number}"
+        conversation["updated_at"] = conversation["created_at"] + number * 3600
 
     async def _get_conversation(self, request: web.Request) -> web.Response:
         return web.json_response(self._conversation(request.match_info["id"]))

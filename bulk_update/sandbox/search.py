@@ -1,0 +1,256 @@
+"""The simulator's ``POST /conversations/search``: Intercom's query objects (a filter, or AND/OR
+groups of them: at most 15 filters a group, 2 levels of nesting), each field's operators,
+``per_page`` up to 150 and cursor pages; ``400 parameter_invalid`` for what Intercom rejects.
+
+It searches the conversations the sandbox holds. Ids named by an ``id`` filter are made to
+exist first, as every all-digit id does in the sandbox (except the missing ones).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bulk_update.search_fields import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    MAX_FILTERS_PER_GROUP,
+    MAX_NESTING,
+    MAX_PER_PAGE,
+    OPERATORS,
+    SEARCH_FIELDS,
+    STRING,
+    custom_name,
+)
+
+Conversation = dict[str, Any]
+_CUSTOM_TYPES = {
+    "integer": INTEGER,
+    "float": INTEGER,
+    "decimal": INTEGER,
+    "boolean": BOOLEAN,
+    "date": DATE,
+    "datetime": DATE,
+}
+
+
+class Invalid(Exception):
+    """A query Intercom would refuse: its message is the 400's."""
+
+
+class SearchRoute:
+    """``conversations()`` is every conversation held; ``conversation(id)`` makes one exist
+    (or raises 404); ``attributes()`` the workspace's; ``render`` a conversation as answered."""
+
+    def __init__(
+        self,
+        conversations: Callable[[], dict[str, Conversation]],
+        conversation: Callable[[str], Conversation],
+        attributes: Callable[[], dict[str, dict[str, Any]]],
+        render: Callable[[Conversation], Conversation],
+        error: Callable[..., web.Response],
+    ):
+        self._conversations = conversations
+        self._conversation = conversation
+        self._attributes = attributes
+        self._render = render
+        self._error = error
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_route("POST", "/conversations/search", self._search)
+
+    async def _search(self, request: web.Request) -> web.Response:
+        try:
+            body = json.loads(await request.read() or b"null")
+            if not isinstance(body, dict) or "query" not in body:
+                raise Invalid("query is required")
+            per_page, start = _pagination(body.get("pagination"))
+            self._check(body["query"], depth=1)
+        except (Invalid, ValueError) as problem:
+            return self._error(400, "parameter_invalid", str(problem))
+        for named in _ids_named(body["query"]):
+            with contextlib.suppress(web.HTTPNotFound):  # a missing one is simply not found
+                self._conversation(named)
+        found = [
+            conversation
+            for conversation in self._conversations().values()
+            if self._matches(body["query"], conversation)
+        ]
+        found.sort(key=lambda conversation: int(conversation["id"]))
+        page = found[start : start + per_page]
+        pages: dict[str, Any] = {
+            "type": "pages",
+            "page": start // per_page + 1,
+            "per_page": per_page,
+            "total_pages": max(1, math.ceil(len(found) / per_page)),
+        }
+        if start + per_page < len(found):
+            pages["next"] = {"per_page": per_page, "starting_after": _cursor(start + per_page)}
+        return web.json_response(
+            {
+                "type": "conversation.list",
+                "conversations": [_list_item(self._render(c)) for c in page],
+                "total_count": len(found),
+                "pages": pages,
+            }
+        )
+
+    # --- checking a query ------------------------------------------------------------------
+
+    def _check(self, query: Any, depth: int) -> None:
+        if not isinstance(query, dict):
+            raise Invalid("a query is an object")
+        if "field" in query:
+            self._check_filter(query)
+            return
+        if query.get("operator") not in ("AND", "OR"):
+            raise Invalid("a group's operator must be AND or OR")
+        if depth > MAX_NESTING:
+            raise Invalid(f"queries can be nested {MAX_NESTING} levels deep at most")
+        filters = query.get("value")
+        if not isinstance(filters, list) or not filters:
+            raise Invalid("a group's value is a non-empty array of queries")
+        if len(filters) > MAX_FILTERS_PER_GROUP:
+            raise Invalid(f"a group holds at most {MAX_FILTERS_PER_GROUP} filters")
+        for inner in filters:
+            self._check(inner, depth + 1)
+
+    def _check_filter(self, query: dict[str, Any]) -> None:
+        field, operator, value = query.get("field"), query.get("operator"), query.get("value")
+        kind = self._field_type(field)
+        if operator not in OPERATORS[kind]:
+            raise Invalid(f"operator {operator!r} cannot be used with {field} ({kind})")
+        values: list[Any] = [value]
+        if operator in ("IN", "NIN"):
+            if not isinstance(value, list):
+                raise Invalid(f"{operator} takes an array of values")
+            values = value
+        for item in values:
+            if not _fits(kind, item):
+                raise Invalid(f"{item!r} is not a {kind} value for {field}")
+
+    def _field_type(self, field: Any) -> str:
+        if not isinstance(field, str):
+            raise Invalid("field is required")
+        if field in SEARCH_FIELDS:
+            return SEARCH_FIELDS[field]
+        name = custom_name(field)
+        attribute = self._attributes().get(name or "")
+        if attribute is None:
+            raise Invalid(f"{field} is not a searchable field")
+        return _CUSTOM_TYPES.get(str(attribute.get("data_type")), STRING)
+
+    # --- matching ----------------------------------------------------------------------
+
+    def _matches(self, query: dict[str, Any], conversation: Conversation) -> bool:
+        if "field" not in query:
+            results = (self._matches(inner, conversation) for inner in query["value"])
+            return all(results) if query["operator"] == "AND" else any(results)
+        field, operator, wanted = query["field"], query["operator"], query["value"]
+        kind = self._field_type(field)
+        held = [_plain(kind, item) for item in _values_of(conversation, field)]
+        if operator in ("IN", "NIN"):
+            hit = any(_plain(kind, item) in held for item in wanted)
+            return hit if operator == "IN" else not hit
+        target = _plain(kind, wanted)
+        if operator in ("=", "!="):
+            return bool((target in held) == (operator == "="))
+        if not held or held[0] is None:
+            return bool(operator == "!~")
+        value = held[0]
+        if operator in ("<", "<="):  # Intercom documents < as "lower (or equal) than"
+            return bool(value <= target)
+        if operator in (">", ">="):
+            return bool(value >= target)
+        text, part = str(value).casefold(), str(target).casefold()
+        verdicts = {
+            "~": part in text,
+            "!~": part not in text,
+            "^": text.startswith(part),
+            "$": text.endswith(part),
+        }
+        return verdicts[operator]
+
+
+def _values_of(conversation: Conversation, field: str) -> list[Any]:
+    """The field's values in the conversation (a list: tag_ids has several)."""
+    if field == "tag_ids":
+        return [tag.get("id") for tag in conversation["tags"]["tags"]]
+    if field in ("contact_ids", "teammate_ids"):
+        return []
+    name = custom_name(field)
+    if name is not None:
+        held = conversation["custom_attributes"].get(name)
+        return list(held) if isinstance(held, list) else [held]
+    value: Any = conversation
+    for key in field.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return [value]
+
+
+def _plain(kind: str, value: Any) -> Any:
+    """Values compared as their type: ``101`` and ``"101"`` are one assignee."""
+    if value is None or kind in (BOOLEAN, DATE):
+        return value
+    if kind == INTEGER:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+    return str(value)
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == BOOLEAN:
+        return isinstance(value, bool)
+    if kind in (INTEGER, DATE):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _pagination(given: Any) -> tuple[int, int]:
+    """(per_page, where the page starts)."""
+    given = given or {}
+    if not isinstance(given, dict):
+        raise Invalid("pagination is an object")
+    per_page = given.get("per_page", 20)
+    if not isinstance(per_page, int) or isinstance(per_page, bool) or per_page < 1:
+        raise Invalid("per_page must be a positive integer")
+    if per_page > MAX_PER_PAGE:
+        raise Invalid(f"per_page must be {MAX_PER_PAGE} or less")
+    cursor = given.get("starting_after")
+    if cursor is None:
+        return per_page, 0
+    try:
+        return per_page, int(base64.urlsafe_b64decode(str(cursor)).decode())
+    except ValueError:
+        raise Invalid("starting_after is not a cursor this search gave") from None
+
+
+def _cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(str(position).encode()).decode()
+
+
+def _ids_named(query: Any) -> list[str]:
+    if not isinstance(query, dict):
+        return []
+    if query.get("field") == "id":
+        value = query.get("value")
+        values = value if isinstance(value, list) else [value]
+        return [str(item) for item in values if str(item).isdigit()]
+    inner = query.get("value")
+    if not isinstance(inner, list):
+        return []
+    return [named for part in inner for named in _ids_named(part)]
+
+
+def _list_item(conversation: Conversation) -> Conversation:
+    """A search result: the conversation without its parts (``conversation_list_item``)."""
+    return {key: value for key, value in conversation.items() if key != "conversation_parts"}

@@ -1,0 +1,236 @@
+"""Asking Intercom which conversations: ``--where 'FIELD OP VALUE'`` expressions into a search
+query, typed as sheet cells are; and the paged ``POST /conversations/search`` that answers it.
+
+Fields are Intercom's conversation search fields (``search_fields``), a conversation
+attribute's name (sent as ``custom_attributes.NAME``), or the friendly ``admin_assignee``
+(email → id), ``team_assignee`` (name → id) and ``tag`` (name → ``tag_ids``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bulk_update.actions import Directory
+from bulk_update.client import ApiResponse, IntercomClient
+from bulk_update.errors import UsageError, escape
+from bulk_update.retry import Caller, CallLabel
+from bulk_update.schema import AttributeType, Schema, converter_for
+from bulk_update.search_fields import (
+    BOOLEAN,
+    CUSTOM_PREFIX,
+    DATE,
+    INTEGER,
+    MAX_FILTERS_PER_GROUP,
+    MAX_PER_PAGE,
+    OPERATORS,
+    SEARCH_FIELDS,
+    STRING,
+    custom_name,
+)
+from bulk_update.values import (
+    POINT,
+    Conventions,
+    ValueProblem,
+    to_boolean,
+    to_integer,
+    to_unix_seconds,
+)
+
+Query = dict[str, Any]
+FRIENDLY_FIELDS = {"admin_assignee": "admin_assignee_id", "team_assignee": "team_assignee_id"}
+_WHERE = re.compile(
+    r"\s*(?P<field>[A-Za-z_][\w.]*)\s*"
+    r"(?P<op>not\s+in\b|in\b|!=|<=|>=|!~|=|<|>|~|\^|\$)\s*(?P<value>.*?)\s*",
+    re.IGNORECASE | re.DOTALL,
+)
+_ATTRIBUTE_KINDS = {
+    AttributeType.INTEGER: INTEGER,
+    AttributeType.FLOAT: INTEGER,
+    AttributeType.BOOLEAN: BOOLEAN,
+    AttributeType.DATE: DATE,
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``--where``: a field, an operator and the value as written."""
+
+    field: str
+    operator: str
+    text: str
+
+    @classmethod
+    def parse(cls, expression: str) -> Condition:
+        match = _WHERE.fullmatch(expression)
+        if match is None or not match.group("value"):
+            raise UsageError.naming_settings(
+                f"{{where}} {escape(repr(expression))} is not FIELD OP VALUE (for example "
+                "'state = open', 'updated_at < 2026-01-01', 'tag in VIP,Billing')"
+            )
+        operator = " ".join(match.group("op").split()).upper()
+        operator = {"IN": "IN", "NOT IN": "NIN"}.get(operator, operator)
+        return cls(match.group("field"), operator, match.group("value"))
+
+    @property
+    def needs_directory(self) -> bool:
+        return self.field in (*FRIENDLY_FIELDS, "tag")
+
+
+def build_query(
+    conditions: Sequence[Condition],
+    schema: Schema,
+    directory: Directory | None = None,
+    conventions: Conventions = POINT,
+) -> Query:
+    """Intercom's query object: one filter, or an AND group of them. UsageError names the
+    expression that cannot be asked and why."""
+    if not conditions:
+        raise UsageError.naming_settings("give at least one {where} (or a {query_path})")
+    if len(conditions) > MAX_FILTERS_PER_GROUP:
+        raise UsageError.naming_settings(
+            f"Intercom's search takes at most {MAX_FILTERS_PER_GROUP} conditions together; "
+            "narrow the {where} list (or write the query yourself with {query_path})"
+        )
+    filters = [_filter(condition, schema, directory, conventions) for condition in conditions]
+    return filters[0] if len(filters) == 1 else {"operator": "AND", "value": filters}
+
+
+def _filter(
+    condition: Condition, schema: Schema, directory: Directory | None, conventions: Conventions
+) -> Query:
+    shown = escape(f"{condition.field} {condition.operator} {condition.text}")
+    field, kind, convert = _field(condition.field, schema, directory, conventions)
+    operator = condition.operator
+    if operator not in OPERATORS[kind]:
+        allowed = ", ".join(sorted(OPERATORS[kind]))
+        hint = " (Intercom's < and > on dates include the time given)" if kind == DATE else ""
+        raise UsageError.naming_settings(
+            f"{{where}} '{shown}': {escape(field)} is a {kind} field, which Intercom searches "
+            f"with {escape(allowed)} only{hint}"
+        )
+    try:
+        if operator in ("IN", "NIN"):
+            value: Any = [convert(part.strip()) for part in condition.text.split(",")]
+        else:
+            value = convert(condition.text)
+    except ValueProblem as problem:
+        raise UsageError.naming_settings(f"{{where}} '{shown}': " + escape(str(problem))) from None
+    return {"field": field, "operator": operator, "value": value}
+
+
+def _field(
+    name: str, schema: Schema, directory: Directory | None, conventions: Conventions
+) -> tuple[str, str, Callable[[str], Any]]:
+    """(the search field, its type, what turns a value's text into the value to send)."""
+    if name in FRIENDLY_FIELDS:
+        assert directory is not None
+        lookup = directory.admin if name == "admin_assignee" else directory.team
+        return FRIENDLY_FIELDS[name], INTEGER, lambda text: _assignee(lookup, text)
+    if name == "tag":
+        assert directory is not None
+
+        def tag_id(text: str) -> str:
+            tag = directory.tag(text)
+            if tag is None:
+                raise directory.missing_tag(text)
+            return tag.id
+
+        return "tag_ids", STRING, tag_id
+    attribute_name = custom_name(name) or name
+    if name not in SEARCH_FIELDS and attribute_name in schema.attributes:
+        attribute = schema.attributes[attribute_name]
+        kind = _ATTRIBUTE_KINDS.get(attribute.type, STRING)
+        return CUSTOM_PREFIX + attribute_name, kind, converter_for(attribute, conventions)
+    if name in SEARCH_FIELDS:
+        kind = SEARCH_FIELDS[name]
+        return name, kind, _converter(kind, conventions)
+    known = [*SEARCH_FIELDS, *FRIENDLY_FIELDS, "tag", *schema.attributes]
+    guesses = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {guesses[0]!r}?" if guesses else ""
+    raise UsageError.naming_settings(
+        f"{{where}}: {escape(repr(name))} is not a conversation search field or attribute"
+        f"{escape(hint)}"
+    )
+
+
+def _assignee(lookup: Callable[[str], Any], text: str) -> int:
+    if text.strip().isdigit():
+        return int(text)
+    return int(lookup(text).id)
+
+
+def _converter(kind: str, conventions: Conventions) -> Callable[[str], Any]:
+    if kind == DATE:
+        return lambda text: to_unix_seconds(
+            text, date_order=conventions.date_order, zone=conventions.zone
+        )
+    if kind == BOOLEAN:
+        return to_boolean
+    if kind == INTEGER:
+        return lambda text: to_integer(text, decimal_comma=conventions.decimal_comma)
+    return lambda text: text
+
+
+def load_query(text: str, source: str) -> Query:
+    """A query object written by hand (``--query FILE``)."""
+    try:
+        query = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{source} is not JSON ({error.msg}, line {error.lineno})") from None
+    if isinstance(query, dict) and "query" in query:  # a whole search body
+        query = query["query"]
+    if not isinstance(query, dict) or not ("field" in query or "operator" in query):
+        raise UsageError(f"{source} is not a search query object (field/operator/value)")
+    return query
+
+
+def search_body(query: Query, per_page: int, starting_after: str | None = None) -> bytes:
+    pagination: dict[str, Any] = {"per_page": min(per_page, MAX_PER_PAGE)}
+    if starting_after:
+        pagination["starting_after"] = starting_after
+    body = {"query": query, "pagination": pagination}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def post_search(
+    client: IntercomClient, caller: Caller, body: bytes
+) -> tuple[ApiResponse, int] | None:
+    """One ``POST /conversations/search``, paced and retried (a search changes nothing)."""
+    return await caller.call(
+        lambda: client.request("POST", "/conversations/search", body), CallLabel()
+    )
+
+
+@dataclass
+class Page:
+    conversations: list[dict[str, Any]]
+    total_count: int | None
+
+
+async def pages(
+    client: IntercomClient, caller: Caller, query: Query, *, per_page: int = MAX_PER_PAGE
+) -> AsyncIterator[Page | ApiResponse]:
+    """Every page of the search, following Intercom's cursor; the refusing answer instead
+    of a page when one is refused (and then no more)."""
+    cursor: str | None = None
+    while True:
+        called = await post_search(client, caller, search_body(query, per_page, cursor))
+        if called is None:
+            return
+        response, _attempts = called
+        data = response.data
+        if not response.ok or not isinstance(data, dict):
+            yield response
+            return
+        found = [c for c in data.get("conversations") or [] if isinstance(c, dict)]
+        total = data.get("total_count")
+        yield Page(found, total if isinstance(total, int) else None)
+        following = ((data.get("pages") or {}).get("next") or {}).get("starting_after")
+        if not following or not found:
+            return
+        cursor = str(following)
