@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from bulk_update.api import (
         Connection,
         RunSettings,
+        export,
+        export_async,
         run,
         run_async,
         save_schema,
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
         RunStopped,
         UsageError,
     )
+    from bulk_update.exporter import ExportResult
     from bulk_update.job import Job, RunResult
     from bulk_update.models import RowOutcome, RowStatus, RunSummary, UpdateRequest
     from bulk_update.reader import Table
@@ -54,6 +57,9 @@ _EXPORTS = {
     "run": "bulk_update.api",
     "run_async": "bulk_update.api",
     "undo": "bulk_update.api",
+    "export": "bulk_update.api",
+    "export_async": "bulk_update.api",
+    "ExportResult": "bulk_update.exporter",
     "save_schema": "bulk_update.api",
     "save_schema_async": "bulk_update.api",
     "RunSettings": "bulk_update.api",
@@ -86,6 +92,7 @@ __all__ = [
     "AuthenticationFailed",
     "BulkUpdateError",
     "Connection",
+    "ExportResult",
     "InputError",
     "Job",
     "JobSettings",
@@ -106,6 +113,8 @@ __all__ = [
     "UpdateRequest",
     "UsageError",
     "__version__",
+    "export",
+    "export_async",
     "plan_columns",
     "run",
     "run_async",

@@ -243,13 +243,13 @@ class ActOnRow:
         after = intended(update.payload)
         before = current_values(conversation, list(after))
         changes = differences(before, after, self._read_first.dates)
-        skip = self._read_first.skip_unchanged
+        in_place = self._read_first.skip_unchanged and not changes
         step = Step(
             "attributes",
             "PUT",
             f"/conversations/{update.conversation_id}",
             update.payload,
-            lambda _conversation: skip and not changes,
+            lambda _conversation: in_place,
             _unchanged,
         )
         return step, changes

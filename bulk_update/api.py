@@ -48,11 +48,13 @@ from bulk_update.workspace import fetch_schema
 if TYPE_CHECKING:
     import pandas as pd
 
+    from bulk_update.exporter import ExportResult
     from bulk_update.schema import Schema
 
     Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
 T = TypeVar("T")
+SANDBOX_POPULATION = 500
 
 
 class RunSettings(TypedDict, total=False):
@@ -165,6 +167,72 @@ def backup_to_undo(given: Path) -> Path:
     return found
 
 
+def export(
+    out: str | os.PathLike[str],
+    *,
+    where: Iterable[str] = (),
+    query: Mapping[str, object] | None = None,
+    columns: Iterable[str] | None = None,
+    limit: int | None = None,
+    token: str | Token | None = None,
+    progress: Progress | None = None,
+    **connection: Unpack[Connection],
+) -> ExportResult:
+    """Write the conversations that match ``where`` (``'FIELD OP VALUE'`` strings, all of
+    which must hold) or ``query`` (Intercom's own query object) to ``out`` (.csv or .xlsx), in
+    the tool's input format: the file goes back into :func:`run` as it is."""
+    return _run_to_completion(
+        export_async(
+            out,
+            where=where,
+            query=query,
+            columns=columns,
+            limit=limit,
+            token=token,
+            progress=progress,
+            **connection,
+        )
+    )
+
+
+async def export_async(
+    out: str | os.PathLike[str],
+    *,
+    where: Iterable[str] = (),
+    query: Mapping[str, object] | None = None,
+    columns: Iterable[str] | None = None,
+    limit: int | None = None,
+    token: str | Token | None = None,
+    progress: Progress | None = None,
+    **connection: Unpack[Connection],
+) -> ExportResult:
+    """:func:`export` as a coroutine."""
+    from bulk_update.exporter import Export, ExportSettings
+    from bulk_update.search import Condition
+
+    conditions = tuple(Condition.parse(expression) for expression in where)
+    sandbox = connection.get("sandbox", False)
+    async with destination(sandbox, connection.get("base_url"), connection.get("region")) as (
+        url,
+        sandbox_token,
+    ):
+        chosen = sandbox_token or _token(token)
+        if chosen is None:
+            raise UsageError.naming_settings("no access token: set {token}")
+        settings = ExportSettings(
+            Path(out),
+            conditions,
+            dict(query) if query is not None else None,
+            tuple(columns) if columns is not None else None,
+            limit,
+            SendOptions(
+                base_url=url,
+                api_version=connection.get("api_version", DEFAULT_API_VERSION),
+            ),
+        )
+        return await Export(settings, chosen, progress=progress).run()
+
+
 class Connection(TypedDict, total=False):
     """Where :func:`save_schema` reads from: the sandbox, ``base_url`` or ``region``."""
 
@@ -247,9 +315,10 @@ async def destination(
             )
         yield base_url or REGION_BASE_URLS[region or "us"], None
         return
-    from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox
+    from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox, SandboxConfig
 
-    async with Sandbox() as simulator:
+    # Conversations to find from the start, for an export to have something to write.
+    async with Sandbox(SandboxConfig(population=SANDBOX_POPULATION)) as simulator:
         yield simulator.url, Token(SANDBOX_TOKEN)
 
 

@@ -30,6 +30,7 @@ SETTING_FLAGS = {
     "read_via": "--read-via",
     "where": "--where",
     "query_path": "--query",
+    "columns": "--columns",
     "rate": "--rate",
     "headroom_percent": "--headroom",
     "concurrency": "--concurrency",
@@ -100,6 +101,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     undo.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    export = commands.add_parser(
+        "export",
+        help="write the conversations a search finds as a sheet to edit and run",
+        description="Search conversations (POST /conversations/search, 150 a page) and write "
+        "them to OUT (.csv or .xlsx) in the tool's input format: edit cells, then run the file "
+        "(with --skip-unchanged only the edited cells are sent). The export is a snapshot.",
+        epilog=_examples(
+            "bulk-update export stale.xlsx --where 'state = open' "
+            "--where 'updated_at < 2026-01-01' --columns issue_type,priority,state",
+            "bulk-update export vip.csv --where 'tag = VIP' --where 'admin_assignee = "
+            "ada@example.com'",
+            "bulk-update export any.csv --query query.json --limit 1000",
+        )
+        + "\n\nFIELD is a conversation search field (id, state, open, read, created_at, "
+        "updated_at, snoozed_until, admin_assignee_id, team_assignee_id, tag_ids, title, "
+        "source.*, statistics.*, ...), a conversation attribute's name, or admin_assignee "
+        "(an email), team_assignee (a name) or tag (a name). OP is one of = != < > <= >= ~ "
+        "(contains) !~ ^ (starts with) $ (ends with) in, not in (comma-separated values).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("out", type=Path, metavar="OUT", help="the sheet to write (.csv, .xlsx)")
+    export.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="'FIELD OP VALUE'",
+        help="a condition every exported conversation meets (repeatable: all must hold)",
+    )
+    export.add_argument(
+        "--query",
+        type=Path,
+        dest="query_path",
+        metavar="FILE",
+        help="Intercom's own search query (JSON), for what --where cannot say (OR groups)",
+    )
+    export.add_argument(
+        "--columns",
+        metavar="A,B,...",
+        help="what follows id: attribute names, read, title, state, snoozed_until, "
+        "admin_assignee, team_assignee, tags, company_id (default: state, both assignees, "
+        "tags and every writable attribute)",
+    )
+    export.add_argument("--limit", type=int, metavar="N", help="stop after N conversations")
+    _add_connection_flags(export)
+    _add_output_flags(export)
+
     schema = commands.add_parser(
         "schema",
         help="save the workspace's conversation attributes to a file (for --schema)",
@@ -148,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--hang-rate", type=float, default=0.0, help="share of requests that hang")
     sandbox.add_argument("--retry-after", action="store_true", help="send Retry-After on 429s")
     sandbox.add_argument("--seed", type=int, help="seed for the fault injection")
+    sandbox.add_argument(
+        "--conversations",
+        type=int,
+        default=500,
+        metavar="N",
+        help="conversations there from the start, for searches and exports (default 500)",
+    )
     sandbox.add_argument("--token", default=None, help="token to accept (default 'sandbox-token')")
     _add_output_flags(sandbox)
     return parser

@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(args))
         if args.command == "schema":
             return asyncio.run(_schema(args))
+        if args.command == "export":
+            return asyncio.run(_export(args))
         return asyncio.run(_sandbox(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -252,6 +254,47 @@ def _render(result: RunResult, *, quiet: bool) -> int:
     return EXIT_OK if summary.all_succeeded else EXIT_ROWS_NOT_UPDATED
 
 
+async def _export(args: argparse.Namespace) -> int:
+    from bulk_update.api import export_async
+    from bulk_update.search import load_query
+
+    query = None
+    if args.query_path is not None:
+        try:
+            text = args.query_path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read {args.query_path}: {error.strerror}") from None
+        query = load_query(text, str(args.query_path))
+    columns = args.columns.split(",") if args.columns else None
+    result = await export_async(
+        args.out,
+        where=args.where,
+        query=query,
+        columns=columns,
+        limit=args.limit,
+        token=_read_token(args),
+        progress=_progress(args.quiet),
+        sandbox=args.sandbox,
+        base_url=args.base_url,
+        region=args.region,
+        api_version=args.api_version,
+    )
+    of = f" of {result.matched:,} matching" if result.matched is not None else ""
+    print(
+        f"exported {result.written:,} conversations{of} to {result.path}, as they were at "
+        f"{result.snapshot_at} ({result.requests} search requests)"
+    )
+    if result.limited:
+        print(f"stopped at --limit {args.limit}")
+    actions = {"state", "admin_assignee", "team_assignee", "tags"} & set(result.columns)
+    admin = " --admin EMAIL" if actions else ""
+    print(
+        f"next: edit {result.path}, then: bulk-update run {result.path} "
+        f"--skip-unchanged{admin} (only what you changed is sent)"
+    )
+    return EXIT_OK
+
+
 async def _schema(args: argparse.Namespace) -> int:
     from bulk_update.api import save_schema_async
 
@@ -280,6 +323,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         hang_rate=args.hang_rate,
         retry_after="auto" if args.retry_after else None,
         seed=args.seed,
+        population=args.conversations,
     )
     sandbox = Sandbox(config, host=args.host, port=args.port)
     url = await sandbox.start()

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 class Progress(Protocol):
     def start(self, total: int, done: int) -> None: ...
 
-    def advance(self, status: RowStatus) -> None: ...
+    def advance(self, status: RowStatus | None = None) -> None:
+        """One row done (an export's rows have no status)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -30,14 +32,14 @@ class SilentProgress:
     """Counts, shows nothing."""
 
     def __init__(self) -> None:
-        self.counts: Counter[RowStatus] = Counter()
+        self.counts: Counter[RowStatus | None] = Counter()
         self.total = 0
         self.initial = 0
 
     def start(self, total: int, done: int) -> None:
         self.total, self.initial = total, done
 
-    def advance(self, status: RowStatus) -> None:
+    def advance(self, status: RowStatus | None = None) -> None:
         self.counts[status] += 1
 
     def close(self) -> None:
@@ -59,7 +61,7 @@ class _Throttled(SilentProgress):
         self.done = done
         self._next_draw = self._clock() + self._interval
 
-    def advance(self, status: RowStatus) -> None:
+    def advance(self, status: RowStatus | None = None) -> None:
         self.counts[status] += 1
         self.done += 1
         now = self._clock()
@@ -71,6 +73,8 @@ class _Throttled(SilentProgress):
         raise NotImplementedError
 
     def _tally(self) -> dict[str, int]:
+        if not any(status is not None for status in self.counts):
+            return {}  # rows without a status (an export): nothing to tell apart
         tally = {
             "updated": self.counts[RowStatus.UPDATED],
             "failed": self.counts[RowStatus.FAILED],
@@ -142,13 +146,14 @@ class LineProgress(_Throttled):
     def _draw(self, now: float) -> None:
         share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
         tally = ", ".join(f"{count} {name}" for name, count in self._tally().items())
+        tally = f": {tally};" if tally else ";"
         elapsed = now - self._started
         pace = (self.done - self._first) / elapsed if elapsed > 0 else 0.0
         left = ""
         if pace > 0 and self.total > self.done:
             left = f", about {_duration((self.total - self.done) / pace)} left"
         print(
-            f"progress: {self.done:,}/{self.total:,} rows{share}: {tally}; {pace:.0f} rows/s{left}",
+            f"progress: {self.done:,}/{self.total:,} rows{share}{tally} {pace:.0f} rows/s{left}",
             file=self._stream,
             flush=True,
         )

@@ -45,6 +45,14 @@ class Invalid(Exception):
     """A query Intercom would refuse: its message is the 400's."""
 
 
+class SearchRefused(Exception):
+    """The sandbox is told to refuse searches: with this status."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
 class SearchRoute:
     """``conversations()`` is every conversation held; ``conversation(id)`` makes one exist
     (or raises 404); ``attributes()`` the workspace's; ``render`` a conversation as answered."""
@@ -78,11 +86,11 @@ class SearchRoute:
         for named in _ids_named(body["query"]):
             with contextlib.suppress(web.HTTPNotFound):  # a missing one is simply not found
                 self._conversation(named)
-        found = [
-            conversation
-            for conversation in self._conversations().values()
-            if self._matches(body["query"], conversation)
-        ]
+        try:
+            held = self._conversations()
+        except SearchRefused as refused:
+            return self._error(refused.status, "parameter_invalid", "Search is not available")
+        found = [c for c in held.values() if self._matches(body["query"], c)]
         found.sort(key=lambda conversation: int(conversation["id"]))
         page = found[start : start + per_page]
         pages: dict[str, Any] = {

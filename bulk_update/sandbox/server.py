@@ -8,6 +8,7 @@ any sheet of ids can be tried without seeding data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import math
@@ -23,7 +24,7 @@ from aiohttp import web
 
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
 from bulk_update.sandbox.schema import default_listing
-from bulk_update.sandbox.search import SearchRoute
+from bulk_update.sandbox.search import SearchRefused, SearchRoute
 
 SANDBOX_TOKEN = "sandbox-token"
 POPULATION_FIRST_ID = 215467900000
@@ -58,6 +59,10 @@ class SandboxConfig:
     # Conversations that exist from the start (ids 215467900000 onwards), with varied
     # attribute values, for a search or an export to find.
     population: int = 0
+    # Search as Intercom's index may: never finding these ids (not indexed yet), or refusing
+    # every search with this status (400 parameter_invalid, say).
+    unindexed: frozenset[str] = frozenset()
+    search_refusal: int | None = None
     listing: dict[str, Any] = field(default_factory=default_listing)
 
 
@@ -111,14 +116,15 @@ class SandboxApp:
         self.app.router.add_route("GET", "/_sandbox/stats", self._stats)
         ActionRoutes(self.state.workspace, self._conversation, _error, clock).register(self.app)
         SearchRoute(
-            lambda: self.state.conversations,
+            self._searchable,
             self._conversation,
             self._attributes,
             lambda conversation: _rendered(conversation, self._attributes()),
             _error,
         ).register(self.app)
         for number in range(self.config.population):
-            self._populate(number)
+            with contextlib.suppress(web.HTTPNotFound):  # an id that is missing by design
+                self._populate(number)
 
     # --- the request path: auth → rate limit → faults → latency → handler -------------
 
@@ -234,6 +240,13 @@ class SandboxApp:
             }
         return self.state.conversations[conversation_id]
 
+    def _searchable(self) -> dict[str, dict[str, Any]]:
+        """The conversations a search can find (refusing it, when configured to)."""
+        if self.config.search_refusal is not None:
+            raise SearchRefused(self.config.search_refusal)
+        unindexed = self.config.unindexed
+        return {k: c for k, c in self.state.conversations.items() if k not in unindexed}
+
     def _populate(self, number: int) -> None:
         """One of the conversations there from the start, its attributes varied by number."""
         conversation = self._conversation(str(POPULATION_FIRST_ID + number))
@@ -243,7 +256,7 @@ class SandboxApp:
             custom["issue_type"] = options["issue_type"][number % len(options["issue_type"])]
         if options.get("priority") and number % 3:
             custom["priority"] = options["priority"][number % len(options["priority"])]
-        custom["csat_score"] = number % 5 + 1
+        custom["csat_score"] = number // 5 % 5 + 1
         custom["vip"] = number % 4 == 0
         conversation["title"] = f"Conversation {number}"
         conversation["updated_at"] = conversation["created_at"] + number * 3600

@@ -1,0 +1,285 @@
+"""``bulk-update export``: the conversations a search finds, written as a sheet in the tool's own
+input format, so that the file goes straight back into ``bulk-update run`` (unedited, with
+``--skip-unchanged``, it sends nothing).
+
+Pages of 150 through ``POST /conversations/search``, paced and retried like every request;
+rows go to a temporary file as they come (memory does not grow with the export), and the
+sheet is written at the end, atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import difflib
+import json
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulk_update.actions import Directory
+from bulk_update.backup import render
+from bulk_update.changes import current_values
+from bulk_update.client import ApiResponse, IntercomClient
+from bulk_update.config import ReadOptions, SendOptions, Token
+from bulk_update.conversation_steps import assignee_of, carried_tags, state_of
+from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, escape
+from bulk_update.progress import Progress, SilentProgress
+from bulk_update.ratelimit import Pacer
+from bulk_update.reader import Table
+from bulk_update.report import write_report
+from bulk_update.retry import Caller, RetryPolicy
+from bulk_update.schema import AttributeType, Schema
+from bulk_update.search import Condition, Page, Query, build_query, pages
+from bulk_update.values import iso_8601
+from bulk_update.workspace import fetch_directory, fetch_schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Columns that are not attributes, in the order they are written.
+FIELD_COLUMNS = (
+    "read",
+    "title",
+    "state",
+    "snoozed_until",
+    "admin_assignee",
+    "team_assignee",
+    "tags",
+    "company_id",
+)
+DEFAULT_FIELD_COLUMNS = ("state", "snoozed_until", "admin_assignee", "team_assignee", "tags")
+_NEEDS_DIRECTORY = frozenset({"admin_assignee", "team_assignee", "tags"})
+SUFFIXES = (".csv", ".xlsx")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote: ``written`` conversations of the ``matched`` the search counted,
+    as they were at ``snapshot_at`` (ISO 8601, UTC); ``frame`` reads the file back."""
+
+    path: Path
+    columns: tuple[str, ...]
+    matched: int | None
+    written: int
+    requests: int
+    snapshot_at: str
+    limited: bool
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The exported sheet as a DataFrame of text (ids keep their digits)."""
+        import pandas as pd
+
+        table = Table(self.path, ReadOptions())
+        return pd.DataFrame(
+            [row.cells for row in table.rows()], columns=table.columns, dtype=object
+        )
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """What to export and where: ``conditions`` (``--where``) or a ready ``query``."""
+
+    out: Path
+    conditions: tuple[Condition, ...] = ()
+    query: Query | None = None
+    columns: tuple[str, ...] | None = None
+    limit: int | None = None
+    send: SendOptions = field(default_factory=SendOptions)
+
+    def __post_init__(self) -> None:
+        if self.out.suffix.lower() not in SUFFIXES:
+            raise UsageError(f"{self.out}: export writes .csv or .xlsx, not {self.out.suffix!r}")
+        if not self.out.parent.is_dir():
+            raise UsageError(f"{self.out}: the folder {self.out.parent} does not exist")
+        if (self.query is None) == (not self.conditions):
+            raise UsageError.naming_settings("give {where} conditions or a {query_path}, one")
+        if self.limit is not None and self.limit < 1:
+            raise UsageError.naming_settings("{limit} must be at least 1")
+
+
+class Export:
+    """One export. The wall clock and sleep are injectable (a test's virtual time)."""
+
+    def __init__(
+        self,
+        settings: ExportSettings,
+        token: Token,
+        *,
+        progress: Progress | None = None,
+        retry_policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.settings = settings
+        self._token = token
+        self._progress = progress or SilentProgress()
+        self._policy = retry_policy or RetryPolicy(max_retries=settings.send.max_retries)
+        self._clock = clock
+        self._sleep = sleep
+
+    async def run(self) -> ExportResult:
+        settings, send = self.settings, self.settings.send
+        client = IntercomClient(
+            send.base_url,
+            self._token,
+            api_version=send.api_version,
+            timeout=send.timeout,
+            connections=1,
+        )
+        async with client:
+            schema = await fetch_schema(client, self._policy, clock=self._clock, sleep=self._sleep)
+            columns = _columns(settings.columns, schema)
+            directory = None
+            names_needed = any(condition.needs_directory for condition in settings.conditions)
+            if names_needed or _NEEDS_DIRECTORY & set(columns):
+                directory = await fetch_directory(
+                    client, self._policy, clock=self._clock, sleep=self._sleep
+                )
+            query = settings.query
+            if query is None:
+                query = build_query(settings.conditions, schema, directory)
+            pacer = Pacer(send.rate, max_wait=send.max_wait, clock=self._clock, sleep=self._sleep)
+            caller = Caller(pacer, self._policy, sleep=self._sleep)
+            snapshot_at = iso_8601(int(self._clock()))
+            cells = _Cells(columns, schema, directory)
+            with tempfile.TemporaryDirectory() as folder:
+                spool = Path(folder) / "rows.csv"
+                matched, written = await self._spool(client, caller, query, cells, spool)
+                write_report(settings.out, _lines(["id", *columns], spool))
+        return ExportResult(
+            settings.out,
+            tuple(columns),
+            matched,
+            written,
+            caller.stats.requests,
+            snapshot_at,
+            settings.limit is not None and matched is not None and written < matched,
+        )
+
+    async def _spool(
+        self, client: IntercomClient, caller: Caller, query: Query, cells: _Cells, spool: Path
+    ) -> tuple[int | None, int]:
+        """Every page's rows, one line each, to ``spool``: (matched, written)."""
+        limit = self.settings.limit
+        matched: int | None = None
+        written = 0
+        with spool.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            try:
+                async for page in pages(client, caller, query):
+                    if isinstance(page, ApiResponse):
+                        _refused(page, written)
+                    assert isinstance(page, Page)
+                    if matched is None:
+                        matched = page.total_count
+                        wanted = matched if limit is None else min(matched or limit, limit)
+                        self._progress.start(wanted or 0, 0)
+                    for conversation in page.conversations:
+                        if limit is not None and written >= limit:
+                            return matched, written
+                        writer.writerow(cells.row(conversation))
+                        written += 1
+                        self._progress.advance()
+                    if limit is not None and written >= limit:
+                        return matched, written
+            finally:
+                self._progress.close()
+        return matched, written
+
+
+def _refused(response: ApiResponse, written: int) -> None:
+    reason = f"{response.status or response.error_code}: {response.error_message or 'no message'}"
+    if response.status in (401, 403):
+        raise AuthenticationFailed(f"Intercom refused the access token ({reason})")
+    if written == 0 and response.status in (400, 422):
+        raise UsageError(f"Intercom refused the search ({reason})")
+    raise RunStopped(
+        f"the search stopped after {written} conversations ({reason}); nothing was written: "
+        "run the export again"
+    )
+
+
+def _lines(header: list[str], spool: Path) -> Iterator[list[str]]:
+    yield header
+    with spool.open(newline="", encoding="utf-8") as handle:
+        yield from csv.reader(handle)
+
+
+def _columns(asked: Sequence[str] | None, schema: Schema) -> list[str]:
+    """The columns after ``id``: as asked (checked), or the default set."""
+    writable = [name for name, attribute in schema.attributes.items() if attribute.writable]
+    if asked is None:
+        return [*DEFAULT_FIELD_COLUMNS, *writable]
+    columns: list[str] = []
+    for name in (name.strip() for name in asked):
+        if name in FIELD_COLUMNS or name in writable:
+            columns.append(name)
+            continue
+        known = [*FIELD_COLUMNS, *writable]
+        guesses = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        why = (
+            "an attribute the API cannot write (the file could not go back into a run)"
+            if name in schema.attributes
+            else "not a column export writes"
+        )
+        hint = f"; did you mean {guesses[0]!r}?" if guesses else ""
+        raise UsageError.naming_settings(
+            f"{{columns}}: {escape(repr(name))} is {why}{escape(hint)}"
+        )
+    if "state" in columns and "snoozed_until" not in columns:
+        # A snoozed conversation's row is only valid input with its time.
+        columns.insert(columns.index("state") + 1, "snoozed_until")
+    return list(dict.fromkeys(columns))
+
+
+class _Cells:
+    """A conversation as a row of cells in the tool's input format (empty = unset)."""
+
+    def __init__(self, columns: list[str], schema: Schema, directory: Directory | None):
+        self._columns = columns
+        self._schema = schema
+        self._directory = directory
+        self._attributes = [c for c in columns if c not in FIELD_COLUMNS]
+        self._dates = {
+            name for name in self._attributes if schema.attributes[name].type is AttributeType.DATE
+        }
+
+    def row(self, conversation: dict[str, Any]) -> list[str]:
+        values = current_values(conversation, [*self._attributes, "read", "title", "company_id"])
+        return [str(conversation.get("id", ""))] + [
+            self._cell(column, conversation, values) for column in self._columns
+        ]
+
+    def _cell(self, column: str, conversation: dict[str, Any], values: dict[str, Any]) -> str:
+        directory = self._directory
+        if column == "state":
+            return state_of(conversation)
+        if column == "snoozed_until":
+            until = conversation.get("snoozed_until")
+            snoozed = state_of(conversation) == "snoozed"
+            return iso_8601(until) if snoozed and isinstance(until, int) else ""
+        if column in ("admin_assignee", "team_assignee"):
+            kind = column.split("_")[0]
+            assignee = assignee_of(conversation, kind)
+            if assignee == "0" or directory is None:
+                return "" if assignee == "0" else assignee
+            return directory.assignee_shown(kind, assignee)
+        if column == "tags":
+            names = [tag.name for tag in carried_tags(conversation)]
+            if any(separator in name for name in names for separator in ",;"):
+                return json.dumps(names, ensure_ascii=False)
+            return ";".join(names)
+        return _text(values.get(column), column in self._dates)
+
+
+def _text(value: Any, is_date: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(item) for item in value)
+    return render(value, "", is_date=is_date)

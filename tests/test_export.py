@@ -1,0 +1,247 @@
+"""``bulk-update export`` and batched reads, end to end against the sandbox over loopback: the
+export → run round trip sends nothing, three edited cells send three writes, every read-first
+mode reads 150 conversations a search, and the fall-backs to ``GET`` work."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import bulk_update
+from bulk_update.cli import main
+from bulk_update.sandbox import Sandbox, SandboxConfig
+
+from .conftest import TOKEN, ThreadedSandbox, read_report, write_csv
+
+ADA = "ada@example.com"
+POPULATION = 1000  # ids 215467900000 + n; the one ending in 404 is missing: 999 in all
+
+
+@pytest.fixture
+def populated() -> Iterator[Sandbox]:
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, population=POPULATION)
+    with ThreadedSandbox(config) as running:
+        yield running
+
+
+def cli(sandbox: Sandbox, *args: str) -> int:
+    return main([*args, "--base-url", sandbox.url, "-q"])
+
+
+def searches(sandbox: Sandbox) -> int:
+    return sandbox.state.paths.count("/conversations/search")
+
+
+def reads_by_get(sandbox: Sandbox) -> int:
+    """GET /conversations/{id}: every such path that was not a PUT."""
+    by_id = sum(1 for p in sandbox.state.paths if re.fullmatch(r"/conversations/\d+", p))
+    return by_id - sandbox.state.puts_applied
+
+
+def writes(sandbox: Sandbox) -> int:
+    return sandbox.state.puts_applied + sum(sandbox.state.workspace.actions.values())
+
+
+def test_export_writes_every_match_in_the_tools_own_format(
+    populated: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "bugs.csv"
+    assert cli(populated, "export", str(out), "--where", "issue_type in Bug, Account") == 0
+    lines = read_report(out)
+    assert len(lines) == 400  # n % 5 in (1, 3)
+    assert list(lines[0]) == [
+        "id",
+        "state",
+        "snoozed_until",
+        "admin_assignee",
+        "team_assignee",
+        "tags",
+        "issue_type",
+        "priority",
+        "region",
+        "csat_score",
+        "monthly_spend",
+        "vip",
+        "due_date",
+        "orders",
+    ]
+    first = lines[0]
+    assert (first["id"], first["issue_type"], first["csat_score"], first["vip"]) == (
+        "215467900001",
+        "Bug",
+        "1",
+        "false",
+    )
+    assert first["admin_assignee"] == ADA and first["team_assignee"] == "Support"  # id ≡ 1 mod 4
+    snoozed = next(line for line in lines if line["state"] == "snoozed")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", snoozed["snoozed_until"])
+    assert searches(populated) == math.ceil(400 / 150)
+    assert len(populated.state.paths) <= math.ceil(400 / 150) + 5
+
+
+def test_an_xlsx_export_keeps_ids_as_text_and_limit_stops_early(
+    populated: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "some.xlsx"
+    args = [
+        "export",
+        str(out),
+        "--where",
+        "state != x",
+        "--columns",
+        "title,state",
+        "--limit",
+        "160",
+    ]
+    assert cli(populated, *args) == 0
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0] == ("id", "title", "state", "snoozed_until")  # state brings its time
+    assert len(rows) == 161 and rows[1][0] == "215467900000"
+    assert searches(populated) == 2
+    out_text = capsys.readouterr().out
+    assert "exported 160 conversations of 999 matching" in out_text
+
+
+def test_a_query_file_says_what_where_cannot(
+    populated: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    query = tmp_path / "q.json"
+    either = [
+        {"field": "title", "operator": "=", "value": "Conversation 3"},
+        {"field": "title", "operator": "=", "value": "Conversation 5"},
+    ]
+    query.write_text(json.dumps({"operator": "OR", "value": either}))
+    out = tmp_path / "two.csv"
+    assert cli(populated, "export", str(out), "--query", str(query), "--columns", "title") == 0
+    assert [line["title"] for line in read_report(out)] == ["Conversation 3", "Conversation 5"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--where", "updated_at <= 2026-01-01"], "date field"),
+        (["--where", "isue_type = Bug"], "did you mean 'issue_type'?"),
+        (["--where", "state = open", "--columns", "sla_breached"], "cannot write"),
+        ([], "give --where conditions or a --query"),
+    ],
+)
+def test_an_export_that_cannot_be_asked_exits_2_and_writes_nothing(
+    populated: Sandbox,
+    token_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    says: str,
+) -> None:
+    out = tmp_path / "x.csv"
+    assert cli(populated, "export", str(out), *args) == 2
+    assert says in capsys.readouterr().err
+    assert not out.exists() and searches(populated) == 0
+
+
+def test_the_round_trip_sends_nothing_and_three_edits_send_three_writes(
+    populated: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "all.csv"
+    assert cli(populated, "export", str(out), "--where", "state != x") == 0
+    before = len(populated.state.paths)
+    args = ["--skip-unchanged", "--admin", ADA]
+    assert cli(populated, "run", str(out), *args, "--report", str(tmp_path / "r1.csv")) == 0
+    assert writes(populated) == 0
+    # data_attributes, admins, teams, tags; then the reads, 150 a search
+    assert len(populated.state.paths) - before == 4 + math.ceil(999 / 150)
+    lines = read_report(tmp_path / "r1.csv")
+    assert {line["status"] for line in lines} == {"skipped"}
+
+    with out.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv_rows(handle.read()))
+    rows[1][rows[0].index("issue_type")] = "Account"  # was Billing
+    rows[2][rows[0].index("state")] = "closed"  # was open
+    rows[3][rows[0].index("tags")] = "VIP"  # was no tag
+    edited = write_csv(tmp_path / "edited.csv", rows[0], rows[1:])
+    assert cli(populated, "run", str(edited), *args, "--report", str(tmp_path / "r2.csv")) == 0
+    assert populated.state.puts_applied == 1
+    assert dict(populated.state.workspace.actions) == {"close": 1, "tag": 1}
+    statuses = [line["status"] for line in read_report(tmp_path / "r2.csv")]
+    assert statuses[:3] == ["updated"] * 3 and set(statuses[3:]) == {"skipped"}
+
+
+def csv_rows(text: str) -> Iterator[list[str]]:
+    import csv
+    import io
+
+    return csv.reader(io.StringIO(text))
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        ["--backup", "BACKUP"],
+        ["--skip-unchanged"],
+        ["--dry-run", "--live"],
+        ["--admin", ADA],  # a sheet with an action column reads first
+    ],
+)
+def test_every_read_first_mode_reads_150_conversations_a_search(
+    populated: Sandbox, token_env: str, tmp_path: Path, mode: list[str]
+) -> None:
+    ids = [str(300_000 + n) for n in range(400)]
+    header = ["id", "title"] + (["state"] if "--admin" in mode else [])
+    rows = [[i, f"t {i}"] + (["closed"] if "--admin" in mode else []) for i in ids]
+    sheet = write_csv(tmp_path / "in.csv", header, rows)
+    mode = [str(tmp_path / "backup.csv") if part == "BACKUP" else part for part in mode]
+    assert cli(populated, "run", str(sheet), *mode) == 0
+    assert searches(populated) == math.ceil(400 / 150)
+    assert reads_by_get(populated) == 0
+
+
+def test_ids_a_search_does_not_return_are_read_with_get(token_env: str, tmp_path: Path) -> None:
+    unindexed = frozenset({"300007", "300123"})
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, unindexed=unindexed)
+    with ThreadedSandbox(config) as sandbox:
+        sheet = write_csv(
+            tmp_path / "in.csv", ["id", "title"], [[str(300_000 + n), "t"] for n in range(200)]
+        )
+        assert cli(sandbox, "run", str(sheet), "--skip-unchanged") == 0
+        assert searches(sandbox) == 2 and reads_by_get(sandbox) == 2
+        assert sandbox.state.puts_applied == 200
+
+
+def test_a_refused_search_falls_back_to_get_with_one_warning(
+    token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, search_refusal=400)
+    with ThreadedSandbox(config) as sandbox:
+        sheet = write_csv(
+            tmp_path / "in.csv", ["id", "title"], [[str(300_000 + n), "t"] for n in range(200)]
+        )
+        assert cli(sandbox, "run", str(sheet), "--skip-unchanged") == 0
+        assert searches(sandbox) == 1 and reads_by_get(sandbox) == 200
+    err = capsys.readouterr().err
+    assert err.count("reading conversations through search failed") == 1
+    assert "--read-via get" in err
+
+
+def test_read_via_get_reads_each_conversation_exactly(
+    populated: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    sheet = write_csv(
+        tmp_path / "in.csv", ["id", "title"], [[str(300_000 + n), "t"] for n in range(20)]
+    )
+    assert cli(populated, "run", str(sheet), "--skip-unchanged", "--read-via", "get") == 0
+    assert searches(populated) == 0 and reads_by_get(populated) == 20
+
+
+def test_export_from_a_notebook_returns_a_frame(tmp_path: Path) -> None:
+    result = bulk_update.export(
+        tmp_path / "vip.csv", where=["vip = true", "issue_type = Bug"], sandbox=True
+    )
+    assert result.written == result.matched == len(result.frame) > 0
+    assert set(result.frame["vip"]) == {"true"} and set(result.frame["issue_type"]) == {"Bug"}
+    assert result.frame["id"].str.fullmatch(r"\d+").all()
