@@ -257,6 +257,42 @@ def actions(args: argparse.Namespace, folder: Path) -> None:
     print(f"a script sending every asked change: {asked} requests ({asked / rows:.2f} per row)")
 
 
+def rerun(args: argparse.Namespace, folder: Path) -> None:
+    """--skip-unchanged run again over a sheet already applied: reads only, in batches."""
+    rows = 5000
+    sheet = write_sheet(folder / f"rerun-{rows}.csv", rows)
+    print(f"\n## --skip-unchanged re-run of an applied {rows}-row sheet, sandbox 1666/10 s")
+    with sandbox(1666, 10, 0.0) as url:
+        first = client_commands(sheet, url, folder / "rerun-1.csv", "1666/10")["bulk-update"]
+        measure(first)
+        applied = sum(sandbox_stats(url)["status_counts"].values())  # type: ignore[attr-defined]
+        again = client_commands(sheet, url, folder / "rerun-2.csv", "1666/10")["bulk-update"]
+        wall, _cpu, _rss, code, _out = measure([*again, "--skip-unchanged"])
+        total = sum(sandbox_stats(url)["status_counts"].values())  # type: ignore[attr-defined]
+    print(
+        f"re-run: {total - applied} requests (bound: ceil({rows}/150) + 5 = "
+        f"{-(-rows // 150) + 5}), {wall:.1f} s, exit {code}"
+    )
+
+
+def export(args: argparse.Namespace, folder: Path) -> None:
+    """An export of every conversation of a sandbox holding --export-rows of them."""
+    count = args.export_rows
+    print(f"\n## export of {count} matching conversations, sandbox 1666/10 s, 50 ms latency")
+    with sandbox(1666, 10, 0.05, conversations=count) as url:
+        before = sum(sandbox_stats(url)["status_counts"].values())  # type: ignore[attr-defined]
+        out = folder / "export.csv"
+        command = [PY, "-m", "bulk_update", "export", str(out), "--where", "state != x"]
+        wall, cpu, rss, code, printed = measure([*command, "--base-url", url, "-q"])
+        total = sum(sandbox_stats(url)["status_counts"].values())  # type: ignore[attr-defined]
+    print(printed.strip().splitlines()[0] if printed.strip() else "(no output)")
+    print(
+        f"export: {total - before} requests (bound: ceil({count}/150) + 5 = "
+        f"{-(-count // 150) + 5}), {wall:.1f} s, CPU {cpu:.2f} s, peak RSS {rss:.0f} MB, "
+        f"exit {code}"
+    )
+
+
 def help_time(args: argparse.Namespace, folder: Path) -> None:
     times = [measure([PY, "-m", "bulk_update", "--help"])[0] for _ in range(5)]
     print(f"\n## bulk-update --help: best {min(times):.3f} s, median {sorted(times)[2]:.3f} s")
@@ -270,6 +306,8 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "backup": backup,
     "memory": memory,
     "actions": actions,
+    "rerun": rerun,
+    "export": export,
     "help": help_time,
 }
 
@@ -294,6 +332,7 @@ def main() -> None:
     )
     parser.add_argument("--dry-run-rows", type=int, default=1_000_000)
     parser.add_argument("--action-rows", type=int, default=2000)
+    parser.add_argument("--export-rows", type=int, default=10_000)
     parser.add_argument(
         "--repeat",
         type=int,

@@ -73,7 +73,7 @@ class Measurement:
 
 
 @contextmanager
-def sandbox(limit: int, window: int, latency: float) -> Iterator[str]:
+def sandbox(limit: int, window: int, latency: float, conversations: int = 0) -> Iterator[str]:
     command = [
         sys.executable,
         "-m",
@@ -89,6 +89,8 @@ def sandbox(limit: int, window: int, latency: float) -> Iterator[str]:
         str(latency),
         "--seed",
         "1",
+        "--conversations",
+        str(conversations),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert process.stdout is not None
