@@ -245,3 +245,14 @@ def test_export_from_a_notebook_returns_a_frame(tmp_path: Path) -> None:
     assert result.written == result.matched == len(result.frame) > 0
     assert set(result.frame["vip"]) == {"true"} and set(result.frame["issue_type"]) == {"Bug"}
     assert result.frame["id"].str.fullmatch(r"\d+").all()
+
+
+def test_a_search_intercom_refuses_is_exit_2_with_its_reason_and_no_file(
+    token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, search_refusal=400)
+    with ThreadedSandbox(config) as sandbox:
+        out = tmp_path / "x.csv"
+        assert cli(sandbox, "export", str(out), "--where", "state = open") == 2
+    assert "Intercom refused the search (400: Search is not available)" in capsys.readouterr().err
+    assert not out.exists()
