@@ -145,6 +145,8 @@ def _field(
     if name not in SEARCH_FIELDS and attribute_name in schema.attributes:
         attribute = schema.attributes[attribute_name]
         kind = _ATTRIBUTE_KINDS.get(attribute.type, STRING)
+        if attribute.type is AttributeType.RELATIONSHIP:  # one related id at a time
+            return CUSTOM_PREFIX + attribute_name, STRING, str.strip
         return CUSTOM_PREFIX + attribute_name, kind, converter_for(attribute, conventions)
     if name in SEARCH_FIELDS:
         kind = SEARCH_FIELDS[name]

@@ -74,6 +74,10 @@ def query(*expressions: str) -> Any:
             "due_date < 2026-12-01T09:30:00Z",
             {"field": "custom_attributes.due_date", "operator": "<", "value": 1796117400},
         ),
+        (
+            "orders = 21",
+            {"field": "custom_attributes.orders", "operator": "=", "value": "21"},
+        ),
         # friendly fields
         (
             "admin_assignee = ADA@example.com",
