@@ -25,9 +25,24 @@ Error = Callable[..., web.Response]
 
 def _default_admins() -> list[dict[str, Any]]:
     return [
-        {"type": "admin", "id": "101", "name": "Ada Lovelace", "email": "ada@example.com"},
-        {"type": "admin", "id": "102", "name": "Grace Hopper", "email": "grace@example.com"},
+        _admin("101", "Ada Lovelace", "ada@example.com", team_ids=[201]),
+        _admin("102", "Grace Hopper", "grace@example.com", team_ids=[202]),
     ]
+
+
+def _admin(admin_id: str, name: str, email: str, *, team_ids: list[int]) -> dict[str, Any]:
+    """A teammate as ``GET /admins`` lists one (the ``admin`` schema's fields)."""
+    return {
+        "type": "admin",
+        "id": admin_id,
+        "name": name,
+        "email": email,
+        "job_title": "Support",
+        "away_mode_enabled": False,
+        "away_mode_reassign": False,
+        "has_inbox_seat": True,
+        "team_ids": team_ids,
+    }
 
 
 def _default_teams() -> list[dict[str, Any]]:
@@ -188,10 +203,15 @@ class ActionRoutes:
         if tag is None:
             return self._error(404, "tag_not_found", "Tag not found")
         carried = conversation["tags"]["tags"]
+        applied = {
+            **tag,
+            "applied_at": int(self._clock()),
+            "applied_by": {"type": "admin", "id": str(body["admin_id"])},
+        }
         if all(t["id"] != tag["id"] for t in carried):
-            carried.append({**tag, "applied_at": int(self._clock())})
+            carried.append(applied)
         self.workspace.count("tag")
-        return web.json_response(tag)
+        return web.json_response(applied)
 
     async def _detach_tag(self, request: web.Request) -> web.Response:
         conversation = self._conversation(request.match_info["id"])
