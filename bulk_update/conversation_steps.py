@@ -247,8 +247,9 @@ def _assign_step(base: str, admin: str, kind: str, wanted: str, directory: Direc
         if state_of(conversation) == "closed":  # documented: assigning reopens
             conversation.update(state="open", open=True)
 
+    name = f"assign {kind} {directory.assignee_shown(kind, wanted)}"
     return Step(
-        f"assign {kind} {directory.assignee_shown(kind, wanted)}",
+        f"unassign {kind}" if wanted == UNASSIGNED else name,
         "POST",
         f"{base}/parts",
         encoded(
