@@ -322,3 +322,16 @@ def test_a_failed_note_leaves_the_tag_done_and_a_retry_does_only_the_rest(
     assert line["steps"] == "tag +migrated: in place; note: done; close: done"
     assert threaded_sandbox.state.workspace.actions == {"tag": 1, "note": 1, "close": 1}
     assert notes(threaded_sandbox, "3000") == ["Why."]
+
+
+def test_the_sample_sheet_of_actions_runs_as_its_readme_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .conftest import SAMPLE_DATA
+
+    report = tmp_path / "actions.results.csv"
+    args = ["run", str(SAMPLE_DATA / "actions.csv"), "--sandbox", "--admin", ADA]
+    assert main([*args, "--report", str(report), "-q"]) == 1
+    statuses = [line["status"] for line in read_report(report)]
+    assert statuses.count("updated") == 7 and statuses.count("skipped") == 2
+    assert statuses.count("invalid") == 4
