@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bulk_update.api import (
         Connection,
+        ExportOptions,
         RunSettings,
         export,
         export_async,
@@ -58,6 +59,7 @@ _EXPORTS = {
     "run_async": "bulk_update.api",
     "undo": "bulk_update.api",
     "export": "bulk_update.api",
+    "ExportOptions": "bulk_update.api",
     "export_async": "bulk_update.api",
     "ExportResult": "bulk_update.exporter",
     "save_schema": "bulk_update.api",
@@ -92,6 +94,7 @@ __all__ = [
     "AuthenticationFailed",
     "BulkUpdateError",
     "Connection",
+    "ExportOptions",
     "ExportResult",
     "InputError",
     "Job",

@@ -170,52 +170,31 @@ def backup_to_undo(given: Path) -> Path:
 def export(
     out: str | os.PathLike[str],
     *,
-    where: Iterable[str] = (),
-    query: Mapping[str, object] | None = None,
-    columns: Iterable[str] | None = None,
-    limit: int | None = None,
     token: str | Token | None = None,
     progress: Progress | None = None,
-    **connection: Unpack[Connection],
+    **options: Unpack[ExportOptions],
 ) -> ExportResult:
     """Write the conversations that match ``where`` (``'FIELD OP VALUE'`` strings, all of
     which must hold) or ``query`` (Intercom's own query object) to ``out`` (.csv or .xlsx), in
     the tool's input format: the file goes back into :func:`run` as it is."""
-    return _run_to_completion(
-        export_async(
-            out,
-            where=where,
-            query=query,
-            columns=columns,
-            limit=limit,
-            token=token,
-            progress=progress,
-            **connection,
-        )
-    )
+    return _run_to_completion(export_async(out, token=token, progress=progress, **options))
 
 
 async def export_async(
     out: str | os.PathLike[str],
     *,
-    where: Iterable[str] = (),
-    query: Mapping[str, object] | None = None,
-    columns: Iterable[str] | None = None,
-    limit: int | None = None,
     token: str | Token | None = None,
     progress: Progress | None = None,
-    **connection: Unpack[Connection],
+    **options: Unpack[ExportOptions],
 ) -> ExportResult:
     """:func:`export` as a coroutine."""
     from bulk_update.exporter import Export, ExportSettings
     from bulk_update.search import Condition
 
-    conditions = tuple(Condition.parse(expression) for expression in where)
-    sandbox = connection.get("sandbox", False)
-    async with destination(sandbox, connection.get("base_url"), connection.get("region")) as (
-        url,
-        sandbox_token,
-    ):
+    conditions = tuple(Condition.parse(expression) for expression in options.get("where", ()))
+    query, columns = options.get("query"), options.get("columns")
+    sandbox, base_url = options.get("sandbox", False), options.get("base_url")
+    async with destination(sandbox, base_url, options.get("region")) as (url, sandbox_token):
         chosen = sandbox_token or _token(token)
         if chosen is None:
             raise UsageError.naming_settings("no access token: set {token}")
@@ -224,11 +203,8 @@ async def export_async(
             conditions,
             dict(query) if query is not None else None,
             tuple(columns) if columns is not None else None,
-            limit,
-            SendOptions(
-                base_url=url,
-                api_version=connection.get("api_version", DEFAULT_API_VERSION),
-            ),
+            options.get("limit"),
+            SendOptions(base_url=url, api_version=options.get("api_version", DEFAULT_API_VERSION)),
         )
         return await Export(settings, chosen, progress=progress).run()
 
@@ -240,6 +216,16 @@ class Connection(TypedDict, total=False):
     base_url: str | None
     region: str | None
     api_version: str
+
+
+class ExportOptions(Connection, total=False):
+    """What :func:`export` takes besides the file: which conversations (``where``, or a
+    ready ``query``), which ``columns``, how many at most (``limit``), and where from."""
+
+    where: Iterable[str]
+    query: Mapping[str, object] | None
+    columns: Iterable[str] | None
+    limit: int | None
 
 
 def save_schema(
