@@ -102,8 +102,16 @@ def assignee_of(conversation: Conversation, kind: str) -> str:
     return UNASSIGNED if value in (None, "", 0, "0") else str(value)
 
 
+def _listed(conversation: Conversation, key: str) -> list[Any]:
+    """``{"type": "tag.list", "tags": [...]}`` as documented, or a bare list."""
+    value = conversation.get(key) or []
+    if isinstance(value, dict):
+        value = value.get(key) or []
+    return value if isinstance(value, list) else []
+
+
 def carried_tags(conversation: Conversation) -> list[Named]:
-    tags = (conversation.get("tags") or {}).get("tags") or []
+    tags = _listed(conversation, "tags")
     return [
         Named(str(tag.get("id")), str(tag.get("name") or ""))
         for tag in tags
@@ -126,7 +134,7 @@ def plain_text(body: str) -> str:
 def has_note(conversation: Conversation, admin_id: str, text: str) -> bool:
     """Does the conversation show this note by this teammate among the parts it returned?"""
     wanted = plain_text(text)
-    parts = (conversation.get("conversation_parts") or {}).get("conversation_parts") or []
+    parts = _listed(conversation, "conversation_parts")
     return any(
         isinstance(part, dict)
         and part.get("part_type") == "note"

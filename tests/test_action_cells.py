@@ -219,3 +219,14 @@ def test_a_run_resumed_as_another_teammate_looks_for_the_first_ones_note() -> No
     context = StepContext("102", DIRECTORY)
     steps = plan_steps("7", RowActions(note="Why."), found, seen, context, note_sent_before=True)
     assert forecast(steps, found)[0] == []
+
+
+def test_tags_and_parts_are_read_as_documented_or_as_bare_lists() -> None:
+    documented = conversation(tags={"type": "tag.list", "tags": [{"id": "303", "name": "VIP"}]})
+    bare = conversation(
+        tags=[{"id": "303", "name": "VIP"}],
+        conversation_parts=[{"part_type": "note", "body": "Why.", "author": {"id": "101"}}],
+    )
+    assert steps_for(RowActions(add_tags=("VIP",)), documented) == []
+    assert steps_for(RowActions(add_tags=("VIP",)), bare) == []
+    assert has_note(bare, "101", "Why.")
