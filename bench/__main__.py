@@ -248,9 +248,11 @@ def actions(args: argparse.Namespace, folder: Path) -> None:
     figures = json.loads(summary.read_text())
     requests = sum(stats["status_counts"].values())  # type: ignore[attr-defined]
     rows = args.action_rows
+    acted = sum(stats["actions"].values())  # type: ignore[attr-defined]
     print(
-        f"bulk-update: {requests} requests ({requests / rows:.2f} per row: 1 read + "
-        f"{(requests - rows) / rows:.2f} actions), {figures['steps_done']} steps done, "
+        f"bulk-update: {requests} requests ({requests / rows:.2f} per row: {acted / rows:.2f} "
+        f"actions + {(requests - acted) / rows:.3f} reads and lookups), "
+        f"{figures['steps_done']} steps done, "
         f"{figures['steps_in_place']} already in place, exit {code}, {wall:.1f} s, "
         f"CPU {cpu:.2f} s, peak RSS {rss:.0f} MB; actions by kind {stats['actions']}"
     )
