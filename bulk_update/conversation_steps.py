@@ -25,6 +25,8 @@ from bulk_update.actions import UNASSIGNED, Directory, Named, RowActions
 from bulk_update.values import iso_8601
 
 Conversation = dict[str, Any]
+# A tag removed, as people write it (and never the start of a spreadsheet formula).
+MINUS = "\u2212"
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,7 @@ def _detach_step(base: str, admin: str, tag: Named) -> Step:
         conversation["tags"] = {"type": "tag.list", "tags": kept}
 
     return Step(
-        f"tag -{tag.name}",
+        f"tag {MINUS}{tag.name}",
         "DELETE",
         f"{base}/tags/{tag.id}",
         encoded({"admin_id": admin}),
@@ -309,8 +311,9 @@ def described(
     before: Conversation, after: Conversation, directory: Directory, *, note: str | None
 ) -> list[str]:
     """What the steps change, as a person reads it: ``state: open → closed``,
-    ``tags: +migrated -legacy``, ``admin_assignee: unassigned → ada@example.com``, and
-    ``note: NOTE`` (``will be added`` or ``added``) when a note is among them."""
+    ``tags: +migrated MINUSlegacy`` (MINUS the sign U+2212),
+    ``admin_assignee: unassigned → ada@example.com``, and ``note: NOTE`` (``will be added`` or
+    ``added``) when a note is among them."""
     shown: list[str] = []
     old_state, new_state = _state_shown(before), _state_shown(after)
     if old_state != new_state:
@@ -318,7 +321,7 @@ def described(
     old_tags = {tag.name.casefold(): tag.name for tag in carried_tags(before)}
     new_tags = {tag.name.casefold(): tag.name for tag in carried_tags(after)}
     moved = [f"+{name}" for key, name in new_tags.items() if key not in old_tags]
-    moved += [f"-{name}" for key, name in old_tags.items() if key not in new_tags]
+    moved += [f"{MINUS}{name}" for key, name in old_tags.items() if key not in new_tags]
     if moved:
         shown.append("tags: " + " ".join(moved))
     for kind in ("admin", "team"):

@@ -158,7 +158,7 @@ def test_what_is_in_place_is_not_a_step() -> None:
     )
     asked = RowActions(state="closed", admin_assignee="101", team_assignee="201", add_tags=("VIP",))
     assert steps_for(asked, found) == []
-    assert steps_for(RowActions(tags=("migrated",)), found) == ["tag +migrated", "tag -vip"]
+    assert steps_for(RowActions(tags=("migrated",)), found) == ["tag +migrated", "tag \u2212vip"]
 
 
 def test_a_note_is_looked_for_only_when_the_journal_says_it_may_have_been_sent() -> None:

@@ -220,7 +220,7 @@ def test_a_live_dry_run_reads_and_says_what_would_change(
     assert run(threaded_sandbox, str(path), "--admin", ADA, "--dry-run", "--live") == 0
     lines = read_report(report)
     assert lines[0]["changes"] == (
-        "state: open → closed; tags: +migrated -legacy; note: will be added"
+        "state: open → closed; tags: +migrated \u2212legacy; note: will be added"
     )
     assert lines[0]["status"] == "would_update"
     assert (lines[1]["status"], lines[1]["changes"]) == ("skipped", "unchanged")
