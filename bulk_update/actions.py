@@ -8,9 +8,8 @@ Pure, no I/O: the lookups are fetched by ``workspace.fetch_directory``.
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from bulk_update.errors import escape
 from bulk_update.values import (
     Conventions,
     ValueProblem,
+    did_you_mean,
     iso_8601,
     split_list,
     to_unix_seconds,
@@ -121,7 +121,9 @@ class Directory:
         if len(by_name) == 1:
             return by_name[0]
         known = [admin.email for admin in self.admins if admin.email]
-        raise ValueProblem(f"no teammate has the email or id {wanted!r}{_guess(wanted, known)}")
+        raise ValueProblem(
+            f"no teammate has the email or id {wanted!r}{did_you_mean(wanted, known)}"
+        )
 
     def team(self, text: str) -> Named:
         wanted = text.strip()
@@ -129,7 +131,7 @@ class Directory:
             if wanted == team.id or wanted.casefold() == team.name.casefold():
                 return team
         names = [team.name for team in self.teams]
-        raise ValueProblem(f"no team has the name or id {wanted!r}{_guess(wanted, names)}")
+        raise ValueProblem(f"no team has the name or id {wanted!r}{did_you_mean(wanted, names)}")
 
     def tag(self, name: str) -> Named | None:
         """A tag by name; names match in any case, as Intercom's own do."""
@@ -137,7 +139,7 @@ class Directory:
         return next((tag for tag in self.tags if tag.name.casefold() == folded), None)
 
     def missing_tag(self, name: str) -> ValueProblem:
-        guess = _guess(name, [tag.name for tag in self.tags])
+        guess = did_you_mean(name, [tag.name for tag in self.tags])
         return ValueProblem.naming_settings(
             f"there is no tag {escape(repr(name))}{escape(guess)}; fix the name, or set "
             "{create_tags} to create the tags that are missing"
@@ -159,12 +161,6 @@ def _items(listing: Any, key: str) -> list[dict[str, Any]]:
 
 def _named(item: dict[str, Any]) -> Named:
     return Named(str(item["id"]), str(item.get("name") or ""), str(item.get("email") or ""))
-
-
-def _guess(wanted: str, known: Iterable[str]) -> str:
-    by_folded = {name.casefold(): name for name in known}
-    near = difflib.get_close_matches(wanted.casefold(), list(by_folded), n=1, cutoff=0.6)
-    return f"; did you mean {by_folded[near[0]]!r}?" if near else ""
 
 
 class ActionCells:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import difflib
 import json
 import tempfile
 import time
@@ -34,7 +33,7 @@ from bulk_update.report import write_report
 from bulk_update.retry import Caller, RetryPolicy
 from bulk_update.schema import AttributeType, Schema
 from bulk_update.search import Condition, Page, Query, build_query, pages
-from bulk_update.values import iso_8601
+from bulk_update.values import did_you_mean, iso_8601
 from bulk_update.workspace import fetch_directory, fetch_schema
 
 if TYPE_CHECKING:
@@ -220,14 +219,12 @@ def _columns(asked: Sequence[str] | None, schema: Schema) -> list[str]:
         if name in FIELD_COLUMNS or name in writable:
             columns.append(name)
             continue
-        known = [*FIELD_COLUMNS, *writable]
-        guesses = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = did_you_mean(name, [*FIELD_COLUMNS, *writable])
         why = (
             "an attribute the API cannot write (the file could not go back into a run)"
             if name in schema.attributes
             else "not a column export writes"
         )
-        hint = f"; did you mean {guesses[0]!r}?" if guesses else ""
         raise UsageError.naming_settings(
             f"{{columns}}: {escape(repr(name))} is {why}{escape(hint)}"
         )

@@ -8,7 +8,6 @@ attribute's name (sent as ``custom_attributes.NAME``), or the friendly ``admin_a
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -36,6 +35,7 @@ from bulk_update.values import (
     POINT,
     Conventions,
     ValueProblem,
+    did_you_mean,
     to_boolean,
     to_integer,
     to_unix_seconds,
@@ -152,11 +152,9 @@ def _field(
         kind = SEARCH_FIELDS[name]
         return name, kind, _converter(kind, conventions)
     known = [*SEARCH_FIELDS, *FRIENDLY_FIELDS, "tag", *schema.attributes]
-    guesses = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {guesses[0]!r}?" if guesses else ""
     raise UsageError.naming_settings(
         f"{{where}}: {escape(repr(name))} is not a conversation search field or attribute"
-        f"{escape(hint)}"
+        f"{escape(did_you_mean(name, known))}"
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -14,7 +13,7 @@ from bulk_update.actions import ACTION_COLUMNS, ActionCells, RowActions
 from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.models import OUTCOME_COLUMNS, UpdateRequest
 from bulk_update.schema import AttributeType, Schema, converter_for
-from bulk_update.values import POINT, Conventions, ValueProblem, to_boolean
+from bulk_update.values import POINT, Conventions, ValueProblem, did_you_mean, to_boolean
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +241,7 @@ def _unknown_column(column: str, name: str, schema: Schema) -> str:
     writable = sorted(
         [n for n, a in schema.attributes.items() if a.writable] + list(TOP_LEVEL_FIELDS)
     )
-    guesses = difflib.get_close_matches(name, writable, n=1, cutoff=0.6)
-    hint = f"; did you mean {escape(repr(guesses[0]))}?" if guesses else ""
+    hint = escape(did_you_mean(name, writable))
     return (
         f"column {escape(repr(column))} is not 'read', 'title', 'company_id', an action "
         f"column or a conversation attribute of this workspace{hint} (name it with "

@@ -13,7 +13,7 @@ import json
 import math
 import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -235,6 +235,14 @@ def to_id_list(text: str) -> list[str]:
     return ids
 
 
+def did_you_mean(wanted: str, known: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` naming the closest of ``known`` (compared in any case, shown
+    as spelt there), or nothing when none is close."""
+    by_folded = {name.casefold(): name for name in known}
+    near = difflib.get_close_matches(wanted.strip().casefold(), list(by_folded), n=1, cutoff=0.6)
+    return f"; did you mean {by_folded[near[0]]!r}?" if near else ""
+
+
 class OptionMatcher:
     """A list attribute's value: one of its options exactly, or one differing only in case
     or surrounding spaces (sent as the exact option, and counted in ``corrected``)."""
@@ -252,8 +260,7 @@ class OptionMatcher:
         if folded is not None:
             self.corrected += 1
             return folded
-        near = next(iter(difflib.get_close_matches(text, self._options, n=1, cutoff=0.6)), None)
-        hint = f"; did you mean {near!r}?" if near else ""
+        hint = did_you_mean(text, self._options)
         shown = ", ".join(repr(o) for o in self._options[:10])
         more = ", ..." if len(self._options) > 10 else ""
         raise ValueProblem(f"{text!r} is not one of the options ({shown}{more}){hint}")
