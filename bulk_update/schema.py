@@ -135,9 +135,13 @@ class Schema:
 
 def converter_for(attribute: Attribute, conventions: Conventions = POINT) -> Converter:
     """The function that turns a cell's text into the JSON value Intercom takes."""
-    kind = attribute.type
-    if kind is AttributeType.LIST:
+    if attribute.type is AttributeType.LIST:
         return OptionMatcher(attribute.options)
+    return converter_for_type(attribute.type, conventions)
+
+
+def converter_for_type(kind: AttributeType, conventions: Conventions = POINT) -> Converter:
+    """The same for a value of a type with no options (a search field's, say)."""
     if kind is AttributeType.INTEGER:
         return functools.partial(to_integer, decimal_comma=conventions.decimal_comma)
     if kind is AttributeType.FLOAT:

@@ -18,7 +18,7 @@ from bulk_update.actions import Directory
 from bulk_update.client import ApiResponse, IntercomClient
 from bulk_update.errors import UsageError, escape
 from bulk_update.retry import Caller, CallLabel
-from bulk_update.schema import AttributeType, Schema, converter_for
+from bulk_update.schema import AttributeType, Schema, converter_for, converter_for_type
 from bulk_update.search_fields import (
     BOOLEAN,
     CUSTOM_PREFIX,
@@ -36,9 +36,6 @@ from bulk_update.values import (
     Conventions,
     ValueProblem,
     did_you_mean,
-    to_boolean,
-    to_integer,
-    to_unix_seconds,
 )
 
 Query = dict[str, Any]
@@ -48,6 +45,13 @@ _WHERE = re.compile(
     r"(?P<op>not\s+in\b|in\b|!=|<=|>=|!~|=|<|>|~|\^|\$)\s*(?P<value>.*?)\s*",
     re.IGNORECASE | re.DOTALL,
 )
+# A search field's type → the type of value its cells are read as.
+_VALUE_TYPES = {
+    STRING: AttributeType.STRING,
+    INTEGER: AttributeType.INTEGER,
+    BOOLEAN: AttributeType.BOOLEAN,
+    DATE: AttributeType.DATE,
+}
 _ATTRIBUTE_KINDS = {
     AttributeType.INTEGER: INTEGER,
     AttributeType.FLOAT: INTEGER,
@@ -150,7 +154,7 @@ def _field(
         return CUSTOM_PREFIX + attribute_name, kind, converter_for(attribute, conventions)
     if name in SEARCH_FIELDS:
         kind = SEARCH_FIELDS[name]
-        return name, kind, _converter(kind, conventions)
+        return name, kind, converter_for_type(_VALUE_TYPES[kind], conventions)
     known = [*SEARCH_FIELDS, *FRIENDLY_FIELDS, "tag", *schema.attributes]
     raise UsageError.naming_settings(
         f"{{where}}: {escape(repr(name))} is not a conversation search field or attribute"
@@ -162,18 +166,6 @@ def _assignee(lookup: Callable[[str], Any], text: str) -> int:
     if text.strip().isdigit():
         return int(text)
     return int(lookup(text).id)
-
-
-def _converter(kind: str, conventions: Conventions) -> Callable[[str], Any]:
-    if kind == DATE:
-        return lambda text: to_unix_seconds(
-            text, date_order=conventions.date_order, zone=conventions.zone
-        )
-    if kind == BOOLEAN:
-        return to_boolean
-    if kind == INTEGER:
-        return lambda text: to_integer(text, decimal_comma=conventions.decimal_comma)
-    return lambda text: text
 
 
 def load_query(text: str, source: str) -> Query:
