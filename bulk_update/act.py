@@ -23,11 +23,11 @@ from bulk_update.conversation_steps import (
     Step,
     StepContext,
     assignee_of,
-    carried_tags,
     described,
     forecast,
     plan_steps,
     state_of,
+    tags_value,
 )
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.readahead import Reads
@@ -295,11 +295,5 @@ def action_values(conversation: Conversation) -> dict[str, Any]:
     for kind in ("admin", "team"):
         assignee = assignee_of(conversation, kind)
         values[f"{kind}_assignee"] = "unassigned" if assignee == "0" else assignee
-    names = [tag.name for tag in carried_tags(conversation)]
-    if not names:
-        values["tags"] = None  # no tags: the clear marker, which reads back as the empty set
-    elif any(separator in name for name in names for separator in ",;"):
-        values["tags"] = names  # a JSON array
-    else:
-        values["tags"] = ";".join(names)
+    values["tags"] = tags_value(conversation)  # none: the clear marker, the empty set
     return values

@@ -75,9 +75,9 @@ def differences(
     ]
 
 
-def shown(value: Any, is_date: bool = False) -> str:
+def shown(value: Any, is_date: bool = False, *, unset: str = "unset") -> str:
     """A value as a person reads it: as a backup cell would hold it, but ``unset`` for no
-    value and a relationship's ids as ``21;34``."""
+    value and a relationship's ids as ``21;34`` (both as a sheet cell reads them back)."""
     if isinstance(value, list):
         return ";".join(str(item) for item in value)
-    return render(value, "unset", is_date=is_date)
+    return render(value, unset, is_date=is_date)

@@ -121,6 +121,17 @@ def carried_tags(conversation: Conversation) -> list[Named]:
     ]
 
 
+def tags_value(conversation: Conversation) -> str | list[str] | None:
+    """The conversation's tags as a sheet cell holds them: names joined by ``;``, a list (a
+    JSON array) when a name holds a separator, None when it has none."""
+    names = [tag.name for tag in carried_tags(conversation)]
+    if not names:
+        return None
+    if any(separator in name for name in names for separator in ",;"):
+        return names
+    return ";".join(names)
+
+
 def carries(conversation: Conversation, tag: Named) -> bool:
     folded = tag.name.casefold()
     return any(t.id == tag.id or t.name.casefold() == folded for t in carried_tags(conversation))

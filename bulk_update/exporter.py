@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -21,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from bulk_update.actions import Directory
 from bulk_update.backup import render
-from bulk_update.changes import current_values
+from bulk_update.changes import current_values, shown
 from bulk_update.client import ApiResponse, IntercomClient
 from bulk_update.config import ReadOptions, SendOptions, Token
-from bulk_update.conversation_steps import assignee_of, carried_tags, state_of
+from bulk_update.conversation_steps import assignee_of, state_of, tags_value
 from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, escape
 from bulk_update.progress import Progress, SilentProgress
 from bulk_update.ratelimit import Pacer
@@ -267,16 +266,5 @@ class _Cells:
                 return "" if assignee == "0" else assignee
             return directory.assignee_shown(kind, assignee)
         if column == "tags":
-            names = [tag.name for tag in carried_tags(conversation)]
-            if any(separator in name for name in names for separator in ",;"):
-                return json.dumps(names, ensure_ascii=False)
-            return ";".join(names)
-        return _text(values.get(column), column in self._dates)
-
-
-def _text(value: Any, is_date: bool) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(str(item) for item in value)
-    return render(value, "", is_date=is_date)
+            return render(tags_value(conversation), "")
+        return shown(values.get(column), column in self._dates, unset="")
