@@ -28,11 +28,12 @@ from bulk_update.conversation_steps import (
     plan_steps,
     state_of,
     tags_value,
+    working_copy,
 )
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.readahead import Reads
 from bulk_update.retry import Caller, CallLabel, may_have_landed
-from bulk_update.steps import ReadFirst, failure
+from bulk_update.steps import ReadFirst, failure, updated
 
 DONE, IN_PLACE, FAILED, NOT_DONE, WOULD_DO = "done", "in place", "failed", "not done", "would do"
 
@@ -100,8 +101,9 @@ class ActOnRow:
             note_sent_before=recorded is not None,
         )
         changes: list[str] = []
+        before: dict[str, Any] = {}  # the attributes' present values (read once, per row)
         if update.payload:
-            attributes, changes = self._attributes_step(update, conversation)
+            attributes, before, changes = self._attributes_step(update, conversation)
             steps.insert(0, attributes)
         needed, after = forecast(steps, conversation)
         settings = self._read_first
@@ -124,7 +126,7 @@ class ActOnRow:
                 changes=shown_changes or "unchanged",
                 steps=_shown(verdicts, steps),
             )
-        self._back_up(update, conversation)
+        self._back_up(update, {**before, **action_values(conversation)})
         return await self._do(update, steps, conversation, seen, recorded, shown_changes)
 
     async def _do(
@@ -142,7 +144,7 @@ class ActOnRow:
         attempts = 0
         last: ApiResponse | None = None
         stats = self._caller.stats
-        current = conversation
+        current = working_copy(conversation)
         for index, step in enumerate(steps):
             if step.in_place(current):
                 verdicts.append((step.name, IN_PLACE))
@@ -162,22 +164,14 @@ class ActOnRow:
             stats.steps_done += 1
             answered = sent.landed or sent.response.data
             if isinstance(answered, dict) and answered.get("type") == "conversation":
-                current = answered
+                current = working_copy(answered)
             else:
                 step.apply(current)
         if last is None:  # the answers before showed every step in place after all
             return RowOutcome(
                 update.row, RowStatus.SKIPPED, changes="unchanged", steps=_shown(verdicts, steps)
             )
-        return RowOutcome(
-            update.row,
-            RowStatus.UPDATED,
-            last.status,
-            attempts=attempts,
-            request_id=last.request_id,
-            changes=changes,
-            steps=_shown(verdicts, steps),
-        )
+        return updated(update.row, last, attempts, changes, _shown(verdicts, steps))
 
     def _failed(
         self,
@@ -237,9 +231,9 @@ class ActOnRow:
 
     def _attributes_step(
         self, update: PreparedUpdate, conversation: Conversation
-    ) -> tuple[Step, list[str]]:
-        """The ``PUT`` as a step: in place when the values are already there and unchanged
-        rows are to be skipped."""
+    ) -> tuple[Step, dict[str, Any], list[str]]:
+        """The ``PUT`` as a step (in place when the values are already there and unchanged
+        rows are to be skipped), the attributes' present values, and what would change."""
         after = intended(update.payload)
         before = current_values(conversation, list(after))
         changes = differences(before, after, self._read_first.dates)
@@ -252,16 +246,12 @@ class ActOnRow:
             lambda _conversation: in_place,
             _unchanged,
         )
-        return step, changes
+        return step, before, changes
 
-    def _back_up(self, update: PreparedUpdate, conversation: Conversation) -> None:
+    def _back_up(self, update: PreparedUpdate, before: dict[str, Any]) -> None:
         backup = self._read_first.backup
         if backup is None or backup.has(update.conversation_id):
             return
-        before = {}
-        if update.payload:
-            before = current_values(conversation, list(intended(update.payload)))
-        before.update(action_values(conversation))
         backup.write(update.conversation_id, before)
         self._caller.stats.backed_up += 1
 

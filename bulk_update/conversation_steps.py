@@ -13,7 +13,6 @@ such a step sends nothing. Pure: no I/O (``act`` sends the steps).
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import re
@@ -60,8 +59,9 @@ class Step:
 
     ``in_place`` says whether the conversation already is as the step would leave it
     (then nothing is sent); ``landed`` whether an answer that never came (a timeout, a 5xx)
-    took effect all the same; ``apply`` changes a copy of the conversation as the step
-    would (a dry run's forecast, and what an answer that is not the conversation implies).
+    took effect all the same; ``apply`` changes a :func:`working_copy` of the conversation
+    as the step would (a dry run's forecast, and what an answer that is not the conversation
+    implies).
     """
 
     name: str
@@ -211,8 +211,7 @@ def _tag(directory: Directory, name: str) -> Named:
 
 def _attach_step(base: str, admin: str, tag: Named) -> Step:
     def apply(conversation: Conversation) -> None:
-        tags = conversation.setdefault("tags", {"type": "tag.list", "tags": []})
-        tags.setdefault("tags", []).append({"type": "tag", "id": tag.id, "name": tag.name})
+        conversation["tags"]["tags"].append({"type": "tag", "id": tag.id, "name": tag.name})
 
     return Step(
         f"tag +{tag.name}",
@@ -226,9 +225,8 @@ def _attach_step(base: str, admin: str, tag: Named) -> Step:
 
 def _detach_step(base: str, admin: str, tag: Named) -> Step:
     def apply(conversation: Conversation) -> None:
-        tags = (conversation.get("tags") or {}).get("tags") or []
-        kept = [t for t in tags if not (isinstance(t, dict) and str(t.get("id")) == tag.id)]
-        conversation["tags"] = {"type": "tag.list", "tags": kept}
+        tags = conversation["tags"]["tags"]
+        tags[:] = [t for t in tags if not (isinstance(t, dict) and str(t.get("id")) == tag.id)]
 
     return Step(
         f"tag {MINUS}{tag.name}",
@@ -242,8 +240,7 @@ def _detach_step(base: str, admin: str, tag: Named) -> Step:
 
 def _note_step(base: str, admin: str, author: str, text: str, sent_before: bool) -> Step:
     def apply(conversation: Conversation) -> None:
-        parts = conversation.setdefault("conversation_parts", {"conversation_parts": []})
-        parts.setdefault("conversation_parts", []).append(
+        conversation["conversation_parts"]["conversation_parts"].append(
             {"part_type": "note", "body": text, "author": {"type": "admin", "id": admin}}
         )
 
@@ -306,10 +303,21 @@ def _state_step(base: str, admin: str, state: str, until: int | None, *, implied
     return Step(name, "POST", f"{base}/parts", encoded(body), in_place, apply, False, implied)
 
 
+def working_copy(conversation: Conversation) -> Conversation:
+    """What steps change, copied so that applying them leaves ``conversation`` as it was: its
+    top-level fields, and its tags and parts as documented lists. The rest (a conversation
+    read with ``GET`` may hold hundreds of parts) is shared, not copied per row."""
+    copied = dict(conversation)
+    copied["tags"] = {"type": "tag.list", "tags": list(_listed(conversation, "tags"))}
+    parts = list(_listed(conversation, "conversation_parts"))
+    copied["conversation_parts"] = {"type": "conversation_part.list", "conversation_parts": parts}
+    return copied
+
+
 def forecast(steps: list[Step], conversation: Conversation) -> tuple[list[Step], Conversation]:
     """The steps that would send a request, and the conversation as they would leave it
     (a copy taken through them in order)."""
-    simulated = copy.deepcopy(conversation)
+    simulated = working_copy(conversation)
     needed = []
     for step in steps:
         if not step.in_place(simulated):

@@ -78,14 +78,7 @@ class UpdateRow:
         response, attempts = sent
         if not response.ok:
             return failure(update.row, response, attempts)
-        return RowOutcome(
-            update.row,
-            RowStatus.UPDATED,
-            response.status,
-            attempts=attempts,
-            request_id=response.request_id,
-            changes=changes,
-        )
+        return updated(update.row, response, attempts, changes)
 
     def _compare(
         self, update: PreparedUpdate, conversation: Any, attempts: int
@@ -109,6 +102,21 @@ class UpdateRow:
             backup.write(update.conversation_id, before)
             self._caller.stats.backed_up += 1
         return None, changes
+
+
+def updated(
+    row: int, response: ApiResponse, attempts: int, changes: str = "", steps: str = ""
+) -> RowOutcome:
+    """A row done, by the last answer it took (and what changed; its steps)."""
+    return RowOutcome(
+        row,
+        RowStatus.UPDATED,
+        response.status,
+        attempts=attempts,
+        request_id=response.request_id,
+        changes=changes,
+        steps=steps,
+    )
 
 
 def failure(row: int, response: ApiResponse, attempts: int) -> RowOutcome:
