@@ -178,7 +178,7 @@ class Job:
         asked = self._actions_asked(table)
         schema = await self._load_schema_or_report(table)
         settings = self.settings
-        acting = await self._load_directory() if asked else None
+        acting = await self._load_directory(table) if asked else None
         plan, notices = self._plan(table, schema, acting)
         if settings.backup_path is not None:
             BackupWriter.check_free(settings.backup_path, resume=settings.resume)
@@ -268,8 +268,9 @@ class Job:
             )
         return asked
 
-    async def _load_directory(self) -> _Acting:
-        """The teammates, teams and tags that action cells name, and the teammate to act as."""
+    async def _load_directory(self, table: Table) -> _Acting:
+        """The teammates, teams and tags that action cells name, the teammate to act as, and
+        the reader of the sheet's action cells (by its conventions)."""
         async with self._client() as client:
             directory = await fetch_directory(
                 client, self._policy, clock=self._clock, sleep=self._sleep
@@ -281,7 +282,15 @@ class Job:
             raise UsageError.naming_settings(
                 "{admin}: " + escape(str(problem)) + " in this workspace"
             ) from None
-        return _Acting(StepContext(admin.id, directory))
+        read = self.settings.read
+        cells = ActionCells(
+            directory,
+            clear_marker=read.clear_marker,
+            conventions=read.conventions(table.delimiter),
+            create_tags=self.settings.create_tags,
+            now=self._clock,
+        )
+        return _Acting(StepContext(admin.id, directory), cells)
 
     async def _load_schema_or_report(self, table: Table) -> Schema:
         """The workspace's attributes. A token refused here still leaves a report: every
@@ -306,14 +315,6 @@ class Job:
         about them, to say in the summary."""
         read = self.settings.read
         conventions = read.conventions(table.delimiter)
-        if acting is not None:
-            acting.cells = ActionCells(
-                acting.context.directory,
-                clear_marker=read.clear_marker,
-                conventions=conventions,
-                create_tags=self.settings.create_tags,
-                now=self._clock,
-            )
         plan = plan_columns(
             table.path,
             table.columns,
@@ -511,7 +512,6 @@ class Job:
     async def _create_tags(self, client: IntercomClient, caller: Caller, acting: _Acting) -> None:
         """Create the tags the sheet names that the workspace lacks (asked for with
         ``create_tags``; not in a dry run). One refused stops the run before any row."""
-        assert acting.cells is not None
         missing = list(acting.cells.tags_to_create.values())
         if self.settings.dry_run or not missing:
             return
@@ -622,7 +622,7 @@ class _Acting:
     """A sheet with action columns: who acts, the names to look up, and its cells' reader."""
 
     context: StepContext
-    cells: ActionCells | None = None
+    cells: ActionCells
 
 
 def encode(request: UpdateRequest) -> PreparedUpdate:
@@ -654,7 +654,7 @@ def _action_notices(
         )
     if stats.tags_created:
         notices.append("created the tags: " + ", ".join(stats.tags_created))
-    elif dry_run and acting is not None and acting.cells is not None:
+    elif dry_run and acting is not None:
         missing = list(acting.cells.tags_to_create.values())
         if missing:
             notices.append("would create the tags: " + ", ".join(missing))

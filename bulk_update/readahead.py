@@ -34,7 +34,6 @@ class Reads:
         self._caller = caller
         self._by_search = via == "search"
         self._ahead: dict[str, dict[str, Any]] = {}
-        self.searched = 0  # conversations a search returned
 
     @property
     def batch_size(self) -> int:
@@ -64,7 +63,6 @@ class Reads:
         for conversation in data.get("conversations") or []:
             if isinstance(conversation, dict) and "id" in conversation:
                 self._ahead[str(conversation["id"])] = conversation
-                self.searched += 1
 
     async def read(
         self, update: PreparedUpdate, *, exact: bool = False
