@@ -116,9 +116,7 @@ class ActOnRow:
             verdict = WOULD_DO if settings.dry_run else IN_PLACE
             if not settings.dry_run:
                 self._caller.stats.steps_in_place += sum(not step.implied for step in steps)
-            verdicts = [
-                (step.name, verdict if _among(step, needed) else IN_PLACE) for step in steps
-            ]
+            verdicts = [(step.name, verdict if step in needed else IN_PLACE) for step in steps]
             return RowOutcome(
                 update.row,
                 RowStatus.WOULD_UPDATE if needed else RowStatus.SKIPPED,
@@ -254,10 +252,6 @@ class ActOnRow:
             return
         backup.write(update.conversation_id, before)
         self._caller.stats.backed_up += 1
-
-
-def _among(step: Step, steps: list[Step]) -> bool:
-    return any(other is step for other in steps)
 
 
 def _unchanged(_conversation: Conversation) -> None:
