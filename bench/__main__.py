@@ -107,7 +107,7 @@ def print_header() -> None:
     print(
         f"{'client':<24}{'rows':>8}{'requests':>9}{'rows/s':>9}{'limit used (mean/min)':>23}"
         f"{'429s':>7}"
-        f"{'429 %':>7}{'CPU s/1k rows':>15}{'peak RSS MB':>13}{'exit':>6}"
+        f"{'429 %':>7}{'CPU s/1k rows':>15}{'CPU ms/req':>12}{'peak RSS MB':>13}{'exit':>6}"
     )
 
 
@@ -117,7 +117,8 @@ def print_row(m: Measurement, prefix: str = "") -> None:
     print(
         f"{prefix}{m.name:<24}{m.rows:>8}{m.requests:>9}{m.rows_per_second:>9.1f}"
         f"{f'{mean:.1%} / {low:.1%}':>23}"
-        f"{m.rate_limited:>7}{share:>6.2f}%{m.cpu_ms_per_row:>15.3f}{m.peak_rss_mb:>13.1f}"
+        f"{m.rate_limited:>7}{share:>6.2f}%{m.cpu_ms_per_row:>15.3f}"
+        f"{1000 * m.cpu / max(1, m.requests):>12.3f}{m.peak_rss_mb:>13.1f}"
         f"{m.exit_code:>6}",
         flush=True,
     )
@@ -246,8 +247,10 @@ def actions(args: argparse.Namespace, folder: Path) -> None:
         wall, cpu, rss, code, _out = measure(command)
         stats = sandbox_stats(url)
     figures = json.loads(summary.read_text())
-    requests = sum(stats["status_counts"].values())  # type: ignore[attr-defined]
     rows = args.action_rows
+    print_header()
+    print_row(Measurement("bulk-update (actions)", rows, wall, cpu, rss, code, stats, 1666, 10))
+    requests = sum(stats["status_counts"].values())  # type: ignore[attr-defined]
     acted = sum(stats["actions"].values())  # type: ignore[attr-defined]
     print(
         f"bulk-update: {requests} requests ({requests / rows:.2f} per row: {acted / rows:.2f} "
@@ -286,8 +289,11 @@ def export(args: argparse.Namespace, folder: Path) -> None:
         out = folder / "export.csv"
         command = [PY, "-m", "bulk_update", "export", str(out), "--where", "state != x"]
         wall, cpu, rss, code, printed = measure([*command, "--base-url", url, "-q"])
-        total = sum(sandbox_stats(url)["status_counts"].values())  # type: ignore[attr-defined]
+        stats = sandbox_stats(url)
+        total = sum(stats["status_counts"].values())  # type: ignore[attr-defined]
     print(printed.strip().splitlines()[0] if printed.strip() else "(no output)")
+    print_header()
+    print_row(Measurement("bulk-update export", count, wall, cpu, rss, code, stats, 1666, 10))
     print(
         f"export: {total - before} requests (bound: ceil({count}/150) + 5 = "
         f"{-(-count // 150) + 5}), {wall:.1f} s, CPU {cpu:.2f} s, peak RSS {rss:.0f} MB, "
