@@ -44,15 +44,15 @@ if TYPE_CHECKING:
         RunStopped,
         UsageError,
     )
-    from bulk_update.exporter import ExportResult
-    from bulk_update.job import Job, RunResult
-    from bulk_update.models import RowOutcome, RowStatus, RunSummary, UpdateRequest
-    from bulk_update.reader import Table
+    from bulk_update.job import Job
+    from bulk_update.models import RowOutcome, RowStatus, RunResult, RunSummary, UpdateRequest
     from bulk_update.sandbox import Sandbox, SandboxConfig
-    from bulk_update.schema import Schema
-    from bulk_update.validate import plan_columns, validate_row
+    from bulk_update.search.exporter import ExportResult
+    from bulk_update.sheet.reader import Table
+    from bulk_update.sheet.schema import Schema
+    from bulk_update.sheet.validate import plan_columns, validate_row
 
-__version__ = "0.1.0"
+from bulk_update.version import __version__
 
 _EXPORTS = {
     "run": "bulk_update.api",
@@ -61,7 +61,7 @@ _EXPORTS = {
     "export": "bulk_update.api",
     "ExportOptions": "bulk_update.api",
     "export_async": "bulk_update.api",
-    "ExportResult": "bulk_update.exporter",
+    "ExportResult": "bulk_update.search.exporter",
     "save_schema": "bulk_update.api",
     "save_schema_async": "bulk_update.api",
     "RunSettings": "bulk_update.api",
@@ -77,10 +77,10 @@ _EXPORTS = {
     "RowOutcome": "bulk_update.models",
     "RunSummary": "bulk_update.models",
     "UpdateRequest": "bulk_update.models",
-    "Table": "bulk_update.reader",
-    "Schema": "bulk_update.schema",
-    "plan_columns": "bulk_update.validate",
-    "validate_row": "bulk_update.validate",
+    "Table": "bulk_update.sheet.reader",
+    "Schema": "bulk_update.sheet.schema",
+    "plan_columns": "bulk_update.sheet.validate",
+    "validate_row": "bulk_update.sheet.validate",
     "BulkUpdateError": "bulk_update.errors",
     "InputError": "bulk_update.errors",
     "UsageError": "bulk_update.errors",

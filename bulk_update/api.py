@@ -29,6 +29,7 @@ from bulk_update.config import (
     DEFAULT_API_VERSION,
     REGION_BASE_URLS,
     TOKEN_ENV_VAR,
+    DateOrder,
     JobSettings,
     Rate,
     ReadOptions,
@@ -37,19 +38,19 @@ from bulk_update.config import (
     default_report_path,
 )
 from bulk_update.errors import UsageError, escape
-from bulk_update.job import Job, RunResult
-from bulk_update.journal import backup_of
-from bulk_update.progress import Progress
-from bulk_update.reader import Table
-from bulk_update.retry import RetryPolicy
-from bulk_update.values import DateOrder
-from bulk_update.workspace import fetch_schema
+from bulk_update.history.journal import backup_of
+from bulk_update.job import Job
+from bulk_update.models import RunResult
+from bulk_update.send.lookups import fetch_schema
+from bulk_update.send.progress import Progress
+from bulk_update.send.retry import RetryPolicy
+from bulk_update.sheet.reader import Table
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bulk_update.exporter import ExportResult
-    from bulk_update.schema import Schema
+    from bulk_update.search.exporter import ExportResult
+    from bulk_update.sheet.schema import Schema
 
     Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
@@ -188,8 +189,8 @@ async def export_async(
     **options: Unpack[ExportOptions],
 ) -> ExportResult:
     """:func:`export` as a coroutine."""
-    from bulk_update.exporter import Export, ExportSettings
-    from bulk_update.search import Condition
+    from bulk_update.search.exporter import Export, ExportSettings
+    from bulk_update.search.query import Condition
 
     conditions = tuple(Condition.parse(expression) for expression in options.get("where", ()))
     query, columns = options.get("query"), options.get("columns")
@@ -246,7 +247,7 @@ async def save_schema_async(
     **connection: Unpack[Connection],
 ) -> Schema:
     """:func:`save_schema` as a coroutine."""
-    from bulk_update.client import IntercomClient
+    from bulk_update.send.client import IntercomClient
 
     sandbox = connection.get("sandbox", False)
     base_url, region = connection.get("base_url"), connection.get("region")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from bulk_update.errors import UsageError, escape
-from bulk_update.values import Conventions, DateOrder
 
 REGION_BASE_URLS = {
     "us": "https://api.intercom.io",
@@ -19,6 +21,33 @@ REGION_BASE_URLS = {
 DEFAULT_API_VERSION = "2.14"
 DEFAULT_CLEAR_MARKER = "#N/A"
 TOKEN_ENV_VAR = "INTERCOM_ACCESS_TOKEN"
+
+DateOrder = Literal["dayfirst", "monthfirst"]
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How the sheet writes numbers and dates."""
+
+    decimal_comma: bool = False
+    date_order: DateOrder | None = None
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise UsageError.naming_settings(
+                "{timezone} must be an IANA time zone such as Europe/Paris, got "
+                + escape(repr(self.timezone))
+            ) from None
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        return dt.UTC if self.timezone == "UTC" else zoneinfo.ZoneInfo(self.timezone)
+
+
+POINT = Conventions()
 
 
 class Token:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
-    from bulk_update.job import RunResult
+    from bulk_update.models import RunResult
 
 
 class Setting(str):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -16,13 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bulk_update.act import ActOnRow
-from bulk_update.actions import ActionCells, Named
-from bulk_update.backup import BackupWriter
-from bulk_update.breakdown import Reason, Tally
-from bulk_update.client import IntercomClient
 from bulk_update.config import JobSettings, ReadOptions, Token
-from bulk_update.conversation_steps import StepContext
 from bulk_update.errors import (
     AuthenticationFailed,
     BulkUpdateError,
@@ -30,27 +23,37 @@ from bulk_update.errors import (
     UsageError,
     escape,
 )
-from bulk_update.journal import Journal
+from bulk_update.history.backup import BackupWriter
+from bulk_update.history.breakdown import Tally
+from bulk_update.history.journal import Journal
+from bulk_update.history.report import csv_delimiter, report_lines, write_report, write_summary_json
+from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, content_digest
 from bulk_update.models import (
     OUTCOME_COLUMNS,
     PreparedUpdate,
+    Reason,
     RowOutcome,
     RowStatus,
+    RunResult,
     RunSummary,
     SendStats,
     UpdateRequest,
+    wire_json,
 )
-from bulk_update.pipeline import WorkerPool
-from bulk_update.progress import Progress, SilentProgress
-from bulk_update.ratelimit import Pacer
-from bulk_update.readahead import Reads
-from bulk_update.reader import Table
-from bulk_update.report import csv_delimiter, report_lines, write_report, write_summary_json
-from bulk_update.rerun import EarlierRuns, ReportedOutcomes, content_digest
-from bulk_update.retry import Caller, RetryPolicy
-from bulk_update.schema import AttributeType, Schema
-from bulk_update.steps import ReadFirst, RowWork, UpdateRow
-from bulk_update.validate import (
+from bulk_update.send.action_row import ActOnRow
+from bulk_update.send.action_steps import StepContext
+from bulk_update.send.client import IntercomClient
+from bulk_update.send.lookups import create_tag, fetch_directory, fetch_schema
+from bulk_update.send.pacing import Pacer
+from bulk_update.send.pool import WorkerPool
+from bulk_update.send.progress import Progress, SilentProgress
+from bulk_update.send.reads import Reads
+from bulk_update.send.retry import Caller, RetryPolicy
+from bulk_update.send.update_row import ReadFirst, RowWork, UpdateRow
+from bulk_update.sheet.action_cells import ActionCells, Named
+from bulk_update.sheet.reader import Table
+from bulk_update.sheet.schema import AttributeType, Schema
+from bulk_update.sheet.validate import (
     ColumnPlan,
     RowProblem,
     action_columns,
@@ -60,11 +63,10 @@ from bulk_update.validate import (
     repeated_id_problem,
     validate_row,
 )
-from bulk_update.values import OptionMatcher, ValueProblem
-from bulk_update.workspace import create_tag, fetch_directory, fetch_schema
+from bulk_update.sheet.values import OptionMatcher, ValueProblem
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -75,40 +77,6 @@ YIELD_EVERY_ROWS = 5000
 # Outcomes not yet committed are sent again after a kill -9: keep that to the last tenth of
 # a second of answers (a WAL commit without fsync costs microseconds).
 JOURNAL_COMMIT_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What a run did: its summary, where its report went, and every row's outcome.
-
-    ``outcomes`` is a DataFrame: the input's columns (as text), then ``row``, ``status``,
-    ``http_status``, ``error_code``, ``error_message``, ``attempts``, ``request_id``,
-    ``changes`` and ``steps``, one line per input row, in input order.
-    """
-
-    summary: RunSummary
-    report_path: Path | None
-    sample_requests: tuple[UpdateRequest, ...] = ()
-    report_lines: tuple[list[str], ...] | None = None  # when no report file was written
-    report_delimiter: str | None = None  # the CSV report's (the input's)
-
-    @property
-    def outcomes(self) -> pd.DataFrame:
-        import pandas as pd
-
-        if self.report_lines is not None:
-            header, *lines = self.report_lines
-        else:
-            assert self.report_path is not None
-            table = Table(self.report_path, ReadOptions(delimiter=self.report_delimiter))
-            header, lines = table.columns, [row.cells for row in table.rows()]
-        frame = pd.DataFrame(lines, columns=header, dtype=object)
-        frame["row"] = frame["row"].astype(int)
-        for column in ("http_status", "attempts"):
-            frame[column] = pd.array(
-                [int(text) if text else None for text in frame[column]], dtype="Int64"
-            )
-        return frame
 
 
 @dataclass(frozen=True)
@@ -629,7 +597,7 @@ def encode(request: UpdateRequest) -> PreparedUpdate:
     """The one JSON encoding of a request body, done once per row (no body: no PUT)."""
     payload = b""
     if request.body:
-        payload = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
+        payload = wire_json(request.body)
     actions = request.actions.encode() if request.actions is not None else b""
     return PreparedUpdate(request.row, request.conversation_id, payload, actions)
 

@@ -1,14 +1,17 @@
-"""Values that flow through a run: requests, row outcomes and the run summary."""
+"""Values that flow through a run and that every stage shares: requests, row actions, row
+outcomes, the reasons rows were not updated, the run summary and result; and the one JSON
+encoding that goes on the wire and into the journal."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bulk_update.actions import RowActions
-    from bulk_update.breakdown import Reason
+    import pandas as pd
 
 
 class RowStatus(StrEnum):
@@ -33,6 +36,64 @@ OUTCOME_COLUMNS = (
     "changes",
     "steps",
 )
+
+
+def wire_json(value: Any) -> bytes:
+    """The one compact JSON encoding of what is sent and journalled (UTF-8, no spaces)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class RowActions:
+    """What one row asks of its conversation beyond attribute values. ``None`` (or empty)
+    leaves that part as it is."""
+
+    state: str | None = None  # "open", "closed" or "snoozed"
+    snoozed_until: int | None = None  # unix seconds, with state "snoozed"
+    admin_assignee: str | None = None  # a teammate's id; "0" unassigns
+    team_assignee: str | None = None  # a team's id; "0" unassigns
+    add_tags: tuple[str, ...] = ()  # tag names as the workspace spells them (or to create)
+    remove_tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] | None = None  # the exact set to end with
+    note: str | None = None
+
+    def encode(self) -> bytes:
+        values = {
+            key: value
+            for key, value in asdict(self).items()
+            if value is not None and (value != () or key == "tags")  # tags=(): none at all
+        }
+        return wire_json(values)
+
+    @classmethod
+    def decode(cls, payload: bytes) -> RowActions:
+        values: dict[str, Any] = json.loads(payload)
+        for key in ("add_tags", "remove_tags", "tags"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Reason:
+    status: str
+    http_status: int | None
+    error_code: str
+    message: str
+    count: int
+    example_rows: tuple[int, ...]
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "http_status": self.http_status,
+            "error_code": self.error_code,
+            "message": self.message,
+            "count": self.count,
+            "example_rows": list(self.example_rows),
+            "hint": self.hint,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +229,40 @@ class RunSummary:
             "notices": list(self.notices),
             "failures_by_reason": [reason.as_dict() for reason in self.reasons],
         }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did: its summary, where its report went, and every row's outcome.
+
+    ``outcomes`` is a DataFrame: the input's columns (as text), then ``row``, ``status``,
+    ``http_status``, ``error_code``, ``error_message``, ``attempts``, ``request_id``,
+    ``changes`` and ``steps``, one line per input row, in input order.
+    """
+
+    summary: RunSummary
+    report_path: Path | None
+    sample_requests: tuple[UpdateRequest, ...] = ()
+    report_lines: tuple[list[str], ...] | None = None  # when no report file was written
+    report_delimiter: str | None = None  # the CSV report's (the input's)
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        import pandas as pd
+
+        if self.report_lines is not None:
+            header, *lines = self.report_lines
+        else:
+            assert self.report_path is not None
+            from bulk_update.config import ReadOptions
+            from bulk_update.sheet.reader import Table
+
+            table = Table(self.report_path, ReadOptions(delimiter=self.report_delimiter))
+            header, lines = table.columns, [row.cells for row in table.rows()]
+        frame = pd.DataFrame(lines, columns=header, dtype=object)
+        frame["row"] = frame["row"].astype(int)
+        for column in ("http_status", "attempts"):
+            frame[column] = pd.array(
+                [int(text) if text else None for text in frame[column]], dtype="Int64"
+            )
+        return frame

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulk_update.actions import ActionCells, Directory, RowActions
-from bulk_update.conversation_steps import Seen, StepContext, forecast, has_note, plan_steps
-from bulk_update.values import Conventions, ValueProblem
+from bulk_update.config import Conventions
+from bulk_update.models import RowActions
+from bulk_update.send.action_steps import Seen, StepContext, forecast, has_note, plan_steps
+from bulk_update.sheet.action_cells import ActionCells, Directory
+from bulk_update.sheet.values import ValueProblem
 
 NOW = 1_800_000_000.0
 DIRECTORY = Directory.from_listings(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
 
 from .conftest import read_report, write_csv

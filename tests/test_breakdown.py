@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bulk_update.breakdown import Tally, normalised
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
+from bulk_update.history.breakdown import Tally, normalised
 from bulk_update.models import RowOutcome, RowStatus
 from bulk_update.sandbox import Sandbox
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
 
 from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
@@ -162,7 +162,7 @@ def test_schema_command_saves_the_listing(
 def test_help_does_not_import_pandas_or_aiohttp() -> None:
     code = (
         "import sys\n"
-        "from bulk_update.cli import main\n"
+        "from bulk_update.cli.commands import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "assert 'pandas' not in sys.modules and 'aiohttp' not in sys.modules, 'heavy import'\n"
     )

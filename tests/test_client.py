@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from bulk_update.client import IntercomClient, fetch_listing
 from bulk_update.config import Token
 from bulk_update.sandbox import Sandbox, SandboxConfig
+from bulk_update.send.client import IntercomClient, fetch_listing
 
 from .conftest import TOKEN, VirtualClock
 
@@ -124,8 +124,8 @@ def test_plain_http_is_refused_except_to_loopback() -> None:
 
 
 async def test_the_attribute_read_waits_out_a_429_and_retries_5xx() -> None:
-    from bulk_update.retry import RetryPolicy
-    from bulk_update.workspace import fetch_schema
+    from bulk_update.send.lookups import fetch_schema
+    from bulk_update.send.retry import RetryPolicy
 
     clock = VirtualClock()  # at the start of a 1-second window, the same for both sides
     config = SandboxConfig(token=TOKEN, limit=1, window=1, seed=2)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_update.arguments import build_parser
+from bulk_update.cli.arguments import build_parser
 
 from .conftest import ROOT
 

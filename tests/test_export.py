@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 import bulk_update
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
 
 from .conftest import TOKEN, ThreadedSandbox, read_report, write_csv

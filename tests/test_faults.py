@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bulk_update.config import JobSettings, Rate, SendOptions, Token
-from bulk_update.job import Job, RunResult
-from bulk_update.models import RowStatus
-from bulk_update.retry import RetryPolicy
+from bulk_update.job import Job
+from bulk_update.models import RowStatus, RunResult
 from bulk_update.sandbox import Sandbox, SandboxConfig
+from bulk_update.send.retry import RetryPolicy
 
 from .conftest import SAMPLE_DATA, TOKEN, VirtualClock, read_report, write_csv
 

@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.config import JobSettings, Rate, ReadOptions, SendOptions, Token
 from bulk_update.errors import InputError
 from bulk_update.job import Job
-from bulk_update.reader import Table
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from bulk_update.validate import check_conversation_id
+from bulk_update.sheet.reader import Table
+from bulk_update.sheet.validate import check_conversation_id
 
 from .conftest import HOSTILE_IDS, SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 

@@ -9,8 +9,8 @@ from bulk_update.config import JobSettings, Rate, ReadOptions, SendOptions, Toke
 from bulk_update.errors import AuthenticationFailed, InputError, UsageError
 from bulk_update.job import Job
 from bulk_update.models import RowStatus
-from bulk_update.retry import RetryPolicy
 from bulk_update.sandbox import Sandbox, SandboxConfig
+from bulk_update.send.retry import RetryPolicy
 
 from .conftest import SAMPLE_DATA, TOKEN, VirtualClock, read_report, write_csv
 

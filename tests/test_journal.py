@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulk_update.breakdown import Tally
-from bulk_update.journal import Journal, is_final
+from bulk_update.history.breakdown import Tally
+from bulk_update.history.journal import Journal, is_final
+from bulk_update.history.report import report_lines
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
-from bulk_update.reader import SheetRow
-from bulk_update.report import report_lines
+from bulk_update.sheet.rows import SheetRow
 
 FINGERPRINT = {"path": "in.csv", "size": 1, "sha256": "x"}
 

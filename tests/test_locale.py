@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
 
 from .conftest import SAMPLE_DATA, read_report

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from bulk_update.client import IntercomClient
 from bulk_update.config import JobSettings, Rate, SendOptions, Token
 from bulk_update.job import Job
 from bulk_update.models import PreparedUpdate, RowOutcome
-from bulk_update.pipeline import WorkerPool
-from bulk_update.progress import SilentProgress
-from bulk_update.ratelimit import Pacer
-from bulk_update.retry import Caller, RetryPolicy
 from bulk_update.sandbox import Sandbox
-from bulk_update.steps import UpdateRow
+from bulk_update.send.client import IntercomClient
+from bulk_update.send.pacing import Pacer
+from bulk_update.send.pool import WorkerPool
+from bulk_update.send.progress import SilentProgress
+from bulk_update.send.retry import Caller, RetryPolicy
+from bulk_update.send.update_row import UpdateRow
 
 from .conftest import SAMPLE_DATA, TOKEN, write_csv
 

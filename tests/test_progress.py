@@ -3,7 +3,7 @@
 import io
 
 from bulk_update.models import RowStatus
-from bulk_update.progress import LineProgress
+from bulk_update.send.progress import LineProgress
 
 
 class FakeClock:

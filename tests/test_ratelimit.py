@@ -2,10 +2,10 @@
 
 import asyncio
 
-from bulk_update.client import ApiResponse, RateLimitInfo
 from bulk_update.config import Rate
-from bulk_update.ratelimit import Pacer
-from bulk_update.retry import RetryPolicy
+from bulk_update.send.client import ApiResponse, RateLimitInfo
+from bulk_update.send.pacing import Pacer
+from bulk_update.send.retry import RetryPolicy
 
 
 class FakeClock:

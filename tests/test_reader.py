@@ -6,7 +6,7 @@ import pytest
 
 from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError
-from bulk_update.reader import Table
+from bulk_update.sheet.reader import Table
 
 from .conftest import SAMPLE_DATA
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bulk_update
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
 
 from .conftest import SAMPLE_DATA, TOKEN, read_report, write_csv

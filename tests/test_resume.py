@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
 
 from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv

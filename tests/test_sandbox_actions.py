@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bulk_update.client import ApiResponse, IntercomClient
 from bulk_update.config import Token
 from bulk_update.sandbox import Sandbox
+from bulk_update.send.client import ApiResponse, IntercomClient
 
 from .conftest import TOKEN
 

@@ -2,11 +2,11 @@ from pathlib import Path
 
 import pytest
 
+from bulk_update.config import Conventions
 from bulk_update.errors import InputError, UsageError
 from bulk_update.sandbox import default_listing
-from bulk_update.schema import AttributeType, Schema, converter_for
-from bulk_update.values import (
-    Conventions,
+from bulk_update.sheet.schema import AttributeType, Schema, converter_for
+from bulk_update.sheet.values import (
     OptionMatcher,
     ValueProblem,
     to_boolean,

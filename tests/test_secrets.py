@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bulk_update.breakdown import Tally
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.config import JobSettings, SendOptions, Token
+from bulk_update.history.breakdown import Tally
+from bulk_update.history.report import report_lines
 from bulk_update.job import Job
 from bulk_update.models import RowOutcome, RowStatus
-from bulk_update.reader import SheetRow
-from bulk_update.report import report_lines
 from bulk_update.sandbox import Sandbox, SandboxConfig, default_listing
+from bulk_update.sheet.rows import SheetRow
 
 from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bulk_update.cli import main
+from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
 
 from .conftest import TOKEN, ThreadedSandbox, read_report, write_csv

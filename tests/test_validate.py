@@ -4,12 +4,12 @@ from pathlib import Path
 import pytest
 
 from bulk_update.errors import InputError, UsageError
+from bulk_update.history.journal import Journal
 from bulk_update.job import cross_row_problems
-from bulk_update.journal import Journal
 from bulk_update.models import PreparedUpdate, UpdateRequest
 from bulk_update.sandbox import default_listing
-from bulk_update.schema import Schema, ValueProblem
-from bulk_update.validate import (
+from bulk_update.sheet.schema import Schema, ValueProblem
+from bulk_update.sheet.validate import (
     RowProblem,
     check_conversation_id,
     plan_columns,

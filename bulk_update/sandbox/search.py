@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bulk_update.search_fields import (
+from bulk_update.search.fields import (
     BOOLEAN,
     DATE,
     INTEGER,

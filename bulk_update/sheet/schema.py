@@ -16,10 +16,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bulk_update.config import POINT, Conventions
 from bulk_update.errors import InputError
-from bulk_update.values import (
-    POINT,
-    Conventions,
+from bulk_update.sheet.values import (
     Converter,
     OptionMatcher,
     ValueProblem,

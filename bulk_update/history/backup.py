@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.errors import UsageError, escape
-from bulk_update.values import iso_8601
+from bulk_update.sheet.values import iso_8601
 
 
 def render(value: Any, clear_marker: str, *, is_date: bool = False) -> str:

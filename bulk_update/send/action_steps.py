@@ -20,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_update.actions import UNASSIGNED, Directory, Named, RowActions
-from bulk_update.values import iso_8601
+from bulk_update.models import RowActions, wire_json
+from bulk_update.sheet.action_cells import UNASSIGNED, Directory, Named
+from bulk_update.sheet.values import iso_8601
 
 Conversation = dict[str, Any]
 # A tag removed, as people write it (and never the start of a spreadsheet formula).
@@ -80,7 +81,7 @@ class Step:
 
 
 def encoded(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return wire_json(body)
 
 
 @dataclass(frozen=True)

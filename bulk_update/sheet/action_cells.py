@@ -8,14 +8,14 @@ Pure, no I/O: the lookups are fetched by ``workspace.fetch_directory``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from bulk_update.config import Conventions
 from bulk_update.errors import escape
-from bulk_update.values import (
-    Conventions,
+from bulk_update.models import RowActions
+from bulk_update.sheet.values import (
     ValueProblem,
     did_you_mean,
     iso_8601,
@@ -43,41 +43,6 @@ _STATE_WORDS = {"open": "open", "opened": "open", "reopen": "open"} | {
 }
 UNASSIGNED = "0"  # Intercom's assignee_id for nobody
 _UNASSIGNED_WORDS = frozenset({"unassigned", "unassign", "nobody", "none"})
-
-
-@dataclass(frozen=True)
-class RowActions:
-    """What one row asks of its conversation beyond attribute values. ``None`` (or empty)
-    leaves that part as it is."""
-
-    state: str | None = None  # "open", "closed" or "snoozed"
-    snoozed_until: int | None = None  # unix seconds, with state "snoozed"
-    admin_assignee: str | None = None  # a teammate's id; "0" unassigns
-    team_assignee: str | None = None  # a team's id; "0" unassigns
-    add_tags: tuple[str, ...] = ()  # tag names as the workspace spells them (or to create)
-    remove_tags: tuple[str, ...] = ()
-    tags: tuple[str, ...] | None = None  # the exact set to end with
-    note: str | None = None
-
-    def encode(self) -> bytes:
-        values = {
-            key: value
-            for key, value in asdict(self).items()
-            if value is not None and (value != () or key == "tags")  # tags=(): none at all
-        }
-        return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
-
-    @classmethod
-    def decode(cls, payload: bytes) -> RowActions:
-        values: dict[str, Any] = json.loads(payload)
-        for key in ("add_tags", "remove_tags", "tags"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
-
-    @property
-    def tag_names(self) -> tuple[str, ...]:
-        return self.add_tags + self.remove_tags + (self.tags or ())
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_update.actions import Directory
-from bulk_update.client import ApiResponse, IntercomClient
+from bulk_update.config import POINT, Conventions
 from bulk_update.errors import UsageError, escape
-from bulk_update.retry import Caller, CallLabel
-from bulk_update.schema import AttributeType, Schema, converter_for, converter_for_type
-from bulk_update.search_fields import (
+from bulk_update.models import wire_json
+from bulk_update.search.fields import (
     BOOLEAN,
     CUSTOM_PREFIX,
     DATE,
@@ -31,12 +29,11 @@ from bulk_update.search_fields import (
     STRING,
     custom_name,
 )
-from bulk_update.values import (
-    POINT,
-    Conventions,
-    ValueProblem,
-    did_you_mean,
-)
+from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.retry import Caller, CallLabel
+from bulk_update.sheet.action_cells import Directory
+from bulk_update.sheet.schema import AttributeType, Schema, converter_for, converter_for_type
+from bulk_update.sheet.values import ValueProblem, did_you_mean
 
 Query = dict[str, Any]
 FRIENDLY_FIELDS = {"admin_assignee": "admin_assignee_id", "team_assignee": "team_assignee_id"}
@@ -186,7 +183,7 @@ def search_body(query: Query, per_page: int, starting_after: str | None = None) 
     if starting_after:
         pagination["starting_after"] = starting_after
     body = {"query": query, "pagination": pagination}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return wire_json(body)
 
 
 async def post_search(

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import shlex
 
-from bulk_update.breakdown import Reason
-from bulk_update.models import RowStatus, RunSummary
+from bulk_update.models import Reason, RowStatus, RunSummary
 
 
 def render_summary(summary: RunSummary) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.errors import InputError, Setting
-from bulk_update.reader import SheetRow, drop_trailing_blank_names, ragged_problem
+from bulk_update.sheet.rows import SheetRow, drop_trailing_blank_names, ragged_problem
 
 log = logging.getLogger(__name__)
 

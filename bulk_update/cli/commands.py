@@ -17,18 +17,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bulk_update.arguments import SETTING_FLAGS, build_parser
+from bulk_update.cli.arguments import SETTING_FLAGS, build_parser
+from bulk_update.cli.logs import configure_logging, redact
 from bulk_update.config import (
     TOKEN_ENV_VAR,
     Token,
 )
 from bulk_update.errors import BulkUpdateError, RunStopped, UsageError
-from bulk_update.logs import configure_logging, redact
 
 if TYPE_CHECKING:
     from bulk_update.api import RunSettings
-    from bulk_update.job import Job, RunResult
-    from bulk_update.progress import Progress
+    from bulk_update.job import Job
+    from bulk_update.models import RunResult
+    from bulk_update.send.progress import Progress
 
 EXIT_OK = 0
 EXIT_ROWS_NOT_UPDATED = 1
@@ -90,7 +91,7 @@ def _backup_to_undo(args: argparse.Namespace) -> Path:
     Asks before going on, unless --yes."""
     from bulk_update.api import backup_to_undo
     from bulk_update.config import ReadOptions
-    from bulk_update.reader import Table
+    from bulk_update.sheet.reader import Table
 
     backup = backup_to_undo(args.input)
     if not args.yes:
@@ -190,7 +191,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 def _progress(quiet: bool) -> Progress:
     """A bar on a terminal; off one (a file, a CI log) a plain line every few seconds."""
-    from bulk_update.progress import LineProgress, SilentProgress, TqdmProgress
+    from bulk_update.send.progress import LineProgress, SilentProgress, TqdmProgress
 
     if quiet:
         return SilentProgress()
@@ -201,7 +202,7 @@ def _progress(quiet: bool) -> Progress:
 
 async def _run_with_log_redirect(job: Job, progress: Progress) -> RunResult:
     """Log lines go above a bar instead of through it."""
-    from bulk_update.progress import TqdmProgress
+    from bulk_update.send.progress import TqdmProgress
 
     if not isinstance(progress, TqdmProgress):
         return await job.run()
@@ -232,8 +233,8 @@ def _install_signal_handlers(job: Job) -> None:
 
 
 def _render(result: RunResult, *, quiet: bool) -> int:
+    from bulk_update.cli.render import render_summary
     from bulk_update.models import RowStatus
-    from bulk_update.render import render_summary
 
     summary = result.summary
     for request in () if quiet else result.sample_requests:
@@ -256,7 +257,7 @@ def _render(result: RunResult, *, quiet: bool) -> int:
 
 async def _export(args: argparse.Namespace) -> int:
     from bulk_update.api import export_async
-    from bulk_update.search import load_query
+    from bulk_update.search.query import load_query
 
     query = None
     if args.query_path is not None:

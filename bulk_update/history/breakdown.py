@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
 
-from bulk_update.models import RowOutcome, RowStatus
+from bulk_update.models import Reason, RowOutcome, RowStatus
 
 EXAMPLES = 3
 # Past this many different reasons the rest are counted together: a file of a million
@@ -23,28 +21,6 @@ _SUBJECT = re.compile(r"'[^'\n]*'(?= (?:is|has|could) )")
 _SUGGESTION = re.compile(r"; did you mean '[^'\n]*'\?")
 _ROW_NUMBER = re.compile(r"\brow \d+")
 _ATTEMPTS = re.compile(r"\(after \d+ attempts\)")
-
-
-@dataclass(frozen=True)
-class Reason:
-    status: str
-    http_status: int | None
-    error_code: str
-    message: str
-    count: int
-    example_rows: tuple[int, ...]
-    hint: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "http_status": self.http_status,
-            "error_code": self.error_code,
-            "message": self.message,
-            "count": self.count,
-            "example_rows": list(self.example_rows),
-            "hint": self.hint,
-        }
 
 
 def normalised(message: str) -> str:

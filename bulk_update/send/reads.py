@@ -14,12 +14,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bulk_update.client import ApiResponse, IntercomClient
 from bulk_update.errors import Setting
 from bulk_update.models import PreparedUpdate
-from bulk_update.retry import Caller, CallLabel
-from bulk_update.search import post_search, search_body
-from bulk_update.search_fields import MAX_PER_PAGE
+from bulk_update.search.fields import MAX_PER_PAGE
+from bulk_update.search.query import post_search, search_body
+from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.retry import Caller, CallLabel
 
 log = logging.getLogger(__name__)
 

@@ -18,22 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bulk_update.actions import Directory
-from bulk_update.backup import render
-from bulk_update.changes import current_values, shown
-from bulk_update.client import ApiResponse, IntercomClient
 from bulk_update.config import ReadOptions, SendOptions, Token
-from bulk_update.conversation_steps import assignee_of, state_of, tags_value
 from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, escape
-from bulk_update.progress import Progress, SilentProgress
-from bulk_update.ratelimit import Pacer
-from bulk_update.reader import Table
-from bulk_update.report import write_report
-from bulk_update.retry import Caller, RetryPolicy
-from bulk_update.schema import AttributeType, Schema
-from bulk_update.search import Condition, Page, Query, build_query, pages
-from bulk_update.values import did_you_mean, iso_8601
-from bulk_update.workspace import fetch_directory, fetch_schema
+from bulk_update.history.backup import render
+from bulk_update.history.changes import current_values, shown
+from bulk_update.history.report import write_report
+from bulk_update.search.query import Condition, Page, Query, build_query, pages
+from bulk_update.send.action_steps import assignee_of, state_of, tags_value
+from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.lookups import fetch_directory, fetch_schema
+from bulk_update.send.pacing import Pacer
+from bulk_update.send.progress import Progress, SilentProgress
+from bulk_update.send.retry import Caller, RetryPolicy
+from bulk_update.sheet.action_cells import Directory
+from bulk_update.sheet.reader import Table
+from bulk_update.sheet.schema import AttributeType, Schema
+from bulk_update.sheet.values import did_you_mean, iso_8601
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bulk_update import __version__
 from bulk_update.config import (
     DEFAULT_API_VERSION,
     DEFAULT_CLEAR_MARKER,
     REGION_BASE_URLS,
     TOKEN_ENV_VAR,
 )
+from bulk_update.version import __version__
 
 # What the library's messages call a setting → what the command line calls it.
 SETTING_FLAGS = {

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from bulk_update.actions import RowActions
-from bulk_update.changes import current_values, differences, intended
-from bulk_update.client import ApiResponse, IntercomClient
-from bulk_update.conversation_steps import (
+from bulk_update.history.changes import current_values, differences, intended
+from bulk_update.models import PreparedUpdate, RowActions, RowOutcome, RowStatus
+from bulk_update.send.action_steps import (
     Conversation,
     Seen,
     Step,
@@ -30,10 +29,10 @@ from bulk_update.conversation_steps import (
     tags_value,
     working_copy,
 )
-from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
-from bulk_update.readahead import Reads
-from bulk_update.retry import Caller, CallLabel, may_have_landed
-from bulk_update.steps import ReadFirst, failure, updated
+from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.reads import Reads
+from bulk_update.send.retry import Caller, CallLabel, may_have_landed
+from bulk_update.send.update_row import ReadFirst, failure, updated
 
 DONE, IN_PLACE, FAILED, NOT_DONE, WOULD_DO = "done", "in place", "failed", "not done", "would do"
 

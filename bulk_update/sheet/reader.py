@@ -16,12 +16,17 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError, Setting, escape
+from bulk_update.sheet.rows import (
+    RowSource,
+    SheetRow,
+    drop_trailing_blank_names,
+    ragged_problem,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,25 +44,6 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 SNIFF_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class SheetRow:
-    """One data row: its spreadsheet row number (header = 1) and its cells as text.
-
-    ``problem`` says what makes the row unusable as read (more cells than the header, a
-    formula with no saved value); normally empty.
-    """
-
-    number: int
-    cells: list[str]
-    problem: str = ""
-
-
-class _Source(Protocol):
-    header: list[str]
-
-    def rows(self) -> Iterator[SheetRow]: ...
-
-
 class Table:
     """An input: its header, and its rows streamed on demand (any number of times).
 
@@ -72,11 +58,11 @@ class Table:
             raise InputError(path, "no such file")
         if path.is_dir():
             raise InputError(path, "is a folder, not a spreadsheet")
-        source: _Source
+        source: RowSource
         # The text file's delimiter; None for a workbook or a DataFrame.
         self.delimiter: str | None = None
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            from bulk_update.excel import ExcelSource  # openpyxl and xlrd only when needed
+            from bulk_update.sheet.excel import ExcelSource  # openpyxl and xlrd only when needed
 
             source = ExcelSource(path, options.sheet)
         else:
@@ -95,7 +81,7 @@ class Table:
         table._start(_FrameSource(frame))
         return table
 
-    def _start(self, source: _Source) -> None:
+    def _start(self, source: RowSource) -> None:
         self._source = source
         self.columns = source.header
         self.blank_rows = 0
@@ -322,22 +308,6 @@ def _decodes(path: Path, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def drop_trailing_blank_names(header: list[str]) -> None:
-    """Spreadsheets often export empty columns past the last real one: not columns at all
-    (a cell in one still makes its row ragged)."""
-    while header and not header[-1]:
-        header.pop()
-
-
-def ragged_problem(extra_cells: int) -> str:
-    if not extra_cells:
-        return ""
-    return (
-        f"the row has {extra_cells} more cell(s) than the header; "
-        "quote cells that contain the delimiter"
-    )
 
 
 def _encoding_error(path: Path, encoding: str, error: UnicodeDecodeError) -> InputError:

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from bulk_update.arguments import SETTING_FLAGS
+from bulk_update.cli.arguments import SETTING_FLAGS
 from bulk_update.errors import Setting
 
 

@@ -8,10 +8,10 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from bulk_update.breakdown import Tally
 from bulk_update.errors import BulkUpdateError, escape
+from bulk_update.history.breakdown import Tally
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
-from bulk_update.reader import SheetRow
+from bulk_update.sheet.rows import SheetRow
 
 # A cell starting with one of these is a formula to Excel/Sheets; server text must not be.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

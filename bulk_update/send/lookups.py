@@ -10,13 +10,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import NoReturn
 
-from bulk_update.actions import Directory, Named
-from bulk_update.client import ApiResponse, IntercomClient, fetch_listing
 from bulk_update.config import Rate
 from bulk_update.errors import AuthenticationFailed, UsageError, escape
-from bulk_update.ratelimit import Pacer
-from bulk_update.retry import Caller, RetryPolicy
-from bulk_update.schema import Schema
+from bulk_update.send.client import ApiResponse, IntercomClient, fetch_listing
+from bulk_update.send.pacing import Pacer
+from bulk_update.send.retry import Caller, RetryPolicy
+from bulk_update.sheet.action_cells import Directory, Named
+from bulk_update.sheet.schema import Schema
 
 
 async def fetch_schema(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from bulk_update.journal import Journal
+from bulk_update.history.journal import Journal
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus
 
 # A report's rows in these states are done: running the report again leaves them be.

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bulk_update.backup import BackupWriter
-from bulk_update.changes import current_values, differences, intended
-from bulk_update.client import ApiResponse, IntercomClient
+from bulk_update.history.backup import BackupWriter
+from bulk_update.history.changes import current_values, differences, intended
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
-from bulk_update.readahead import Reads
-from bulk_update.retry import Caller, CallLabel
+from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.reads import Reads
+from bulk_update.send.retry import Caller, CallLabel
 
 
 class RowWork(Protocol):

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bulk_update.actions import ACTION_COLUMNS, ActionCells, RowActions
+from bulk_update.config import POINT, Conventions
 from bulk_update.errors import InputError, UsageError, escape
-from bulk_update.models import OUTCOME_COLUMNS, UpdateRequest
-from bulk_update.schema import AttributeType, Schema, converter_for
-from bulk_update.values import POINT, Conventions, ValueProblem, did_you_mean, to_boolean
+from bulk_update.models import OUTCOME_COLUMNS, RowActions, UpdateRequest
+from bulk_update.sheet.action_cells import ACTION_COLUMNS, ActionCells
+from bulk_update.sheet.schema import AttributeType, Schema, converter_for
+from bulk_update.sheet.values import ValueProblem, did_you_mean, to_boolean
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats
-from bulk_update.progress import Progress
-from bulk_update.readahead import Reads
-from bulk_update.retry import Caller
-from bulk_update.steps import RowWork
+from bulk_update.send.progress import Progress
+from bulk_update.send.reads import Reads
+from bulk_update.send.retry import Caller
+from bulk_update.send.update_row import RowWork
 
 
 class WorkerPool:

@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 
 from aiolimiter import AsyncLimiter
 
-from bulk_update.client import ApiResponse
 from bulk_update.config import Rate
+from bulk_update.send.client import ApiResponse
 
 log = logging.getLogger(__name__)
 

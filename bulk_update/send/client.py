@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bulk_update import __version__
 from bulk_update.config import Token
+from bulk_update.version import __version__
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,11 @@ import difflib
 import json
 import math
 import re
-import zoneinfo
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from bulk_update.errors import NamesSettings, UsageError, escape
-
-DateOrder = Literal["dayfirst", "monthfirst"]
+from bulk_update.config import DateOrder
+from bulk_update.errors import NamesSettings, escape
 
 
 class ValueProblem(NamesSettings, ValueError):
@@ -29,30 +26,6 @@ class ValueProblem(NamesSettings, ValueError):
     by :meth:`describe` as the caller calls them (a flag on the command line).
     """
 
-
-@dataclass(frozen=True)
-class Conventions:
-    """How the sheet writes numbers and dates."""
-
-    decimal_comma: bool = False
-    date_order: DateOrder | None = None
-    timezone: str = "UTC"
-
-    def __post_init__(self) -> None:
-        try:
-            zoneinfo.ZoneInfo(self.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise UsageError.naming_settings(
-                "{timezone} must be an IANA time zone such as Europe/Paris, got "
-                + escape(repr(self.timezone))
-            ) from None
-
-    @property
-    def zone(self) -> dt.tzinfo:
-        return dt.UTC if self.timezone == "UTC" else zoneinfo.ZoneInfo(self.timezone)
-
-
-POINT = Conventions()
 
 # --- numbers ----------------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bulk_update.client import ApiResponse
 from bulk_update.models import SendStats
-from bulk_update.ratelimit import Pacer
+from bulk_update.send.client import ApiResponse
+from bulk_update.send.pacing import Pacer
 
 # 408 and 5xx gateway errors are momentary; 429 waits for the window (see ratelimit).
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
