@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +27,13 @@ from bulk_update.errors import (
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.breakdown import Tally
 from bulk_update.history.journal import Journal
-from bulk_update.history.report import csv_delimiter, report_lines, write_report, write_summary_json
+from bulk_update.history.report import (
+    csv_delimiter,
+    read_report,
+    report_lines,
+    write_report,
+    write_summary_json,
+)
 from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, content_digest
 from bulk_update.models import (
     OUTCOME_COLUMNS,
@@ -93,9 +100,8 @@ class _Reported:
     rows: int
     counts: dict[str, int]
     blank_rows: int
-    lines: tuple[list[str], ...] | None
+    lines: Callable[[], Sequence[list[str]]]
     reasons: tuple[Reason, ...]
-    delimiter: str | None
 
 
 class Job:
@@ -518,20 +524,19 @@ class Job:
 
         tally = Tally()
         lines = report_lines(table.columns, table.rows(), journal.outcomes(), tally, unrecorded)
-        kept: tuple[list[str], ...] | None = None
+        kept: Callable[[], Sequence[list[str]]]
         if settings.report_path is not None:
             write_report(settings.report_path, lines, table.delimiter)
+            kept = functools.partial(
+                read_report,
+                settings.report_path,
+                csv_delimiter(settings.report_path, table.delimiter),
+            )
         else:
-            kept = tuple(lines)
+            in_memory = tuple(lines)
+            kept = functools.partial(tuple, in_memory)
         counts = dict(tally.counts)
-        return _Reported(
-            sum(counts.values()),
-            counts,
-            table.blank_rows,
-            kept,
-            tally.reasons(),
-            csv_delimiter(settings.report_path, table.delimiter),
-        )
+        return _Reported(sum(counts.values()), counts, table.blank_rows, kept, tally.reasons())
 
     def _result(
         self,
@@ -563,11 +568,7 @@ class Job:
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)
         return RunResult(
-            summary,
-            settings.report_path,
-            sample if settings.dry_run else (),
-            reported.lines,
-            reported.delimiter,
+            summary, settings.report_path, reported.lines, sample if settings.dry_run else ()
         )
 
     def _client(self) -> IntercomClient:

@@ -5,6 +5,7 @@ encoding that goes on the wire and into the journal."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -242,23 +243,16 @@ class RunResult:
 
     summary: RunSummary
     report_path: Path | None
+    # The report's lines, header first: kept in memory when no report file was written,
+    # else read back from the file when asked for (a big run's need not stay in memory).
+    report_lines: Callable[[], Sequence[list[str]]] = field(repr=False, compare=False)
     sample_requests: tuple[UpdateRequest, ...] = ()
-    report_lines: tuple[list[str], ...] | None = None  # when no report file was written
-    report_delimiter: str | None = None  # the CSV report's (the input's)
 
     @property
     def outcomes(self) -> pd.DataFrame:
         import pandas as pd
 
-        if self.report_lines is not None:
-            header, *lines = self.report_lines
-        else:
-            assert self.report_path is not None
-            from bulk_update.config import ReadOptions
-            from bulk_update.sheet.reader import Table
-
-            table = Table(self.report_path, ReadOptions(delimiter=self.report_delimiter))
-            header, lines = table.columns, [row.cells for row in table.rows()]
+        header, *lines = self.report_lines()
         frame = pd.DataFrame(lines, columns=header, dtype=object)
         frame["row"] = frame["row"].astype(int)
         for column in ("http_status", "attempts"):

@@ -12,10 +12,11 @@ import pytest
 from bulk_update.config import Rate, Token
 from bulk_update.errors import UsageError
 from bulk_update.sandbox import Sandbox, SandboxConfig, default_listing
-from bulk_update.search.query import Condition, Page, build_query, load_query, pages
+from bulk_update.search.query import Condition, build_query, load_query
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.retry import Caller, RetryPolicy
+from bulk_update.send.searching import Page, pages
 from bulk_update.sheet.action_cells import Directory
 from bulk_update.sheet.schema import Schema
 

@@ -8,9 +8,11 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from bulk_update.config import ReadOptions
 from bulk_update.errors import BulkUpdateError, escape
 from bulk_update.history.breakdown import Tally
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
+from bulk_update.sheet.reader import Table
 from bulk_update.sheet.rows import SheetRow
 
 # A cell starting with one of these is a formula to Excel/Sheets; server text must not be.
@@ -130,3 +132,9 @@ def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
 
 def write_summary_json(path: Path, summary: RunSummary) -> None:
     path.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def read_report(path: Path, delimiter: str | None) -> list[list[str]]:
+    """A report this tool wrote, read back: its header, then every line, each cell as text."""
+    table = Table(path, ReadOptions(delimiter=delimiter))
+    return [table.columns, *(row.cells for row in table.rows())]

@@ -1,6 +1,6 @@
 """The built-in Intercom simulator (``bulk-update sandbox``, ``--sandbox``)."""
 
-from bulk_update.sandbox.schema import default_listing
+from bulk_update.sandbox.attributes import default_listing
 from bulk_update.sandbox.server import (
     SANDBOX_TOKEN,
     Sandbox,

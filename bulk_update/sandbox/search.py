@@ -23,12 +23,12 @@ from bulk_update.search.fields import (
     INTEGER,
     MAX_FILTERS_PER_GROUP,
     MAX_NESTING,
-    MAX_PER_PAGE,
     OPERATORS,
     SEARCH_FIELDS,
     STRING,
     custom_name,
 )
+from bulk_update.send.searching import MAX_PER_PAGE
 
 Conversation = dict[str, Any]
 _CUSTOM_TYPES = {

@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
-from bulk_update.sandbox.schema import default_listing
+from bulk_update.sandbox.attributes import default_listing
 from bulk_update.sandbox.search import SearchRefused, SearchRoute
 
 SANDBOX_TOKEN = "sandbox-token"

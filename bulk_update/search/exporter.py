@@ -23,13 +23,14 @@ from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, esc
 from bulk_update.history.backup import render
 from bulk_update.history.changes import current_values, shown
 from bulk_update.history.report import write_report
-from bulk_update.search.query import Condition, Page, Query, build_query, pages
+from bulk_update.search.query import Condition, build_query
 from bulk_update.send.action_steps import assignee_of, state_of, tags_value
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.progress import Progress, SilentProgress
 from bulk_update.send.retry import Caller, RetryPolicy
+from bulk_update.send.searching import Page, Query, pages
 from bulk_update.sheet.action_cells import Directory
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType, Schema

@@ -74,7 +74,6 @@ OPERATORS: dict[str, frozenset[str]] = {
     BOOLEAN: frozenset({"=", "!=", "IN", "NIN"}),
     DATE: frozenset({"=", "<", ">"}),
 }
-MAX_PER_PAGE = 150
 MAX_FILTERS_PER_GROUP = 15
 MAX_NESTING = 2
 CUSTOM_PREFIX = "custom_attributes."

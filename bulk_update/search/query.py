@@ -1,5 +1,5 @@
 """Asking Intercom which conversations: ``--where 'FIELD OP VALUE'`` expressions into a search
-query, typed as sheet cells are; and the paged ``POST /conversations/search`` that answers it.
+query, typed as sheet cells are (the paged search that answers it is ``send.searching``).
 
 Fields are Intercom's conversation search fields (``search_fields``), a conversation
 attribute's name (sent as ``custom_attributes.NAME``), or the friendly ``admin_assignee``
@@ -10,32 +10,28 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bulk_update.config import POINT, Conventions
 from bulk_update.errors import UsageError, escape
-from bulk_update.models import wire_json
 from bulk_update.search.fields import (
     BOOLEAN,
     CUSTOM_PREFIX,
     DATE,
     INTEGER,
     MAX_FILTERS_PER_GROUP,
-    MAX_PER_PAGE,
     OPERATORS,
     SEARCH_FIELDS,
     STRING,
     custom_name,
 )
-from bulk_update.send.client import ApiResponse, IntercomClient
-from bulk_update.send.retry import Caller, CallLabel
+from bulk_update.send.searching import Query
 from bulk_update.sheet.action_cells import Directory
 from bulk_update.sheet.schema import AttributeType, Schema, converter_for, converter_for_type
 from bulk_update.sheet.values import ValueProblem, did_you_mean
 
-Query = dict[str, Any]
 FRIENDLY_FIELDS = {"admin_assignee": "admin_assignee_id", "team_assignee": "team_assignee_id"}
 _WHERE = re.compile(
     r"\s*(?P<field>[A-Za-z_][\w.]*)\s*"
@@ -176,50 +172,3 @@ def load_query(text: str, source: str) -> Query:
     if not isinstance(query, dict) or not ("field" in query or "operator" in query):
         raise UsageError(f"{source} is not a search query object (field/operator/value)")
     return query
-
-
-def search_body(query: Query, per_page: int, starting_after: str | None = None) -> bytes:
-    pagination: dict[str, Any] = {"per_page": min(per_page, MAX_PER_PAGE)}
-    if starting_after:
-        pagination["starting_after"] = starting_after
-    body = {"query": query, "pagination": pagination}
-    return wire_json(body)
-
-
-async def post_search(
-    client: IntercomClient, caller: Caller, body: bytes
-) -> tuple[ApiResponse, int] | None:
-    """One ``POST /conversations/search``, paced and retried (a search changes nothing)."""
-    return await caller.call(
-        lambda: client.request("POST", "/conversations/search", body), CallLabel()
-    )
-
-
-@dataclass
-class Page:
-    conversations: list[dict[str, Any]]
-    total_count: int | None
-
-
-async def pages(
-    client: IntercomClient, caller: Caller, query: Query, *, per_page: int = MAX_PER_PAGE
-) -> AsyncIterator[Page | ApiResponse]:
-    """Every page of the search, following Intercom's cursor; the refusing answer instead
-    of a page when one is refused (and then no more)."""
-    cursor: str | None = None
-    while True:
-        called = await post_search(client, caller, search_body(query, per_page, cursor))
-        if called is None:
-            return
-        response, _attempts = called
-        data = response.data
-        if not response.ok or not isinstance(data, dict):
-            yield response
-            return
-        found = [c for c in data.get("conversations") or [] if isinstance(c, dict)]
-        total = data.get("total_count")
-        yield Page(found, total if isinstance(total, int) else None)
-        following = ((data.get("pages") or {}).get("next") or {}).get("starting_after")
-        if not following or not found:
-            return
-        cursor = str(following)

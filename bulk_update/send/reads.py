@@ -16,10 +16,9 @@ from typing import Any
 
 from bulk_update.errors import Setting
 from bulk_update.models import PreparedUpdate
-from bulk_update.search.fields import MAX_PER_PAGE
-from bulk_update.search.query import post_search, search_body
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.retry import Caller, CallLabel
+from bulk_update.send.searching import MAX_PER_PAGE, post_search, search_body
 
 log = logging.getLogger(__name__)
 
