@@ -5,7 +5,7 @@ import pytest
 
 from bulk_update.errors import InputError, UsageError
 from bulk_update.history.journal import Journal
-from bulk_update.job import cross_row_problems
+from bulk_update.job.validation import cross_row_problems
 from bulk_update.models import PreparedUpdate, UpdateRequest
 from bulk_update.sandbox import default_listing
 from bulk_update.sheet.schema import Schema, ValueProblem

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
+from bulk_update.config import JobSettings
 from bulk_update.history.journal import Journal
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus
 
@@ -65,3 +67,41 @@ class ReportedOutcomes:
             self._cell(cells, "changes"),
             self._cell(cells, "steps"),
         )
+
+
+def open_journal(settings: JobSettings, fingerprint: dict[str, Any], *, again: bool) -> Journal:
+    """The run's journal: in memory for a dry run or a throwaway run; else the one beside the
+    report, carried on when the report is run ``again`` (whatever changed), resumed when asked."""
+    if settings.dry_run or not settings.durable_journal or settings.journal_path is None:
+        return Journal.temporary()
+    options = {
+        "api_version": settings.send.api_version,
+        "base_url": settings.send.base_url,
+        "clear_marker": settings.read.clear_marker,
+        "ignore_columns": sorted(settings.read.ignore_columns),
+        "backup": str(settings.backup_path.resolve()) if settings.backup_path else None,
+    }
+    if again:
+        # The report is this journal's own: carry on from it, whatever changed.
+        journal = Journal.open(settings.journal_path, fingerprint, options, resume=True, force=True)
+        journal.set_input(fingerprint)
+        return journal
+    return Journal.open(
+        settings.journal_path,
+        fingerprint,
+        options,
+        resume=settings.resume,
+        force=settings.force,
+    )
+
+
+def runs_report_again(settings: JobSettings, is_report: bool) -> bool:
+    """The input is a report rewritten in place, with the journal of its runs beside it."""
+    return (
+        is_report
+        and settings.input_path is not None
+        and settings.report_path is not None
+        and settings.input_path.resolve() == settings.report_path.resolve()
+        and settings.journal_path is not None
+        and settings.journal_path.exists()
+    )

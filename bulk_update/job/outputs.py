@@ -1,0 +1,151 @@
+"""What a run leaves behind: its outputs checked before anything is read, the report written
+from the journal, and the notices that say in words what the run assumed or did."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulk_update.config import Conventions, JobSettings, ReadOptions
+from bulk_update.errors import BulkUpdateError, UsageError, escape
+from bulk_update.history.breakdown import Tally
+from bulk_update.history.journal import Journal
+from bulk_update.history.report import csv_delimiter, read_report, report_lines, write_report
+from bulk_update.models import Reason, RowStatus, SendStats
+from bulk_update.sheet.action_cells import ActionCells
+from bulk_update.sheet.reader import Table
+from bulk_update.sheet.schema import AttributeType
+from bulk_update.sheet.validate import ColumnPlan
+from bulk_update.sheet.values import OptionMatcher
+
+
+@dataclass(frozen=True)
+class Reported:
+    rows: int
+    counts: dict[str, int]
+    blank_rows: int
+    lines: Callable[[], Sequence[list[str]]]
+    reasons: tuple[Reason, ...]
+
+
+def check_outputs(settings: JobSettings) -> None:
+    """Every file the run will write can be written, and none is a real run's report
+    that a dry run would replace."""
+    for setting, path in (
+        ("report_path", settings.report_path),
+        ("backup_path", settings.backup_path),
+        ("summary_json", settings.summary_json),
+    ):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError.naming_settings(
+                f"{{{setting}}} {escape(str(path))}: the folder "
+                f"{escape(str(path.parent))} does not exist"
+            )
+    if settings.dry_run and settings.report_path is not None:
+        assert settings.journal_path is not None
+        check_not_a_real_report(settings.report_path, settings.journal_path)
+
+
+def check_not_a_real_report(report: Path, journal: Path) -> None:
+    """A dry run never writes over what a real run reported: its journal is beside it, or
+    (the journal deleted) it shows rows as updated."""
+    if not report.exists():
+        return
+    real = journal.exists()
+    if not real:
+        with contextlib.suppress(BulkUpdateError):
+            table = Table(report, ReadOptions())
+            if "status" in table.columns:
+                status = table.columns.index("status")
+                real = any(row.cells[status] == "updated" for row in table.rows())
+    if real:
+        raise UsageError.naming_settings(
+            f"{escape(str(report))} is the report of a real run; a dry run does not write over "
+            "it: give the dry run another {report_path} (for example "
+            f"{escape(report.stem)}.dry-run{escape(report.suffix)})"
+        )
+
+
+def report_rows(settings: JobSettings, table: Table, journal: Journal, last_row: int) -> Reported:
+    """Every row of the input with its outcome, written to the report (or kept, when
+    there is no report file). A row with no outcome was not sent: in a dry run it would
+    be (unless past the limit); otherwise it was not attempted."""
+    if settings.dry_run:
+
+        def unrecorded(row: int) -> RowStatus:
+            return RowStatus.WOULD_UPDATE if row <= last_row else RowStatus.NOT_ATTEMPTED
+    else:
+
+        def unrecorded(row: int) -> RowStatus:
+            return RowStatus.NOT_ATTEMPTED
+
+    tally = Tally()
+    lines = report_lines(table.columns, table.rows(), journal.outcomes(), tally, unrecorded)
+    kept: Callable[[], Sequence[list[str]]]
+    if settings.report_path is not None:
+        write_report(settings.report_path, lines, table.delimiter)
+        kept = functools.partial(
+            read_report,
+            settings.report_path,
+            csv_delimiter(settings.report_path, table.delimiter),
+        )
+    else:
+        in_memory = tuple(lines)
+        kept = functools.partial(tuple, in_memory)
+    counts = dict(tally.counts)
+    return Reported(sum(counts.values()), counts, table.blank_rows, kept, tally.reasons())
+
+
+def plan_notices(read: ReadOptions, conventions: Conventions, plan: ColumnPlan) -> tuple[str, ...]:
+    """What was assumed about the sheet's columns, to say in the summary."""
+    kinds = {planned.kind for planned in plan.fields}
+    notices: list[str] = []
+    if plan.mapped:
+        notices.append(
+            "columns read as: " + ", ".join(f"{old!r} → {new}" for old, new in plan.mapped)
+        )
+    if kinds & {AttributeType.INTEGER, AttributeType.FLOAT}:
+        if read.decimal_comma is None and conventions.decimal_comma:
+            notices.append(
+                "numbers were read with a decimal comma (1,5 = 1.5), as the file is ';'-separated"
+            )
+        elif conventions.decimal_comma:
+            notices.append("numbers were read with a decimal comma (1,5 = 1.5)")
+    if AttributeType.DATE in kinds or "snoozed_until" in {a.action for a in plan.actions}:
+        notices.append(f"date-times written without a zone were read as {read.timezone}")
+    return tuple(notices)
+
+
+def corrections(plan: ColumnPlan) -> tuple[str, ...]:
+    corrected = sum(
+        planned.convert.corrected
+        for planned in plan.fields
+        if isinstance(planned.convert, OptionMatcher)
+    )
+    if not corrected:
+        return ()
+    return (
+        f"{corrected} list value(s) differed from an option only in case or spaces and "
+        "were sent as the option",
+    )
+
+
+def action_notices(
+    asked: list[str], cells: ActionCells | None, stats: SendStats, dry_run: bool
+) -> tuple[str, ...]:
+    notices: list[str] = []
+    if "state" in asked:
+        notices.append(
+            "closing conversations may trigger the workspace's own rules (rating requests, "
+            "workflows): where those are on, customers see a bulk close"
+        )
+    if stats.tags_created:
+        notices.append("created the tags: " + ", ".join(stats.tags_created))
+    elif dry_run and cells is not None:
+        missing = list(cells.tags_to_create.values())
+        if missing:
+            notices.append("would create the tags: " + ", ".join(missing))
+    return tuple(notices)

@@ -1,0 +1,361 @@
+"""One run of the main job: check outputs → read → validate every row → send → report.
+
+The library entry point under :func:`bulk_update.run`. Each phase hands the next one a value;
+:meth:`Job.run` only puts them in order. The validation pass is in ``job.validation``, the
+parts of sending in ``job.sending``, the report and notices in ``job.outputs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from bulk_update.config import JobSettings, Token
+from bulk_update.errors import AuthenticationFailed, UsageError, escape
+from bulk_update.history.backup import BackupWriter
+from bulk_update.history.journal import Journal
+from bulk_update.history.report import write_summary_json
+from bulk_update.history.rerun import open_journal, runs_report_again
+from bulk_update.job.outputs import (
+    Reported,
+    action_notices,
+    check_outputs,
+    corrections,
+    plan_notices,
+    report_rows,
+)
+from bulk_update.job.sending import Acting, commit_periodically, create_tags
+from bulk_update.job.validation import (
+    Validated,
+    backed_up_columns,
+    date_fields,
+    status_filter,
+    validate_all,
+)
+from bulk_update.models import RunResult, RunSummary, SendStats, UpdateRequest
+from bulk_update.send.action_row import ActOnRow
+from bulk_update.send.action_steps import StepContext
+from bulk_update.send.client import IntercomClient
+from bulk_update.send.lookups import fetch_directory, fetch_schema
+from bulk_update.send.pacing import Pacer
+from bulk_update.send.pool import WorkerPool
+from bulk_update.send.progress import Progress, SilentProgress
+from bulk_update.send.reads import Reads
+from bulk_update.send.retry import Caller, RetryPolicy
+from bulk_update.send.update_row import ReadFirst, RowWork, UpdateRow
+from bulk_update.sheet.action_cells import ActionCells
+from bulk_update.sheet.reader import Table
+from bulk_update.sheet.schema import Schema
+from bulk_update.sheet.validate import ColumnPlan, action_columns, plan_columns
+from bulk_update.sheet.values import ValueProblem
+
+
+class Job:
+    """A run. ``interrupt()`` asks it to stop sending, finish what is in flight and report.
+
+    ``table`` gives the rows when they do not come from ``settings.input_path`` (a
+    DataFrame, see :meth:`Table.from_frame`).
+    """
+
+    def __init__(
+        self,
+        settings: JobSettings,
+        token: Token | None,
+        *,
+        progress: Progress | None = None,
+        schema: Schema | None = None,
+        retry_policy: RetryPolicy | None = None,
+        table: Table | None = None,
+        setting_names: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        if table is None and settings.input_path is None:
+            raise UsageError.naming_settings("nothing to read: give {input_path} or a table")
+        self.settings = settings
+        self._token = token
+        self._progress = progress or SilentProgress()
+        self._schema = schema
+        self._table = table
+        # What a row's message calls a setting (the CLI passes its flags).
+        self._names = setting_names or {}
+        self._policy = retry_policy or RetryPolicy(max_retries=settings.send.max_retries)
+        self._caller: Caller | None = None
+        # The wall clock and sleep that pacing and backoff use (a test's virtual time).
+        self._clock = clock
+        self._sleep = sleep
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+        if self._caller is not None:
+            self._caller.stop("interrupted")
+
+    async def run(self) -> RunResult:
+        started = time.monotonic()
+        check_outputs(self.settings)
+        table = self._open_table()
+        asked = self._actions_asked(table)
+        schema = await self._load_schema_or_report(table)
+        settings = self.settings
+        acting = await self._load_directory(table) if asked else None
+        plan, notices = self._plan(table, schema, acting)
+        if settings.backup_path is not None:
+            BackupWriter.check_free(settings.backup_path, resume=settings.resume)
+        backup: BackupWriter | None = None
+        stats = SendStats()
+        # Decided before the journal is opened (which creates one where there was none).
+        again = runs_report_again(settings, table.is_report)
+        journal = open_journal(settings, table.fingerprint(), again=again)
+        with contextlib.closing(journal):
+            try:
+                if settings.backup_path is not None:
+                    backup = BackupWriter(
+                        settings.backup_path,
+                        backed_up_columns(plan),
+                        settings.read.clear_marker,
+                        resume=settings.resume,
+                        dates=date_fields(plan) | {"snoozed_until"},
+                    )
+                validated = await validate_all(table, plan, journal, again=again, settings=settings)
+                if not settings.dry_run or settings.live:
+                    stats = await self._send(journal, validated, backup, date_fields(plan), acting)
+                reported = report_rows(settings, table, journal, validated.last_row)
+            finally:
+                if backup is not None:
+                    backup.close()
+        cells = acting.cells if acting is not None else None
+        notices += corrections(plan) + action_notices(asked, cells, stats, settings.dry_run)
+        if table.is_report and not again:
+            notices += (
+                f"{table.path} is a report with no journal of its run beside it: its rows "
+                "marked updated or skipped were kept as they are (edits to them not sent)",
+            )
+        result = self._result(
+            reported,
+            stats,
+            time.monotonic() - started,
+            validated.sample,
+            notices,
+            acted_as=(settings.admin or "") if asked else "",
+        )
+        if stats.credentials_refused:
+            raise AuthenticationFailed(
+                f"{stats.stop_reason}. Report: {settings.report_path or 'RunResult.outcomes'}",
+                result=result,
+            )
+        return result
+
+    # --- the phases, in order ------------------------------------------------------------
+
+    def _open_table(self) -> Table:
+        settings = self.settings
+        if self._table is not None:
+            table = self._table
+        else:
+            assert settings.input_path is not None
+            table = Table(settings.input_path, settings.read)
+        if settings.only_statuses is not None:
+            table.keep_only(status_filter(table, settings.only_statuses))
+        if table.is_report:
+            table.number_rows_by("row")
+        return table
+
+    def _actions_asked(self, table: Table) -> list[str]:
+        """The action columns of the sheet; with any, the teammate to act as must be named."""
+        read = self.settings.read
+        asked = action_columns(table.columns, read.ignore_columns, dict(read.renames))
+        if asked and not self.settings.admin:
+            raise UsageError.naming_settings(
+                f"the sheet has action columns ({escape(', '.join(asked))}): name the teammate "
+                "they are made as with {admin} (an email or an id; Intercom requires one)"
+            )
+        return asked
+
+    async def _load_directory(self, table: Table) -> Acting:
+        """The teammates, teams and tags that action cells name, the teammate to act as, and
+        the reader of the sheet's action cells (by its conventions)."""
+        async with self._client() as client:
+            directory = await fetch_directory(
+                client, self._policy, clock=self._clock, sleep=self._sleep
+            )
+        assert self.settings.admin is not None
+        try:
+            admin = directory.admin(self.settings.admin)
+        except ValueProblem as problem:
+            raise UsageError.naming_settings(
+                "{admin}: " + escape(str(problem)) + " in this workspace"
+            ) from None
+        read = self.settings.read
+        cells = ActionCells(
+            directory,
+            clear_marker=read.clear_marker,
+            conventions=read.conventions(table.delimiter),
+            create_tags=self.settings.create_tags,
+            now=self._clock,
+        )
+        return Acting(StepContext(admin.id, directory), cells)
+
+    async def _load_schema_or_report(self, table: Table) -> Schema:
+        """The workspace's attributes. A token refused here still leaves a report: every
+        row not attempted (except on resume, where the earlier report stands)."""
+        try:
+            return await self.load_schema()
+        except AuthenticationFailed as refused:
+            if self.settings.resume:
+                raise
+            with contextlib.closing(Journal.temporary()) as journal:
+                reported = report_rows(self.settings, table, journal, last_row=0)
+            where = self.settings.report_path or "RunResult.outcomes"
+            raise AuthenticationFailed(
+                f"{refused}. Nothing was sent: every row is not_attempted in {where}",
+                result=self._result(reported, SendStats(), 0.0, ()),
+            ) from None
+
+    def _plan(
+        self, table: Table, schema: Schema, acting: Acting | None
+    ) -> tuple[ColumnPlan, tuple[str, ...]]:
+        """What each column becomes, read by the sheet's conventions; and what was assumed
+        about them, to say in the summary."""
+        read = self.settings.read
+        conventions = read.conventions(table.delimiter)
+        plan = plan_columns(
+            table.path,
+            table.columns,
+            schema,
+            ignore=read.ignore_columns,
+            clear_marker=read.clear_marker,
+            conventions=conventions,
+            names=self._names,
+            renames=dict(read.renames),
+            action_cells=acting.cells if acting is not None else None,
+        )
+        return plan, plan_notices(read, conventions, plan)
+
+    async def load_schema(self) -> Schema:
+        if self._schema is not None:
+            return self._schema
+        if self.settings.schema_path is not None:
+            return Schema.load(self.settings.schema_path)
+        async with self._client() as client:
+            return await fetch_schema(client, self._policy, clock=self._clock, sleep=self._sleep)
+
+    async def _send(
+        self,
+        journal: Journal,
+        validated: Validated,
+        backup: BackupWriter | None,
+        dates: frozenset[str],
+        acting: Acting | None,
+    ) -> SendStats:
+        send = self.settings.send
+        async with self._client() as client:
+            pacer = Pacer(
+                send.rate,
+                headroom_percent=send.headroom_percent,
+                max_wait=send.max_wait,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+            self._caller = caller = Caller(pacer, self._policy, sleep=self._sleep)
+            if self.interrupted:
+                caller.stop("interrupted")
+            settings = self.settings
+            reads: Reads | None = None
+            if acting is not None or settings.reads_first:
+                reads = Reads(client, caller, via=settings.read_via)
+            work: RowWork
+            if acting is not None:
+                if not settings.dry_run:
+                    await create_tags(client, caller, acting)
+                work = ActOnRow(
+                    client,
+                    caller,
+                    acting.context,
+                    journal,
+                    ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates),
+                    max_attempts=self._policy.max_retries + 1,
+                    reads=reads,
+                    log_bodies=send.log_bodies,
+                )
+            else:
+                work = UpdateRow(
+                    client,
+                    caller,
+                    read_first=self._read_first(backup, dates),
+                    reads=reads,
+                    log_bodies=send.log_bodies,
+                )
+            pool = WorkerPool(
+                caller,
+                work,
+                journal.record,
+                self._progress,
+                concurrency=send.concurrency,
+                max_failures=send.max_failures,
+                reads=reads,
+            )
+            already = journal.count_done(validated.last_row)
+            self._progress.start(max(validated.wanted, already), already)
+            committer = asyncio.create_task(commit_periodically(journal))
+            try:
+                return await pool.run(journal.updates_to_send(validated.last_row))
+            finally:
+                committer.cancel()
+                self._progress.close()
+                journal.flush()
+
+    def _read_first(self, backup: BackupWriter | None, dates: frozenset[str]) -> ReadFirst | None:
+        settings = self.settings
+        if not settings.reads_first:
+            return None
+        return ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates)
+
+    def _result(
+        self,
+        reported: Reported,
+        stats: SendStats,
+        elapsed: float,
+        sample: tuple[UpdateRequest, ...],
+        notices: tuple[str, ...] = (),
+        *,
+        acted_as: str = "",
+    ) -> RunResult:
+        settings = self.settings
+        summary = RunSummary(
+            input_path=str(self._table.path if self._table else settings.input_path),
+            report_path=str(settings.report_path or ""),
+            rows=reported.rows,
+            counts=reported.counts,
+            elapsed_seconds=elapsed,
+            sent=stats,
+            blank_rows_skipped=reported.blank_rows,
+            backup_path=str(settings.backup_path or ""),
+            dry_run=settings.dry_run,
+            interrupted=self.interrupted,
+            notices=notices,
+            reasons=reported.reasons,
+            limited=settings.limit is not None,
+            acted_as=acted_as,
+        )
+        if settings.summary_json is not None:
+            write_summary_json(settings.summary_json, summary)
+        return RunResult(
+            summary, settings.report_path, reported.lines, sample if settings.dry_run else ()
+        )
+
+    def _client(self) -> IntercomClient:
+        if self._token is None:
+            raise UsageError.naming_settings(
+                "no access token: set {token} (or try the built-in simulator with {sandbox})"
+            )
+        send = self.settings.send
+        return IntercomClient(
+            send.base_url,
+            self._token,
+            api_version=send.api_version,
+            timeout=send.timeout,
+            connections=send.concurrency,
+        )

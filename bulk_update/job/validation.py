@@ -1,0 +1,153 @@
+"""The validation pass: every row is checked before anything is sent. Invalid rows are
+recorded as such, each valid row's request is encoded once and kept in the journal, then what
+only the whole file shows (repeated ids, ids that lost the column's leading zeros)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bulk_update.config import JobSettings
+from bulk_update.errors import InputError
+from bulk_update.history.journal import Journal
+from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, content_digest
+from bulk_update.models import (
+    OUTCOME_COLUMNS,
+    PreparedUpdate,
+    RowOutcome,
+    RowStatus,
+    UpdateRequest,
+    wire_json,
+)
+from bulk_update.sheet.reader import Table
+from bulk_update.sheet.schema import AttributeType
+from bulk_update.sheet.validate import (
+    ColumnPlan,
+    RowProblem,
+    check_conversation_id,
+    lost_zeros_problem,
+    repeated_id_problem,
+    validate_row,
+)
+from bulk_update.sheet.values import ValueProblem
+
+SAMPLE_BODIES = 3
+# Hand control back to the event loop this often during the validation pass, so that a
+# Ctrl-C is noticed even while a million rows are being checked.
+YIELD_EVERY_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class Validated:
+    """What the validation pass leaves for sending."""
+
+    last_row: int  # the last row that the limit lets through
+    wanted: int  # rows to send, the limit applied
+    sample: tuple[UpdateRequest, ...]
+
+
+async def validate_all(
+    table: Table, plan: ColumnPlan, journal: Journal, *, again: bool, settings: JobSettings
+) -> Validated:
+    """Check every row before anything is sent: record the invalid ones and keep each
+    valid row's encoded request in the journal; then what only the whole file shows
+    (repeated ids, ids that lost the column's leading zeros)."""
+    encode_bodies = not settings.dry_run or settings.live
+    sample: list[UpdateRequest] = []
+    earlier = EarlierRuns(journal) if journal.path is not None else None
+    keep_reported = table.is_report and not again
+    columns = ReportedOutcomes(table.columns) if table.is_report else None
+    content = [i for i, name in enumerate(table.columns) if name not in OUTCOME_COLUMNS]
+    journal.start_validation()
+    for count, row in enumerate(table.rows(), start=1):
+        if earlier is not None:
+            earlier.reconcile(row.number, content_digest(row.cells, content), again=table.is_report)
+        if keep_reported and columns is not None and columns.kept(row.cells):
+            # No journal to tell an edit apart: a row reported done stays as it is. Its
+            # id still counts, so that another row for the same conversation is a duplicate.
+            journal.record(columns.outcome(row.number, row.cells))
+            with contextlib.suppress(ValueProblem):
+                kept_id = check_conversation_id(row.cells[plan.id_index])
+                journal.add_update(PreparedUpdate(row.number, kept_id, b""))
+            continue
+        checked = validate_row(plan, row.number, row.cells, row.problem)
+        if isinstance(checked, RowProblem):
+            journal.record(invalid(checked.row, checked.column, checked.message))
+        else:
+            journal.add_update(
+                encode(checked)
+                if encode_bodies
+                else PreparedUpdate(checked.row, checked.conversation_id, b"")
+            )
+            if len(sample) < 2 * SAMPLE_BODIES:
+                sample.append(checked)
+        if count % YIELD_EVERY_ROWS == 0:
+            await asyncio.sleep(0)
+    if table.rows_read == 0:
+        raise InputError(table.path, "has a header but no data rows")
+    rejected = cross_row_problems(journal)
+    for rejected_row, why in rejected.items():
+        journal.record(invalid(rejected_row, "id", why))
+    journal.drop_updates(rejected)
+    limit = settings.limit
+    last_row = journal.last_row(limit)
+    prepared = journal.count_prepared()
+    kept = [r for r in sample if r.row not in rejected and r.row <= last_row]
+    return Validated(
+        last_row,
+        prepared if limit is None else min(prepared, limit),
+        tuple(kept[:SAMPLE_BODIES]),
+    )
+
+
+def cross_row_problems(journal: Journal) -> dict[int, str]:
+    """Rows invalid only in the light of the others (row → why), in row order."""
+    problems: dict[int, str] = {}
+    padded_to = journal.zero_padded_length()
+    if padded_to is not None:
+        for row, conversation_id in journal.ids_shorter_than(padded_to):
+            problems[row] = lost_zeros_problem(conversation_id, padded_to)
+    for row, first_row in journal.repeated_ids():
+        problems.setdefault(row, repeated_id_problem(first_row))
+    return dict(sorted(problems.items()))
+
+
+def encode(request: UpdateRequest) -> PreparedUpdate:
+    """The one JSON encoding of a request body, done once per row (no body: no PUT)."""
+    payload = b""
+    if request.body:
+        payload = wire_json(request.body)
+    actions = request.actions.encode() if request.actions is not None else b""
+    return PreparedUpdate(request.row, request.conversation_id, payload, actions)
+
+
+def invalid(row: int, column: str, message: str) -> RowOutcome:
+    where = f"column {column!r}: " if column else ""
+    return RowOutcome(row, RowStatus.INVALID, error_code="invalid", error_message=where + message)
+
+
+def status_filter(table: Table, wanted: frozenset[str]) -> Callable[[list[str]], bool]:
+    if "status" not in table.columns:
+        raise InputError(
+            table.path,
+            "has no 'status' column, so it is not a bulk-update report; give 'retry' the "
+            "report of a run, or run the sheet itself with 'bulk-update run'",
+        )
+    status_index = table.columns.index("status")
+    return lambda cells: cells[status_index] in wanted
+
+
+def backed_up_columns(plan: ColumnPlan) -> list[str]:
+    """What a backup keeps: the attributes the sheet changes, and with any action column
+    the conversation's state, assignees and tags (which ``undo`` puts back)."""
+    columns = [planned.key for planned in plan.fields]
+    if plan.actions:
+        columns += ["state", "snoozed_until", "admin_assignee", "team_assignee", "tags"]
+    return columns
+
+
+def date_fields(plan: ColumnPlan) -> frozenset[str]:
+    """The fields that hold dates (unix seconds on the wire, ISO 8601 for people)."""
+    return frozenset(planned.key for planned in plan.fields if planned.kind is AttributeType.DATE)
