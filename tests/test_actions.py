@@ -30,7 +30,7 @@ def run(sandbox: Sandbox, *args: str) -> int:
 
 
 def conversation(sandbox: Sandbox, conversation_id: str) -> dict[str, Any]:
-    return sandbox.server._conversation(conversation_id)
+    return sandbox.server.conversation(conversation_id)
 
 
 def tag_names(sandbox: Sandbox, conversation_id: str) -> list[str]:

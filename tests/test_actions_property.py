@@ -50,7 +50,7 @@ _numbers = iter(range(7_000_000, 8_000_000, 10))  # ids ending in 0: no starting
 
 def situate(sandbox: Sandbox, situation: dict[str, Any]) -> str:
     conversation_id = str(next(_numbers))
-    conversation = sandbox.server._conversation(conversation_id)
+    conversation = sandbox.server.conversation(conversation_id)
     state = situation["state"]
     conversation.update(
         state=state,

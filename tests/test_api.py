@@ -87,7 +87,7 @@ def test_undo_puts_back_what_a_backed_up_run_changed(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "in.csv", ["id", "title"], [["11", "new"], ["12", "new"]])
     with ThreadedSandbox(SandboxConfig(token=TOKEN)) as server:
         assert isinstance(server, Sandbox)
-        server.server._conversation("11")["title"] = "old"
+        server.server.conversation("11")["title"] = "old"
         report = tmp_path / "r.csv"
         bulk_update.run(
             path,

@@ -41,7 +41,7 @@ async def run(
 ) -> RunResult:
     if clock is None:
         return await Job(job_settings, Token(TOKEN), retry_policy=policy).run()
-    job = Job(job_settings, Token(TOKEN), retry_policy=policy, clock=clock, sleep=clock.sleep)
+    job = Job(job_settings, Token(TOKEN), retry_policy=policy, clock=clock)
     return await job.run()
 
 

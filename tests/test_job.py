@@ -244,7 +244,7 @@ async def test_pacing_to_the_headers_avoids_429s(tmp_path: Path) -> None:
         rows = [[str(1000 + n), "Bug"] for n in range(100)]
         path = write_csv(tmp_path / "in.csv", ["id", "issue_type"], rows)
         settings = settings_for(sandbox, path, tmp_path, schema_path=SAMPLE_DATA / "schema.json")
-        job = Job(settings, Token(TOKEN), retry_policy=FAST_RETRY, clock=clock, sleep=clock.sleep)
+        job = Job(settings, Token(TOKEN), retry_policy=FAST_RETRY, clock=clock)
         result = await job.run()
     assert result.summary.count(RowStatus.UPDATED) == 100
     assert sandbox.state.status_counts[429] == 0
@@ -286,7 +286,7 @@ async def test_the_first_window_is_probed_before_a_burst(tmp_path: Path) -> None
         settings = dataclasses.replace(
             settings, send=dataclasses.replace(settings.send, concurrency=20)
         )
-        job = Job(settings, Token(TOKEN), retry_policy=FAST_RETRY, clock=clock, sleep=clock.sleep)
+        job = Job(settings, Token(TOKEN), retry_policy=FAST_RETRY, clock=clock)
         result = await job.run()
     assert result.summary.count(RowStatus.UPDATED) == 12
     assert sandbox.state.status_counts[429] == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bulk_update.config import JobSettings, Rate, SendOptions, Token
 from bulk_update.job import Job
+from bulk_update.job.hooks import RunHooks
 from bulk_update.models import PreparedUpdate, RowOutcome
 from bulk_update.sandbox import Sandbox
 from bulk_update.send.client import IntercomClient
@@ -60,6 +61,6 @@ async def test_progress_on_resume_starts_from_the_rows_already_done(
     resumed = JobSettings(
         path, tmp_path / "r.csv", send=send, resume=True, schema_path=SAMPLE_DATA / "schema.json"
     )
-    await Job(resumed, Token(TOKEN), progress=progress).run()
+    await Job(resumed, Token(TOKEN), hooks=RunHooks(progress=progress)).run()
     assert (progress.initial, progress.total) == (4, 10)
     assert sum(progress.counts.values()) == 6

@@ -24,7 +24,7 @@ HEADER = ["id", "read", "title", "priority", "vip", "due_date", "orders", "csat_
 def seed(sandbox: Sandbox, ids: list[str]) -> dict[str, Any]:
     """Give half the conversations earlier values; the rest have none. Returns a snapshot."""
     for n, conversation_id in enumerate(ids):
-        conversation = sandbox.server._conversation(conversation_id)
+        conversation = sandbox.server.conversation(conversation_id)
         if n % 2:
             conversation["title"] = f"old {n}"
             conversation["custom_attributes"].update(priority="Low", vip=False, orders=["7"])
@@ -163,7 +163,7 @@ def test_rerun_with_skip_unchanged_sends_no_put(
 def test_live_dry_run_reports_before_and_after_and_writes_nothing(
     threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    threaded_sandbox.server._conversation("42")["custom_attributes"]["priority"] = "High"
+    threaded_sandbox.server.conversation("42")["custom_attributes"]["priority"] = "High"
     path = write_csv(tmp_path / "in.csv", ["id", "priority"], [["41", "High"], ["42", "High"]])
     code = main(["run", str(path), "--base-url", threaded_sandbox.url, "--dry-run", "--live", "-q"])
     assert code == 0
@@ -194,7 +194,7 @@ def test_an_existing_backup_is_never_overwritten(
 def test_dates_read_as_iso_in_changes_and_backups_and_undo_reads_them_back(
     threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    threaded_sandbox.server._conversation("51")["custom_attributes"]["due_date"] = 1796083200
+    threaded_sandbox.server.conversation("51")["custom_attributes"]["due_date"] = 1796083200
     path = write_csv(tmp_path / "in.csv", ["id", "due_date"], [["51", "2026-12-15"]])
     url = threaded_sandbox.url
     assert main(["run", str(path), "--base-url", url, "--dry-run", "--live", "-q"]) == 0

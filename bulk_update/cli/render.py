@@ -3,9 +3,51 @@ the command that does the rest. (The library returns the figures; this is for th
 
 from __future__ import annotations
 
+import json
 import shlex
+from typing import TYPE_CHECKING
 
-from bulk_update.models import Reason, RowStatus, RunSummary
+from bulk_update.models import Reason, RowStatus, RunResult, RunSummary
+
+if TYPE_CHECKING:
+    from bulk_update.search.exporter import ExportResult
+
+
+def render_run(result: RunResult, *, quiet: bool) -> str:
+    """What a run prints: a dry run's sample requests (unless quiet), then its summary."""
+    lines = []
+    for request in () if quiet else result.sample_requests:
+        path = f"/conversations/{request.conversation_id}"
+        if request.body:
+            lines.append(f"row {request.row}: PUT {path} {json.dumps(request.body)}")
+        if request.actions is not None:
+            lines.append(f"row {request.row}: {path} actions {request.actions.encode().decode()}")
+    return "\n".join([*lines, render_summary(result.summary)])
+
+
+def interrupted_note(summary: RunSummary) -> str:
+    rows_left = summary.count(RowStatus.NOT_ATTEMPTED) + summary.count(RowStatus.FAILED)
+    return (
+        f"interrupted with {rows_left} rows still to do: "
+        "run the same command with --resume to continue"
+    )
+
+
+def render_export(result: ExportResult, limit: int | None) -> str:
+    of = f" of {result.matched:,} matching" if result.matched is not None else ""
+    lines = [
+        f"exported {result.written:,} conversations{of} to {result.path}, as they were at "
+        f"{result.snapshot_at} ({result.requests} search requests)"
+    ]
+    if result.limited:
+        lines.append(f"stopped at --limit {limit}")
+    actions = {"state", "admin_assignee", "team_assignee", "tags"} & set(result.columns)
+    admin = " --admin EMAIL" if actions else ""
+    lines.append(
+        f"next: edit {result.path}, then: bulk-update run {result.path} "
+        f"--skip-unchanged{admin} (only what you changed is sent)"
+    )
+    return "\n".join(lines)
 
 
 def render_summary(summary: RunSummary) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
 
 from bulk_update.config import JobSettings, Token
 from bulk_update.errors import AuthenticationFailed, UsageError, escape
@@ -18,6 +17,7 @@ from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
 from bulk_update.history.report import write_summary_json
 from bulk_update.history.rerun import open_journal, runs_report_again
+from bulk_update.job.hooks import Clock, RunHooks, SystemClock
 from bulk_update.job.outputs import (
     Reported,
     action_notices,
@@ -41,7 +41,6 @@ from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.pool import WorkerPool
-from bulk_update.send.progress import Progress, SilentProgress
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.update_row import ReadFirst, RowWork, UpdateRow
@@ -64,29 +63,29 @@ class Job:
         settings: JobSettings,
         token: Token | None,
         *,
-        progress: Progress | None = None,
+        hooks: RunHooks | None = None,
+        table: Table | None = None,
         schema: Schema | None = None,
         retry_policy: RetryPolicy | None = None,
-        table: Table | None = None,
-        setting_names: Mapping[str, str] | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Clock | None = None,
     ):
         if table is None and settings.input_path is None:
             raise UsageError.naming_settings("nothing to read: give {input_path} or a table")
         self.settings = settings
         self._token = token
-        self._progress = progress or SilentProgress()
+        self._hooks = hooks = hooks or RunHooks()
+        self._progress = hooks.progress
+        self._names = hooks.setting_names
         self._schema = schema
         self._table = table
-        # What a row's message calls a setting (the CLI passes its flags).
-        self._names = setting_names or {}
         self._policy = retry_policy or RetryPolicy(max_retries=settings.send.max_retries)
         self._caller: Caller | None = None
         # The wall clock and sleep that pacing and backoff use (a test's virtual time).
-        self._clock = clock
-        self._sleep = sleep
+        self._clock: Clock = clock or SystemClock()
+        self._sleep = self._clock.sleep
         self.interrupted = False
+        if hooks.interruption is not None:
+            hooks.interruption.listen(self.interrupt)
 
     def interrupt(self) -> None:
         self.interrupted = True
@@ -133,6 +132,7 @@ class Job:
                 f"{table.path} is a report with no journal of its run beside it: its rows "
                 "marked updated or skipped were kept as they are (edits to them not sent)",
             )
+        notices += self._hooks.notices
         result = self._result(
             reported,
             stats,

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bulk_update.search.fields import (
+from bulk_update.search.searchable import (
     BOOLEAN,
     DATE,
     INTEGER,

@@ -23,47 +23,13 @@ from typing import Any
 from aiohttp import web
 
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
-from bulk_update.sandbox.attributes import default_listing
+from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
 from bulk_update.sandbox.search import SearchRefused, SearchRoute
 
-SANDBOX_TOKEN = "sandbox-token"
-POPULATION_FIRST_ID = 215467900000
 _GATEWAY_PAGE = (
     "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}"
     "</h1></center><hr><center>nginx</center></body></html>"
 )
-
-
-@dataclass
-class SandboxConfig:
-    """How the simulator behaves. Mutable: a test may change it while a run goes on."""
-
-    token: str = SANDBOX_TOKEN
-    limit: int = 1666  # requests per window (Intercom's private-app default, 10,000/min)
-    window: int = 10  # seconds, windows aligned to multiples of it, as Intercom's are
-    latency: float = 0.0  # mean seconds added to every answer (exponential distribution)
-    error_rate: float = 0.0  # share answered 500/502/503/504
-    reset_rate: float = 0.0  # share whose connection is dropped without an answer
-    hang_rate: float = 0.0  # share that hang for hang_seconds
-    # share that are carried out, then their connection dropped: the answer is lost
-    lost_answer_rate: float = 0.0
-    hang_seconds: float = 120.0
-    # Intercom sends no Retry-After. None: none; "auto": the seconds to the reset; any other
-    # text is sent as it is (to try hostile values: "-5", "99999", "soon").
-    retry_after: str | None = None
-    # How X-RateLimit-Reset is told: "normal", or hostile: "past", "far_future", "malformed";
-    # "missing" leaves out all three X-RateLimit headers.
-    reset_header: str = "normal"
-    missing_suffix: str = "404"
-    seed: int | None = None
-    # Conversations that exist from the start (ids 215467900000 onwards), with varied
-    # attribute values, for a search or an export to find.
-    population: int = 0
-    # Search as Intercom's index may: never finding these ids (not indexed yet), or refusing
-    # every search with this status (400 parameter_invalid, say).
-    unindexed: frozenset[str] = frozenset()
-    search_refusal: int | None = None
-    listing: dict[str, Any] = field(default_factory=default_listing)
 
 
 @dataclass
@@ -114,10 +80,10 @@ class SandboxApp:
         self.app.router.add_route("GET", "/data_attributes", self._data_attributes)
         self.app.router.add_route("GET", "/me", self._me)
         self.app.router.add_route("GET", "/_sandbox/stats", self._stats)
-        ActionRoutes(self.state.workspace, self._conversation, _error, clock).register(self.app)
+        ActionRoutes(self.state.workspace, self.conversation, _error, clock).register(self.app)
         SearchRoute(
             self._searchable,
-            self._conversation,
+            self.conversation,
             self._attributes,
             lambda conversation: _rendered(conversation, self._attributes()),
             _error,
@@ -218,7 +184,9 @@ class SandboxApp:
 
     # --- handlers ------------------------------------------------------------------------
 
-    def _conversation(self, conversation_id: str) -> dict[str, Any]:
+    def conversation(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation as the sandbox holds it, made as it starts out on first use: a
+        test seeds one by changing what this returns."""
         if not conversation_id.isascii() or not conversation_id.isdigit():
             raise web.HTTPNotFound()
         if self.config.missing_suffix and conversation_id.endswith(self.config.missing_suffix):
@@ -249,7 +217,7 @@ class SandboxApp:
 
     def _populate(self, number: int) -> None:
         """One of the conversations there from the start, its attributes varied by number."""
-        conversation = self._conversation(str(POPULATION_FIRST_ID + number))
+        conversation = self.conversation(str(POPULATION_FIRST_ID + number))
         options = {a["name"]: a.get("options") or [] for a in self.config.listing["data"]}
         custom = conversation["custom_attributes"]
         if options.get("issue_type"):
@@ -262,11 +230,11 @@ class SandboxApp:
         conversation["updated_at"] = conversation["created_at"] + number * 3600
 
     async def _get_conversation(self, request: web.Request) -> web.Response:
-        return web.json_response(self._conversation(request.match_info["id"]))
+        return web.json_response(self.conversation(request.match_info["id"]))
 
     async def _put_conversation(self, request: web.Request) -> web.Response:
         conversation_id = request.match_info["id"]
-        conversation = self._conversation(conversation_id)
+        conversation = self.conversation(conversation_id)
         try:
             body = json.loads(await request.read())
         except ValueError:

@@ -16,7 +16,7 @@ from typing import Any
 
 from bulk_update.config import POINT, Conventions
 from bulk_update.errors import UsageError, escape
-from bulk_update.search.fields import (
+from bulk_update.search.searchable import (
     BOOLEAN,
     CUSTOM_PREFIX,
     DATE,

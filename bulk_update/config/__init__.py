@@ -1,0 +1,49 @@
+"""Settings: what each setting is, its default and its check (``config.settings``), how a
+setting is declared (``config.fields``), the value types settings hold
+(``config.value_types``) and the access token (``config.token``)."""
+
+from bulk_update.config.fields import Flag, flagged_fields, pick
+from bulk_update.config.settings import (
+    DEFAULT_API_VERSION,
+    DEFAULT_CLEAR_MARKER,
+    REGION_BASE_URLS,
+    Destination,
+    JobSettings,
+    ReadOptions,
+    SendOptions,
+    default_report_path,
+)
+from bulk_update.config.token import TOKEN_ENV_VAR, Token, read_token
+from bulk_update.config.value_types import (
+    POINT,
+    Conventions,
+    DateOrder,
+    Rate,
+    ReadVia,
+    check_base_url,
+    is_loopback_url,
+)
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "DEFAULT_CLEAR_MARKER",
+    "POINT",
+    "REGION_BASE_URLS",
+    "TOKEN_ENV_VAR",
+    "Conventions",
+    "DateOrder",
+    "Destination",
+    "Flag",
+    "JobSettings",
+    "Rate",
+    "ReadOptions",
+    "ReadVia",
+    "SendOptions",
+    "Token",
+    "check_base_url",
+    "default_report_path",
+    "flagged_fields",
+    "is_loopback_url",
+    "pick",
+    "read_token",
+]

@@ -1,0 +1,45 @@
+"""The access token: kept out of every log line, message and report, and read from the
+environment in exactly one place."""
+
+from __future__ import annotations
+
+import os
+
+from bulk_update.errors import UsageError
+
+TOKEN_ENV_VAR = "INTERCOM_ACCESS_TOKEN"
+
+
+class Token:
+    """The access token. Its text is only reachable through :meth:`reveal`.
+
+    ``str()``, ``repr()`` and formatting all show ``***`` so that the token cannot slip
+    into a log line, an exception message or a report by accident.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        value = value.strip()
+        if not value:
+            raise UsageError("the access token is empty")
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Token('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("a Token cannot be pickled")
+
+
+def read_token(given: str | Token | None = None, variable: str = TOKEN_ENV_VAR) -> Token | None:
+    """The token given, else the one in the environment ``variable``; None when neither."""
+    if isinstance(given, Token):
+        return given
+    value = given if given is not None else os.environ.get(variable, "")
+    return Token(value) if value.strip() else None

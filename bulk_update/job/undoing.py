@@ -1,0 +1,52 @@
+"""What an undo restores: the backup that a ``--backup`` run wrote (given itself, or found
+through the run's report), what it holds, and what an undo cannot take back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulk_update.config import ReadOptions
+from bulk_update.errors import UsageError, escape
+from bulk_update.history.journal import backup_of
+from bulk_update.sheet.reader import Table
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    """The backup an undo runs: how many conversations, which of their fields."""
+
+    backup: Path
+    conversations: int
+    fields: tuple[str, ...]
+
+    @property
+    def restores_actions(self) -> bool:
+        return "state" in self.fields
+
+
+def undo_plan(given: Path) -> UndoPlan:
+    """The backup that undoing ``given`` runs: itself, or its report's run's backup."""
+    backup = given
+    if "status" in Table(given, ReadOptions()).columns:
+        journal = given.with_name(given.name + ".journal")
+        found = backup_of(journal) if journal.exists() else None
+        if found is None:
+            raise UsageError.naming_settings(
+                f"{escape(str(given))} is the report of a run without {{backup_path}}: there "
+                "is nothing to undo"
+            )
+        backup = found
+    table = Table(backup, ReadOptions())
+    conversations = sum(1 for _row in table.rows())
+    return UndoPlan(backup, conversations, tuple(name for name in table.columns if name != "id"))
+
+
+def undo_notices(plan: UndoPlan) -> tuple[str, ...]:
+    """What an undo cannot do, said in its summary: a run's notes stay."""
+    if not plan.restores_actions:
+        return ()
+    return (
+        "notes the run added stay: notes cannot be taken back (Intercom's API has no way to "
+        "delete one)",
+    )
