@@ -1,7 +1,9 @@
-"""The sandbox workspace's conversation attributes (also saved as sample_data/schema.json)."""
+"""The sandbox workspace's conversation attributes (also saved as sample_data/schema.json), and
+which values Intercom takes for each and how it shows them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 
@@ -54,3 +56,46 @@ def default_listing() -> dict[str, Any]:
             _attribute(10, "sla_breached", "boolean", api_writable=False),
         ],
     }
+
+
+def value_fits(attribute: dict[str, Any], value: Any) -> bool:
+    """Whether Intercom would take ``value`` for this attribute (else 400 parameter_invalid)."""
+    data_type = attribute.get("data_type")
+    options = attribute.get("options")
+    if options:
+        return value in [o["label"] if isinstance(o, dict) else o for o in options]
+    if data_type in ("string", "files"):
+        return isinstance(value, str)
+    if data_type == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if data_type in ("float", "decimal"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if data_type == "boolean":
+        return isinstance(value, bool)
+    if data_type in ("date", "datetime"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return True
+        try:
+            dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return False
+        return True
+    if data_type == "relationship":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return True
+
+
+def rendered(conversation: dict[str, Any], attributes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The conversation as Intercom returns it: relationship attributes expanded."""
+    rendered = dict(conversation)
+    custom = {}
+    for name, value in conversation["custom_attributes"].items():
+        if attributes.get(name, {}).get("data_type") == "relationship":
+            object_type = name.rstrip("s").capitalize() or "Object"
+            value = {
+                "type": f"{object_type}.list",
+                "instances": [{"id": item, "type": object_type} for item in value],
+            }
+        custom[name] = value
+    rendered["custom_attributes"] = custom
+    return rendered

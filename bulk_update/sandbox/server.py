@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import math
 import random
@@ -23,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
+from bulk_update.sandbox.attributes import rendered, value_fits
 from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
 from bulk_update.sandbox.search import SearchRefused, SearchRoute
 
@@ -85,7 +85,7 @@ class SandboxApp:
             self._searchable,
             self.conversation,
             self._attributes,
-            lambda conversation: _rendered(conversation, self._attributes()),
+            lambda conversation: rendered(conversation, self._attributes()),
             _error,
         ).register(self.app)
         for number in range(self.config.population):
@@ -262,7 +262,7 @@ class SandboxApp:
             else:
                 conversation["custom_attributes"][name] = value
         conversation["updated_at"] = int(self._clock())
-        return web.json_response(_rendered(conversation, attributes))
+        return web.json_response(rendered(conversation, attributes))
 
     def _attributes(self) -> dict[str, dict[str, Any]]:
         return {a["name"]: a for a in self.config.listing["data"] if not a.get("archived", False)}
@@ -285,7 +285,7 @@ class SandboxApp:
                 return f"Conversation attribute '{name}' does not exist"
             if attribute.get("api_writable") is False:
                 return f"Conversation attribute '{name}' is not writable through the API"
-            if value is not None and not _value_fits(attribute, value):
+            if value is not None and not value_fits(attribute, value):
                 return f"'{value}' is not a valid value for '{name}'"
         return None
 
@@ -320,50 +320,6 @@ class SandboxApp:
                 },
             }
         )
-
-
-def _value_fits(attribute: dict[str, Any], value: Any) -> bool:
-    data_type = attribute.get("data_type")
-    options = attribute.get("options")
-    if options:
-        return value in [o["label"] if isinstance(o, dict) else o for o in options]
-    if data_type in ("string", "files"):
-        return isinstance(value, str)
-    if data_type == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if data_type in ("float", "decimal"):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if data_type == "boolean":
-        return isinstance(value, bool)
-    if data_type in ("date", "datetime"):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return True
-        try:
-            dt.datetime.fromisoformat(str(value))
-        except ValueError:
-            return False
-        return True
-    if data_type == "relationship":
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
-    return True
-
-
-def _rendered(
-    conversation: dict[str, Any], attributes: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
-    """The conversation as Intercom returns it: relationship attributes expanded."""
-    rendered = dict(conversation)
-    custom = {}
-    for name, value in conversation["custom_attributes"].items():
-        if attributes.get(name, {}).get("data_type") == "relationship":
-            object_type = name.rstrip("s").capitalize() or "Object"
-            value = {
-                "type": f"{object_type}.list",
-                "instances": [{"id": item, "type": object_type} for item in value],
-            }
-        custom[name] = value
-    rendered["custom_attributes"] = custom
-    return rendered
 
 
 def _error(
