@@ -43,6 +43,7 @@ from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import prepare_run
 from bulk_update.job.undoing import undo_notices, undo_plan
 from bulk_update.models import RunResult
+from bulk_update.rules import RETRY_STATUSES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,8 +54,6 @@ if TYPE_CHECKING:
     Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
 T = TypeVar("T")
-# What ``retry`` re-sends: the rows of a report that did not get through.
-RETRY_STATUSES = frozenset({"failed", "not_attempted"})
 
 log = logging.getLogger(__name__)
 

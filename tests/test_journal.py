@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulk_update.history.breakdown import Tally
-from bulk_update.history.journal import Journal, is_final
+from bulk_update.history.journal import Journal
 from bulk_update.history.report import report_lines
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
+from bulk_update.rules import is_final
 from bulk_update.sheet.rows import SheetRow
 
 FINGERPRINT = {"path": "in.csv", "size": 1, "sha256": "x"}

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 
 from bulk_update.models import Reason, RowOutcome, RowStatus
+from bulk_update.rules import is_fatal
 
 EXAMPLES = 3
 # Past this many different reasons the rest are counted together: a file of a million
@@ -35,7 +36,7 @@ def hint_for(status: str, http_status: int | None, error_code: str, message: str
     """What to do about it, where the tool knows."""
     if http_status == 404:
         return "the id does not exist in this workspace and region: check the id and region"
-    if http_status in (401, 403):
+    if is_fatal(http_status):
         return "the access token was refused: check it and its permissions"
     if error_code == "parameter_invalid" and "not a valid value" in message:
         return "the workspace refused the value: check the attribute's type and options"

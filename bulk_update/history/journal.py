@@ -19,13 +19,12 @@ from typing import Any
 
 from bulk_update.errors import UsageError, escape
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
+from bulk_update.rules import is_final
 
 BATCH_ROWS = 2000
 # Outcomes are committed at least this often too, so that a burst of fast answers (the
 # first window's whole budget at once) cannot pile up uncommitted between two timer ticks.
 OUTCOME_BATCH_ROWS = 50
-# A failure with one of these answers may succeed another time (or with another token).
-_NON_FINAL_FAILURE_STATUSES = (401, 403, 408, 429)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,16 +72,6 @@ def _add_missing_columns(connection: sqlite3.Connection) -> None:
         if column not in columns:
             connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
     connection.commit()
-
-
-def is_final(outcome: RowOutcome) -> bool:
-    """Will this outcome stand on resume, or should the row be sent again?"""
-    if outcome.status in (RowStatus.UPDATED, RowStatus.INVALID, RowStatus.SKIPPED):
-        return True
-    if outcome.status is RowStatus.FAILED:
-        status = outcome.http_status
-        return status is not None and status < 500 and status not in _NON_FINAL_FAILURE_STATUSES
-    return False
 
 
 class Journal:

@@ -9,9 +9,7 @@ from typing import Any
 from bulk_update.config import JobSettings
 from bulk_update.history.journal import Journal
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus
-
-# A report's rows in these states are done: running the report again leaves them be.
-DONE_STATUSES = frozenset({RowStatus.UPDATED.value, RowStatus.SKIPPED.value})
+from bulk_update.rules import is_done
 
 
 def content_digest(cells: list[str], columns: list[int]) -> bytes:
@@ -51,7 +49,7 @@ class ReportedOutcomes:
         return cells[index] if index is not None else ""
 
     def kept(self, cells: list[str]) -> bool:
-        return self._cell(cells, "status") in DONE_STATUSES
+        return is_done(self._cell(cells, "status"))
 
     def outcome(self, row: int, cells: list[str]) -> RowOutcome:
         http = self._cell(cells, "http_status")

@@ -23,6 +23,7 @@ from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, esc
 from bulk_update.history.backup import render
 from bulk_update.history.changes import current_values, shown
 from bulk_update.history.report import write_report
+from bulk_update.rules import is_fatal, is_refused
 from bulk_update.search.query import Condition, build_query
 from bulk_update.send.action_steps import assignee_of, state_of, tags_value
 from bulk_update.send.client import ApiResponse, IntercomClient
@@ -193,9 +194,9 @@ class Export:
 
 def _refused(response: ApiResponse, written: int) -> None:
     reason = f"{response.status or response.error_code}: {response.error_message or 'no message'}"
-    if response.status in (401, 403):
+    if is_fatal(response.status):
         raise AuthenticationFailed(f"Intercom refused the access token ({reason})")
-    if written == 0 and response.status in (400, 422):
+    if written == 0 and is_refused(response.status):
         raise UsageError(f"Intercom refused the search ({reason})")
     raise RunStopped(
         f"the search stopped after {written} conversations ({reason}); nothing was written: "

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from bulk_update.history.changes import current_values, differences, intended
 from bulk_update.models import PreparedUpdate, RowActions, RowOutcome, RowStatus
+from bulk_update.rules import may_have_landed
 from bulk_update.send.action_steps import (
     Conversation,
     Seen,
@@ -31,7 +32,7 @@ from bulk_update.send.action_steps import (
 )
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.reads import Reads
-from bulk_update.send.retry import Caller, CallLabel, may_have_landed
+from bulk_update.send.retry import Caller, CallLabel
 from bulk_update.send.update_row import ReadFirst, failure, updated
 
 DONE, IN_PLACE, FAILED, NOT_DONE, WOULD_DO = "done", "in place", "failed", "not done", "would do"
@@ -215,7 +216,7 @@ class ActOnRow:
                 return None
             response, tries = called
             attempts += tries
-            unsure = not response.ok and may_have_landed(response)
+            unsure = not response.ok and may_have_landed(response.status)
             if not unsure or step.idempotent or attempts >= self._max_attempts:
                 return _Sent(response, attempts)
             read = await self._read(update)

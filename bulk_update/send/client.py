@@ -18,6 +18,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bulk_update.config import Token
+from bulk_update.rules import is_refused
 from bulk_update.version import __version__
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,6 @@ def _retry_after(value: str | None) -> float | None:
 async def fetch_listing(client: IntercomClient) -> ApiResponse:
     """``GET /data_attributes?model=conversation``, falling back to the Preview endpoint."""
     response = await client.get_json("/data_attributes", {"model": "conversation"})
-    if response.status in (400, 422) and "conversations/attributes" in response.error_message:
+    if is_refused(response.status) and "conversations/attributes" in response.error_message:
         response = await client.get_json("/conversations/attributes")
     return response

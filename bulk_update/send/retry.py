@@ -10,31 +10,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bulk_update.models import SendStats
+from bulk_update.rules import is_fatal, is_retryable, may_have_landed
 from bulk_update.send.client import ApiResponse
 from bulk_update.send.pacing import Pacer
 
-# 408 and 5xx gateway errors are momentary; 429 waits for the window (see ratelimit).
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-# The run cannot go on with this token: stop instead of hammering a revoked credential.
-FATAL_STATUSES = frozenset({401, 403})
-
 audit = logging.getLogger("bulk_update.audit")
 log = logging.getLogger(__name__)
-
-
-def is_retryable(response: ApiResponse) -> bool:
-    return response.status is None or response.status in RETRYABLE_STATUSES
-
-
-def may_have_landed(response: ApiResponse) -> bool:
-    """An answer that leaves unknown whether the request took effect: none came (a reset, a
-    timeout) or the server failed on the way. A 429 was refused before anything was done."""
-    status = response.status
-    return status is None or status == 408 or status >= 500
-
-
-def is_fatal(response: ApiResponse) -> bool:
-    return response.status in FATAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -48,7 +29,7 @@ class RetryPolicy:
 
     def allows_retry(self, response: ApiResponse, attempts: int) -> bool:
         """``attempts`` counts the tries made so far, the first one included."""
-        return is_retryable(response) and attempts <= self.max_retries
+        return is_retryable(response.status) and attempts <= self.max_retries
 
     def backoff(self, attempts: int) -> float:
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempts - 1))
@@ -115,7 +96,7 @@ class Caller:
                 _audit(label, response, attempts)
             if response.ok:
                 return response, attempts
-            if is_fatal(response):
+            if is_fatal(response.status):
                 self.stats.credentials_refused = True
                 self.stop(
                     f"Intercom answered {response.status} ({response.error_code or 'refused'}: "
@@ -124,7 +105,7 @@ class Caller:
             elif (
                 self._policy.allows_retry(response, attempts)
                 and not self.stopping
-                and (idempotent or not may_have_landed(response))
+                and (idempotent or not may_have_landed(response.status))
             ):
                 self.stats.retries += 1
                 log.info(

@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 PACKAGE = ROOT / "bulk_update"
 # Lowest first. A module may import from its own layer or any layer below it.
 LAYERS = (
-    ("bulk_update.version", "bulk_update.models"),
+    ("bulk_update.version", "bulk_update.models", "bulk_update.rules"),
     ("bulk_update.errors",),
     ("bulk_update.config",),
     ("bulk_update.sheet",),
