@@ -276,7 +276,6 @@ class Job:
                     acting.context,
                     journal,
                     ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates),
-                    max_attempts=self._policy.max_retries + 1,
                     reads=reads,
                     log_bodies=send.log_bodies,
                 )

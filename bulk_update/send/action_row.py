@@ -11,12 +11,11 @@ is followed by a read, not by sending it again blindly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any, Protocol
 
-from bulk_update.history.changes import current_values, differences, intended
 from bulk_update.models import PreparedUpdate, RowActions, RowOutcome, RowStatus
-from bulk_update.rules import may_have_landed
 from bulk_update.send.action_steps import (
     Conversation,
     Seen,
@@ -46,14 +45,6 @@ class Intents(Protocol):
     def record_intent(self, row: int, seen: str) -> None: ...
 
 
-@dataclass
-class _Sent:
-    response: ApiResponse
-    attempts: int
-    # The conversation as read after an unsure answer, showing the request took effect.
-    landed: Conversation | None = None
-
-
 class ActOnRow:
     """Steps for one row: its attributes (``PUT``), then its actions, in the fixed order."""
 
@@ -65,7 +56,6 @@ class ActOnRow:
         intents: Intents,
         read_first: ReadFirst,
         *,
-        max_attempts: int,
         reads: Reads | None = None,
         log_bodies: bool = False,
     ):
@@ -75,7 +65,6 @@ class ActOnRow:
         self._context = context
         self._intents = intents
         self._read_first = read_first
-        self._max_attempts = max_attempts
         self._log_bodies = log_bodies
 
     async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
@@ -124,7 +113,8 @@ class ActOnRow:
                 changes=shown_changes or "unchanged",
                 steps=_shown(verdicts, steps),
             )
-        self._back_up(update, {**before, **action_values(conversation)})
+        before.update(action_values(conversation))
+        settings.back_up(update.conversation_id, before, self._caller.stats)
         return await self._do(update, steps, conversation, seen, recorded, shown_changes)
 
     async def _do(
@@ -152,15 +142,15 @@ class ActOnRow:
                 recorded = seen.encode()
                 self._intents.record_intent(update.row, recorded)
             sent = await self._send(update, step)
-            if sent is None or not (sent.response.ok or sent.landed is not None):
+            if sent is None or not sent[0].ok:
                 rest = [(later.name, NOT_DONE) for later in steps[index + 1 :]]
                 verdicts += [(step.name, FAILED), *rest]
                 return self._failed(update, step, sent, verdicts, steps, changes)
-            attempts += sent.attempts
-            last = sent.response
+            last, tries = sent
+            attempts += tries
             verdicts.append((step.name, DONE))
             stats.steps_done += 1
-            answered = sent.landed or sent.response.data
+            answered = last.data
             if isinstance(answered, dict) and answered.get("type") == "conversation":
                 current = working_copy(answered)
             else:
@@ -175,7 +165,7 @@ class ActOnRow:
         self,
         update: PreparedUpdate,
         step: Step,
-        sent: _Sent | None,
+        sent: tuple[ApiResponse, int] | None,
         verdicts: list[tuple[str, str]],
         steps: list[Step],
         changes: str,
@@ -190,51 +180,37 @@ class ActOnRow:
                 changes=changes,
                 steps=shown,
             )
-        refused = failure(update.row, sent.response, sent.attempts)
+        refused = failure(update.row, *sent)
         message = f"{step.name}: {refused.error_message}"
         return replace(refused, error_message=message, changes=changes, steps=shown)
 
-    async def _read(self, update: PreparedUpdate) -> tuple[ApiResponse, int] | None:
-        return await self._reads.read(update, exact=True)
-
-    async def _send(self, update: PreparedUpdate, step: Step) -> _Sent | None:
-        """Send one step, with retries; a step that is not idempotent is only sent again
-        after a read shows that the unsure answer before did not take effect."""
-        attempts = 0
+    async def _send(self, update: PreparedUpdate, step: Step) -> tuple[ApiResponse, int] | None:
+        """Send one step through the run's one retry loop; a step that is not idempotent is
+        only sent again after an exact read shows the unsure answer before did not take
+        effect (the read that shows it did stands for the lost answer)."""
         label = CallLabel(
             update.row, update.conversation_id, step.payload if self._log_bodies else None
         )
 
-        def request() -> Any:
+        def request() -> Awaitable[ApiResponse]:
             return self._client.request(
                 step.method, step.path, step.payload, decode_success=step.method != "PUT"
             )
 
-        while True:
-            called = await self._caller.call(request, label, idempotent=step.idempotent)
-            if called is None:
-                return None
-            response, tries = called
-            attempts += tries
-            unsure = not response.ok and may_have_landed(response.status)
-            if not unsure or step.idempotent or attempts >= self._max_attempts:
-                return _Sent(response, attempts)
-            read = await self._read(update)
-            if read is None:
-                return None
-            looked, _tries = read
-            if looked.ok and isinstance(looked.data, dict) and step.has_landed(looked.data):
-                return _Sent(response, attempts, looked.data)
-            await self._caller.back_off(attempts)
+        async def landed() -> ApiResponse | bool | None:
+            read = await self._reads.read(update, exact=True)
+            if read is None or not read[0].ok or not isinstance(read[0].data, dict):
+                return None  # stopping, or no telling: never send it again blindly
+            return read[0] if step.has_landed(read[0].data) else False
+
+        return await self._caller.call(request, label, idempotent=step.idempotent, landed=landed)
 
     def _attributes_step(
         self, update: PreparedUpdate, conversation: Conversation
     ) -> tuple[Step, dict[str, Any], list[str]]:
         """The ``PUT`` as a step (in place when the values are already there and unchanged
         rows are to be skipped), the attributes' present values, and what would change."""
-        after = intended(update.payload)
-        before = current_values(conversation, list(after))
-        changes = differences(before, after, self._read_first.dates)
+        before, changes = self._read_first.compare(update.payload, conversation)
         in_place = self._read_first.skip_unchanged and not changes
         step = Step(
             "attributes",
@@ -245,13 +221,6 @@ class ActOnRow:
             _unchanged,
         )
         return step, before, changes
-
-    def _back_up(self, update: PreparedUpdate, before: dict[str, Any]) -> None:
-        backup = self._read_first.backup
-        if backup is None or backup.has(update.conversation_id):
-            return
-        backup.write(update.conversation_id, before)
-        self._caller.stats.backed_up += 1
 
 
 def _unchanged(_conversation: Conversation) -> None:

@@ -77,11 +77,15 @@ class Caller:
         label: CallLabel = CallLabel(),
         *,
         idempotent: bool = True,
+        landed: Callable[[], Awaitable[ApiResponse | bool | None]] | None = None,
     ) -> tuple[ApiResponse, int] | None:
         """(the last answer, attempts made), or None when the run stopped before the first
-        attempt. Retries what may succeed another time, unless the run is stopping; a request
-        that is not ``idempotent`` is not sent again after an answer that leaves unknown
-        whether it took effect (the caller looks first)."""
+        attempt. Retries what may succeed another time, unless the run is stopping.
+
+        A request that is not ``idempotent`` is sent again after an answer that leaves
+        unknown whether it took effect only when ``landed`` (a read) says it did not
+        (False); an answer showing that it did is returned in place of the unsure one, and
+        without one (None: the read failed too) the unsure answer is the last."""
         attempts = 0
         while True:
             await self.pacer.acquire()
@@ -102,11 +106,13 @@ class Caller:
                     f"Intercom answered {response.status} ({response.error_code or 'refused'}: "
                     f"{response.error_message}); check the access token and its permissions"
                 )
-            elif (
-                self._policy.allows_retry(response, attempts)
-                and not self.stopping
-                and (idempotent or not may_have_landed(response.status))
-            ):
+            elif self._policy.allows_retry(response, attempts) and not self.stopping:
+                if not idempotent and may_have_landed(response.status):
+                    looked = await landed() if landed is not None else None
+                    if isinstance(looked, ApiResponse):
+                        return looked, attempts
+                    if looked is None:
+                        return response, attempts
                 self.stats.retries += 1
                 log.info(
                     "row %d: retrying after %s (attempt %d)",
@@ -118,12 +124,6 @@ class Caller:
                     await self._sleep(self._policy.backoff(attempts))
                 continue
             return response, attempts
-
-    async def back_off(self, attempts: int) -> None:
-        """Wait as before a retry: for a request sent again by its caller (one that is not
-        idempotent, after a read showed it did not take effect)."""
-        self.stats.retries += 1
-        await self._sleep(self._policy.backoff(attempts))
 
 
 def _audit(label: CallLabel, response: ApiResponse, attempt: int) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.changes import current_values, differences, intended
-from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
+from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, CallLabel
@@ -33,6 +33,22 @@ class ReadFirst:
     dry_run: bool = False
     backup: BackupWriter | None = None
     dates: frozenset[str] = frozenset()  # shown as ISO 8601 in ``changes``
+
+    def compare(self, payload: bytes, conversation: Any) -> tuple[dict[str, Any], list[str]]:
+        """The present values of the fields the body sets, and what it would change
+        (``field: before → after``), from a read of the conversation."""
+        after = intended(payload)
+        read = conversation if isinstance(conversation, dict) else {}
+        before = current_values(read, list(after))
+        return before, differences(before, after, self.dates)
+
+    def back_up(self, conversation_id: str, before: dict[str, Any], stats: SendStats) -> None:
+        """The conversation's values as they were, written out before anything changes
+        them (once per conversation: a resumed run keeps the first)."""
+        if self.backup is None or self.backup.has(conversation_id):
+            return
+        self.backup.write(conversation_id, before)
+        stats.backed_up += 1
 
 
 class UpdateRow:
@@ -88,19 +104,15 @@ class UpdateRow:
         ``field: before → after; ...``."""
         settings = self._read_first
         assert settings is not None
-        after = intended(update.payload)
-        before = current_values(conversation if isinstance(conversation, dict) else {}, list(after))
-        changes = "; ".join(differences(before, after, settings.dates))
+        before, differing = settings.compare(update.payload, conversation)
+        changes = "; ".join(differing)
         if settings.dry_run or (not changes and settings.skip_unchanged):
             status = RowStatus.WOULD_UPDATE if changes else RowStatus.SKIPPED
             outcome = RowOutcome(
                 update.row, status, attempts=attempts, changes=changes or "unchanged"
             )
             return outcome, changes
-        backup = settings.backup
-        if backup is not None and not backup.has(update.conversation_id):
-            backup.write(update.conversation_id, before)
-            self._caller.stats.backed_up += 1
+        settings.back_up(update.conversation_id, before, self._caller.stats)
         return None, changes
 
 
