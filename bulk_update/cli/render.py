@@ -8,6 +8,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from bulk_update.models import Reason, RowStatus, RunResult, RunSummary
+from bulk_update.sheet.action_cells import ACTION_COLUMNS
 
 if TYPE_CHECKING:
     from bulk_update.search.exporter import ExportResult
@@ -41,7 +42,7 @@ def render_export(result: ExportResult, limit: int | None) -> str:
     ]
     if result.limited:
         lines.append(f"stopped at --limit {limit}")
-    actions = {"state", "admin_assignee", "team_assignee", "tags"} & set(result.columns)
+    actions = set(ACTION_COLUMNS) & set(result.columns)
     admin = " --admin EMAIL" if actions else ""
     lines.append(
         f"next: edit {result.path}, then: bulk-update run {result.path} "

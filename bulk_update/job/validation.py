@@ -21,6 +21,7 @@ from bulk_update.models import (
     UpdateRequest,
     wire_json,
 )
+from bulk_update.sheet.action_cells import STATE_COLUMNS
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType
 from bulk_update.sheet.validate import (
@@ -144,7 +145,7 @@ def backed_up_columns(plan: ColumnPlan) -> list[str]:
     the conversation's state, assignees and tags (which ``undo`` puts back)."""
     columns = [planned.key for planned in plan.fields]
     if plan.actions:
-        columns += ["state", "snoozed_until", "admin_assignee", "team_assignee", "tags"]
+        columns += STATE_COLUMNS
     return columns
 
 

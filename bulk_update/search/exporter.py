@@ -32,7 +32,7 @@ from bulk_update.send.pacing import Pacer
 from bulk_update.send.progress import Progress, SilentProgress
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.searching import Page, Query, pages
-from bulk_update.sheet.action_cells import Directory
+from bulk_update.sheet.action_cells import STATE_COLUMNS, Directory
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType, Schema
 from bulk_update.sheet.values import did_you_mean, iso_8601
@@ -41,17 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Columns that are not attributes, in the order they are written.
-FIELD_COLUMNS = (
-    "read",
-    "title",
-    "state",
-    "snoozed_until",
-    "admin_assignee",
-    "team_assignee",
-    "tags",
-    "company_id",
-)
-DEFAULT_FIELD_COLUMNS = ("state", "snoozed_until", "admin_assignee", "team_assignee", "tags")
+FIELD_COLUMNS = ("read", "title", *STATE_COLUMNS, "company_id")
 _NEEDS_DIRECTORY = frozenset({"admin_assignee", "team_assignee", "tags"})
 SUFFIXES = (".csv", ".xlsx")
 
@@ -214,7 +204,7 @@ def _columns(asked: Sequence[str] | None, schema: Schema) -> list[str]:
     """The columns after ``id``: as asked (checked), or the default set."""
     writable = [name for name, attribute in schema.attributes.items() if attribute.writable]
     if asked is None:
-        return [*DEFAULT_FIELD_COLUMNS, *writable]
+        return [*STATE_COLUMNS, *writable]
     columns: list[str] = []
     for name in (name.strip() for name in asked):
         if name in FIELD_COLUMNS or name in writable:

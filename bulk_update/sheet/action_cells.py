@@ -34,7 +34,9 @@ ACTION_COLUMNS = (
     "tags",
     "note",
 )
-STATES = ("open", "closed", "snoozed")
+# A conversation's own state, as cells of those columns: what a backup keeps of a
+# conversation acted on (for undo) and what an export writes by default.
+STATE_COLUMNS = ("state", "snoozed_until", "admin_assignee", "team_assignee", "tags")
 _STATE_WORDS = {"open": "open", "opened": "open", "reopen": "open"} | {
     "close": "closed",
     "closed": "closed",
