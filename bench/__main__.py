@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import (
@@ -55,18 +56,23 @@ def client_commands(sheet: Path, url: str, report: Path, rate: str) -> dict[str,
     }
 
 
+@dataclass(frozen=True)
+class Load:
+    """A scenario's load: rows per client, the sandbox's limit per window and its latency,
+    and the rate the clients are told."""
+
+    rows: int
+    limit: int
+    window: int
+    latency: float
+    rate: str
+
+
 def compare(
-    title: str,
-    rows: int,
-    limit: int,
-    window: int,
-    latency: float,
-    rate: str,
-    clients: list[str],
-    folder: Path,
-    args: argparse.Namespace,
+    title: str, load: Load, clients: list[str], folder: Path, args: argparse.Namespace
 ) -> None:
     """Each client in turn, ``--repeat`` rounds interleaved; then each client's median run."""
+    rows, limit, window, latency, rate = load.rows, load.limit, load.window, load.latency, load.rate
     print(
         f"\n## {title}: {rows} rows, sandbox {limit}/{window}s, latency {latency * 1000:.0f} ms, "
         f"clients told --rate {rate}",
@@ -129,18 +135,14 @@ ALL = ["bulk-update", "gather+aiohttp", "floor (aiohttp)", "sequential requests"
 
 def easy(args: argparse.Namespace, folder: Path) -> None:
     print_header()
-    compare("easy day", args.rows, 1666, 10, 0.05, "1666/10", ALL, folder, args)
+    compare("easy day", Load(args.rows, 1666, 10, 0.05, "1666/10"), ALL, folder, args)
 
 
 def half(args: argparse.Namespace, folder: Path) -> None:
     print_header()
     compare(
         "half the budget (another integration uses the rest)",
-        args.rows,
-        833,
-        10,
-        0.05,
-        "1666/10",
+        Load(args.rows, 833, 10, 0.05, "1666/10"),
         ["bulk-update", "gather+aiohttp"],
         folder,
         args,
@@ -151,11 +153,7 @@ def cpu(args: argparse.Namespace, folder: Path) -> None:
     print_header()
     compare(
         "CPU: zero latency, no rate limit",
-        args.rows,
-        10_000_000,
-        10,
-        0.0,
-        "10000000/1",
+        Load(args.rows, 10_000_000, 10, 0.0, "10000000/1"),
         [
             "bulk-update",
             "bulk-update, terminal",
@@ -172,11 +170,7 @@ def journal(args: argparse.Namespace, folder: Path) -> None:
     print_header()
     compare(
         "journal cost: zero latency, no rate limit",
-        args.rows,
-        10_000_000,
-        10,
-        0.0,
-        "10000000/1",
+        Load(args.rows, 10_000_000, 10, 0.0, "10000000/1"),
         ["bulk-update", "bulk-update, no journal"],
         folder,
         args,
@@ -187,11 +181,7 @@ def backup(args: argparse.Namespace, folder: Path) -> None:
     print_header()
     compare(
         "--backup cost: the sandbox's default limit",
-        5000,
-        1666,
-        10,
-        0.0,
-        "1666/10",
+        Load(5000, 1666, 10, 0.0, "1666/10"),
         ["bulk-update", "bulk-update --backup"],
         folder,
         args,

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError, UsageError
 from bulk_update.history.journal import Journal
 from bulk_update.job.validation import cross_row_problems
@@ -23,7 +24,10 @@ PATH = Path("changes.csv")
 
 
 def plan(columns: list[str], **kwargs: object):  # type: ignore[no-untyped-def]
-    return plan_columns(PATH, columns, SCHEMA, clear_marker="#N/A", **kwargs)  # type: ignore[arg-type]
+    read = ReadOptions(
+        ignore_columns=kwargs.pop("ignore", frozenset()), renames=kwargs.pop("renames", {})
+    )
+    return plan_columns(PATH, columns, SCHEMA, read=read, **kwargs)
 
 
 def test_values_are_typed_as_their_attributes() -> None:

@@ -225,11 +225,9 @@ class Job:
             table.path,
             table.columns,
             schema,
-            ignore=read.ignore_columns,
-            clear_marker=read.clear_marker,
+            read=read,
             conventions=conventions,
             names=self._names,
-            renames=dict(read.renames),
             action_cells=acting.cells if acting is not None else None,
         )
         return plan, plan_notices(read, conventions, plan)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bulk_update.config import POINT, Conventions
+from bulk_update.config import POINT, Conventions, ReadOptions
 from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.models import OUTCOME_COLUMNS, RowActions, UpdateRequest
 from bulk_update.sheet.action_cells import ACTION_COLUMNS, ActionCells
@@ -78,22 +78,59 @@ def plan_columns(
     columns: Sequence[str],
     schema: Schema,
     *,
-    ignore: frozenset[str] = frozenset(),
-    clear_marker: str,
+    read: ReadOptions | None = None,
     conventions: Conventions = POINT,
     names: Mapping[str, str] | None = None,
-    renames: Mapping[str, str] | None = None,
     action_cells: ActionCells | None = None,
 ) -> ColumnPlan:
     """Map the header to request fields and actions, or raise one InputError listing every
-    bad column. ``action_cells`` reads the action columns' cells (needed when there are any:
-    see :func:`action_columns`).
+    bad column. ``read`` says which columns to leave out and which to rename, and the clear
+    marker; ``action_cells`` reads the action columns' cells (needed when there are any: see
+    :func:`action_columns`).
 
     A header may name an attribute in another case, with spaces for underscores, or by its
-    label (``Issue type`` for ``issue_type``); ``renames`` (header → name) says it outright.
+    label (``Issue type`` for ``issue_type``); a rename (header → name) says it outright.
     """
-    renames = renames or {}
-    _check_named_columns(columns, ignore, renames)
+    read = read or ReadOptions()
+    renames = dict(read.renames)
+    _check_named_columns(columns, read.ignore_columns, renames)
+    _check_no_repeated_header(path, columns)
+    wanted = {
+        index: renames.get(name, name)
+        for index, name in enumerate(columns)
+        if name not in read.ignore_columns and name not in OUTCOME_COLUMNS
+    }
+    id_index = _id_index(path, columns, wanted)
+    planner = _Planner(schema, conventions)
+    if columns[id_index] != ID_COLUMNS[0]:
+        planner.mapped.append((columns[id_index], ID_COLUMNS[0]))
+    for index, name in wanted.items():
+        if index != id_index:
+            planner.add(index, columns[index], name)
+    if planner.actions:
+        assert action_cells is not None, "a sheet with action columns needs action_cells"
+    problems = planner.problems + _conflicting_actions(planner.actions)
+    if problems:
+        raise InputError(path, "; ".join(problems), names_settings=True)
+    if not planner.fields and not planner.actions:
+        raise InputError(path, "has an id column but no column of changes to make")
+    if planner.unknown_type:
+        log.warning(
+            "attributes of a type this tool does not know are sent as text: %s",
+            ", ".join(planner.unknown_type),
+        )
+    return ColumnPlan(
+        id_index,
+        tuple(planner.fields),
+        read.clear_marker,
+        names or {},
+        tuple(planner.mapped),
+        tuple(planner.actions),
+        action_cells,
+    )
+
+
+def _check_no_repeated_header(path: Path, columns: Sequence[str]) -> None:
     seen: dict[str, int] = {}
     for position, name in enumerate(columns):
         if name and name in seen:
@@ -103,102 +140,100 @@ def plan_columns(
                 f"{position + 1}); rename or remove one",
             )
         seen[name] = position
-    wanted = {
-        index: renames.get(name, name)
-        for index, name in enumerate(columns)
-        if name not in ignore and name not in OUTCOME_COLUMNS
-    }
+
+
+def _id_index(path: Path, columns: Sequence[str], wanted: Mapping[int, str]) -> int:
     id_indexes = [index for index, name in wanted.items() if _folded(name) in _ID_NAMES]
     if not id_indexes:
         raise InputError(path, "has no 'id' or 'conversation_id' column")
     if len(id_indexes) > 1:
         both = " and ".join(repr(columns[i]) for i in id_indexes)
         raise InputError(path, f"has {both}: two id columns; keep one")
-    id_index = id_indexes[0]
+    return id_indexes[0]
 
-    fields: list[FieldPlan] = []
-    actions: list[ActionPlan] = []
-    problems: list[str] = []
-    unknown_type: list[str] = []
-    mapped: list[tuple[str, str]] = []
-    targets: dict[str, str] = {}  # attribute → the column that names it
-    if columns[id_index] != ID_COLUMNS[0]:
-        mapped.append((columns[id_index], ID_COLUMNS[0]))
-    for index, name in wanted.items():
-        if index == id_index:
-            continue
-        column = columns[index]
+
+def _conflicting_actions(actions: Sequence[ActionPlan]) -> list[str]:
+    named = {planned.action for planned in actions}
+    if "tags" in named and named & {"add_tags", "remove_tags"}:
+        return [
+            "'tags' (the exact set to end with) cannot go with 'add_tags' or 'remove_tags' in "
+            "one file; keep 'tags', or the other two"
+        ]
+    return []
+
+
+class _Planner:
+    """What each column of the header becomes, collected with every problem found."""
+
+    def __init__(self, schema: Schema, conventions: Conventions):
+        self._schema = schema
+        self._conventions = conventions
+        self.fields: list[FieldPlan] = []
+        self.actions: list[ActionPlan] = []
+        self.problems: list[str] = []
+        self.unknown_type: list[str] = []
+        self.mapped: list[tuple[str, str]] = []
+        self._targets: dict[str, str] = {}  # attribute → the column that names it
+
+    def add(self, index: int, column: str, name: str) -> None:
         if not name:
-            problems.append(f"column {index + 1} has no name in the header")
-            continue
+            self.problems.append(f"column {index + 1} has no name in the header")
+            return
         if _folded(name) in ACTION_COLUMNS:
-            assert action_cells is not None, "a sheet with action columns needs action_cells"
-            actions.append(ActionPlan(index, column, _folded(name)))
+            self.actions.append(ActionPlan(index, column, _folded(name)))
             if column != _folded(name):
-                mapped.append((column, _folded(name)))
-            continue
-        found = _attribute_named(name, schema)
+                self.mapped.append((column, _folded(name)))
+            return
+        key = self._attribute(column, name)
+        if key is None:
+            return
+        self._targets[key] = column
+        if column != key:
+            self.mapped.append((column, key))
+        self._add_field(index, column, key)
+
+    def _attribute(self, column: str, name: str) -> str | None:
+        """The one attribute (or field) the column names, or None with the problem noted."""
+        found = _attribute_named(name, self._schema)
         if len(found) > 1:
-            problems.append(
+            self.problems.append(
                 f"column {escape(repr(column))} could be any of "
                 f"{escape(', '.join(repr(n) for n in sorted(found)))}; say which with "
                 "{renames}"
             )
-            continue
+            return None
         if not found:
-            problems.append(_unknown_column(column, name, schema))
-            continue
+            self.problems.append(_unknown_column(column, name, self._schema))
+            return None
         (key,) = found
-        if key in targets:
-            problems.append(
-                f"columns {escape(repr(targets[key]))} and {escape(repr(column))} both "
+        if key in self._targets:
+            self.problems.append(
+                f"columns {escape(repr(self._targets[key]))} and {escape(repr(column))} both "
                 f"name {escape(repr(key))}; keep one"
             )
-            continue
-        targets[key] = column
-        if column != key:
-            mapped.append((column, key))
+            return None
+        return key
+
+    def _add_field(self, index: int, column: str, key: str) -> None:
         if key == "read":
-            fields.append(
+            self.fields.append(
                 FieldPlan(index, column, key, False, to_boolean, False, AttributeType.BOOLEAN)
             )
-        elif key in ("title", "company_id"):
-            fields.append(FieldPlan(index, column, key, False, str))
-        elif schema.attributes[key].writable:
-            attribute = schema.attributes[key]
-            if attribute.type is AttributeType.UNKNOWN:
-                unknown_type.append(f"{key!r} ({attribute.declared_type or 'no type'})")
-            convert = converter_for(attribute, conventions)
-            fields.append(FieldPlan(index, column, key, True, convert, True, attribute.type))
-        else:
-            problems.append(
+            return
+        if key in ("title", "company_id"):
+            self.fields.append(FieldPlan(index, column, key, False, str))
+            return
+        attribute = self._schema.attributes[key]
+        if not attribute.writable:
+            self.problems.append(
                 f"column {escape(repr(column))} is an attribute the API cannot write (archived "
                 "or not api_writable); remove the column or leave it out with {ignore_columns}"
             )
-    named_actions = {planned.action for planned in actions}
-    if "tags" in named_actions and named_actions & {"add_tags", "remove_tags"}:
-        problems.append(
-            "'tags' (the exact set to end with) cannot go with 'add_tags' or 'remove_tags' in "
-            "one file; keep 'tags', or the other two"
-        )
-    if problems:
-        raise InputError(path, "; ".join(problems), names_settings=True)
-    if not fields and not actions:
-        raise InputError(path, "has an id column but no column of changes to make")
-    if unknown_type:
-        log.warning(
-            "attributes of a type this tool does not know are sent as text: %s",
-            ", ".join(unknown_type),
-        )
-    return ColumnPlan(
-        id_index,
-        tuple(fields),
-        clear_marker,
-        names or {},
-        tuple(mapped),
-        tuple(actions),
-        action_cells,
-    )
+            return
+        if attribute.type is AttributeType.UNKNOWN:
+            self.unknown_type.append(f"{key!r} ({attribute.declared_type or 'no type'})")
+        convert = converter_for(attribute, self._conventions)
+        self.fields.append(FieldPlan(index, column, key, True, convert, True, attribute.type))
 
 
 def action_columns(
