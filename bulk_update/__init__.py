@@ -48,9 +48,10 @@ if TYPE_CHECKING:
     from bulk_update.models import RowOutcome, RowStatus, RunResult, RunSummary, UpdateRequest
     from bulk_update.sandbox import Sandbox, SandboxConfig
     from bulk_update.search.exporter import ExportResult
+    from bulk_update.sheet.columns import plan_columns
     from bulk_update.sheet.reader import Table
     from bulk_update.sheet.schema import Schema
-    from bulk_update.sheet.validate import plan_columns, validate_row
+    from bulk_update.sheet.validate import validate_row
 
 from bulk_update.version import __version__
 
@@ -79,7 +80,7 @@ _EXPORTS = {
     "UpdateRequest": "bulk_update.models",
     "Table": "bulk_update.sheet.reader",
     "Schema": "bulk_update.sheet.schema",
-    "plan_columns": "bulk_update.sheet.validate",
+    "plan_columns": "bulk_update.sheet.columns",
     "validate_row": "bulk_update.sheet.validate",
     "BulkUpdateError": "bulk_update.errors",
     "InputError": "bulk_update.errors",

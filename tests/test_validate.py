@@ -9,13 +9,9 @@ from bulk_update.history.journal import Journal
 from bulk_update.job.validation import cross_row_problems
 from bulk_update.models import PreparedUpdate, UpdateRequest
 from bulk_update.sandbox import default_listing
+from bulk_update.sheet.columns import plan_columns
 from bulk_update.sheet.schema import Schema, ValueProblem
-from bulk_update.sheet.validate import (
-    RowProblem,
-    check_conversation_id,
-    plan_columns,
-    validate_row,
-)
+from bulk_update.sheet.validate import RowProblem, check_conversation_id, validate_row
 
 from .conftest import HOSTILE_IDS
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from bulk_update.history.backup import render
-from bulk_update.sheet.validate import TOP_LEVEL_FIELDS
+from bulk_update.sheet.columns import TOP_LEVEL_FIELDS
 
 # An attribute the conversation has no value for (restoring it means clearing it).
 UNSET: Any = None

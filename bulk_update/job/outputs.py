@@ -16,9 +16,9 @@ from bulk_update.history.journal import Journal
 from bulk_update.history.report import csv_delimiter, read_report, report_lines, write_report
 from bulk_update.models import Reason, RowStatus, SendStats
 from bulk_update.sheet.action_cells import ActionCells
+from bulk_update.sheet.columns import ColumnPlan
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType
-from bulk_update.sheet.validate import ColumnPlan
 from bulk_update.sheet.values import OptionMatcher
 
 

@@ -45,9 +45,9 @@ from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.update_row import ReadFirst, RowWork, UpdateRow
 from bulk_update.sheet.action_cells import ActionCells
+from bulk_update.sheet.columns import ColumnPlan, action_columns, plan_columns
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import Schema
-from bulk_update.sheet.validate import ColumnPlan, action_columns, plan_columns
 from bulk_update.sheet.values import ValueProblem
 
 

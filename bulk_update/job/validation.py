@@ -22,10 +22,10 @@ from bulk_update.models import (
     wire_json,
 )
 from bulk_update.sheet.action_cells import STATE_COLUMNS
+from bulk_update.sheet.columns import ColumnPlan
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType
 from bulk_update.sheet.validate import (
-    ColumnPlan,
     RowProblem,
     check_conversation_id,
     lost_zeros_problem,
