@@ -90,7 +90,7 @@ class IntercomClient:
         )
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -22,8 +22,6 @@ from bulk_update.send.searching import MAX_PER_PAGE, post_search, search_body
 
 log = logging.getLogger(__name__)
 
-READ_VIA = ("search", "get")
-
 
 class Reads:
     """Where rows' conversations are read from: a batch fetched ahead, else a ``GET``."""
