@@ -16,8 +16,7 @@ import bulk_update
 from bulk_update import RowStatus
 from bulk_update.errors import UsageError
 from bulk_update.models import OUTCOME_COLUMNS
-
-from .conftest import ROOT, read_report, write_csv
+from tests.conftest import ROOT, read_report, write_csv
 
 
 def changes() -> pd.DataFrame:
@@ -81,8 +80,7 @@ def test_settings_errors_name_settings_not_flags(tmp_path: Path) -> None:
 def test_undo_puts_back_what_a_backed_up_run_changed(tmp_path: Path) -> None:
     # One sandbox for both runs: the undo must see what the first run wrote.
     from bulk_update.sandbox import Sandbox, SandboxConfig
-
-    from .conftest import TOKEN, ThreadedSandbox
+    from tests.conftest import TOKEN, ThreadedSandbox
 
     path = write_csv(tmp_path / "in.csv", ["id", "title"], [["11", "new"], ["12", "new"]])
     with ThreadedSandbox(SandboxConfig(token=TOKEN)) as server:

@@ -142,3 +142,23 @@ def test_the_top_level_is_a_short_list_and_no_module_is_long() -> None:
 def test_no_two_modules_share_a_name() -> None:
     names = [path.stem for path in PACKAGE.rglob("*.py") if path.stem != "__init__"]
     assert sorted(name for name in set(names) if names.count(name) > 1) == []
+
+
+def test_tests_mirror_the_layout() -> None:
+    """tests/<stage>/test_<module>[_topic].py tests bulk_update/<stage>/<module>.py (end-to-end
+    tests and the layout's own apart), and a top-level test_<module>.py a top-level module."""
+    tests = ROOT / "tests"
+    apart = {"end_to_end", "layout"}
+    astray = []
+    for path in sorted(tests.rglob("test_*.py")):
+        folder = path.parent.relative_to(tests)
+        if folder.parts and folder.parts[0] in apart:
+            continue
+        package = PACKAGE.joinpath(*folder.parts)
+        topic = path.stem.removeprefix("test_")
+        if not any(
+            topic == module.stem or topic.startswith(module.stem + "_")
+            for module in package.glob("*.py")
+        ):
+            astray.append(str(path.relative_to(tests)))
+    assert astray == []

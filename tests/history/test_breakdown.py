@@ -11,8 +11,7 @@ from bulk_update.cli.commands import main
 from bulk_update.history.breakdown import Tally, normalised
 from bulk_update.models import RowOutcome, RowStatus
 from bulk_update.sandbox import Sandbox
-
-from .conftest import SAMPLE_DATA, write_csv
+from tests.conftest import SAMPLE_DATA, write_csv
 
 
 def test_messages_lose_what_differs_from_row_to_row() -> None:

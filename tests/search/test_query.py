@@ -19,8 +19,7 @@ from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.searching import Page, pages
 from bulk_update.sheet.action_cells import Directory
 from bulk_update.sheet.schema import Schema
-
-from .conftest import TOKEN
+from tests.conftest import TOKEN
 
 SCHEMA = Schema.from_listing(default_listing())
 DIRECTORY = Directory.from_listings(

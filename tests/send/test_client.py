@@ -7,8 +7,7 @@ import pytest
 from bulk_update.config import Token
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.send.client import IntercomClient, fetch_listing
-
-from .conftest import TOKEN, VirtualClock
+from tests.conftest import TOKEN, VirtualClock
 
 
 def client_for(sandbox: Sandbox, token: str = TOKEN, timeout: float = 5.0) -> IntercomClient:

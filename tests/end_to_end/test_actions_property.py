@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 import bulk_update
 from bulk_update.sandbox import Sandbox, SandboxConfig
-
-from .conftest import TOKEN, ThreadedSandbox
+from tests.conftest import TOKEN, ThreadedSandbox
 
 LATER = 1_950_000_000  # a snooze time well ahead
 ADMINS = {"": None, "ada@example.com": 101, "grace@example.com": 102, "unassigned": None}

@@ -15,8 +15,7 @@ import pytest
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
-
-from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 
 ROWS = 1200
 

@@ -8,8 +8,7 @@ import pytest
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
-
-from .conftest import SAMPLE_DATA, read_report
+from tests.conftest import SAMPLE_DATA, read_report
 
 SCHEMA = str(SAMPLE_DATA / "schema.json")
 EU_SHEET = (

@@ -16,8 +16,7 @@ import pytest
 import bulk_update
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
-
-from .conftest import TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.conftest import TOKEN, ThreadedSandbox, read_report, write_csv
 
 ADA = "ada@example.com"
 POPULATION = 1000  # ids 215467900000 + n; the one ending in 404 is missing: 999 in all

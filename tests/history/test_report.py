@@ -8,8 +8,7 @@ from pathlib import Path
 import openpyxl
 
 import bulk_update
-
-from .conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA
 
 
 def test_csv_report_has_a_bom_and_the_inputs_delimiter(tmp_path: Path) -> None:

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 import bulk_update
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
-
-from .conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
 
 SCHEMA = str(SAMPLE_DATA / "schema.json")
 

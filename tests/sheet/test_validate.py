@@ -12,8 +12,7 @@ from bulk_update.sandbox import default_listing
 from bulk_update.sheet.columns import plan_columns
 from bulk_update.sheet.schema import Schema, ValueProblem
 from bulk_update.sheet.validate import RowProblem, check_conversation_id, validate_row
-
-from .conftest import HOSTILE_IDS
+from tests.conftest import HOSTILE_IDS
 
 SCHEMA = Schema.from_listing(default_listing())
 PATH = Path("changes.csv")

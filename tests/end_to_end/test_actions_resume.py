@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulk_update.sandbox import Sandbox, SandboxConfig
-
-from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, write_csv
 
 ROWS = 16
 IDS = [str(6000 + n) for n in range(ROWS)]  # every starting situation of the sandbox

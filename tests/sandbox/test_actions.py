@@ -10,8 +10,7 @@ from typing import Any
 from bulk_update.config import Token
 from bulk_update.sandbox import Sandbox
 from bulk_update.send.client import ApiResponse, IntercomClient
-
-from .conftest import TOKEN
+from tests.conftest import TOKEN
 
 
 def client_for(sandbox: Sandbox) -> IntercomClient:

@@ -7,7 +7,7 @@ import re
 import sys
 import tomllib
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 # Import names of the distributions that do not match their own name.
 IMPORT_NAMES = {"python-dateutil": "dateutil"}

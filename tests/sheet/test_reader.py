@@ -7,8 +7,7 @@ import pytest
 from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError
 from bulk_update.sheet.reader import Table
-
-from .conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA
 
 
 def rows(path: Path, **options: object) -> list[tuple[int, list[str]]]:

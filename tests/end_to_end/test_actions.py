@@ -16,8 +16,7 @@ import pytest
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
-
-from .conftest import read_report, write_csv
+from tests.conftest import read_report, write_csv
 
 ADA, GRACE = "ada@example.com", "grace@example.com"
 LATER = "2031-01-01T09:00:00Z"
@@ -327,7 +326,7 @@ def test_a_failed_note_leaves_the_tag_done_and_a_retry_does_only_the_rest(
 def test_the_sample_sheet_of_actions_runs_as_its_readme_says(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from .conftest import SAMPLE_DATA
+    from tests.conftest import SAMPLE_DATA
 
     report = tmp_path / "actions.results.csv"
     args = ["run", str(SAMPLE_DATA / "actions.csv"), "--sandbox", "--admin", ADA]

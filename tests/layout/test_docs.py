@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from bulk_update.cli.arguments import build_parser
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -16,8 +16,7 @@ from bulk_update.job import Job
 from bulk_update.models import RowOutcome, RowStatus
 from bulk_update.sandbox import Sandbox, SandboxConfig, default_listing
 from bulk_update.sheet.rows import SheetRow
-
-from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 
 
 def every_byte_written(folder: Path, *captured: str) -> list[str]:

@@ -16,8 +16,7 @@ from bulk_update.send.pool import WorkerPool
 from bulk_update.send.progress import SilentProgress
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.update_row import UpdateRow
-
-from .conftest import SAMPLE_DATA, TOKEN, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, write_csv
 
 
 async def test_rows_are_pulled_no_further_ahead_than_the_queue_allows(sandbox: Sandbox) -> None:

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 import bulk_update
 from bulk_update.sandbox import Sandbox, SandboxConfig
-
-from .conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox
 
 # Everything that makes CSV hard, in any cell.
 HARD = ['"', ",", ";", "\t", "\n", "\r", "\r\n", " ", "0", "#N/A", "é", "a"]

@@ -12,8 +12,7 @@ from bulk_update.job import Job
 from bulk_update.models import RowStatus, RunResult
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.send.retry import RetryPolicy
-
-from .conftest import SAMPLE_DATA, TOKEN, VirtualClock, read_report, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, VirtualClock, read_report, write_csv
 
 QUICK_RETRIES = RetryPolicy(max_retries=10, base_delay=0.002, max_delay=0.05)
 

@@ -11,8 +11,7 @@ from bulk_update.job import Job
 from bulk_update.models import RowStatus
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.send.retry import RetryPolicy
-
-from .conftest import SAMPLE_DATA, TOKEN, VirtualClock, read_report, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, VirtualClock, read_report, write_csv
 
 FAST_RETRY = RetryPolicy(max_retries=8, base_delay=0.001, max_delay=0.01)
 

@@ -14,9 +14,8 @@ import pytest
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
-
-from .conftest import TOKEN, ThreadedSandbox, read_report, write_csv
-from .test_resume import wait_until
+from tests.conftest import TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.end_to_end.test_resume import wait_until
 
 HEADER = ["id", "read", "title", "priority", "vip", "due_date", "orders", "csat_score"]
 

@@ -22,8 +22,7 @@ from bulk_update.job import Job
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.validate import check_conversation_id
-
-from .conftest import HOSTILE_IDS, SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.conftest import HOSTILE_IDS, SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 
 SCHEMA = str(SAMPLE_DATA / "schema.json")
 SAFE_PATH = re.compile(r"/conversations/[0-9]+")

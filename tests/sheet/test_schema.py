@@ -15,8 +15,7 @@ from bulk_update.sheet.values import (
     to_integer,
     to_unix_seconds,
 )
-
-from .conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA
 
 
 @pytest.mark.parametrize(
