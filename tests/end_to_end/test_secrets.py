@@ -44,10 +44,10 @@ def test_token_is_in_no_byte_written_on_any_error_path(
         ["90000", "Bug", "boo"],
     ]
     path = write_csv(tmp_path / "in.csv", ["id", "issue_type", "ghost"], rows)
-    # No rate-limit headers: nothing warns the tool before the window is spent (a 429).
+    # No rate-limit headers: nothing warns the tool before a window is spent.
     config = SandboxConfig(
         token=TOKEN,
-        limit=150,
+        limit=100_000,
         window=1,
         error_rate=0.1,
         reset_rate=0.03,
@@ -77,6 +77,25 @@ def test_token_is_in_no_byte_written_on_any_error_path(
                 str(tmp_path / "r.csv"),
             ]
         )
+        # A spent window: a 429 whatever the machine's speed (the budget is none at all).
+        config.limit = 0
+        one_row = write_csv(tmp_path / "one.csv", ["id", "issue_type"], [["7", "Bug"]])
+        main(
+            [
+                "run",
+                str(one_row),
+                "--base-url",
+                server.url,
+                "--schema",
+                str(schema),
+                "--max-retries",
+                "0",
+                "-vv",
+                "--report",
+                str(tmp_path / "r429.csv"),
+            ]
+        )
+        config.limit = 100_000
         statuses = dict(server.state.status_counts)
         # A revoked token: the run stops on 401.
         monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", "revoked-" + TOKEN)
