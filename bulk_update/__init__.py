@@ -30,11 +30,14 @@ if TYPE_CHECKING:
         RunSettings,
         export,
         export_async,
+        retry,
+        retry_async,
         run,
         run_async,
         save_schema,
         save_schema_async,
         undo,
+        undo_async,
     )
     from bulk_update.config import JobSettings, Rate, ReadOptions, SendOptions, Token
     from bulk_update.errors import (
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
         UsageError,
     )
     from bulk_update.job import Job
+    from bulk_update.job.hooks import Interruption, RunHooks
+    from bulk_update.job.undoing import UndoPlan, undo_plan
     from bulk_update.models import RowOutcome, RowStatus, RunResult, RunSummary, UpdateRequest
     from bulk_update.sandbox import Sandbox, SandboxConfig
     from bulk_update.search.exporter import ExportResult
@@ -59,6 +64,13 @@ _EXPORTS = {
     "run": "bulk_update.api",
     "run_async": "bulk_update.api",
     "undo": "bulk_update.api",
+    "undo_async": "bulk_update.api",
+    "retry": "bulk_update.api",
+    "retry_async": "bulk_update.api",
+    "undo_plan": "bulk_update.job.undoing",
+    "UndoPlan": "bulk_update.job.undoing",
+    "RunHooks": "bulk_update.job.hooks",
+    "Interruption": "bulk_update.job.hooks",
     "export": "bulk_update.api",
     "ExportOptions": "bulk_update.api",
     "export_async": "bulk_update.api",
@@ -98,12 +110,14 @@ __all__ = [
     "ExportOptions",
     "ExportResult",
     "InputError",
+    "Interruption",
     "Job",
     "JobSettings",
     "Rate",
     "ReadOptions",
     "RowOutcome",
     "RowStatus",
+    "RunHooks",
     "RunResult",
     "RunSettings",
     "RunStopped",
@@ -114,17 +128,22 @@ __all__ = [
     "SendOptions",
     "Table",
     "Token",
+    "UndoPlan",
     "UpdateRequest",
     "UsageError",
     "__version__",
     "export",
     "export_async",
     "plan_columns",
+    "retry",
+    "retry_async",
     "run",
     "run_async",
     "save_schema",
     "save_schema_async",
     "undo",
+    "undo_async",
+    "undo_plan",
     "validate_row",
 ]
 

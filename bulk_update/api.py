@@ -126,6 +126,21 @@ async def run_async(
     return await _run_job(source, token, sandbox, hooks or RunHooks(), settings)
 
 
+def retry(
+    report: str | os.PathLike[str],
+    *,
+    token: str | Token | None = None,
+    sandbox: bool = False,
+    hooks: RunHooks | None = None,
+    **settings: Unpack[RunSettings],
+) -> RunResult:
+    """Send again exactly the rows of a report that failed or were not attempted (see
+    :func:`retry_async`)."""
+    return _run_to_completion(
+        retry_async(report, token=token, sandbox=sandbox, hooks=hooks, **settings)
+    )
+
+
 async def retry_async(
     report: str | os.PathLike[str],
     *,
