@@ -36,8 +36,8 @@ from bulk_update.config import (
     Token,
     pick,
     read_token,
+    require_token,
 )
-from bulk_update.errors import UsageError
 from bulk_update.job import Job
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import prepare_run
@@ -238,7 +238,7 @@ async def export_async(
         options.get("sandbox", False), options.get("region"), options.get("base_url")
     )
     async with destination(where) as (url, sandbox_token):
-        chosen = _required(sandbox_token or read_token(token))
+        chosen = require_token(sandbox_token or read_token(token))
         settings = ExportSettings(
             Path(out),
             conditions,
@@ -297,7 +297,7 @@ async def save_schema_async(
     )
     async with destination(where) as (url, sandbox_token):
         send = SendOptions(base_url=url, **_api_version(connection))
-        chosen = _required(sandbox_token or read_token(token))
+        chosen = require_token(sandbox_token or read_token(token))
         client = IntercomClient(
             send.base_url, chosen, api_version=send.api_version, timeout=send.timeout, connections=1
         )
@@ -313,12 +313,6 @@ def _api_version(connection: Connection) -> dict[str, Any]:
         SendOptions,
         {"api_version": connection.get("api_version")} if "api_version" in connection else {},
     )
-
-
-def _required(token: Token | None) -> Token:
-    if token is None:
-        raise UsageError.naming_settings("no access token: set {token}")
-    return token
 
 
 def _run_to_completion(coroutine: Awaitable[T]) -> T:

@@ -150,9 +150,10 @@ class SendStats:
     tags_created: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunSummary:
-    """The figures printed at the end of a run and written by ``--summary-json``."""
+    """The figures printed at the end of a run and written by ``--summary-json``: built once,
+    when the run has reported, and never changed after."""
 
     input_path: str
     report_path: str

@@ -13,7 +13,7 @@ from bulk_update.config.settings import (
     SendOptions,
     default_report_path,
 )
-from bulk_update.config.token import TOKEN_ENV_VAR, Token, read_token
+from bulk_update.config.token import TOKEN_ENV_VAR, Token, read_token, require_token
 from bulk_update.config.value_types import (
     POINT,
     Conventions,
@@ -46,4 +46,5 @@ __all__ = [
     "is_loopback_url",
     "pick",
     "read_token",
+    "require_token",
 ]

@@ -355,6 +355,11 @@ class JobSettings:
             )
 
     @property
+    def sends_requests(self) -> bool:
+        """A run sends; a dry run sends nothing, unless it is live (it reads)."""
+        return not self.dry_run or self.live
+
+    @property
     def reads_first(self) -> bool:
         return self.backup_path is not None or self.skip_unchanged or self.live
 

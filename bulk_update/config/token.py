@@ -37,6 +37,15 @@ class Token:
         raise TypeError("a Token cannot be pickled")
 
 
+def require_token(token: Token | None) -> Token:
+    """The token, or the one message that says there is none and how to give one."""
+    if token is None:
+        raise UsageError.naming_settings(
+            "no access token: set {token} (or try the built-in simulator with {sandbox})"
+        )
+    return token
+
+
 def read_token(given: str | Token | None = None, variable: str = TOKEN_ENV_VAR) -> Token | None:
     """The token given, else the one in the environment ``variable``; None when neither."""
     if isinstance(given, Token):

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 
-from bulk_update.config import JobSettings, Token
+from bulk_update.config import Conventions, JobSettings, Token, require_token
 from bulk_update.errors import AuthenticationFailed, UsageError, escape
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
@@ -99,8 +99,10 @@ class Job:
         asked = self._actions_asked(table)
         schema = await self._load_schema_or_report(table)
         settings = self.settings
-        acting = await self._load_directory(table) if asked else None
-        plan, notices = self._plan(table, schema, acting)
+        # How the sheet writes numbers and dates, decided once for every column and cell.
+        conventions = settings.read.conventions(table.delimiter)
+        acting = await self._load_directory(conventions) if asked else None
+        plan, notices = self._plan(table, schema, acting, conventions)
         if settings.backup_path is not None:
             BackupWriter.check_free(settings.backup_path, resume=settings.resume)
         backup: BackupWriter | None = None
@@ -119,7 +121,7 @@ class Job:
                         dates=date_fields(plan) | {"snoozed_until"},
                     )
                 validated = await validate_all(table, plan, journal, again=again, settings=settings)
-                if not settings.dry_run or settings.live:
+                if settings.sends_requests:
                     stats = await self._send(journal, validated, backup, date_fields(plan), acting)
                 reported = report_rows(settings, table, journal, validated.last_row)
             finally:
@@ -174,7 +176,7 @@ class Job:
             )
         return asked
 
-    async def _load_directory(self, table: Table) -> Acting:
+    async def _load_directory(self, conventions: Conventions) -> Acting:
         """The teammates, teams and tags that action cells name, the teammate to act as, and
         the reader of the sheet's action cells (by its conventions)."""
         async with self._client() as client:
@@ -192,7 +194,7 @@ class Job:
         cells = ActionCells(
             directory,
             clear_marker=read.clear_marker,
-            conventions=read.conventions(table.delimiter),
+            conventions=conventions,
             create_tags=self.settings.create_tags,
             now=self._clock,
         )
@@ -215,12 +217,11 @@ class Job:
             ) from None
 
     def _plan(
-        self, table: Table, schema: Schema, acting: Acting | None
+        self, table: Table, schema: Schema, acting: Acting | None, conventions: Conventions
     ) -> tuple[ColumnPlan, tuple[str, ...]]:
         """What each column becomes, read by the sheet's conventions; and what was assumed
         about them, to say in the summary."""
         read = self.settings.read
-        conventions = read.conventions(table.delimiter)
         plan = plan_columns(
             table.path,
             table.columns,
@@ -264,6 +265,7 @@ class Job:
             reads: Reads | None = None
             if acting is not None or settings.reads_first:
                 reads = Reads(client, caller, via=settings.read_via)
+            read_first = ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates)
             work: RowWork
             if acting is not None:
                 if not settings.dry_run:
@@ -273,7 +275,7 @@ class Job:
                     caller,
                     acting.context,
                     journal,
-                    ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates),
+                    read_first,
                     reads=reads,
                     log_bodies=send.log_bodies,
                 )
@@ -281,7 +283,7 @@ class Job:
                 work = UpdateRow(
                     client,
                     caller,
-                    read_first=self._read_first(backup, dates),
+                    read_first=read_first if settings.reads_first else None,
                     reads=reads,
                     log_bodies=send.log_bodies,
                 )
@@ -303,12 +305,6 @@ class Job:
                 committer.cancel()
                 self._progress.close()
                 journal.flush()
-
-    def _read_first(self, backup: BackupWriter | None, dates: frozenset[str]) -> ReadFirst | None:
-        settings = self.settings
-        if not settings.reads_first:
-            return None
-        return ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates)
 
     def _result(
         self,
@@ -344,14 +340,10 @@ class Job:
         )
 
     def _client(self) -> IntercomClient:
-        if self._token is None:
-            raise UsageError.naming_settings(
-                "no access token: set {token} (or try the built-in simulator with {sandbox})"
-            )
         send = self.settings.send
         return IntercomClient(
             send.base_url,
-            self._token,
+            require_token(self._token),
             api_version=send.api_version,
             timeout=send.timeout,
             connections=send.concurrency,

@@ -55,7 +55,7 @@ async def validate_all(
     """Check every row before anything is sent: record the invalid ones and keep each
     valid row's encoded request in the journal; then what only the whole file shows
     (repeated ids, ids that lost the column's leading zeros)."""
-    encode_bodies = not settings.dry_run or settings.live
+    encode_bodies = settings.sends_requests
     sample: list[UpdateRequest] = []
     earlier = EarlierRuns(journal) if journal.path is not None else None
     keep_reported = table.is_report and not again
