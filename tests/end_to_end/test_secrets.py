@@ -56,6 +56,10 @@ def test_token_is_in_no_byte_written_on_any_error_path(
         seed=4,
         reset_header="missing",
     )
+
+    def run_on(server: Sandbox, sheet: Path, *flags: str) -> None:
+        main(["run", str(sheet), "--base-url", server.url, "--schema", str(schema), "-vv", *flags])
+
     with ThreadedSandbox(config) as server:
         main(
             [
@@ -80,38 +84,12 @@ def test_token_is_in_no_byte_written_on_any_error_path(
         # A spent window: a 429 whatever the machine's speed (the budget is none at all).
         config.limit = 0
         one_row = write_csv(tmp_path / "one.csv", ["id", "issue_type"], [["7", "Bug"]])
-        main(
-            [
-                "run",
-                str(one_row),
-                "--base-url",
-                server.url,
-                "--schema",
-                str(schema),
-                "--max-retries",
-                "0",
-                "-vv",
-                "--report",
-                str(tmp_path / "r429.csv"),
-            ]
-        )
+        run_on(server, one_row, "--max-retries", "0", "--report", str(tmp_path / "r429.csv"))
         config.limit = 100_000
         statuses = dict(server.state.status_counts)
         # A revoked token: the run stops on 401.
         monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", "revoked-" + TOKEN)
-        main(
-            [
-                "run",
-                str(path),
-                "--base-url",
-                server.url,
-                "--schema",
-                str(schema),
-                "-vv",
-                "--report",
-                str(tmp_path / "r401.csv"),
-            ]
-        )
+        run_on(server, path, "--report", str(tmp_path / "r401.csv"))
     main(["run", str(tmp_path / "missing.csv"), "--sandbox"])  # an input error
     out, err = capsys.readouterr()
     assert {200, 400, 404, 429, 500} <= set(statuses)
