@@ -298,9 +298,7 @@ async def save_schema_async(
     async with destination(where) as (url, sandbox_token):
         send = SendOptions(base_url=url, **_api_version(connection))
         chosen = require_token(sandbox_token or read_token(token))
-        client = IntercomClient(
-            send.base_url, chosen, api_version=send.api_version, timeout=send.timeout, connections=1
-        )
+        client = IntercomClient.for_settings(send, chosen, connections=1)
         async with client:
             schema = await fetch_schema(client, RetryPolicy())
     schema.save(Path(path))

@@ -21,6 +21,14 @@ from bulk_update.sandbox import Sandbox, SandboxConfig
 settings.register_profile("ci", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+EXPLORING = os.environ.get("HYPOTHESIS_PROFILE") == "explore"
+
+
+def examples(in_ci: int) -> int:
+    """How many examples a property test draws: few in CI, where the suite must stay fast
+    and a red run must mean a regression, and ten times as many when exploring."""
+    return in_ci * 10 if EXPLORING else in_ci
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"

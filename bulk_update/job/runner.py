@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 
-from bulk_update.config import Conventions, JobSettings, Token, require_token
+from bulk_update.config import Conventions, JobSettings, Token
 from bulk_update.errors import AuthenticationFailed, UsageError, escape
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
@@ -340,11 +340,4 @@ class Job:
         )
 
     def _client(self) -> IntercomClient:
-        send = self.settings.send
-        return IntercomClient(
-            send.base_url,
-            require_token(self._token),
-            api_version=send.api_version,
-            timeout=send.timeout,
-            connections=send.concurrency,
-        )
+        return IntercomClient.for_settings(self.settings.send, self._token)

@@ -114,13 +114,7 @@ class Export:
 
     async def run(self) -> ExportResult:
         settings, send = self.settings, self.settings.send
-        client = IntercomClient(
-            send.base_url,
-            self._token,
-            api_version=send.api_version,
-            timeout=send.timeout,
-            connections=1,
-        )
+        client = IntercomClient.for_settings(send, self._token, connections=1)
         async with client:
             schema = await fetch_schema(client, self._policy, clock=self._clock, sleep=self._sleep)
             columns = _columns(settings.columns, schema)

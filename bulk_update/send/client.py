@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bulk_update.config import Token
+from bulk_update.config import SendOptions, Token, require_token
 from bulk_update.rules import is_refused
 from bulk_update.version import __version__
 
@@ -76,6 +76,20 @@ class IntercomClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def for_settings(
+        cls, send: SendOptions, token: Token | None, *, connections: int | None = None
+    ) -> IntercomClient:
+        """The client of a run, an export or a schema read: where and how ``send`` says, as
+        many connections as requests in flight (unless told), and a token it must have."""
+        return cls(
+            send.base_url,
+            require_token(token),
+            api_version=send.api_version,
+            timeout=send.timeout,
+            connections=connections or send.concurrency,
+        )
 
     def __repr__(self) -> str:
         return f"IntercomClient({self.base_url!r}, token=***)"

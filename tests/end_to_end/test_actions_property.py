@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import bulk_update
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from tests.conftest import TOKEN, ThreadedSandbox
+from tests.conftest import TOKEN, ThreadedSandbox, examples
 
 LATER = 1_950_000_000  # a snooze time well ahead
 ADMINS = {"": None, "ada@example.com": 101, "grace@example.com": 102, "unassigned": None}
@@ -66,7 +66,7 @@ def situate(sandbox: Sandbox, situation: dict[str, Any]) -> str:
 
 
 @settings(
-    max_examples=100,
+    max_examples=examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, examples, write_csv
 
 ROWS = 16
 IDS = [str(6000 + n) for n in range(ROWS)]  # every starting situation of the sandbox
@@ -75,7 +75,7 @@ def run_killed_at(sandbox: Sandbox, sheet: Path, report: Path, kill_at: int | No
     return process.returncode
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(6), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kills=st.lists(st.integers(1, ACTIONS), min_size=1, max_size=3))
 def test_kill_9_anywhere_then_resume_leaves_each_note_exactly_once(
     tmp_path_factory: object, kills: list[int]

@@ -22,7 +22,15 @@ from bulk_update.job import Job
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.validate import check_conversation_id
-from tests.conftest import HOSTILE_IDS, SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.conftest import (
+    HOSTILE_IDS,
+    SAMPLE_DATA,
+    TOKEN,
+    ThreadedSandbox,
+    examples,
+    read_report,
+    write_csv,
+)
 
 SCHEMA = str(SAMPLE_DATA / "schema.json")
 SAFE_PATH = re.compile(r"/conversations/[0-9]+")
@@ -185,7 +193,9 @@ def test_only_ascii_digit_ids_pass(text: str) -> None:
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     ids=st.lists(
@@ -216,7 +226,7 @@ def test_generated_ids_never_produce_a_request_outside_conversations(
         assert SAFE_PATH.fullmatch(path), path
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     content=st.one_of(
         st.binary(max_size=300),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import bulk_update
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
-from tests.conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, examples, read_report, write_csv
 
 SCHEMA = str(SAMPLE_DATA / "schema.json")
 
@@ -147,7 +147,7 @@ def sheets_and_edits(draw: st.DrawFn) -> tuple[list[list[str]], list[dict[int, s
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -15,6 +15,7 @@ from bulk_update.history.report import report_lines
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.rules import is_final
 from bulk_update.sheet.rows import SheetRow
+from tests.conftest import examples
 
 FINGERPRINT = {"path": "in.csv", "size": 1, "sha256": "x"}
 
@@ -37,7 +38,7 @@ a_run = st.tuples(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(rows=st.integers(1, 25), runs=st.lists(a_run, min_size=1, max_size=6))
 def test_every_row_once_with_its_last_committed_outcome(rows: int, runs: list) -> None:  # type: ignore[type-arg]
     numbers = list(range(2, rows + 2))

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import bulk_update
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, examples
 
 # Everything that makes CSV hard, in any cell.
 HARD = ['"', ",", ";", "\t", "\n", "\r", "\r\n", " ", "0", "#N/A", "é", "a"]
@@ -65,7 +65,7 @@ def server() -> Iterator[Sandbox]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
