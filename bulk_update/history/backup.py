@@ -13,7 +13,7 @@ from bulk_update.errors import UsageError, escape
 from bulk_update.sheet.values import iso_8601
 
 
-def render(value: Any, clear_marker: str, *, is_date: bool = False) -> str:
+def as_cell(value: Any, clear_marker: str, *, is_date: bool = False) -> str:
     """A value as the cell text that bulk-update reads back as the same value (a date in
     ISO 8601, UTC, which reads back as the same instant)."""
     if value is None:
@@ -82,7 +82,7 @@ class BackupWriter:
 
     def write(self, conversation_id: str, before: dict[str, Any]) -> None:
         cells = [conversation_id] + [
-            render(before[column], self._marker, is_date=column in self._dates)
+            as_cell(before[column], self._marker, is_date=column in self._dates)
             if column in before
             else ""
             for column in self._columns

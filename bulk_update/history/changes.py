@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bulk_update.history.backup import render
+from bulk_update.history.backup import as_cell
 from bulk_update.sheet.columns import TOP_LEVEL_FIELDS
 
 # An attribute the conversation has no value for (restoring it means clearing it).
@@ -80,4 +80,4 @@ def shown(value: Any, is_date: bool = False, *, unset: str = "unset") -> str:
     value and a relationship's ids as ``21;34`` (both as a sheet cell reads them back)."""
     if isinstance(value, list):
         return ";".join(str(item) for item in value)
-    return render(value, unset, is_date=is_date)
+    return as_cell(value, unset, is_date=is_date)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bulk_update.config import ReadOptions, SendOptions, Token
 from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, escape
-from bulk_update.history.backup import render
+from bulk_update.history.backup import as_cell
 from bulk_update.history.changes import current_values, shown
 from bulk_update.history.report import write_report
 from bulk_update.rules import is_fatal, is_refused
@@ -252,5 +252,5 @@ class _Cells:
                 return "" if assignee == "0" else assignee
             return directory.assignee_shown(kind, assignee)
         if column == "tags":
-            return render(tags_value(conversation), "")
+            return as_cell(tags_value(conversation), "")
         return shown(values.get(column), column in self._dates, unset="")
