@@ -12,6 +12,7 @@ from bulk_update.config.settings import (
     ReadOptions,
     SendOptions,
     default_report_path,
+    journal_beside,
 )
 from bulk_update.config.token import TOKEN_ENV_VAR, Token, read_token, require_token
 from bulk_update.config.value_types import (
@@ -44,6 +45,7 @@ __all__ = [
     "default_report_path",
     "flagged_fields",
     "is_loopback_url",
+    "journal_beside",
     "pick",
     "read_token",
     "require_token",

@@ -286,6 +286,8 @@ class JobSettings:
     only_statuses: frozenset[str] | None = None
     # False keeps the journal in memory: no --resume, for benchmarks and throwaway runs.
     durable_journal: bool = True
+    # The history of the report this run continues, when it writes its outcomes elsewhere.
+    shared_history: Path | None = None
     # Read each conversation first (GET) to back up, skip what is in place, or (with
     # dry_run) report before → after.
     backup_path: Path | None = setting(
@@ -365,9 +367,18 @@ class JobSettings:
 
     @property
     def journal_path(self) -> Path | None:
+        """The sheet's history: the journal beside the report, or the one shared with the
+        report this run continues (``retry`` writes into its report's history)."""
+        if self.shared_history is not None:
+            return self.shared_history
         if self.report_path is None:
             return None
-        return self.report_path.with_name(self.report_path.name + ".journal")
+        return journal_beside(self.report_path)
+
+
+def journal_beside(report: Path) -> Path:
+    """Where a report's history (its journal) lives."""
+    return report.with_name(report.name + ".journal")
 
 
 def default_report_path(input_path: Path, *, dry_run: bool = False) -> Path:

@@ -13,11 +13,13 @@ import contextlib
 import json
 import sqlite3
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bulk_update.errors import UsageError, escape
+from bulk_update.history.journal_tables import SCHEMA, add_missing_columns
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.rules import is_final
 
@@ -25,53 +27,7 @@ BATCH_ROWS = 2000
 # Outcomes are committed at least this often too, so that a burst of fast answers (the
 # first window's whole budget at once) cannot pile up uncommitted between two timer ticks.
 OUTCOME_BATCH_ROWS = 50
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outcomes (
-    row INTEGER PRIMARY KEY,
-    status TEXT NOT NULL,
-    http_status INTEGER,
-    error_code TEXT NOT NULL,
-    error_message TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    request_id TEXT NOT NULL,
-    final INTEGER NOT NULL,
-    changes TEXT NOT NULL DEFAULT '',
-    steps TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS pending (
-    row INTEGER PRIMARY KEY,
-    conversation_id TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    actions BLOB NOT NULL DEFAULT x''
-);
-CREATE TABLE IF NOT EXISTS intents (
-    row INTEGER PRIMARY KEY,
-    seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS contents (
-    row INTEGER PRIMARY KEY,
-    digest BLOB NOT NULL
-);
-"""
 PENDING_PAGE = 1000
-
-
-_ADDED_COLUMNS = (
-    ("outcomes", "changes", "TEXT NOT NULL DEFAULT ''"),
-    ("outcomes", "steps", "TEXT NOT NULL DEFAULT ''"),
-    ("pending", "actions", "BLOB NOT NULL DEFAULT x''"),
-)
-
-
-def _add_missing_columns(connection: sqlite3.Connection) -> None:
-    """A journal from an earlier version of this tool, brought up to this one's columns."""
-    for table, column, declared in _ADDED_COLUMNS:
-        columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
-        if column not in columns:
-            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
-    connection.commit()
 
 
 class Journal:
@@ -90,7 +46,7 @@ class Journal:
         """A journal for one process (dry runs): SQLite's private temporary database, kept
         on disk beyond a small cache, so a million rows do not cost their size in RAM."""
         connection = sqlite3.connect("")
-        connection.executescript(_SCHEMA)
+        connection.executescript(SCHEMA)
         return cls(connection, None)
 
     @classmethod
@@ -118,8 +74,8 @@ class Journal:
             connection = sqlite3.connect(path)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA)
-            _add_missing_columns(connection)
+            connection.executescript(SCHEMA)
+            add_missing_columns(connection)
         except sqlite3.DatabaseError as error:
             raise UsageError(f"{path} is not a usable journal ({error})") from None
         journal = cls(connection, path)
@@ -358,6 +314,26 @@ class Journal:
     def record_intent(self, row: int, seen: str) -> None:
         """Committed before the request it announces is sent: a crash right after leaves it."""
         self._db.execute("INSERT OR REPLACE INTO intents VALUES (?, ?)", (row, seen))
+        self._db.commit()
+
+    # --- notes: every note the sheet's history may have posted, never forgotten ---------
+
+    def note_sent_by(self, conversation_id: str, text: str) -> str | None:
+        """The teammate a note with this text was sent as to this conversation, by any
+        command on this history (it may have landed), if one was."""
+        found = self._db.execute(
+            "SELECT admin_id FROM notes WHERE conversation_id = ? AND body = ?",
+            (conversation_id, text),
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+    def record_note(self, conversation_id: str, text: str, admin_id: str) -> None:
+        """Committed before the note is sent: whatever happens after, the note is looked for
+        on the conversation before it is ever sent again."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO notes VALUES (?, ?, ?, ?)",
+            (conversation_id, text, admin_id, time.time()),
+        )
         self._db.commit()
 
     def close(self) -> None:

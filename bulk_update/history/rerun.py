@@ -94,7 +94,10 @@ def open_journal(settings: JobSettings, fingerprint: dict[str, Any], *, again: b
 
 
 def runs_report_again(settings: JobSettings, is_report: bool) -> bool:
-    """The input is a report rewritten in place, with the journal of its runs beside it."""
+    """The input is a report rewritten in place, with the journal of its runs beside it, or
+    a report whose history this run continues (``retry``)."""
+    if settings.shared_history is not None and settings.shared_history.exists():
+        return is_report
     return (
         is_report
         and settings.input_path is not None

@@ -21,6 +21,7 @@ def prepare_run(
     given: Mapping[str, Any],
     *,
     only_statuses: frozenset[str] | None = None,
+    shared_history: Path | None = None,
 ) -> tuple[JobSettings, Table]:
     """A path's report defaults to ``<input>.results.csv`` (``.dry-run.csv``), a report's to
     itself (run again, it is rewritten in place); a DataFrame writes none unless asked."""
@@ -43,6 +44,7 @@ def prepare_run(
         read=read,
         send=SendOptions(**pick(SendOptions, given), base_url=base_url),
         only_statuses=only_statuses,
+        shared_history=shared_history,
         **chosen,
     )
     return settings, table

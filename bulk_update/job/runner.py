@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 
 from bulk_update.config import Conventions, JobSettings, Token
 from bulk_update.errors import AuthenticationFailed, UsageError, escape
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
+from bulk_update.history.lock import holding
 from bulk_update.history.report import write_summary_json
 from bulk_update.history.rerun import open_journal, runs_report_again
 from bulk_update.job.hooks import Clock, RunHooks, SystemClock
@@ -93,8 +95,21 @@ class Job:
             self._caller.stop("interrupted")
 
     async def run(self) -> RunResult:
-        started = time.monotonic()
         check_outputs(self.settings)
+        with self._holding_history():
+            return await self._run()
+
+    def _holding_history(self) -> contextlib.AbstractContextManager[None]:
+        """The sheet's history, held by this process alone while it runs (a dry run keeps
+        none)."""
+        settings = self.settings
+        journal = settings.journal_path
+        if journal is None or settings.dry_run or not settings.durable_journal:
+            return contextlib.nullcontext()
+        return holding(journal, " ".join(sys.argv))
+
+    async def _run(self) -> RunResult:
+        started = time.monotonic()
         table = self._open_table()
         asked = self._actions_asked(table)
         schema = await self._load_schema_or_report(table)

@@ -11,6 +11,7 @@ assigned to teammate 101 and team 201; ids ≡ 2 (mod 6) carry the tag ``legacy`
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -272,7 +273,7 @@ class ActionRoutes:
                 "type": "conversation_part",
                 "id": str(len(parts["conversation_parts"]) + 1),
                 "part_type": kind,
-                "body": body.get("body"),
+                "body": as_intercom_renders(str(body.get("body") or "")),
                 "created_at": int(self._clock()),
                 "author": {"type": "admin", "id": str(body["admin_id"])},
             }
@@ -280,6 +281,12 @@ class ActionRoutes:
         parts["total_count"] = len(parts["conversation_parts"])
         conversation["updated_at"] = int(self._clock())
         self.workspace.count(kind)
+
+
+def as_intercom_renders(text: str) -> str:
+    """A note's text as Intercom shows it back: HTML, each line a paragraph, the text's own
+    ``<``, ``>`` and ``&`` escaped (so ``&amp;`` typed comes back ``&amp;amp;``)."""
+    return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in text.split("\n"))
 
 
 async def _json_object(request: web.Request) -> dict[str, Any] | None:

@@ -38,6 +38,8 @@ class SandboxConfig:
     # share that are carried out, then their connection dropped: the answer is lost
     lost_answer_rate: float = 0.0
     hang_seconds: float = 120.0
+    # Paths ending so are answered 5xx: a step that fails after the ones before it landed.
+    failing_paths: tuple[str, ...] = ()
     # Intercom sends no Retry-After. None: none; "auto": the seconds to the reset; any other
     # text is sent as it is (to try hostile values: "-5", "99999", "soon").
     retry_after: str | None = setting(

@@ -116,16 +116,9 @@ class SandboxApp:
                 f"Exceeded rate limit of {config.limit} in {config.window}_seconds",
                 headers=rate_headers,
             )
-        fault = self._random.random()
-        if fault < config.reset_rate:
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError  # nothing is answered on a dropped connection
-        fault -= config.reset_rate
-        if fault < config.hang_rate:
-            await asyncio.sleep(config.hang_seconds)
-        elif fault - config.hang_rate < config.error_rate:
-            return self._server_error(rate_headers)
+        failed = await self._injected_fault(request, rate_headers)
+        if failed is not None:
+            return failed
         if config.latency > 0:
             await asyncio.sleep(self._random.expovariate(1 / config.latency))
         try:
@@ -140,6 +133,25 @@ class SandboxApp:
             raise asyncio.CancelledError  # done, but the client never hears of it
         response.headers.update(rate_headers)
         return response
+
+    async def _injected_fault(
+        self, request: web.Request, rate_headers: dict[str, str]
+    ) -> web.Response | None:
+        """A 5xx, a dropped connection or a hang, as configured; None: answer normally."""
+        config = self.config
+        if request.path.endswith(config.failing_paths):
+            return self._server_error(rate_headers)
+        fault = self._random.random()
+        if fault < config.reset_rate:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # nothing is answered on a dropped connection
+        fault -= config.reset_rate
+        if fault < config.hang_rate:
+            await asyncio.sleep(config.hang_seconds)
+        elif fault - config.hang_rate < config.error_rate:
+            return self._server_error(rate_headers)
+        return None
 
     def _count_request(self) -> tuple[dict[str, str], bool]:
         config, state = self.config, self.state

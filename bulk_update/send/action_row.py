@@ -30,6 +30,7 @@ from bulk_update.send.action_steps import (
     working_copy,
 )
 from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.notes import NoteCheck
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, CallLabel
 from bulk_update.send.update_row import ReadFirst, failure, updated
@@ -38,11 +39,16 @@ DONE, IN_PLACE, FAILED, NOT_DONE, WOULD_DO = "done", "in place", "failed", "not 
 
 
 class Intents(Protocol):
-    """Where a row's intent to send what cannot be sent twice is kept (the journal)."""
+    """Where a row's intent to send what cannot be sent twice is kept (the journal), and
+    every note the sheet's history may have posted, whichever command sent it."""
 
     def intent(self, row: int) -> str | None: ...
 
     def record_intent(self, row: int, seen: str) -> None: ...
+
+    def note_sent_by(self, conversation_id: str, text: str) -> str | None: ...
+
+    def record_note(self, conversation_id: str, text: str, admin_id: str) -> None: ...
 
 
 class ActOnRow:
@@ -69,25 +75,25 @@ class ActOnRow:
 
     async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
         recorded = self._intents.intent(update.row)
+        actions = RowActions.decode(update.actions) if update.actions else RowActions()
+        sent_by, note_check = self._note_check(update, actions, recorded)
         # A row this run may have acted on already is read exactly: its own changes of a
-        # moment ago, and its notes (a search result has no parts).
-        read = await self._reads.read(update, exact=recorded is not None)
+        # moment ago; so is one whose note is to be looked for (a search result has no parts).
+        read = await self._reads.read(update, exact=recorded is not None or note_check is not None)
         if read is None:
             return None
         response, attempts = read
         if not response.ok:
             return failure(update.row, response, attempts)
         conversation: Conversation = response.data if isinstance(response.data, dict) else {}
-        admin = self._context.admin_id
-        seen = Seen.decode(recorded) if recorded is not None else Seen.of(conversation, admin)
-        actions = RowActions.decode(update.actions) if update.actions else RowActions()
+        seen = Seen.decode(recorded) if recorded is not None else Seen.of(conversation, sent_by)
         steps = plan_steps(
             update.conversation_id,
             actions,
             conversation,
             seen,
             self._context,
-            note_sent_before=recorded is not None,
+            note_check=note_check,
         )
         changes: list[str] = []
         before: dict[str, Any] = {}  # the attributes' present values (read once, per row)
@@ -117,6 +123,22 @@ class ActOnRow:
         settings.back_up(update.conversation_id, before, self._caller.stats)
         return await self._do(update, steps, conversation, seen, recorded, shown_changes)
 
+    def _note_check(
+        self, update: PreparedUpdate, actions: RowActions, recorded: str | None
+    ) -> tuple[str, NoteCheck]:
+        """Who would have sent the row's note, and whether to look for it before sending:
+        when the history shows it may have been sent (this run or any command before it on
+        this sheet), or when the run skips what is in place."""
+        admin = self._context.admin_id
+        if actions.note is None:
+            return admin, None
+        if recorded is not None:
+            return Seen.decode(recorded).by or admin, "ours"
+        earlier = self._intents.note_sent_by(update.conversation_id, actions.note)
+        if earlier is not None:
+            return earlier, "ours"
+        return admin, "anyone's" if self._read_first.skip_unchanged else None
+
     async def _do(
         self,
         update: PreparedUpdate,
@@ -141,6 +163,8 @@ class ActOnRow:
             if not step.idempotent and recorded is None:
                 recorded = seen.encode()
                 self._intents.record_intent(update.row, recorded)
+            if step.note is not None:  # committed before it is sent, kept for every command
+                self._intents.record_note(update.conversation_id, step.note, seen.by)
             sent = await self._send(update, step)
             if sent is None or not sent[0].ok:
                 rest = [(later.name, NOT_DONE) for later in steps[index + 1 :]]

@@ -13,14 +13,13 @@ such a step sends nothing. Pure: no I/O (``act`` sends the steps).
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bulk_update.models import RowActions, wire_json
+from bulk_update.send.notes import NoteCheck, has_note
 from bulk_update.sheet.action_cells import UNASSIGNED, Directory, Named
 from bulk_update.sheet.values import iso_8601
 
@@ -75,6 +74,8 @@ class Step:
     # Not asked by the row: the state put back after an assignment reopened the conversation.
     implied: bool = False
     landed: Callable[[Conversation], bool] | None = None
+    # A note's text: what the history records before it is sent.
+    note: str | None = None
 
     def has_landed(self, conversation: Conversation) -> bool:
         return (self.landed or self.in_place)(conversation)
@@ -138,38 +139,18 @@ def carries(conversation: Conversation, tag: Named) -> bool:
     return any(t.id == tag.id or t.name.casefold() == folded for t in carried_tags(conversation))
 
 
-def plain_text(body: str) -> str:
-    """A note as a person reads it: Intercom stores notes as HTML (``<p>Migrated.</p>``)."""
-    text = re.sub(r"<br\s*/?>|</p>\s*<p>", "\n", body)
-    text = html.unescape(re.sub(r"<[^>]+>", "", text))
-    return " ".join(text.split())
-
-
-def has_note(conversation: Conversation, admin_id: str, text: str) -> bool:
-    """Does the conversation show this note by this teammate among the parts it returned?"""
-    wanted = plain_text(text)
-    parts = _listed(conversation, "conversation_parts")
-    return any(
-        isinstance(part, dict)
-        and part.get("part_type") == "note"
-        and str((part.get("author") or {}).get("id")) == admin_id
-        and plain_text(str(part.get("body") or "")) == wanted
-        for part in parts
-    )
-
-
 def plan_steps(
     conversation_id: str,
     actions: RowActions,
     conversation: Conversation,
     seen: Seen,
     context: StepContext,
-    *,
-    note_sent_before: bool,
+    note_check: NoteCheck = None,
 ) -> list[Step]:
     """The steps of ``actions`` in their fixed order, for the conversation as read.
-    ``note_sent_before``: the journal shows this row's note may have been sent (a resumed
-    run), so a note already there is this run's and is not sent again."""
+    ``note_check``: the conversation was read exactly because its note may be there already
+    (the history shows it may have been sent, in this command or an earlier one: "ours", a
+    note by the teammate who sent it; or the run skips what is in place: "anyone's")."""
     base = f"/conversations/{conversation_id}"
     admin = context.admin_id
     steps: list[Step] = []
@@ -177,7 +158,7 @@ def plan_steps(
     if actions.note is not None:
         # Resumed under another teammate, the note to look for is still the first one's.
         author = seen.by or admin
-        steps.append(_note_step(base, admin, author, actions.note, note_sent_before))
+        steps.append(_note_step(base, admin, author, actions.note, note_check))
     for kind, wanted in (("admin", actions.admin_assignee), ("team", actions.team_assignee)):
         if wanted is not None:
             steps.append(_assign_step(base, admin, kind, wanted, context.directory))
@@ -239,7 +220,7 @@ def _detach_step(base: str, admin: str, tag: Named) -> Step:
     )
 
 
-def _note_step(base: str, admin: str, author: str, text: str, sent_before: bool) -> Step:
+def _note_step(base: str, admin: str, author: str, text: str, check: NoteCheck) -> Step:
     def apply(conversation: Conversation) -> None:
         conversation["conversation_parts"]["conversation_parts"].append(
             {"part_type": "note", "body": text, "author": {"type": "admin", "id": admin}}
@@ -248,15 +229,21 @@ def _note_step(base: str, admin: str, author: str, text: str, sent_before: bool)
     def landed(conversation: Conversation) -> bool:
         return has_note(conversation, author, text)
 
+    def in_place(conversation: Conversation) -> bool:
+        if check is None:
+            return False  # read through search, or not asked to look: no parts to look in
+        return has_note(conversation, author if check == "ours" else None, text)
+
     return Step(
         "note",
         "POST",
         f"{base}/reply",
         encoded({"message_type": "note", "type": "admin", "admin_id": admin, "body": text}),
-        landed if sent_before else lambda _conversation: False,
+        in_place,
         apply,
         idempotent=False,
         landed=landed,
+        note=text,
     )
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
+from bulk_update.send.notes import read_as_text
 from tests.conftest import read_report, write_csv
 
 ADA, GRACE = "ada@example.com", "grace@example.com"
@@ -38,7 +39,7 @@ def tag_names(sandbox: Sandbox, conversation_id: str) -> list[str]:
 
 def notes(sandbox: Sandbox, conversation_id: str) -> list[str]:
     parts = conversation(sandbox, conversation_id)["conversation_parts"]["conversation_parts"]
-    return [part["body"] for part in parts if part["part_type"] == "note"]
+    return [read_as_text(part["body"]) for part in parts if part["part_type"] == "note"]
 
 
 def situation(sandbox: Sandbox, conversation_id: str) -> tuple[Any, ...]:

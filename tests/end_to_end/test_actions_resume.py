@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulk_update.sandbox import Sandbox, SandboxConfig
+from bulk_update.send.notes import read_as_text
 from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, examples, write_csv
 
 ROWS = 16
@@ -89,7 +90,7 @@ def test_kill_9_anywhere_then_resume_leaves_each_note_exactly_once(
         for conversation_id in IDS:
             found = sandbox.state.conversations[conversation_id]
             parts = found["conversation_parts"]["conversation_parts"]
-            assert [p["body"] for p in parts if p["part_type"] == "note"] == [
+            assert [read_as_text(p["body"]) for p in parts if p["part_type"] == "note"] == [
                 f"Migrated {conversation_id}."
             ]
             assert (found["state"], found["admin_assignee_id"]) == ("closed", 102)

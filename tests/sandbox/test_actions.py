@@ -74,7 +74,12 @@ async def test_notes_and_their_errors(sandbox: Sandbox) -> None:
     note = {"message_type": "note", "type": "admin", "admin_id": "101", "body": "Migrated."}
     answer = await send(sandbox, "POST", path, note)
     (part,) = answer.data["conversation_parts"]["conversation_parts"]
-    assert (part["part_type"], part["body"], part["author"]["id"]) == ("note", "Migrated.", "101")
+    # Shown back as Intercom shows a note: HTML, the text's own markup escaped.
+    assert (part["part_type"], part["body"], part["author"]["id"]) == (
+        "note",
+        "<p>Migrated.</p>",
+        "101",
+    )
     stranger = await send(sandbox, "POST", path, {**note, "admin_id": "999"})
     assert (stranger.status, stranger.error_code) == (404, "admin_not_found")
     empty = await send(sandbox, "POST", path, {**note, "body": ""})

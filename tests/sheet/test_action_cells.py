@@ -129,7 +129,9 @@ def conversation(**values: Any) -> dict[str, Any]:
 
 def steps_for(actions: RowActions, found: dict[str, Any], sent_before: bool = False) -> list[str]:
     context = StepContext("101", DIRECTORY)
-    steps = plan_steps("7", actions, found, Seen.of(found), context, note_sent_before=sent_before)
+    steps = plan_steps(
+        "7", actions, found, Seen.of(found), context, note_check="ours" if sent_before else None
+    )
     needed, _after = forecast(steps, found)
     return [step.name for step in needed]
 
@@ -188,7 +190,7 @@ def test_requests_match_intercoms_shapes() -> None:
         note="Why.",
     )
     found = conversation(admin_assignee_id=101, tags={"tags": [{"id": "301", "name": "migrated"}]})
-    steps = plan_steps("7", actions, found, Seen.of(found), context, note_sent_before=False)
+    steps = plan_steps("7", actions, found, Seen.of(found), context, note_check=None)
     sent = [(step.method, step.path, json.loads(step.payload)) for step in steps]
     assert sent == [
         ("POST", "/conversations/7/tags", {"id": "303", "admin_id": "101"}),
@@ -219,7 +221,7 @@ def test_a_run_resumed_as_another_teammate_looks_for_the_first_ones_note() -> No
     )
     seen = Seen.decode(Seen.of(found, "101").encode())  # as the journal kept it
     context = StepContext("102", DIRECTORY)
-    steps = plan_steps("7", RowActions(note="Why."), found, seen, context, note_sent_before=True)
+    steps = plan_steps("7", RowActions(note="Why."), found, seen, context, note_check="ours")
     assert forecast(steps, found)[0] == []
 
 
