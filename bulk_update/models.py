@@ -97,6 +97,11 @@ class Reason:
         }
 
 
+# The column an export writes last: each row's cells as exported (JSON), so that running the
+# file (or a report made from it) sends only the cells edited since. It travels with the file.
+BASE_COLUMN = "bulk_update_base"
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
     """One validated row: the conversation to change, the JSON body to ``PUT`` (empty when

@@ -323,13 +323,14 @@ class JobSettings:
         "--create-tags",
         "create the tags the sheet names that the workspace does not have yet",
     )
-    # How read-first modes read: "search" (150 conversations a request) or "get" (exact).
+    # How read-first modes read: "get" (exact) or "search" (150 conversations a request).
     read_via: ReadVia = setting(
-        "search",
+        "get",
         "--read-via",
-        "how {backup_path}, {skip_unchanged}, {live} and actions read conversations: "
-        "'search' reads 150 per request (Intercom's search index may lag a change made "
-        "seconds ago), 'get' reads each one exactly (default {default})",
+        "how {backup_path}, {skip_unchanged}, {live} and actions read conversations: 'get' "
+        "reads each one exactly (default); 'search' reads 150 per request, but Intercom's "
+        "search index may lag a change made seconds ago: a row can then be skipped as in "
+        "place, or backed up, with values that are no longer there",
         choices=("search", "get"),
     )
 

@@ -14,6 +14,7 @@ from bulk_update.errors import InputError
 from bulk_update.history.journal import Journal
 from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, content_digest
 from bulk_update.models import (
+    BASE_COLUMN,
     OUTCOME_COLUMNS,
     PreparedUpdate,
     RowOutcome,
@@ -30,6 +31,7 @@ from bulk_update.sheet.validate import (
     check_conversation_id,
     lost_zeros_problem,
     repeated_id_problem,
+    since_base,
     validate_row,
 )
 from bulk_update.sheet.values import ValueProblem
@@ -66,14 +68,13 @@ async def validate_all(
         if earlier is not None:
             earlier.reconcile(row.number, content_digest(row.cells, content), again=table.is_report)
         if keep_reported and columns is not None and columns.kept(row.cells):
-            # No journal to tell an edit apart: a row reported done stays as it is. Its
-            # id still counts, so that another row for the same conversation is a duplicate.
-            journal.record(columns.outcome(row.number, row.cells))
-            with contextlib.suppress(ValueProblem):
-                kept_id = check_conversation_id(row.cells[plan.id_index])
-                journal.add_update(PreparedUpdate(row.number, kept_id, b""))
+            # No journal to tell an edit apart: a row reported done stays as it is.
+            _keep(journal, plan, row.cells, columns.outcome(row.number, row.cells))
             continue
-        checked = validate_row(plan, row.number, row.cells, row.problem)
+        cells = _edited_since_export(journal, plan, row.number, row.cells)
+        if cells is None:
+            continue
+        checked = validate_row(plan, row.number, cells, row.problem)
         if isinstance(checked, RowProblem):
             journal.record(invalid(checked.row, checked.column, checked.message))
         else:
@@ -101,6 +102,33 @@ async def validate_all(
         prepared if limit is None else min(prepared, limit),
         tuple(kept[:SAMPLE_BODIES]),
     )
+
+
+def _keep(journal: Journal, plan: ColumnPlan, cells: list[str], outcome: RowOutcome) -> None:
+    """A row decided without a request. Its id still counts, so that another row for the
+    same conversation is a duplicate."""
+    journal.record(outcome)
+    with contextlib.suppress(ValueProblem):
+        kept_id = check_conversation_id(cells[plan.id_index])
+        journal.add_update(PreparedUpdate(outcome.row, kept_id, b""))
+
+
+def _edited_since_export(
+    journal: Journal, plan: ColumnPlan, row: int, cells: list[str]
+) -> list[str] | None:
+    """The cells to validate: of an exported sheet's row, only those edited since the export
+    (None: the row is decided already, unedited or with its base damaged)."""
+    if plan.base_index is None:
+        return cells
+    try:
+        edited = since_base(plan, cells)
+    except ValueProblem as problem:
+        journal.record(invalid(row, BASE_COLUMN, str(problem)))
+        return None
+    if edited is None:
+        unchanged = RowOutcome(row, RowStatus.SKIPPED, changes="unchanged since the export")
+        _keep(journal, plan, cells, unchanged)
+    return edited
 
 
 def cross_row_problems(journal: Journal) -> dict[int, str]:

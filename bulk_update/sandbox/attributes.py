@@ -99,3 +99,17 @@ def rendered(conversation: dict[str, Any], attributes: dict[str, dict[str, Any]]
         custom[name] = value
     rendered["custom_attributes"] = custom
     return rendered
+
+
+def varied_values(number: int, listing: dict[str, Any]) -> dict[str, Any]:
+    """The attribute values of the sandbox's ``number``-th conversation there from the start:
+    varied so that searches and exports find some and not others."""
+    options = {a["name"]: a.get("options") or [] for a in listing["data"]}
+    values: dict[str, Any] = {}
+    if options.get("issue_type"):
+        values["issue_type"] = options["issue_type"][number % len(options["issue_type"])]
+    if options.get("priority") and number % 3:
+        values["priority"] = options["priority"][number % len(options["priority"])]
+    values["csat_score"] = number // 5 % 5 + 1
+    values["vip"] = number % 4 == 0
+    return values

@@ -63,5 +63,8 @@ class SandboxConfig:
     # Search as Intercom's index may: never finding these ids (not indexed yet), or refusing
     # every search with this status (400 parameter_invalid, say).
     unindexed: frozenset[str] = frozenset()
+    # Seconds Intercom's search index lags behind a change: a search finds a conversation
+    # changed more recently as it was before that change.
+    index_lag: float = 0.0
     search_refusal: int | None = None
     listing: dict[str, Any] = field(default_factory=default_listing)

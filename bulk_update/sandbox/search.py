@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import json
 import math
 from collections.abc import Callable
@@ -262,3 +263,25 @@ def _ids_named(query: Any) -> list[str]:
 def _list_item(conversation: Conversation) -> Conversation:
     """A search result: the conversation without its parts (``conversation_list_item``)."""
     return {key: value for key, value in conversation.items() if key != "conversation_parts"}
+
+
+class LaggingIndex:
+    """What Intercom's search index shows, near-real-time but not instant: a conversation
+    changed less than ``lag`` seconds ago is found as it was before that change."""
+
+    def __init__(self) -> None:
+        self._before: dict[str, tuple[Conversation, float]] = {}
+
+    def before_change(self, key: str, conversation: Conversation, now: float, lag: float) -> None:
+        """Called before a request changes the conversation."""
+        if not lag:
+            return
+        old = self._before.get(key)
+        if old is None or now - old[1] >= lag:
+            self._before[key] = (copy.deepcopy(conversation), now)
+
+    def view(
+        self, conversations: dict[str, Conversation], now: float, lag: float
+    ) -> dict[str, Conversation]:
+        stale = {key: old for key, (old, at) in self._before.items() if now - at < lag}
+        return {key: stale.get(key, live) for key, live in conversations.items()}

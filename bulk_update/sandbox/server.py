@@ -22,9 +22,9 @@ from typing import Any
 from aiohttp import web
 
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
-from bulk_update.sandbox.attributes import rendered, value_fits
+from bulk_update.sandbox.attributes import rendered, value_fits, varied_values
 from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
-from bulk_update.sandbox.search import SearchRefused, SearchRoute
+from bulk_update.sandbox.search import LaggingIndex, SearchRefused, SearchRoute
 
 _GATEWAY_PAGE = (
     "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}"
@@ -46,6 +46,8 @@ class SandboxState:
     window_used: int = 0
     # Requests let through in each window (by window index): what a client achieved.
     window_history: Counter[int] = field(default_factory=Counter)
+    # What a lagging search index shows of conversations changed lately.
+    index: LaggingIndex = field(default_factory=lambda: LaggingIndex())
     # Teammates, teams and tags, and the actions taken on conversations.
     workspace: Workspace = field(default_factory=Workspace)
 
@@ -100,6 +102,7 @@ class SandboxApp:
             response: web.StreamResponse = await handler(request)
             return response
         self.state.paths.append(request.raw_path)
+        self._index_before_change(request)
         response = await self._answer(request, handler)
         self.state.status_counts[response.status] += 1
         return response
@@ -225,19 +228,24 @@ class SandboxApp:
         if self.config.search_refusal is not None:
             raise SearchRefused(self.config.search_refusal)
         unindexed = self.config.unindexed
-        return {k: c for k, c in self.state.conversations.items() if k not in unindexed}
+        shown = self.state.index.view(
+            self.state.conversations, self._clock(), self.config.index_lag
+        )
+        return {key: found for key, found in shown.items() if key not in unindexed}
+
+    def _index_before_change(self, request: web.Request) -> None:
+        """What the lagging search index still shows of a conversation about to change."""
+        parts = request.path.split("/")
+        if request.method == "GET" or len(parts) < 3 or parts[1] != "conversations":
+            return
+        found = self.state.conversations.get(parts[2])
+        if found is not None:
+            self.state.index.before_change(parts[2], found, self._clock(), self.config.index_lag)
 
     def _populate(self, number: int) -> None:
         """One of the conversations there from the start, its attributes varied by number."""
         conversation = self.conversation(str(POPULATION_FIRST_ID + number))
-        options = {a["name"]: a.get("options") or [] for a in self.config.listing["data"]}
-        custom = conversation["custom_attributes"]
-        if options.get("issue_type"):
-            custom["issue_type"] = options["issue_type"][number % len(options["issue_type"])]
-        if options.get("priority") and number % 3:
-            custom["priority"] = options["priority"][number % len(options["priority"])]
-        custom["csat_score"] = number // 5 % 5 + 1
-        custom["vip"] = number % 4 == 0
+        conversation["custom_attributes"].update(varied_values(number, self.config.listing))
         conversation["title"] = f"Conversation {number}"
         conversation["updated_at"] = conversation["created_at"] + number * 3600
 
@@ -318,20 +326,9 @@ class SandboxApp:
         return web.json_response(self.state.stats())
 
     async def _me(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "type": "admin",
-                "id": "1",
-                "email": "sandbox@example.invalid",
-                "name": "Sandbox Operator",
-                "app": {
-                    "type": "app",
-                    "id_code": "sandbox",
-                    "name": "bulk-update sandbox",
-                    "region": "US",
-                },
-            }
-        )
+        app = {"type": "app", "id_code": "sandbox", "name": "bulk-update sandbox", "region": "US"}
+        operator = {"type": "admin", "id": "1", "email": "sandbox@example.invalid"}
+        return web.json_response({**operator, "name": "Sandbox Operator", "app": app})
 
 
 def _error(

@@ -23,6 +23,7 @@ from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, esc
 from bulk_update.history.backup import as_cell
 from bulk_update.history.changes import current_values, shown
 from bulk_update.history.report import write_report
+from bulk_update.models import BASE_COLUMN, wire_json
 from bulk_update.rules import is_fatal, is_refused
 from bulk_update.search.query import Condition, build_query
 from bulk_update.send.action_steps import assignee_of, state_of, tags_value
@@ -134,7 +135,7 @@ class Export:
             with tempfile.TemporaryDirectory() as folder:
                 spool = Path(folder) / "rows.csv"
                 matched, written = await self._spool(client, caller, query, cells, spool)
-                write_report(settings.out, _lines(["id", *columns], spool))
+                write_report(settings.out, _lines(["id", *columns, BASE_COLUMN], spool))
         return ExportResult(
             settings.out,
             tuple(columns),
@@ -232,10 +233,11 @@ class _Cells:
         }
 
     def row(self, conversation: dict[str, Any]) -> list[str]:
+        """The conversation's id, its cells, and last the same cells as the row's base."""
         values = current_values(conversation, [*self._attributes, "read", "title", "company_id"])
-        return [str(conversation.get("id", ""))] + [
-            self._cell(column, conversation, values) for column in self._columns
-        ]
+        cells = [self._cell(column, conversation, values) for column in self._columns]
+        base = wire_json(dict(zip(self._columns, cells, strict=True))).decode()
+        return [str(conversation.get("id", "")), *cells, base]
 
     def _cell(self, column: str, conversation: dict[str, Any], values: dict[str, Any]) -> str:
         directory = self._directory

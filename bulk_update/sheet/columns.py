@@ -12,7 +12,7 @@ from typing import Any
 
 from bulk_update.config import POINT, Conventions, ReadOptions
 from bulk_update.errors import InputError, UsageError, escape
-from bulk_update.models import OUTCOME_COLUMNS
+from bulk_update.models import BASE_COLUMN, OUTCOME_COLUMNS
 from bulk_update.sheet.action_cells import ACTION_COLUMNS, ActionCells
 from bulk_update.sheet.schema import AttributeType, Schema, converter_for
 from bulk_update.sheet.values import did_you_mean, to_boolean
@@ -59,6 +59,15 @@ class ColumnPlan:
     mapped: tuple[tuple[str, str], ...] = ()
     actions: tuple[ActionPlan, ...] = ()
     action_cells: ActionCells | None = None
+    # The column of an export's base (each row's cells as exported), if the sheet has one.
+    base_index: int | None = None
+
+    @property
+    def change_columns(self) -> dict[int, str]:
+        """Where each column of changes is, by its header."""
+        found = {planned.index: planned.column for planned in self.fields}
+        found.update({planned.index: planned.column for planned in self.actions})
+        return found
 
 
 def plan_columns(
@@ -86,7 +95,7 @@ def plan_columns(
     wanted = {
         index: renames.get(name, name)
         for index, name in enumerate(columns)
-        if name not in read.ignore_columns and name not in OUTCOME_COLUMNS
+        if name not in read.ignore_columns and name not in (*OUTCOME_COLUMNS, BASE_COLUMN)
     }
     id_index = _id_index(path, columns, wanted)
     planner = _Planner(schema, conventions)
@@ -115,6 +124,7 @@ def plan_columns(
         tuple(planner.mapped),
         tuple(planner.actions),
         action_cells,
+        columns.index(BASE_COLUMN) if BASE_COLUMN in columns else None,
     )
 
 

@@ -3,12 +3,13 @@ about ids (repeated, or shorter than the column's zero-padded ones). Pure, no I/
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_update.models import RowActions, UpdateRequest
+from bulk_update.models import BASE_COLUMN, RowActions, UpdateRequest
 from bulk_update.sheet.columns import ID_COLUMNS, ColumnPlan, FieldPlan
 from bulk_update.sheet.values import ValueProblem
 
@@ -47,6 +48,30 @@ class RowProblem:
     row: int
     column: str
     message: str
+
+
+def since_base(plan: ColumnPlan, cells: Sequence[str]) -> list[str] | None:
+    """The row's cells with every change cell still as exported blanked (an unedited cell is
+    never sent, whatever the live value is now); None when no cell was edited. Raises
+    ValueProblem when the base cell itself was changed."""
+    assert plan.base_index is not None
+    try:
+        base = json.loads(cells[plan.base_index] or "{}")
+    except ValueError:
+        base = None
+    if not isinstance(base, dict):
+        raise ValueProblem(
+            f"the {BASE_COLUMN} cell is not as the export wrote it: restore it, or delete the "
+            "whole column to send every cell as it is"
+        )
+    edited = list(cells)
+    changed = False
+    for index, column in plan.change_columns.items():
+        if index < len(cells) and cells[index] == base.get(column, ""):
+            edited[index] = ""
+        elif index < len(cells) and cells[index]:
+            changed = True
+    return edited if changed else None
 
 
 def validate_row(

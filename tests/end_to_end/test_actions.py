@@ -226,9 +226,10 @@ def test_a_live_dry_run_reads_and_says_what_would_change(
     assert (lines[1]["status"], lines[1]["changes"]) == ("skipped", "unchanged")
     assert "customers see a bulk close" in capsys.readouterr().out
     assert not threaded_sandbox.state.workspace.actions
-    # Reads only: lookups and one search for both conversations, no action path.
+    # Reads only: lookups and an exact read of each conversation, no action path.
     paths = threaded_sandbox.state.paths
-    assert [p for p in paths if p.startswith("/conversations")] == ["/conversations/search"]
+    conversations = [p for p in paths if p.startswith("/conversations")]
+    assert sorted(conversations) == ["/conversations/3002", "/conversations/3007"]
 
 
 def test_lost_answers_never_double_a_note_or_an_action(

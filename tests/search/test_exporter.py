@@ -69,6 +69,7 @@ def test_export_writes_every_match_in_the_tools_own_format(
         "vip",
         "due_date",
         "orders",
+        "bulk_update_base",  # each row's cells as exported: only edits are sent back
     ]
     first = lines[0]
     assert (first["id"], first["issue_type"], first["csat_score"], first["vip"]) == (
@@ -100,7 +101,8 @@ def test_an_xlsx_export_keeps_ids_as_text_and_limit_stops_early(
     ]
     assert cli(populated, *args) == 0
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
-    assert rows[0] == ("id", "title", "state", "snoozed_until")  # state brings its time
+    # state brings its time; the base last
+    assert rows[0] == ("id", "title", "state", "snoozed_until", "bulk_update_base")
     assert len(rows) == 161 and rows[1][0] == "215467900000"
     assert searches(populated) == 2
     out_text = capsys.readouterr().out
@@ -153,10 +155,11 @@ def test_the_round_trip_sends_nothing_and_three_edits_send_three_writes(
     args = ["--skip-unchanged", "--admin", ADA]
     assert cli(populated, "run", str(out), *args, "--report", str(tmp_path / "r1.csv")) == 0
     assert writes(populated) == 0
-    # data_attributes, admins, teams, tags; then the reads, 150 a search
-    assert len(populated.state.paths) - before == 4 + math.ceil(999 / 150)
+    # data_attributes, admins, teams, tags; no read at all: every cell is as exported
+    assert len(populated.state.paths) - before == 4
     lines = read_report(tmp_path / "r1.csv")
     assert {line["status"] for line in lines} == {"skipped"}
+    assert {line["changes"] for line in lines} == {"unchanged since the export"}
 
     with out.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv_rows(handle.read()))
@@ -164,11 +167,25 @@ def test_the_round_trip_sends_nothing_and_three_edits_send_three_writes(
     rows[2][rows[0].index("state")] = "closed"  # was open
     rows[3][rows[0].index("tags")] = "VIP"  # was no tag
     edited = write_csv(tmp_path / "edited.csv", rows[0], rows[1:])
+    after_first = len(populated.state.paths)
     assert cli(populated, "run", str(edited), *args, "--report", str(tmp_path / "r2.csv")) == 0
     assert populated.state.puts_applied == 1
     assert dict(populated.state.workspace.actions) == {"close": 1, "tag": 1}
+    # the three edited rows read exactly, then their writes; nothing for the others
+    assert len(populated.state.paths) - after_first <= 4 + 3 + 3
     statuses = [line["status"] for line in read_report(tmp_path / "r2.csv")]
     assert statuses[:3] == ["updated"] * 3 and set(statuses[3:]) == {"skipped"}
+
+
+def test_an_unedited_round_trip_leaves_a_value_that_reads_like_the_clear_marker(
+    populated: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    populated.server.conversation("215467900002")["custom_attributes"]["region"] = "#N/A"
+    out = tmp_path / "two.csv"
+    assert cli(populated, "export", str(out), "--where", "id = 215467900002") == 0
+    assert cli(populated, "run", str(out), "--admin", ADA) == 0
+    assert populated.server.conversation("215467900002")["custom_attributes"]["region"] == "#N/A"
+    assert writes(populated) == 0
 
 
 def csv_rows(text: str) -> Iterator[list[str]]:
@@ -195,7 +212,7 @@ def test_every_read_first_mode_reads_150_conversations_a_search(
     rows = [[i, f"t {i}"] + (["closed"] if "--admin" in mode else []) for i in ids]
     sheet = write_csv(tmp_path / "in.csv", header, rows)
     mode = [str(tmp_path / "backup.csv") if part == "BACKUP" else part for part in mode]
-    assert cli(populated, "run", str(sheet), *mode) == 0
+    assert cli(populated, "run", str(sheet), *mode, "--read-via", "search") == 0
     assert searches(populated) == math.ceil(400 / 150)
     assert reads_by_get(populated) == 0
 
@@ -207,7 +224,7 @@ def test_ids_a_search_does_not_return_are_read_with_get(token_env: str, tmp_path
         sheet = write_csv(
             tmp_path / "in.csv", ["id", "title"], [[str(300_000 + n), "t"] for n in range(200)]
         )
-        assert cli(sandbox, "run", str(sheet), "--skip-unchanged") == 0
+        assert cli(sandbox, "run", str(sheet), "--skip-unchanged", "--read-via", "search") == 0
         assert searches(sandbox) == 2 and reads_by_get(sandbox) == 2
         assert sandbox.state.puts_applied == 200
 
@@ -220,21 +237,37 @@ def test_a_refused_search_falls_back_to_get_with_one_warning(
         sheet = write_csv(
             tmp_path / "in.csv", ["id", "title"], [[str(300_000 + n), "t"] for n in range(200)]
         )
-        assert cli(sandbox, "run", str(sheet), "--skip-unchanged") == 0
+        assert cli(sandbox, "run", str(sheet), "--skip-unchanged", "--read-via", "search") == 0
         assert searches(sandbox) == 1 and reads_by_get(sandbox) == 200
     err = capsys.readouterr().err
     assert err.count("reading conversations through search failed") == 1
     assert "--read-via get" in err
 
 
-def test_read_via_get_reads_each_conversation_exactly(
+def test_by_default_each_conversation_is_read_exactly(
     populated: Sandbox, token_env: str, tmp_path: Path
 ) -> None:
     sheet = write_csv(
         tmp_path / "in.csv", ["id", "title"], [[str(300_000 + n), "t"] for n in range(20)]
     )
-    assert cli(populated, "run", str(sheet), "--skip-unchanged", "--read-via", "get") == 0
+    assert cli(populated, "run", str(sheet), "--skip-unchanged") == 0
     assert searches(populated) == 0 and reads_by_get(populated) == 20
+
+
+def test_a_lagging_search_index_decides_nothing_by_default(token_env: str, tmp_path: Path) -> None:
+    """A sheet that opens 40 conversations, run right after they were closed: read exactly,
+    every one is opened; read through a lagging index, they would all look open already."""
+    ids = [str(400_000 + n * 10) for n in range(40)]
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, index_lag=3600)
+    with ThreadedSandbox(config) as sandbox:
+        closing = write_csv(tmp_path / "close.csv", ["id", "state"], [[i, "closed"] for i in ids])
+        assert cli(sandbox, "run", str(closing), "--admin", ADA) == 0
+        opening = write_csv(tmp_path / "open.csv", ["id", "state"], [[i, "open"] for i in ids])
+        assert cli(sandbox, "run", str(opening), "--admin", ADA) == 0
+        states = {sandbox.server.conversation(i)["state"] for i in ids}
+        lines = read_report(tmp_path / "open.results.csv")
+    assert states == {"open"}
+    assert {line["status"] for line in lines} == {"updated"}
 
 
 def test_export_from_a_notebook_returns_a_frame(tmp_path: Path) -> None:
