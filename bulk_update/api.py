@@ -72,6 +72,7 @@ class RunSettings(TypedDict, total=False):
     skip_unchanged: bool
     admin: str | None
     create_tags: bool
+    overwrite_conflicts: bool
     read_via: ReadVia
     limit: int | None
     resume: bool

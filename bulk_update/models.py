@@ -22,6 +22,8 @@ class RowStatus(StrEnum):
     NOT_ATTEMPTED = "not_attempted"
     WOULD_UPDATE = "would_update"
     SKIPPED = "skipped"
+    # An edited cell whose live value also changed since the export: nothing of it was sent.
+    CONFLICT = "conflict"
 
 
 # Report columns that the tool adds after the input's own columns. When a report is fed
@@ -121,6 +123,8 @@ class PreparedUpdate:
     conversation_id: str
     payload: bytes  # empty: no PUT
     actions: bytes = b""  # RowActions, encoded; empty: none
+    # Of an exported sheet's row: each edited column → [its cell as exported, as edited].
+    base: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

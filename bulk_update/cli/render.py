@@ -70,10 +70,11 @@ def render_summary(summary: RunSummary) -> str:
         return "\n".join(
             [head, *notes, *_reasons(summary.reasons), f"report: {summary.report_path}"]
         )
-    unchanged = count(RowStatus.SKIPPED)
+    unchanged, conflicts = count(RowStatus.SKIPPED), count(RowStatus.CONFLICT)
     lines = [
         f"{summary.rows} rows: {count(RowStatus.UPDATED)} updated, "
         + (f"{unchanged} unchanged (skipped), " if unchanged else "")
+        + (f"{conflicts} in conflict, " if conflicts else "")
         + f"{count(RowStatus.FAILED)} failed, {count(RowStatus.INVALID)} invalid, "
         f"{count(RowStatus.NOT_ATTEMPTED)} not attempted",
         f"elapsed {summary.elapsed_seconds:.1f} s, {summary.requests} requests "
@@ -136,14 +137,22 @@ def _next_steps(summary: RunSummary) -> list[str]:
     again = f"bulk-update run {report}{_acting(summary)}"
     left = summary.count(RowStatus.NOT_ATTEMPTED)
     to_fix = summary.count(RowStatus.FAILED) + summary.count(RowStatus.INVALID)
+    conflicts = summary.count(RowStatus.CONFLICT)
+    steps = []
+    if conflicts:
+        steps.append(
+            f"next: {conflicts} rows were edited here and changed in Intercom since the export "
+            f"(base → live → yours in their changes): keep or fix them in {report} and run "
+            f"{again}, or send them as they are with --overwrite-conflicts"
+        )
     if to_fix:
-        return [
+        steps.append(
             f"next: fix those rows in {report}, then run: {again}"
             + (f" (it also sends the {left} rows not attempted yet)" if left else "")
-        ]
-    if left:
-        return [
+        )
+    elif left:
+        steps.append(
             f"next: {again} sends the {left} rows not attempted yet "
             "(or run the same command again with --resume)"
-        ]
-    return []
+        )
+    return steps

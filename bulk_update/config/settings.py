@@ -317,6 +317,12 @@ class JobSettings:
         "when the sheet has an action column",
         metavar="EMAIL_OR_ID",
     )
+    overwrite_conflicts: bool = setting(
+        False,
+        "--overwrite-conflicts",
+        "send the edited cells of an exported sheet's rows whose conversation also changed "
+        "since the export (a conflict) all the same",
+    )
     # Create the tags that action cells name and the workspace lacks (POST /tags).
     create_tags: bool = setting(
         False,

@@ -37,7 +37,7 @@ class Journal:
         self.path = path
         self._db = connection
         self._outcomes: list[tuple[Any, ...]] = []
-        self._updates: list[tuple[int, str, bytes, bytes]] = []
+        self._updates: list[tuple[int, str, bytes, bytes, bytes]] = []
         self._contents: list[tuple[int, bytes]] = []
         self._forgotten: list[tuple[int]] = []
 
@@ -141,7 +141,7 @@ class Journal:
             self._contents.clear()
         if self._updates:
             self._db.executemany(
-                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)", self._updates
+                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?)", self._updates
             )
             self._updates.clear()
         if self._outcomes:
@@ -195,7 +195,9 @@ class Journal:
 
     def add_update(self, update: PreparedUpdate) -> None:
         """Keep a validated row's request until it is sent (streamed back by row)."""
-        self._updates.append((update.row, update.conversation_id, update.payload, update.actions))
+        self._updates.append(
+            (update.row, update.conversation_id, update.payload, update.actions, update.base)
+        )
         if len(self._updates) >= BATCH_ROWS:
             self.flush()
 
@@ -279,7 +281,7 @@ class Journal:
         after = 0
         while True:
             page = self._db.execute(
-                "SELECT pending.row, conversation_id, payload, actions FROM pending "
+                "SELECT pending.row, conversation_id, payload, actions, base FROM pending "
                 "LEFT JOIN outcomes USING (row) "
                 "WHERE pending.row > ? AND pending.row <= ? AND outcomes.final IS NOT 1 "
                 "ORDER BY pending.row LIMIT ?",
@@ -287,8 +289,8 @@ class Journal:
             ).fetchall()
             if not page:
                 return
-            for row, conversation_id, payload, actions in page:
-                yield PreparedUpdate(row, conversation_id, payload, actions)
+            for row, conversation_id, payload, actions, base in page:
+                yield PreparedUpdate(row, conversation_id, payload, actions, base)
             after = page[-1][0]
 
     def outcomes(self) -> Iterator[RowOutcome]:

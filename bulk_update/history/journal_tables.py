@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS pending (
     row INTEGER PRIMARY KEY,
     conversation_id TEXT NOT NULL,
     payload BLOB NOT NULL,
-    actions BLOB NOT NULL DEFAULT x''
+    actions BLOB NOT NULL DEFAULT x'',
+    base BLOB NOT NULL DEFAULT x''
 );
 CREATE TABLE IF NOT EXISTS intents (
     row INTEGER PRIMARY KEY,
@@ -47,6 +48,7 @@ ADDED_COLUMNS = (
     ("outcomes", "changes", "TEXT NOT NULL DEFAULT ''"),
     ("outcomes", "steps", "TEXT NOT NULL DEFAULT ''"),
     ("pending", "actions", "BLOB NOT NULL DEFAULT x''"),
+    ("pending", "base", "BLOB NOT NULL DEFAULT x''"),
 )
 
 

@@ -39,6 +39,7 @@ from bulk_update.job.validation import (
 from bulk_update.models import RunResult, RunSummary, SendStats, UpdateRequest
 from bulk_update.send.action_row import ActOnRow
 from bulk_update.send.action_steps import StepContext
+from bulk_update.send.as_cells import ConversationCells
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
 from bulk_update.send.pacing import Pacer
@@ -137,7 +138,8 @@ class Job:
                     )
                 validated = await validate_all(table, plan, journal, again=again, settings=settings)
                 if settings.sends_requests:
-                    stats = await self._send(journal, validated, backup, date_fields(plan), acting)
+                    first = self._read_first(plan, schema, backup, acting)
+                    stats = await self._send(journal, validated, first, acting)
                 reported = report_rows(settings, table, journal, validated.last_row)
             finally:
                 if backup is not None:
@@ -260,8 +262,7 @@ class Job:
         self,
         journal: Journal,
         validated: Validated,
-        backup: BackupWriter | None,
-        dates: frozenset[str],
+        read_first: ReadFirst,
         acting: Acting | None,
     ) -> SendStats:
         send = self.settings.send
@@ -280,7 +281,6 @@ class Job:
             reads: Reads | None = None
             if acting is not None or settings.reads_first:
                 reads = Reads(client, caller, via=settings.read_via)
-            read_first = ReadFirst(settings.skip_unchanged, settings.dry_run, backup, dates)
             work: RowWork
             if acting is not None:
                 if not settings.dry_run:
@@ -298,7 +298,7 @@ class Job:
                 work = UpdateRow(
                     client,
                     caller,
-                    read_first=read_first if settings.reads_first else None,
+                    read_first=read_first if read_first.reads else None,
                     reads=reads,
                     log_bodies=send.log_bodies,
                 )
@@ -352,6 +352,27 @@ class Job:
             write_summary_json(settings.summary_json, summary)
         return RunResult(
             summary, settings.report_path, reported.lines, sample if settings.dry_run else ()
+        )
+
+    def _read_first(
+        self, plan: ColumnPlan, schema: Schema, backup: BackupWriter | None, acting: Acting | None
+    ) -> ReadFirst:
+        """What reading a conversation before writing it is for, in this run: skipping what
+        is in place, backing up, a live dry run's report, or an exported sheet's conflicts."""
+        settings = self.settings
+        exported: ConversationCells | None = None
+        if plan.base_index is not None:
+            columns = [key for _header, key in plan.change_columns.values()]
+            directory = acting.context.directory if acting is not None else None
+            exported = ConversationCells(columns, schema, directory)
+        return ReadFirst(
+            settings.skip_unchanged,
+            settings.dry_run,
+            backup,
+            date_fields(plan),
+            exported,
+            settings.overwrite_conflicts,
+            reads=settings.reads_first or exported is not None,
         )
 
     def _client(self) -> IntercomClient:

@@ -71,15 +71,16 @@ async def validate_all(
             # No journal to tell an edit apart: a row reported done stays as it is.
             _keep(journal, plan, row.cells, columns.outcome(row.number, row.cells))
             continue
-        cells = _edited_since_export(journal, plan, row.number, row.cells)
-        if cells is None:
+        since = _edited_since_export(journal, plan, row.number, row.cells)
+        if since is None:
             continue
+        cells, base = since
         checked = validate_row(plan, row.number, cells, row.problem)
         if isinstance(checked, RowProblem):
             journal.record(invalid(checked.row, checked.column, checked.message))
         else:
             journal.add_update(
-                encode(checked)
+                encode(checked, base)
                 if encode_bodies
                 else PreparedUpdate(checked.row, checked.conversation_id, b"")
             )
@@ -115,11 +116,12 @@ def _keep(journal: Journal, plan: ColumnPlan, cells: list[str], outcome: RowOutc
 
 def _edited_since_export(
     journal: Journal, plan: ColumnPlan, row: int, cells: list[str]
-) -> list[str] | None:
-    """The cells to validate: of an exported sheet's row, only those edited since the export
-    (None: the row is decided already, unedited or with its base damaged)."""
+) -> tuple[list[str], dict[str, list[str]]] | None:
+    """The cells to validate: of an exported sheet's row, only those edited since the export,
+    with what each was when exported (None: the row is decided already, unedited or with its
+    base damaged)."""
     if plan.base_index is None:
-        return cells
+        return cells, {}
     try:
         edited = since_base(plan, cells)
     except ValueProblem as problem:
@@ -143,13 +145,13 @@ def cross_row_problems(journal: Journal) -> dict[int, str]:
     return dict(sorted(problems.items()))
 
 
-def encode(request: UpdateRequest) -> PreparedUpdate:
-    """The one JSON encoding of a request body, done once per row (no body: no PUT)."""
-    payload = b""
-    if request.body:
-        payload = wire_json(request.body)
+def encode(request: UpdateRequest, base: dict[str, list[str]] | None = None) -> PreparedUpdate:
+    """The one JSON encoding of a request body, done once per row (no body: no PUT), with
+    the edited cells' base when the row comes from an export."""
+    payload = wire_json(request.body) if request.body else b""
     actions = request.actions.encode() if request.actions is not None else b""
-    return PreparedUpdate(request.row, request.conversation_id, payload, actions)
+    edited = wire_json(base) if base else b""
+    return PreparedUpdate(request.row, request.conversation_id, payload, actions, edited)
 
 
 def invalid(row: int, column: str, message: str) -> RowOutcome:

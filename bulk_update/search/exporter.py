@@ -16,33 +16,29 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bulk_update.config import ReadOptions, SendOptions, Token
 from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, escape
-from bulk_update.history.backup import as_cell
-from bulk_update.history.changes import current_values, shown
 from bulk_update.history.report import write_report
-from bulk_update.models import BASE_COLUMN, wire_json
+from bulk_update.models import BASE_COLUMN
 from bulk_update.rules import is_fatal, is_refused
 from bulk_update.search.query import Condition, build_query
-from bulk_update.send.action_steps import assignee_of, state_of, tags_value
+from bulk_update.send.as_cells import FIELD_COLUMNS, ConversationCells
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.progress import Progress, SilentProgress
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.searching import Page, Query, pages
-from bulk_update.sheet.action_cells import STATE_COLUMNS, Directory
+from bulk_update.sheet.action_cells import STATE_COLUMNS
 from bulk_update.sheet.reader import Table
-from bulk_update.sheet.schema import AttributeType, Schema
+from bulk_update.sheet.schema import Schema
 from bulk_update.sheet.values import did_you_mean, iso_8601
 
 if TYPE_CHECKING:
     import pandas as pd
 
-# Columns that are not attributes, in the order they are written.
-FIELD_COLUMNS = ("read", "title", *STATE_COLUMNS, "company_id")
 _NEEDS_DIRECTORY = frozenset({"admin_assignee", "team_assignee", "tags"})
 SUFFIXES = (".csv", ".xlsx")
 
@@ -131,7 +127,7 @@ class Export:
             pacer = Pacer(send.rate, max_wait=send.max_wait, clock=self._clock, sleep=self._sleep)
             caller = Caller(pacer, self._policy, sleep=self._sleep)
             snapshot_at = iso_8601(int(self._clock()))
-            cells = _Cells(columns, schema, directory)
+            cells = ConversationCells(columns, schema, directory)
             with tempfile.TemporaryDirectory() as folder:
                 spool = Path(folder) / "rows.csv"
                 matched, written = await self._spool(client, caller, query, cells, spool)
@@ -147,7 +143,12 @@ class Export:
         )
 
     async def _spool(
-        self, client: IntercomClient, caller: Caller, query: Query, cells: _Cells, spool: Path
+        self,
+        client: IntercomClient,
+        caller: Caller,
+        query: Query,
+        cells: ConversationCells,
+        spool: Path,
     ) -> tuple[int | None, int]:
         """Every page's rows, one line each, to ``spool``: (matched, written)."""
         limit = self.settings.limit
@@ -218,41 +219,3 @@ def _columns(asked: Sequence[str] | None, schema: Schema) -> list[str]:
         # A snoozed conversation's row is only valid input with its time.
         columns.insert(columns.index("state") + 1, "snoozed_until")
     return list(dict.fromkeys(columns))
-
-
-class _Cells:
-    """A conversation as a row of cells in the tool's input format (empty = unset)."""
-
-    def __init__(self, columns: list[str], schema: Schema, directory: Directory | None):
-        self._columns = columns
-        self._schema = schema
-        self._directory = directory
-        self._attributes = [c for c in columns if c not in FIELD_COLUMNS]
-        self._dates = {
-            name for name in self._attributes if schema.attributes[name].type is AttributeType.DATE
-        }
-
-    def row(self, conversation: dict[str, Any]) -> list[str]:
-        """The conversation's id, its cells, and last the same cells as the row's base."""
-        values = current_values(conversation, [*self._attributes, "read", "title", "company_id"])
-        cells = [self._cell(column, conversation, values) for column in self._columns]
-        base = wire_json(dict(zip(self._columns, cells, strict=True))).decode()
-        return [str(conversation.get("id", "")), *cells, base]
-
-    def _cell(self, column: str, conversation: dict[str, Any], values: dict[str, Any]) -> str:
-        directory = self._directory
-        if column == "state":
-            return state_of(conversation)
-        if column == "snoozed_until":
-            until = conversation.get("snoozed_until")
-            snoozed = state_of(conversation) == "snoozed"
-            return iso_8601(until) if snoozed and isinstance(until, int) else ""
-        if column in ("admin_assignee", "team_assignee"):
-            kind = column.split("_")[0]
-            assignee = assignee_of(conversation, kind)
-            if assignee == "0" or directory is None:
-                return "" if assignee == "0" else assignee
-            return directory.assignee_shown(kind, assignee)
-        if column == "tags":
-            return as_cell(tags_value(conversation), "")
-        return shown(values.get(column), column in self._dates, unset="")

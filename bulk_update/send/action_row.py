@@ -86,6 +86,9 @@ class ActOnRow:
         if not response.ok:
             return failure(update.row, response, attempts)
         conversation: Conversation = response.data if isinstance(response.data, dict) else {}
+        conflict = self._read_first.conflict(update, conversation, attempts)
+        if conflict is not None:
+            return conflict
         seen = Seen.decode(recorded) if recorded is not None else Seen.of(conversation, sent_by)
         steps = plan_steps(
             update.conversation_id,

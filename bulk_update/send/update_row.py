@@ -7,12 +7,14 @@ The worker pool (``pipeline``) knows nothing of this: it hands each row to a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.changes import current_values, differences, intended
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats
+from bulk_update.send.as_cells import ConversationCells
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, CallLabel
@@ -33,6 +35,39 @@ class ReadFirst:
     dry_run: bool = False
     backup: BackupWriter | None = None
     dates: frozenset[str] = frozenset()  # shown as ISO 8601 in ``changes``
+    # An exported sheet's cells as they read now: an edited row whose live value moved since
+    # the export is a conflict, and nothing of it is sent unless ``overwrite_conflicts``.
+    exported: ConversationCells | None = None
+    overwrite_conflicts: bool = False
+    # Whether an update row is read at all (an action row always is).
+    reads: bool = True
+
+    def conflict(
+        self, update: PreparedUpdate, conversation: Any, attempts: int
+    ) -> RowOutcome | None:
+        """The row's outcome when a cell edited here also changed in Intercom since the
+        export (``base → live → yours`` in ``changes``); None to go on."""
+        if not update.base or self.exported is None or self.overwrite_conflicts:
+            return None
+        base: dict[str, list[str]] = json.loads(update.base)
+        read = conversation if isinstance(conversation, dict) else {}
+        live = self.exported.live(read, list(base))
+        moved = [
+            f"{key}: {exported or 'unset'} → {live[key] or 'unset'} → {yours}"
+            for key, (exported, yours) in base.items()
+            if live[key] != exported
+        ]
+        if not moved:
+            return None
+        return RowOutcome(
+            update.row,
+            RowStatus.CONFLICT,
+            attempts=attempts,
+            error_code="conflict",
+            error_message="changed in Intercom since the export and edited here: nothing of "
+            "the row was sent",
+            changes="; ".join(moved),
+        )
 
     def compare(self, payload: bytes, conversation: Any) -> tuple[dict[str, Any], list[str]]:
         """The present values of the fields the body sets, and what it would change
@@ -77,6 +112,9 @@ class UpdateRow:
             response, attempts = read
             if not response.ok:
                 return failure(update.row, response, attempts)
+            conflict = self._read_first.conflict(update, response.data, attempts)
+            if conflict is not None:
+                return conflict
             decided, changes = self._compare(update, response.data, attempts)
             if decided is not None:
                 return decided

@@ -63,10 +63,10 @@ class ColumnPlan:
     base_index: int | None = None
 
     @property
-    def change_columns(self) -> dict[int, str]:
-        """Where each column of changes is, by its header."""
-        found = {planned.index: planned.column for planned in self.fields}
-        found.update({planned.index: planned.column for planned in self.actions})
+    def change_columns(self) -> dict[int, tuple[str, str]]:
+        """Where each column of changes is: its header, and what it was read as."""
+        found = {planned.index: (planned.column, planned.key) for planned in self.fields}
+        found.update({planned.index: (planned.column, planned.action) for planned in self.actions})
         return found
 
 

@@ -50,10 +50,13 @@ class RowProblem:
     message: str
 
 
-def since_base(plan: ColumnPlan, cells: Sequence[str]) -> list[str] | None:
+def since_base(
+    plan: ColumnPlan, cells: Sequence[str]
+) -> tuple[list[str], dict[str, list[str]]] | None:
     """The row's cells with every change cell still as exported blanked (an unedited cell is
-    never sent, whatever the live value is now); None when no cell was edited. Raises
-    ValueProblem when the base cell itself was changed."""
+    never sent, whatever the live value is now), and each edited column (as read) with its
+    cell as exported and as edited; None when no cell was edited. Raises ValueProblem when
+    the base cell itself was changed."""
     assert plan.base_index is not None
     try:
         base = json.loads(cells[plan.base_index] or "{}")
@@ -65,13 +68,14 @@ def since_base(plan: ColumnPlan, cells: Sequence[str]) -> list[str] | None:
             "whole column to send every cell as it is"
         )
     edited = list(cells)
-    changed = False
-    for index, column in plan.change_columns.items():
-        if index < len(cells) and cells[index] == base.get(column, ""):
+    changed: dict[str, list[str]] = {}
+    for index, (column, key) in plan.change_columns.items():
+        exported = str(base.get(column, ""))
+        if index < len(cells) and cells[index] == exported:
             edited[index] = ""
         elif index < len(cells) and cells[index]:
-            changed = True
-    return edited if changed else None
+            changed[key] = [exported, cells[index]]
+    return (edited, changed) if changed else None
 
 
 def validate_row(

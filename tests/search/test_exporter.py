@@ -288,3 +288,44 @@ def test_a_search_intercom_refuses_is_exit_2_with_its_reason_and_no_file(
         assert cli(sandbox, "export", str(out), "--where", "state = open") == 2
     assert "Intercom refused the search (400: Search is not available)" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_round_trip_never_overwrites_what_changed_since_the_export(
+    populated: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "sheet.csv"
+    assert (
+        cli(
+            populated,
+            "export",
+            str(out),
+            "--where",
+            "id in 215467900001, 215467900002, 215467900003",
+            "--columns",
+            "issue_type,priority,state",
+        )
+        == 0
+    )
+    a, b, c = "215467900001", "215467900002", "215467900003"
+    # Meanwhile a teammate changes A's issue type and closes B.
+    populated.server.conversation(a)["custom_attributes"]["issue_type"] = "Billing"
+    populated.server.conversation(b).update(state="closed", open=False)
+    with out.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv_rows(handle.read()))
+    header = rows[0]
+    by_id = {row[0]: row for row in rows[1:]}
+    by_id[a][header.index("issue_type")] = "Account"  # edited here and there: a conflict
+    by_id[b][header.index("priority")] = "Urgent"  # edited here only
+    edited = write_csv(tmp_path / "edited.csv", header, rows[1:])
+    assert cli(populated, "run", str(edited), "--admin", ADA) == 1
+    lines = {line["id"]: line for line in read_report(tmp_path / "edited.results.csv")}
+    assert lines[a]["status"] == "conflict"
+    assert "issue_type: " in lines[a]["changes"] and "→ Billing → Account" in lines[a]["changes"]
+    assert (lines[b]["status"], lines[c]["status"]) == ("updated", "skipped")
+    live_a, live_b = populated.server.conversation(a), populated.server.conversation(b)
+    assert live_a["custom_attributes"]["issue_type"] == "Billing"  # theirs, kept
+    assert (live_b["state"], live_b["custom_attributes"]["priority"]) == ("closed", "Urgent")
+    # Sent anyway when asked.
+    report = tmp_path / "edited.results.csv"
+    assert cli(populated, "run", str(report), "--admin", ADA, "--overwrite-conflicts") == 0
+    assert populated.server.conversation(a)["custom_attributes"]["issue_type"] == "Account"

@@ -1,0 +1,60 @@
+"""A conversation as a row of cells in the tool's input format (empty = unset): what an
+export writes, and what the live value of an exported cell is now (a conflict check)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulk_update.history.backup import as_cell
+from bulk_update.history.changes import current_values, shown
+from bulk_update.models import wire_json
+from bulk_update.send.action_steps import assignee_of, state_of, tags_value
+from bulk_update.sheet.action_cells import STATE_COLUMNS, Directory
+from bulk_update.sheet.schema import AttributeType, Schema
+from bulk_update.sheet.values import iso_8601
+
+# Columns that are not attributes, in the order they are written.
+FIELD_COLUMNS = ("read", "title", *STATE_COLUMNS, "company_id")
+
+
+class ConversationCells:
+    """A conversation as a row of cells in the tool's input format (empty = unset)."""
+
+    def __init__(self, columns: list[str], schema: Schema, directory: Directory | None):
+        self._columns = columns
+        self._schema = schema
+        self._directory = directory
+        self._attributes = [c for c in columns if c not in FIELD_COLUMNS]
+        self._dates = {
+            name for name in self._attributes if schema.attributes[name].type is AttributeType.DATE
+        }
+
+    def row(self, conversation: dict[str, Any]) -> list[str]:
+        """The conversation's id, its cells, and last the same cells as the row's base."""
+        values = current_values(conversation, [*self._attributes, "read", "title", "company_id"])
+        cells = [self._cell(column, conversation, values) for column in self._columns]
+        base = wire_json(dict(zip(self._columns, cells, strict=True))).decode()
+        return [str(conversation.get("id", "")), *cells, base]
+
+    def live(self, conversation: dict[str, Any], columns: list[str]) -> dict[str, str]:
+        """The cells ``columns`` (canonical names) would hold if exported now."""
+        values = current_values(conversation, [c for c in columns if c not in STATE_COLUMNS])
+        return {column: self._cell(column, conversation, values) for column in columns}
+
+    def _cell(self, column: str, conversation: dict[str, Any], values: dict[str, Any]) -> str:
+        directory = self._directory
+        if column == "state":
+            return state_of(conversation)
+        if column == "snoozed_until":
+            until = conversation.get("snoozed_until")
+            snoozed = state_of(conversation) == "snoozed"
+            return iso_8601(until) if snoozed and isinstance(until, int) else ""
+        if column in ("admin_assignee", "team_assignee"):
+            kind = column.split("_")[0]
+            assignee = assignee_of(conversation, kind)
+            if assignee == "0" or directory is None:
+                return "" if assignee == "0" else assignee
+            return directory.assignee_shown(kind, assignee)
+        if column == "tags":
+            return as_cell(tags_value(conversation), "")
+        return shown(values.get(column), column in self._dates, unset="")
