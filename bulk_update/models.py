@@ -104,6 +104,10 @@ class Reason:
 BASE_COLUMN = "bulk_update_base"
 
 
+# The column a backup writes last, empty: it says the file is a backup (what ``undo`` runs).
+BACKUP_COLUMN = "bulk_update_backup"
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
     """One validated row: the conversation to change, the JSON body to ``PUT`` (empty when

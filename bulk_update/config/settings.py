@@ -5,10 +5,8 @@ metadata). The parser, its help, the flag ↔ setting names and the flat keyword
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bulk_update.config.fields import convert_given, flagged_fields, setting
 from bulk_update.config.value_types import (
@@ -17,6 +15,9 @@ from bulk_update.config.value_types import (
     Rate,
     ReadVia,
     check_base_url,
+    to_names,
+    to_path,
+    to_renames,
 )
 from bulk_update.errors import UsageError, escape
 
@@ -27,33 +28,6 @@ REGION_BASE_URLS = {
 }
 DEFAULT_API_VERSION = "2.14"
 DEFAULT_CLEAR_MARKER = "#N/A"
-
-
-def _path(value: Any) -> Path:
-    return Path(value)
-
-
-def _names(given: Iterable[str]) -> frozenset[str]:
-    return frozenset(name.strip() for name in given)
-
-
-def _renames(
-    given: Mapping[str, str] | Iterable[str] | Iterable[tuple[str, str]],
-) -> tuple[tuple[str, str], ...]:
-    """{OLD: new}, ('OLD', 'new') pairs or 'OLD=new' texts (OLD may itself hold '='), as pairs."""
-    items = given.items() if isinstance(given, Mapping) else given
-    pairs = []
-    for item in items:
-        if isinstance(item, str):
-            old, equals, new = item.rpartition("=")
-            if not equals:
-                old = ""
-        else:
-            old, new = item
-        if not old.strip() or not new.strip():
-            raise UsageError.naming_settings("{renames} takes 'OLD=new', got " + escape(repr(item)))
-        pairs.append((old.strip(), new.strip()))
-    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -71,7 +45,7 @@ class ReadOptions:
         "leave this column out (repeatable)",
         metavar="NAME",
         repeatable=True,
-        convert=_names,
+        convert=to_names,
     )
     # (header, name): read that column as this attribute (or id, read, title).
     renames: tuple[tuple[str, str], ...] = setting(
@@ -80,7 +54,7 @@ class ReadOptions:
         "read the column OLD as the attribute new (repeatable)",
         metavar="'OLD=new'",
         repeatable=True,
-        convert=_renames,
+        convert=to_renames,
     )
     clear_marker: str = setting(
         DEFAULT_CLEAR_MARKER,
@@ -252,7 +226,7 @@ class JobSettings:
         None,
         "--report",
         "results file (.csv or .xlsx); default <input>.results.csv",
-        convert=_path,
+        convert=to_path,
     )
     read: ReadOptions = field(default_factory=ReadOptions)
     send: SendOptions = field(default_factory=SendOptions)
@@ -262,7 +236,7 @@ class JobSettings:
         "conversation attributes from this file instead of the API",
         metavar="FILE",
         parse=Path,
-        convert=_path,
+        convert=to_path,
     )
     dry_run: bool = setting(
         False, "--dry-run", "validate and report what would be sent; send nothing"
@@ -280,7 +254,7 @@ class JobSettings:
         "also write the summary as JSON",
         metavar="PATH",
         parse=Path,
-        convert=_path,
+        convert=to_path,
     )
     # Only rows whose ``status`` column holds one of these (``bulk-update retry REPORT``).
     only_statuses: frozenset[str] | None = None
@@ -288,6 +262,8 @@ class JobSettings:
     durable_journal: bool = True
     # The history of the report this run continues, when it writes its outcomes elsewhere.
     shared_history: Path | None = None
+    # The backup is the history's, written by an earlier round: carry it on (first wins).
+    continue_backup: bool = False
     # Read each conversation first (GET) to back up, skip what is in place, or (with
     # dry_run) report before → after.
     backup_path: Path | None = setting(
@@ -297,7 +273,7 @@ class JobSettings:
         "that 'bulk-update run PATH' (or 'undo') puts back",
         metavar="PATH",
         parse=Path,
-        convert=_path,
+        convert=to_path,
     )
     skip_unchanged: bool = setting(
         False,
@@ -362,6 +338,11 @@ class JobSettings:
             raise UsageError.naming_settings(
                 "{backup_path} saves values before writing them; a dry run writes nothing"
             )
+
+    @property
+    def backs_up_again(self) -> bool:
+        """The backup file is there already and is carried on, never written over."""
+        return self.resume or self.continue_backup
 
     @property
     def sends_requests(self) -> bool:

@@ -7,8 +7,10 @@ import datetime as dt
 import ipaddress
 import re
 import zoneinfo
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from bulk_update.errors import UsageError, escape
@@ -95,3 +97,33 @@ def check_base_url(url: str) -> str:
             "use an https:// base URL (plain http is allowed only for loopback addresses)"
         )
     return url.rstrip("/")
+
+
+# --- what a caller gives, as the value a setting holds --------------------------------
+
+
+def to_path(value: Any) -> Path:
+    return Path(value)
+
+
+def to_names(given: Iterable[str]) -> frozenset[str]:
+    return frozenset(name.strip() for name in given)
+
+
+def to_renames(
+    given: Mapping[str, str] | Iterable[str] | Iterable[tuple[str, str]],
+) -> tuple[tuple[str, str], ...]:
+    """{OLD: new}, ('OLD', 'new') pairs or 'OLD=new' texts (OLD may itself hold '='), as pairs."""
+    items = given.items() if isinstance(given, Mapping) else given
+    pairs = []
+    for item in items:
+        if isinstance(item, str):
+            old, equals, new = item.rpartition("=")
+            if not equals:
+                old = ""
+        else:
+            old, new = item
+        if not old.strip() or not new.strip():
+            raise UsageError.naming_settings("{renames} takes 'OLD=new', got " + escape(repr(item)))
+        pairs.append((old.strip(), new.strip()))
+    return tuple(pairs)

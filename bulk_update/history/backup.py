@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.errors import UsageError, escape
+from bulk_update.models import BACKUP_COLUMN
 from bulk_update.sheet.values import iso_8601
 
 
@@ -53,7 +54,7 @@ class BackupWriter:
             with path.open(newline="", encoding="utf-8") as handle:
                 reader = csv.reader(handle)
                 header = next(reader, [])
-                if header != ["id", *columns]:
+                if header != ["id", *columns, BACKUP_COLUMN]:
                     raise UsageError(f"{path} is a backup of other columns ({', '.join(header)})")
                 self._done = {cells[0] for cells in reader if cells}
         try:
@@ -62,7 +63,7 @@ class BackupWriter:
             raise UsageError(f"cannot write the backup file {path}: {error.strerror}") from None
         self._writer = csv.writer(self._handle)
         if not exists:
-            self._writer.writerow(["id", *columns])
+            self._writer.writerow(["id", *columns, BACKUP_COLUMN])
             self._handle.flush()
 
     @staticmethod
@@ -87,7 +88,7 @@ class BackupWriter:
             else ""
             for column in self._columns
         ]
-        self._writer.writerow(cells)
+        self._writer.writerow([*cells, ""])
         self._handle.flush()
         self.written += 1
 

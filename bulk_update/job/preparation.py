@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bulk_update.config import JobSettings, ReadOptions, SendOptions, default_report_path, pick
+from bulk_update.config import (
+    JobSettings,
+    ReadOptions,
+    SendOptions,
+    default_report_path,
+    journal_beside,
+    pick,
+)
+from bulk_update.history.journal import backup_of
 from bulk_update.sheet.reader import Table
 
 if TYPE_CHECKING:
@@ -39,6 +47,13 @@ def prepare_run(
         chosen["report_path"] = (
             input_path if in_place else default_report_path(input_path, dry_run=dry_run)
         )
+    if chosen.get("backup_path") is None and not chosen.get("dry_run"):
+        history = shared_history or _history_of(input_path, chosen.get("report_path"))
+        earlier = backup_of(history) if history is not None and history.exists() else None
+        if earlier is not None:
+            # Every round on a sheet backs up into its first round's backup, so that undo
+            # puts back what the sheet's first round found, whichever round changed it.
+            chosen.update(backup_path=earlier, continue_backup=True)
     settings = JobSettings(
         input_path=input_path,
         read=read,
@@ -48,3 +63,11 @@ def prepare_run(
         **chosen,
     )
     return settings, table
+
+
+def _history_of(input_path: Path | None, report_path: Any) -> Path | None:
+    """The history a run on a report continues: the journal beside it, when the report is
+    rewritten in place (the fix-and-run-again loop)."""
+    if input_path is None or report_path is None or Path(report_path) != input_path:
+        return None
+    return journal_beside(input_path)

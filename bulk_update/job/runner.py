@@ -120,7 +120,7 @@ class Job:
         acting = await self._load_directory(conventions) if asked else None
         plan, notices = self._plan(table, schema, acting, conventions)
         if settings.backup_path is not None:
-            BackupWriter.check_free(settings.backup_path, resume=settings.resume)
+            BackupWriter.check_free(settings.backup_path, resume=settings.backs_up_again)
         backup: BackupWriter | None = None
         stats = SendStats()
         # Decided before the journal is opened (which creates one where there was none).
@@ -133,7 +133,7 @@ class Job:
                         settings.backup_path,
                         backed_up_columns(plan),
                         settings.read.clear_marker,
-                        resume=settings.resume,
+                        resume=settings.backs_up_again,
                         dates=date_fields(plan) | {"snoozed_until"},
                     )
                 validated = await validate_all(table, plan, journal, again=again, settings=settings)

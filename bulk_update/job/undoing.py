@@ -9,6 +9,7 @@ from pathlib import Path
 from bulk_update.config import ReadOptions
 from bulk_update.errors import UsageError, escape
 from bulk_update.history.journal import backup_of
+from bulk_update.models import BACKUP_COLUMN
 from bulk_update.sheet.reader import Table
 
 
@@ -28,7 +29,13 @@ class UndoPlan:
 def undo_plan(given: Path) -> UndoPlan:
     """The backup that undoing ``given`` runs: itself, or its report's run's backup."""
     backup = given
-    if "status" in Table(given, ReadOptions()).columns:
+    columns = Table(given, ReadOptions()).columns
+    if "status" not in columns and BACKUP_COLUMN not in columns:
+        raise UsageError(
+            f"{given} is neither a backup that --backup wrote nor the report of a run that "
+            "kept one: undo runs only those (to apply a sheet, use 'bulk-update run')"
+        )
+    if "status" in columns:
         journal = given.with_name(given.name + ".journal")
         found = backup_of(journal) if journal.exists() else None
         if found is None:
@@ -39,7 +46,8 @@ def undo_plan(given: Path) -> UndoPlan:
         backup = found
     table = Table(backup, ReadOptions())
     conversations = sum(1 for _row in table.rows())
-    return UndoPlan(backup, conversations, tuple(name for name in table.columns if name != "id"))
+    fields = tuple(name for name in table.columns if name not in ("id", BACKUP_COLUMN))
+    return UndoPlan(backup, conversations, fields)
 
 
 def undo_notices(plan: UndoPlan) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ import pytest
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from tests.conftest import TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.conftest import ROOT, TOKEN, ThreadedSandbox, read_report, write_csv
 from tests.end_to_end.test_resume import wait_until
 
 HEADER = ["id", "read", "title", "priority", "vip", "due_date", "orders", "csat_score"]
@@ -72,19 +72,57 @@ def test_backup_then_undo_restores_every_touched_conversation(
     assert snapshot(threaded_sandbox, ids) != before
     with backup.open(newline="") as handle:
         lines = list(csv.reader(handle))
-    assert lines[0] == HEADER and len(lines) == 41
+    assert lines[0] == [*HEADER, "bulk_update_backup"] and len(lines) == 41
     assert lines[1][3] == ""  # not changed, so not in the backup
     assert main(["undo", str(report), "--base-url", url, "-q", "--yes"]) == 0
     assert snapshot(threaded_sandbox, ids) == before
 
 
 def test_undo_asks_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    backup = write_csv(tmp_path / "backup.csv", ["id", "title"], [["1", "#N/A"]])
+    header = ["id", "title", "bulk_update_backup"]
+    backup = write_csv(tmp_path / "backup.csv", header, [["1", "#N/A", ""]])
     assert main(["undo", str(backup), "--sandbox"]) == 2
     assert "--yes" in capsys.readouterr().err
     report = write_csv(tmp_path / "r.csv", ["id", "title", "status"], [["1", "a", "updated"]])
     assert main(["undo", str(report), "--sandbox", "--yes"]) == 2
     assert "without --backup" in capsys.readouterr().err
+
+
+def test_undo_refuses_a_sheet_that_is_not_a_backup(
+    threaded_sandbox: Sandbox, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = ROOT / "sample_data" / "conversations.csv"
+    assert main(["undo", str(sheet), "--yes", "--base-url", threaded_sandbox.url, "-q"]) == 2
+    assert "neither a backup" in capsys.readouterr().err
+    assert threaded_sandbox.state.paths == []
+
+
+def test_undo_after_the_fix_and_run_again_loop_restores_every_round(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    """Round one updates two rows and finds one invalid; the fixed report updates it; undo
+    puts all three back, not only the first round's."""
+    for conversation_id in ("71", "72", "73"):
+        threaded_sandbox.server.conversation(conversation_id)["title"] = f"old {conversation_id}"
+    path = write_csv(
+        tmp_path / "in.csv", ["id", "csat_score"], [["71", "1"], ["72", "2"], ["73", "x"]]
+    )
+    report, backup = tmp_path / "in.results.csv", tmp_path / "before.csv"
+    url = threaded_sandbox.url
+    assert main(["run", str(path), "--base-url", url, "-q", "--backup", str(backup)]) == 1
+    lines = read_report(report)
+    lines[2]["csat_score"] = "3"
+    write_csv(report, list(lines[0]), [list(line.values()) for line in lines])
+    assert main(["run", str(report), "--base-url", url, "-q"]) == 0
+    scores = {
+        i: threaded_sandbox.server.conversation(i)["custom_attributes"] for i in ("71", "72", "73")
+    }
+    assert [scores[i].get("csat_score") for i in ("71", "72", "73")] == [1, 2, 3]
+    assert main(["undo", str(report), "--base-url", url, "-q", "--yes"]) == 0
+    after = {
+        i: threaded_sandbox.server.conversation(i)["custom_attributes"] for i in ("71", "72", "73")
+    }
+    assert [after[i].get("csat_score") for i in ("71", "72", "73")] == [None, None, None]
 
 
 def test_sigkill_never_leaves_an_update_without_its_backup_line(tmp_path: Path) -> None:
@@ -202,8 +240,8 @@ def test_dates_read_as_iso_in_changes_and_backups_and_undo_reads_them_back(
     backup = tmp_path / "backup.csv"
     assert main(["run", str(path), "--base-url", url, "-q", "--backup", str(backup)]) == 0
     assert backup.read_text(encoding="utf-8").splitlines() == [
-        "id,due_date",
-        "51,2026-12-01T00:00:00Z",
+        "id,due_date,bulk_update_backup",  # the last column says it is a backup
+        "51,2026-12-01T00:00:00Z,",
     ]
     assert main(["undo", str(backup), "--base-url", url, "-q"]) == 2
     assert "undo would restore 1 conversation(s)' due_date from" in capsys.readouterr().err
