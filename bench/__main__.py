@@ -49,6 +49,14 @@ def client_commands(sheet: Path, url: str, report: Path, rate: str) -> dict[str,
         "bulk-update, terminal": tool,
         "bulk-update, stderr file": tool,
         "bulk-update --backup": [*tool, "-q", "--backup", str(report.with_suffix(".backup.csv"))],
+        "--backup --read-via search": [
+            *tool,
+            "-q",
+            "--backup",
+            str(report.with_suffix(".backup.csv")),
+            "--read-via",
+            "search",
+        ],
         "bulk-update, no journal": [PY, "-m", "bench.clients.without_journal", *script, rate],
         "gather+aiohttp": [PY, "-m", "bench.clients.gather_aiohttp", *script, rate],
         "floor (aiohttp)": [PY, "-m", "bench.clients.floor_aiohttp", *script],
@@ -182,7 +190,7 @@ def backup(args: argparse.Namespace, folder: Path) -> None:
     compare(
         "--backup cost: the sandbox's default limit",
         Load(5000, 1666, 10, 0.0, "1666/10"),
-        ["bulk-update", "bulk-update --backup"],
+        ["bulk-update", "bulk-update --backup", "--backup --read-via search"],
         folder,
         args,
     )
@@ -291,6 +299,36 @@ def export(args: argparse.Namespace, folder: Path) -> None:
     )
 
 
+def roundtrip(args: argparse.Namespace, folder: Path) -> None:
+    """Export every conversation, run the file back unedited, then with 50 cells edited."""
+    count = args.export_rows // 2
+    print(f"\n## export of {count} conversations -> run back, sandbox 1666/10 s, no latency")
+    with sandbox(1666, 10, 0.0, conversations=count) as url:
+        out = folder / "roundtrip.csv"
+        connect = ["--base-url", url, "-q"]
+        everything = ["--where", "state != x", "--columns", "title"]
+        measure([PY, "-m", "bulk_update", "export", str(out), *everything, *connect])
+        for edited in (0, 50):
+            lines = out.read_text(encoding="utf-8-sig").splitlines()
+            for index in range(1, edited + 1):  # the title cell, right after the id
+                cells = lines[index].split(",", 2)
+                lines[index] = ",".join([cells[0], f"Edited {index}", cells[2]])
+            sheet = folder / f"roundtrip-{edited}.csv"
+            sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            before = sandbox_stats(url)
+            run = [PY, "-m", "bulk_update", "run", str(sheet), *connect]
+            wall, _cpu, _rss, code, _out = measure(run)
+            after = sandbox_stats(url)
+            requests = sum(after["status_counts"].values()) - sum(  # type: ignore[attr-defined]
+                before["status_counts"].values()  # type: ignore[attr-defined]
+            )
+            writes = after["puts_applied"] - before["puts_applied"]  # type: ignore[operator]
+            print(
+                f"{edited} cells edited: {requests} requests, {writes} writes, "
+                f"{requests - writes} reads and lookups, {wall:.1f} s, exit {code}"
+            )
+
+
 def help_time(args: argparse.Namespace, folder: Path) -> None:
     times = [measure([PY, "-m", "bulk_update", "--help"])[0] for _ in range(5)]
     print(f"\n## bulk-update --help: best {min(times):.3f} s, median {sorted(times)[2]:.3f} s")
@@ -306,6 +344,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "actions": actions,
     "rerun": rerun,
     "export": export,
+    "roundtrip": roundtrip,
     "help": help_time,
 }
 

@@ -88,7 +88,13 @@ def _add_sheet_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "run",
         "validate a sheet and apply it",
         "Validate every row, then send PUT /conversations/{id} for each valid one. Given a "
-        "report of an earlier run, send what is not done yet and rewrite the report in place.",
+        "report of an earlier run, send what is not done yet and rewrite the report in place. "
+        "Every command on a sheet reads and extends its history, the journal beside its report "
+        "(<report>.journal): a note it may have posted is looked for before it is sent again, "
+        "one command holds it at a time, and undo restores what the first round found. Given "
+        "an export, only the cells edited since are sent; a cell edited here that also changed "
+        "in Intercom since is a conflict (status conflict), sent only with "
+        "--overwrite-conflicts.",
         ("INPUT", "CSV, TSV, XLSX or XLS file, one row per conversation, or a report"),
         "results file (.csv or .xlsx); default <input>.results.csv (a report: itself)",
         (
