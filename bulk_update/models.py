@@ -146,6 +146,8 @@ class RowOutcome:
     changes: str = ""
     # Each step of a row with actions and what became of it: "tag +migrated: done; ...".
     steps: str = ""
+    # A live dry run's plan: the row's change cells as they read live (JSON), its base.
+    base: str = ""
 
 
 @dataclass

@@ -126,6 +126,7 @@ class Journal:
                 int(is_final(outcome)),
                 outcome.changes,
                 outcome.steps,
+                outcome.base,
             )
         )
         if len(self._outcomes) >= OUTCOME_BATCH_ROWS:
@@ -147,12 +148,12 @@ class Journal:
         if self._outcomes:
             # An update that was confirmed is never downgraded by a later outcome.
             self._db.executemany(
-                """INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(row) DO UPDATE SET status=excluded.status,
                      http_status=excluded.http_status, error_code=excluded.error_code,
                      error_message=excluded.error_message, attempts=excluded.attempts,
                      request_id=excluded.request_id, final=excluded.final,
-                     changes=excluded.changes, steps=excluded.steps
+                     changes=excluded.changes, steps=excluded.steps, base=excluded.base
                    WHERE outcomes.status != 'updated'""",
                 self._outcomes,
             )
@@ -281,7 +282,7 @@ class Journal:
         after = 0
         while True:
             page = self._db.execute(
-                "SELECT pending.row, conversation_id, payload, actions, base FROM pending "
+                "SELECT pending.row, conversation_id, payload, actions, pending.base FROM pending "
                 "LEFT JOIN outcomes USING (row) "
                 "WHERE pending.row > ? AND pending.row <= ? AND outcomes.final IS NOT 1 "
                 "ORDER BY pending.row LIMIT ?",
@@ -298,7 +299,7 @@ class Journal:
         self.flush()
         cursor = self._db.execute(
             "SELECT row, status, http_status, error_code, error_message, attempts, request_id, "
-            "changes, steps FROM outcomes ORDER BY row"
+            "changes, steps, base FROM outcomes ORDER BY row"
         )
         while batch := cursor.fetchmany(1000):
             for row, status, http_status, code, message, attempts, request_id, *shown in batch:

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
     request_id TEXT NOT NULL,
     final INTEGER NOT NULL,
     changes TEXT NOT NULL DEFAULT '',
-    steps TEXT NOT NULL DEFAULT ''
+    steps TEXT NOT NULL DEFAULT '',
+    base TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS pending (
     row INTEGER PRIMARY KEY,
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS contents (
 ADDED_COLUMNS = (
     ("outcomes", "changes", "TEXT NOT NULL DEFAULT ''"),
     ("outcomes", "steps", "TEXT NOT NULL DEFAULT ''"),
+    ("outcomes", "base", "TEXT NOT NULL DEFAULT ''"),
     ("pending", "actions", "BLOB NOT NULL DEFAULT x''"),
     ("pending", "base", "BLOB NOT NULL DEFAULT x''"),
 )

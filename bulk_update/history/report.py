@@ -11,7 +11,7 @@ from pathlib import Path
 from bulk_update.config import ReadOptions
 from bulk_update.errors import BulkUpdateError, escape
 from bulk_update.history.breakdown import Tally
-from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
+from bulk_update.models import BASE_COLUMN, OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.rows import SheetRow
 
@@ -30,6 +30,8 @@ def report_lines(
     outcomes: Iterator[RowOutcome],
     tally: Tally,
     unrecorded: Callable[[int], RowStatus] = lambda _row: RowStatus.NOT_ATTEMPTED,
+    *,
+    with_base: bool = False,
 ) -> Iterator[list[str]]:
     """Header, then every input row's cells as read followed by its outcome, in row order.
 
@@ -38,7 +40,9 @@ def report_lines(
     so that the fresh outcome is the only one.
     """
     kept = [i for i, name in enumerate(columns) if name not in OUTCOME_COLUMNS]
-    yield [columns[i] for i in kept] + list(OUTCOME_COLUMNS)
+    # A live dry run's report is the base of its plan (unless the sheet has one already).
+    with_base = with_base and BASE_COLUMN not in columns
+    yield [columns[i] for i in kept] + list(OUTCOME_COLUMNS) + ([BASE_COLUMN] if with_base else [])
     pending = next(outcomes, None)
     for row in rows:
         while pending is not None and pending.row < row.number:
@@ -58,6 +62,7 @@ def report_lines(
             neutralise(outcome.request_id),
             neutralise(outcome.changes),
             neutralise(outcome.steps),
+            *([outcome.base] if with_base else []),
         ]
 
 

@@ -83,7 +83,10 @@ def report_rows(settings: JobSettings, table: Table, journal: Journal, last_row:
             return RowStatus.NOT_ATTEMPTED
 
     tally = Tally()
-    lines = report_lines(table.columns, table.rows(), journal.outcomes(), tally, unrecorded)
+    live_plan = settings.dry_run and settings.live
+    lines = report_lines(
+        table.columns, table.rows(), journal.outcomes(), tally, unrecorded, with_base=live_plan
+    )
     kept: Callable[[], Sequence[list[str]]]
     if settings.report_path is not None:
         write_report(settings.report_path, lines, table.delimiter)

@@ -121,6 +121,7 @@ class ActOnRow:
                 attempts=attempts,
                 changes=shown_changes or "unchanged",
                 steps=_shown(verdicts, steps),
+                base=settings.plan_base(conversation),
             )
         before.update(action_values(conversation))
         settings.back_up(update.conversation_id, before, self._caller.stats)

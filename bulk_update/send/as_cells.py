@@ -36,6 +36,10 @@ class ConversationCells:
         base = wire_json(dict(zip(self._columns, cells, strict=True))).decode()
         return [str(conversation.get("id", "")), *cells, base]
 
+    def knows(self, column: str) -> bool:
+        """Whether an export writes this column (a note or tags to add it never does)."""
+        return column in FIELD_COLUMNS or column in self._schema.attributes
+
     def live(self, conversation: dict[str, Any], columns: list[str]) -> dict[str, str]:
         """The cells ``columns`` (canonical names) would hold if exported now."""
         values = current_values(conversation, [c for c in columns if c not in STATE_COLUMNS])

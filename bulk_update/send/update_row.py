@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.changes import current_values, differences, intended
-from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats
+from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats, wire_json
 from bulk_update.send.as_cells import ConversationCells
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.reads import Reads
@@ -39,8 +39,20 @@ class ReadFirst:
     # the export is a conflict, and nothing of it is sent unless ``overwrite_conflicts``.
     exported: ConversationCells | None = None
     overwrite_conflicts: bool = False
+    # The change columns (header, what it was read as): a live dry run's plan records their
+    # live cells as its report's base.
+    base_columns: tuple[tuple[str, str], ...] = ()
     # Whether an update row is read at all (an action row always is).
     reads: bool = True
+
+    def plan_base(self, conversation: Any) -> str:
+        """A live dry run's row: its change cells as they read now, as the report's base."""
+        if not self.dry_run or self.exported is None:
+            return ""
+        read = conversation if isinstance(conversation, dict) else {}
+        known = [(header, key) for header, key in self.base_columns if self.exported.knows(key)]
+        live = self.exported.live(read, [key for _header, key in known])
+        return wire_json({header: live[key] for header, key in known}).decode()
 
     def conflict(
         self, update: PreparedUpdate, conversation: Any, attempts: int
@@ -50,6 +62,7 @@ class ReadFirst:
         if not update.base or self.exported is None or self.overwrite_conflicts:
             return None
         base: dict[str, list[str]] = json.loads(update.base)
+        base = {key: cells for key, cells in base.items() if self.exported.knows(key)}
         read = conversation if isinstance(conversation, dict) else {}
         live = self.exported.live(read, list(base))
         moved = [
@@ -147,7 +160,11 @@ class UpdateRow:
         if settings.dry_run or (not changes and settings.skip_unchanged):
             status = RowStatus.WOULD_UPDATE if changes else RowStatus.SKIPPED
             outcome = RowOutcome(
-                update.row, status, attempts=attempts, changes=changes or "unchanged"
+                update.row,
+                status,
+                attempts=attempts,
+                changes=changes or "unchanged",
+                base=settings.plan_base(conversation),
             )
             return outcome, changes
         settings.back_up(update.conversation_id, before, self._caller.stats)

@@ -248,3 +248,29 @@ def test_dates_read_as_iso_in_changes_and_backups_and_undo_reads_them_back(
     assert main(["undo", str(backup), "--base-url", url, "-q", "--yes"]) == 0
     due = threaded_sandbox.state.conversations["51"]["custom_attributes"]["due_date"]
     assert due == 1796083200
+
+
+def test_a_live_dry_runs_report_applies_exactly_its_plan(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    """Running the before → after report of a --dry-run --live sends what it planned: rows
+    in place then stay unsent, and a row whose live value moved since the plan is a conflict."""
+    for conversation_id in ("81", "82", "83"):
+        threaded_sandbox.server.conversation(conversation_id)["title"] = f"old {conversation_id}"
+    threaded_sandbox.server.conversation("83")["title"] = "new 83"  # in place at the plan
+    rows = [["81", "new 81"], ["82", "new 82"], ["83", "new 83"]]
+    path = write_csv(tmp_path / "in.csv", ["id", "title"], rows)
+    url = threaded_sandbox.url
+    assert main(["run", str(path), "--base-url", url, "-q", "--dry-run", "--live"]) == 0
+    plan = tmp_path / "in.dry-run.csv"
+    assert [line["status"] for line in read_report(plan)] == ["would_update"] * 2 + ["skipped"]
+    threaded_sandbox.server.conversation("82")["title"] = "a teammate's"  # moved since
+    assert (
+        main(["run", str(plan), "--base-url", url, "-q", "--report", str(tmp_path / "r.csv")]) == 1
+    )
+    lines = read_report(tmp_path / "r.csv")
+    assert [line["status"] for line in lines] == ["updated", "conflict", "skipped"]
+    assert lines[1]["changes"] == "title: old 82 → a teammate's → new 82"
+    titles = [threaded_sandbox.server.conversation(i)["title"] for i in ("81", "82", "83")]
+    assert titles == ["new 81", "a teammate's", "new 83"]
+    assert threaded_sandbox.state.puts_applied == 1
