@@ -45,6 +45,7 @@ from bulk_update.job.preparation import prepare_run
 from bulk_update.job.undoing import undo_notices, undo_plan
 from bulk_update.models import RunResult
 from bulk_update.rules import RETRY_STATUSES
+from bulk_update.sheet.values import did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,6 +212,7 @@ async def _run_job(
     only_statuses: frozenset[str] | None = None,
     shared_history: Path | None = None,
 ) -> RunResult:
+    _check_names(settings, RunSettings)
     where = Destination(sandbox, settings.get("region"), settings.get("base_url"))
     async with destination(where) as (base_url, sandbox_token):
         chosen, table = prepare_run(
@@ -242,6 +244,8 @@ async def export_async(
 ) -> ExportResult:
     """:func:`export` as a coroutine."""
     from bulk_update.search.exporter import Export, ExportSettings
+
+    _check_names(options, ExportOptions)
     from bulk_update.search.query import Condition
 
     conditions = tuple(Condition.parse(expression) for expression in options.get("where", ()))
@@ -301,6 +305,8 @@ async def save_schema_async(
 ) -> Schema:
     """:func:`save_schema` as a coroutine."""
     from bulk_update.send.client import IntercomClient
+
+    _check_names(connection, Connection)
     from bulk_update.send.lookups import fetch_schema
     from bulk_update.send.retry import RetryPolicy
 
@@ -315,6 +321,15 @@ async def save_schema_async(
             schema = await fetch_schema(client, RetryPolicy())
     schema.save(Path(path))
     return schema
+
+
+def _check_names(given: Mapping[str, object], known: type) -> None:
+    """A misspelt setting is an error before anything is sent, not silently a default
+    (``dryrun=True`` would otherwise write for real)."""
+    names = known.__annotations__
+    for name in given:
+        if name not in names:
+            raise TypeError(f"unknown setting {name!r}{did_you_mean(name, names)}")
 
 
 def _api_version(connection: Connection) -> dict[str, Any]:

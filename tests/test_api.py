@@ -16,7 +16,8 @@ import bulk_update
 from bulk_update import RowStatus
 from bulk_update.errors import UsageError
 from bulk_update.models import OUTCOME_COLUMNS
-from tests.conftest import ROOT, read_report, write_csv
+from bulk_update.sandbox import Sandbox
+from tests.conftest import ROOT, TOKEN, read_report, write_csv
 
 
 def changes() -> pd.DataFrame:
@@ -143,3 +144,12 @@ def test_actions_from_a_notebook_need_a_teammate_and_report_each_step() -> None:
     assert outcomes["status"].tolist() == ["updated", "skipped"]
     assert outcomes["steps"].tolist() == ["note: done; close: done", "close: in place"]
     assert (result.summary.sent.steps_done, result.summary.sent.steps_in_place) == (2, 1)
+
+
+def test_a_misspelt_setting_is_refused_before_anything_is_sent(threaded_sandbox: Sandbox) -> None:
+    frame = pd.DataFrame({"id": ["1"], "title": ["x"]})
+    with pytest.raises(TypeError, match="unknown setting 'dryrun'; did you mean 'dry_run'"):
+        bulk_update.run(frame, token=TOKEN, base_url=threaded_sandbox.url, dryrun=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'wehre'; did you mean 'where'"):
+        bulk_update.export("x.csv", token=TOKEN, base_url=threaded_sandbox.url, wehre=["a = 1"])  # type: ignore[call-arg]
+    assert threaded_sandbox.state.paths == []
