@@ -7,11 +7,12 @@ import logging
 import sys
 
 from bulk_update.cli.arguments import SETTING_FLAGS
+from bulk_update.config.token import scrub
 from bulk_update.errors import Setting
 
 
 def redact(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
+    return scrub(text, secret)
 
 
 class _FlagNames(logging.Filter):

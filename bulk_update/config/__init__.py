@@ -14,7 +14,7 @@ from bulk_update.config.settings import (
     default_report_path,
     journal_beside,
 )
-from bulk_update.config.token import TOKEN_ENV_VAR, Token, read_token, require_token
+from bulk_update.config.token import TOKEN_ENV_VAR, Token, read_token, require_token, scrub
 from bulk_update.config.value_types import (
     POINT,
     Conventions,
@@ -49,4 +49,5 @@ __all__ = [
     "pick",
     "read_token",
     "require_token",
+    "scrub",
 ]

@@ -4,6 +4,7 @@ environment in exactly one place."""
 from __future__ import annotations
 
 import os
+import re
 
 from bulk_update.errors import UsageError
 
@@ -35,6 +36,18 @@ class Token:
 
     def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError("a Token cannot be pickled")
+
+
+# What a bearer token looks like wherever a server or proxy echoes a request's headers.
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{6,}")
+
+
+def scrub(text: str, secret: str = "") -> str:
+    """``text`` with the token, and anything shaped like a bearer token, shown as ``***``:
+    what every text that came from the network goes through before it is shown or kept."""
+    if secret:
+        text = text.replace(secret, "***")
+    return _BEARER.sub(r"\1***", text)
 
 
 def require_token(token: Token | None) -> Token:

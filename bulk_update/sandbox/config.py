@@ -40,6 +40,8 @@ class SandboxConfig:
     hang_seconds: float = 120.0
     # Paths ending so are answered 5xx: a step that fails after the ones before it landed.
     failing_paths: tuple[str, ...] = ()
+    # Share answered 502 by a "proxy" whose error page repeats the request's headers.
+    echo_rate: float = 0.0
     # Intercom sends no Retry-After. None: none; "auto": the seconds to the reset; any other
     # text is sent as it is (to try hostile values: "-5", "99999", "soon").
     retry_after: str | None = setting(

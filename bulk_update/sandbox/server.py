@@ -144,6 +144,9 @@ class SandboxApp:
         config = self.config
         if request.path.endswith(config.failing_paths):
             return self._server_error(rate_headers)
+        if config.echo_rate and self._random.random() < config.echo_rate:
+            echoed = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
+            return web.Response(status=502, text=f"Bad gateway. Your request: {echoed}")
         fault = self._random.random()
         if fault < config.reset_rate:
             if request.transport is not None:

@@ -11,13 +11,13 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
-from bulk_update.config import SendOptions, Token, require_token
+from bulk_update.config import SendOptions, Token, require_token, scrub
 from bulk_update.rules import is_refused
 from bulk_update.version import __version__
 
@@ -117,6 +117,19 @@ class IntercomClient:
     async def get_conversation(self, conversation_id: str) -> ApiResponse:
         return await self.request("GET", _conversation_path(conversation_id))
 
+    def _scrubbed(self, answer: ApiResponse) -> ApiResponse:
+        """An answer whose texts hold no token: an error page or proxy that echoes the
+        request's headers must not carry it into the terminal, the report or a summary."""
+        if answer.ok:
+            return answer
+        secret = self._headers["Authorization"].removeprefix("Bearer ")
+        return replace(
+            answer,
+            error_code=scrub(answer.error_code, secret),
+            error_message=scrub(answer.error_message, secret),
+            request_id=scrub(answer.request_id, secret),
+        )
+
     async def get_json(self, path: str, params: dict[str, str] | None = None) -> ApiResponse:
         return await self.request("GET", path, None, params)
 
@@ -143,7 +156,7 @@ class IntercomClient:
             ) as response:
                 raw = await response.read()
                 latency = time.monotonic() - started
-                return _classify(response, raw, latency, decode_success)
+                return self._scrubbed(_classify(response, raw, latency, decode_success))
         except TimeoutError:
             return ApiResponse(
                 None,

@@ -186,3 +186,23 @@ async def test_formula_looking_values_are_sent_and_reported_as_written(
     await Job(settings, Token(TOKEN)).run()
     assert sandbox.state.conversations["5"]["title"] == "=1+1"
     assert read_report(tmp_path / "r.csv")[0]["title"] == "=1+1"
+
+
+def test_an_error_page_that_echoes_the_headers_never_carries_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", TOKEN)
+    sheet = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"], ["2", "b"]])
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, echo_rate=1.0)
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(default_listing()))
+    summary = tmp_path / "summary.json"
+    with ThreadedSandbox(config) as server:
+        flags = ["--schema", str(schema), "--max-retries", "0", "--summary-json", str(summary)]
+        code = main(["run", str(sheet), "--base-url", server.url, *flags, "-v"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    report = (tmp_path / "in.results.csv").read_text(encoding="utf-8-sig")
+    assert "Bearer ***" in report  # the echo is kept, the token is not
+    for text in (out, err, report, summary.read_text()):
+        assert TOKEN not in text
