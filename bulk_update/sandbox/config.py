@@ -42,6 +42,10 @@ class SandboxConfig:
     failing_paths: tuple[str, ...] = ()
     # Share answered 502 by a "proxy" whose error page repeats the request's headers.
     echo_rate: float = 0.0
+    # Share of conversation answers carried out, then replaced by one of these: "other" (another
+    # conversation), "html", "truncated" (JSON cut short), "empty" ({}).
+    wrong_answer_rate: float = 0.0
+    wrong_answers: tuple[str, ...] = ("other", "html", "truncated", "empty")
     # Intercom sends no Retry-After. None: none; "auto": the seconds to the reset; any other
     # text is sent as it is (to try hostile values: "-5", "99999", "soon").
     retry_after: str | None = setting(

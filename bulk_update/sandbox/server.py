@@ -13,7 +13,6 @@ import json
 import math
 import random
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,12 +23,9 @@ from aiohttp import web
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
 from bulk_update.sandbox.attributes import rendered, value_fits, varied_values
 from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
+from bulk_update.sandbox.faults import Faults
+from bulk_update.sandbox.faults import error_response as _error
 from bulk_update.sandbox.search import LaggingIndex, SearchRefused, SearchRoute
-
-_GATEWAY_PAGE = (
-    "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}"
-    "</h1></center><hr><center>nginx</center></body></html>"
-)
 
 
 @dataclass
@@ -76,6 +72,7 @@ class SandboxApp:
         # The rate-limit windows' clock: a test can share a virtual one with the client.
         self._clock = clock
         self._random = random.Random(self.config.seed)
+        self._faults = Faults(lambda: self.config, self._random, self.conversation)
         self.app = web.Application(middlewares=[self._middleware])
         self.app.router.add_route("PUT", "/conversations/{id}", self._put_conversation)
         self.app.router.add_route("GET", "/conversations/{id}", self._get_conversation)
@@ -119,7 +116,7 @@ class SandboxApp:
                 f"Exceeded rate limit of {config.limit} in {config.window}_seconds",
                 headers=rate_headers,
             )
-        failed = await self._injected_fault(request, rate_headers)
+        failed = await self._faults.injected(request, rate_headers)
         if failed is not None:
             return failed
         if config.latency > 0:
@@ -130,34 +127,14 @@ class SandboxApp:
             response = _error(404, "not_found", "Resource Not Found")
         except web.HTTPMethodNotAllowed:
             response = _error(404, "not_found", "Resource Not Found")
+        if config.wrong_answer_rate and self._random.random() < config.wrong_answer_rate:
+            return self._faults.wrong_answer(request, response)
         if config.lost_answer_rate and self._random.random() < config.lost_answer_rate:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError  # done, but the client never hears of it
         response.headers.update(rate_headers)
         return response
-
-    async def _injected_fault(
-        self, request: web.Request, rate_headers: dict[str, str]
-    ) -> web.Response | None:
-        """A 5xx, a dropped connection or a hang, as configured; None: answer normally."""
-        config = self.config
-        if request.path.endswith(config.failing_paths):
-            return self._server_error(rate_headers)
-        if config.echo_rate and self._random.random() < config.echo_rate:
-            echoed = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
-            return web.Response(status=502, text=f"Bad gateway. Your request: {echoed}")
-        fault = self._random.random()
-        if fault < config.reset_rate:
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError  # nothing is answered on a dropped connection
-        fault -= config.reset_rate
-        if fault < config.hang_rate:
-            await asyncio.sleep(config.hang_seconds)
-        elif fault - config.hang_rate < config.error_rate:
-            return self._server_error(rate_headers)
-        return None
 
     def _count_request(self) -> tuple[dict[str, str], bool]:
         config, state = self.config, self.state
@@ -186,19 +163,6 @@ class SandboxApp:
             auto = str(max(1, math.ceil(reset - now)))
             headers["Retry-After"] = auto if config.retry_after == "auto" else config.retry_after
         return headers, allowed
-
-    def _server_error(self, headers: dict[str, str]) -> web.Response:
-        status = self._random.choice((500, 502, 503, 504))
-        if status == 500:
-            return _error(500, "server_error", "Server Error", headers=headers)
-        if status == 503:
-            return _error(503, "service_unavailable", "Service Unavailable", headers=headers)
-        reason = {502: "Bad Gateway", 504: "Gateway Time-out"}[status]
-        return web.Response(
-            status=status,
-            text=_GATEWAY_PAGE.format(status=status, reason=reason),
-            content_type="text/html",
-        )
 
     # --- handlers ------------------------------------------------------------------------
 
@@ -332,17 +296,6 @@ class SandboxApp:
         app = {"type": "app", "id_code": "sandbox", "name": "bulk-update sandbox", "region": "US"}
         operator = {"type": "admin", "id": "1", "email": "sandbox@example.invalid"}
         return web.json_response({**operator, "name": "Sandbox Operator", "app": app})
-
-
-def _error(
-    status: int, code: str, message: str, *, headers: dict[str, str] | None = None
-) -> web.Response:
-    body = {
-        "type": "error.list",
-        "request_id": str(uuid.uuid4()),
-        "errors": [{"code": code, "message": message}],
-    }
-    return web.json_response(body, status=status, headers=headers)
 
 
 class Sandbox:

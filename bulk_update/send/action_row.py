@@ -11,7 +11,6 @@ is followed by a read, not by sending it again blindly.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -29,7 +28,7 @@ from bulk_update.send.action_steps import (
     tags_value,
     working_copy,
 )
-from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.client import ApiResponse, IntercomClient, the_conversation
 from bulk_update.send.notes import NoteCheck
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, CallLabel
@@ -220,10 +219,11 @@ class ActOnRow:
             update.row, update.conversation_id, step.payload if self._log_bodies else None
         )
 
-        def request() -> Awaitable[ApiResponse]:
-            return self._client.request(
-                step.method, step.path, step.payload, decode_success=step.method != "PUT"
-            )
+        async def request() -> ApiResponse:
+            answer = await self._client.request(step.method, step.path, step.payload)
+            if step.method == "PUT" or step.path.endswith(("/parts", "/reply")):
+                return the_conversation(answer, update.conversation_id)  # never planned on
+            return answer
 
         async def landed() -> ApiResponse | bool | None:
             read = await self._reads.read(update, exact=True)

@@ -110,12 +110,14 @@ class IntercomClient:
             self._session = None
 
     async def update_conversation(self, conversation_id: str, body: bytes) -> ApiResponse:
-        """PUT one update. The updated conversation is not decoded: nothing here needs it."""
+        """PUT one update; its answer must be the conversation updated."""
         path = _conversation_path(conversation_id)
-        return await self.request("PUT", path, body, decode_success=False)
+        return the_conversation(await self.request("PUT", path, body), conversation_id)
 
     async def get_conversation(self, conversation_id: str) -> ApiResponse:
-        return await self.request("GET", _conversation_path(conversation_id))
+        """GET one conversation; its answer must be that conversation."""
+        path = _conversation_path(conversation_id)
+        return the_conversation(await self.request("GET", path), conversation_id)
 
     def _scrubbed(self, answer: ApiResponse) -> ApiResponse:
         """An answer whose texts hold no token: an error page or proxy that echoes the
@@ -178,6 +180,32 @@ class IntercomClient:
                 error.strerror or type(error).__name__,
                 latency=time.monotonic() - started,
             )
+
+
+def the_conversation(answer: ApiResponse, conversation_id: str) -> ApiResponse:
+    """A 2xx answer stands only when it is a JSON object of type conversation with the id
+    asked; anything else (another conversation, an HTML page, JSON cut short, ``{}``) is an
+    answer that did not come: retried, then the row fails saying what was wrong, and it is
+    never planned against."""
+    if not answer.ok:
+        return answer
+    data = answer.data
+    if isinstance(data, dict) and data.get("type") == "conversation":
+        if str(data.get("id")) == conversation_id:
+            return answer
+        what = f"conversation {data.get('id')!r}"
+    elif isinstance(data, dict):
+        what = f"a JSON object of type {data.get('type')!r}"
+    else:
+        what = "no JSON object (an HTML page, or JSON cut short)"
+    return replace(
+        answer,
+        status=None,
+        error_code="unexpected_answer",
+        error_message=f"a {answer.status} answer that is {what}, not conversation "
+        f"{conversation_id!r}",
+        data=None,
+    )
 
 
 def _conversation_path(conversation_id: str) -> str:

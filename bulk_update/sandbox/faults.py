@@ -1,0 +1,100 @@
+"""The sandbox's faults: what Intercom, a proxy or the network does on a bad day (5xx, dropped
+connections, hangs, answers that are not what they claim), and Intercom's error bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bulk_update.sandbox.config import SandboxConfig
+
+_GATEWAY_PAGE = (
+    "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}"
+    "</h1></center><hr><center>nginx</center></body></html>"
+)
+
+
+def error_response(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = {
+        "type": "error.list",
+        "request_id": str(uuid.uuid4()),
+        "errors": [{"code": code, "message": message}],
+    }
+    return web.json_response(body, status=status, headers=headers)
+
+
+class Faults:
+    """Which requests fail and how, as the config says, drawn from the sandbox's seed."""
+
+    def __init__(
+        self,
+        config: Callable[[], SandboxConfig],
+        draw: random.Random,
+        conversation: Callable[[str], dict[str, Any]],
+    ):
+        self._config = config
+        self._random = draw
+        self._conversation = conversation
+
+    async def injected(
+        self, request: web.Request, rate_headers: dict[str, str]
+    ) -> web.Response | None:
+        """A 5xx, a dropped connection or a hang, as configured; None: answer normally."""
+        config = self._config()
+        if request.path.endswith(config.failing_paths):
+            return self.server_error(rate_headers)
+        if config.echo_rate and self._random.random() < config.echo_rate:
+            echoed = "; ".join(f"{name}: {value}" for name, value in request.headers.items())
+            return web.Response(status=502, text=f"Bad gateway. Your request: {echoed}")
+        fault = self._random.random()
+        if fault < config.reset_rate:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # nothing is answered on a dropped connection
+        fault -= config.reset_rate
+        if fault < config.hang_rate:
+            await asyncio.sleep(config.hang_seconds)
+        elif fault - config.hang_rate < config.error_rate:
+            return self.server_error(rate_headers)
+        return None
+
+    def server_error(self, headers: dict[str, str]) -> web.Response:
+        """A 5xx as Intercom (JSON) or its gateway (an HTML page) answers one."""
+        status = self._random.choice((500, 502, 503, 504))
+        if status == 500:
+            return error_response(500, "server_error", "Server Error", headers=headers)
+        if status == 503:
+            return error_response(
+                503, "service_unavailable", "Service Unavailable", headers=headers
+            )
+        reason = {502: "Bad Gateway", 504: "Gateway Time-out"}[status]
+        return web.Response(
+            status=status,
+            text=_GATEWAY_PAGE.format(status=status, reason=reason),
+            content_type="text/html",
+        )
+
+    def wrong_answer(
+        self, request: web.Request, response: web.StreamResponse
+    ) -> web.StreamResponse:
+        """A 200 that is not what it claims, to a request on a conversation carried out."""
+        parts = request.path.split("/")
+        conversation = len(parts) >= 3 and parts[1] == "conversations" and parts[2].isdigit()
+        if not conversation or response.status != 200 or not isinstance(response, web.Response):
+            return response
+        kind = self._random.choice(self._config().wrong_answers)
+        if kind == "other":
+            return web.json_response(self._conversation("999999000001"))
+        if kind == "html":
+            return web.Response(text="<html><body>Welcome</body></html>", content_type="text/html")
+        if kind == "truncated":
+            body = response.body if isinstance(response.body, bytes) else b"{}"
+            return web.Response(body=body[: len(body) // 2], content_type="application/json")
+        return web.json_response({})
