@@ -100,7 +100,13 @@ def _confirm_undo(args: argparse.Namespace) -> None:
     from bulk_update.job.undoing import undo_plan
 
     plan = undo_plan(args.input)
-    if args.yes:
+    if plan.restores_actions and not getattr(args, "admin", None):
+        # Checked before asking: a yes must not be met by a refusal.
+        raise UsageError(
+            f"undo would restore state, assignees and tags from {plan.backup}: name the "
+            "teammate they are made as with --admin (an email or an id)"
+        )
+    if args.yes or getattr(args, "dry_run", False):  # a dry run changes nothing to confirm
         return
     what = f"{plan.conversations} conversation(s)' {', '.join(plan.fields)} from {plan.backup}"
     if not sys.stdin.isatty():

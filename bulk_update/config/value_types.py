@@ -59,12 +59,13 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> Rate:
-        match = re.fullmatch(r"\s*(\d+)\s*(?:/\s*(\d+(?:\.\d+)?)\s*)?", text)
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*", text)
         if not match:
             raise UsageError.naming_settings(
-                "{rate} must look like 1666/10 (requests/seconds), got " + escape(repr(text))
+                "{rate} must look like 1666/10 (requests/seconds: a number alone could mean "
+                "per second or per window), got " + escape(repr(text))
             )
-        return cls(int(match.group(1)), float(match.group(2) or 1))
+        return cls(int(match.group(1)), float(match.group(2)))
 
     @classmethod
     def of(cls, given: Rate | str) -> Rate:

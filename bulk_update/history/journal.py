@@ -206,13 +206,13 @@ class Journal:
 
     def repeated_ids(self) -> Iterator[tuple[int, int]]:
         """(row, the first row with the same id) for every later row of a repeated id. Ids
-        are compared as written: ``5`` and ``005`` are different ids."""
+        are numbers to Intercom: ``1000001`` and ``01000001`` name one conversation."""
         self.flush()
         yield from self._db.execute(
             "SELECT pending.row, repeated.first FROM pending JOIN ("
-            "  SELECT conversation_id, min(row) AS first FROM pending"
-            "  GROUP BY conversation_id HAVING count(*) > 1"
-            ") AS repeated USING (conversation_id) "
+            "  SELECT ltrim(conversation_id, '0') AS number, min(row) AS first FROM pending"
+            "  GROUP BY number HAVING count(*) > 1"
+            ") AS repeated ON ltrim(pending.conversation_id, '0') = repeated.number "
             "WHERE pending.row > repeated.first ORDER BY pending.row"
         )
 

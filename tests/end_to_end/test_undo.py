@@ -274,3 +274,16 @@ def test_a_live_dry_runs_report_applies_exactly_its_plan(
     titles = [threaded_sandbox.server.conversation(i)["title"] for i in ("81", "82", "83")]
     assert titles == ["new 81", "a teammate's", "new 83"]
     assert threaded_sandbox.state.puts_applied == 1
+
+
+def test_undo_checks_admin_before_asking_and_a_dry_run_needs_no_yes(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = ["id", "state", "admin_assignee", "bulk_update_backup"]
+    backup = write_csv(tmp_path / "before.csv", header, [["1000", "open", "unassigned", ""]])
+    url = threaded_sandbox.url
+    assert main(["undo", str(backup), "--base-url", url, "-q"]) == 2
+    assert "--admin" in capsys.readouterr().err  # asked for before any confirmation
+    dry = ["undo", str(backup), "--base-url", url, "-q", "--dry-run", "--admin", "ada@example.com"]
+    assert main(dry) == 0
+    assert "--yes" not in capsys.readouterr().err

@@ -181,17 +181,24 @@ def prepared(ids: list[str]) -> Journal:
     return journal
 
 
-def test_duplicates_point_at_the_first_row_and_compare_ids_as_written() -> None:
+def test_duplicates_point_at_the_first_row_and_compare_ids_as_numbers() -> None:
+    # Intercom's ids are numbers: 5 and 005 (1000001 and 01000001) name one conversation.
     journal = prepared(["5", "7", "5", "005", "5", "9" * 20, "9" * 20])
     rejected = cross_row_problems(journal)
     assert rejected == {
         4: "duplicate of row 2",
+        5: "duplicate of row 2",
         6: "duplicate of row 2",
         8: "duplicate of row 7",
     }
     journal.drop_updates(rejected)
-    assert journal.count_prepared() == 4  # rows 2, 3, 5 and 7
-    assert [journal.last_row(n) for n in (1, 2, 3, 4, 5, None)] == [2, 3, 5, 7] + [sys.maxsize] * 2
+    assert journal.count_prepared() == 3  # rows 2, 3 and 7
+    assert [journal.last_row(n) for n in (1, 2, 3, 4, None)] == [2, 3, 7] + [sys.maxsize] * 2
+
+
+def test_an_id_with_leading_zeros_is_a_duplicate_of_the_same_number() -> None:
+    ids = ["1000001", "2000002", "3000003", "01000001"]
+    assert cross_row_problems(prepared(ids)) == {5: "duplicate of row 2"}
 
 
 def test_ids_that_lost_the_column_s_leading_zeros_are_rejected() -> None:
