@@ -40,6 +40,7 @@ class Journal:
         self._updates: list[tuple[int, str, bytes, bytes, bytes]] = []
         self._contents: list[tuple[int, bytes]] = []
         self._forgotten: list[tuple[int]] = []
+        self._closed = False
 
     @classmethod
     def temporary(cls) -> Journal:
@@ -340,8 +341,12 @@ class Journal:
         self._db.commit()
 
     def close(self) -> None:
+        """Commit what is left and close; closing again does nothing."""
+        if self._closed:
+            return
         self.flush()
         self._db.close()
+        self._closed = True
 
 
 def backup_of(journal_path: Path) -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,21 +33,46 @@ class Reported:
 
 
 def check_outputs(settings: JobSettings) -> None:
-    """Every file the run will write can be written, and none is a real run's report
-    that a dry run would replace."""
+    """Every file the run will write can be written, none is the input sheet (a report run
+    again excepted: that is the loop), and none is a real run's report that a dry run would
+    replace. Checked before anything is read or sent."""
     for setting, path in (
         ("report_path", settings.report_path),
         ("backup_path", settings.backup_path),
         ("summary_json", settings.summary_json),
     ):
-        if path is not None and not path.parent.is_dir():
-            raise UsageError.naming_settings(
-                f"{{{setting}}} {escape(str(path))}: the folder "
-                f"{escape(str(path.parent))} does not exist"
-            )
+        if path is not None:
+            _check_output(setting, path, settings.input_path)
     if settings.dry_run and settings.report_path is not None:
         assert settings.journal_path is not None
         check_not_a_real_report(settings.report_path, settings.journal_path)
+
+
+def _check_output(setting: str, path: Path, input_path: Path | None) -> None:
+    where = f"{{{setting}}} {escape(str(path))}: "
+    if not path.parent.is_dir():
+        raise UsageError.naming_settings(
+            where + f"the folder {escape(str(path.parent))} does not exist"
+        )
+    if path.is_dir():
+        raise UsageError.naming_settings(where + "is a folder; name a file in it")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise UsageError.naming_settings(where + "cannot be written (no permission)")
+    in_place = setting == "report_path" and _is_report(path)
+    if input_path is not None and _same_file(path, input_path) and not in_place:
+        raise UsageError.naming_settings(
+            where + "is the input sheet, which is never written over; name another"
+        )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    return one.exists() and other.exists() and one.resolve() == other.resolve()
+
+
+def _is_report(path: Path) -> bool:
+    with contextlib.suppress(BulkUpdateError):
+        return "status" in Table(path, ReadOptions()).columns
+    return False
 
 
 def check_not_a_real_report(report: Path, journal: Path) -> None:

@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import sys
 import time
+from pathlib import Path
 
 from bulk_update.config import Conventions, JobSettings, Token
-from bulk_update.errors import AuthenticationFailed, UsageError, escape
+from bulk_update.errors import AuthenticationFailed, BulkUpdateError, UsageError, escape
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
 from bulk_update.history.lock import holding
@@ -125,6 +126,7 @@ class Job:
         stats = SendStats()
         # Decided before the journal is opened (which creates one where there was none).
         again = runs_report_again(settings, table.is_report)
+        fresh = settings.journal_path is not None and not settings.journal_path.exists()
         journal = open_journal(settings, table.fingerprint(), again=again)
         with contextlib.closing(journal):
             try:
@@ -136,7 +138,7 @@ class Job:
                         resume=settings.backs_up_again,
                         dates=date_fields(plan) | {"snoozed_until"},
                     )
-                validated = await validate_all(table, plan, journal, again=again, settings=settings)
+                validated = await self._validate(table, plan, journal, again, fresh)
                 if settings.sends_requests:
                     first = self._read_first(plan, schema, backup, acting)
                     stats = await self._send(journal, validated, first, acting)
@@ -353,6 +355,21 @@ class Job:
         return RunResult(
             summary, settings.report_path, reported.lines, sample if settings.dry_run else ()
         )
+
+    async def _validate(
+        self, table: Table, plan: ColumnPlan, journal: Journal, again: bool, fresh: bool
+    ) -> Validated:
+        """The validation pass. One that refuses the input (no data rows, say) has sent
+        nothing: a journal it created goes, so the same command works once the input is
+        fixed."""
+        try:
+            return await validate_all(table, plan, journal, again=again, settings=self.settings)
+        except BulkUpdateError:
+            if fresh and journal.path is not None:
+                journal.close()
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{journal.path}{suffix}").unlink(missing_ok=True)
+            raise
 
     def _read_first(
         self, plan: ColumnPlan, schema: Schema, backup: BackupWriter | None, acting: Acting | None
