@@ -29,11 +29,14 @@ class ValueProblem(NamesSettings, ValueError):
 
 # --- numbers ----------------------------------------------------------------------------
 
-# 1,234.5 / 1234.5 / .5 / 1e3 (a decimal point; commas group thousands)
-_POINT_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# 1,234.5 / 1234.5 / .5 / 1e3 (a decimal point; commas group thousands). A group separator
+# never follows a leading zero: 0,125 is not 125, it is a number in the other convention.
+_POINT_NUMBER = re.compile(
+    r"[+-]?(?:(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+)
 # 1.234,5 / 1 234,5 / 1234,5 / ,5 (a decimal comma; dots or spaces group thousands)
 _COMMA_NUMBER = re.compile(
-    r"[+-]?(?:(?:\d{1,3}(?:([. \u00a0\u202f])\d{3})(?:\1\d{3})*|\d+)(?:,\d*)?|,\d+)"
+    r"[+-]?(?:(?:[1-9]\d{0,2}(?:([. \u00a0\u202f])\d{3})(?:\1\d{3})*|\d+)(?:,\d*)?|,\d+)"
     r"(?:[eE][+-]?\d+)?"
 )
 _GROUPING = str.maketrans("", "", ". \u00a0\u202f")
@@ -54,17 +57,24 @@ def _plain_number(text: str, decimal_comma: bool) -> str | None:
 
 
 def _number_hint(decimal_comma: bool) -> str:
+    """Which setting reads a number written in the other convention."""
     if decimal_comma:
-        return " (the file is read with a decimal comma, as in 1.234,5; see {decimal_comma})"
-    return ""
+        return (
+            " (the file is read with a decimal comma, as in 1.234,5; if its numbers are written "
+            "with a decimal point, say so with {decimal_comma})"
+        )
+    return (
+        " (the file is read with a decimal point; if its numbers are written with a decimal "
+        "comma, as in 1.234,5, say so with {decimal_comma})"
+    )
 
 
 def to_integer(text: str, *, decimal_comma: bool = False) -> int:
     plain = _plain_number(text, decimal_comma)
     if plain is None or not _WHOLE.fullmatch(plain):
-        raise ValueProblem.naming_settings(
-            f"{escape(repr(text))} is not a whole number{_number_hint(decimal_comma)}"
-        )
+        # Which convention read it, where that may be the surprise (3,5 is 3.5 with a comma).
+        hint = _number_hint(decimal_comma) if plain is None or decimal_comma else ""
+        raise ValueProblem.naming_settings(f"{escape(repr(text))} is not a whole number{hint}")
     number = int(plain.split(".")[0])
     if abs(number) >= INTERCOM_INT_LIMIT:
         raise ValueProblem(f"{text!r} is too large for an integer attribute")
