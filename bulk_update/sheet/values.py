@@ -164,10 +164,7 @@ def to_unix_seconds(
 def _numeric_date(text: str, match: re.Match[str], order: DateOrder | None) -> dt.datetime:
     first, _separator, second, year, hour, minute, second_of_minute = match.groups()
     if order is None:
-        raise ValueProblem.naming_settings(
-            f"{escape(repr(text))} could be day-first or month-first; say which with "
-            "{date_order} (it is never guessed)"
-        )
+        order = _order_it_shows(text, int(first), int(second))
     day, month = (first, second) if order == "dayfirst" else (second, first)
     try:
         return dt.datetime(
@@ -180,6 +177,21 @@ def _numeric_date(text: str, match: re.Match[str], order: DateOrder | None) -> d
         )
     except ValueError:
         raise ValueProblem(f"{text!r} is not a date that exists ({order})") from None
+
+
+def _order_it_shows(text: str, first: int, second: int) -> DateOrder:
+    """A date whose day cannot be a month (31/12/2026) says which it is; only one whose day and
+    month could be swapped (03/04/2026) needs to be told (it is never guessed)."""
+    if first > 12 >= second:
+        return "dayfirst"
+    if second > 12 >= first:
+        return "monthfirst"
+    if first == second:
+        return "dayfirst"  # 05/05/2026 is the same date either way
+    raise ValueProblem.naming_settings(
+        f"{escape(repr(text))} could be day-first or month-first; say which with "
+        "{date_order} (it is never guessed)"
+    )
 
 
 def iso_8601(seconds: int | float) -> str:

@@ -207,10 +207,18 @@ def test_integers_with_a_decimal_comma() -> None:
 @pytest.mark.parametrize("text", ["31/12/2026", "31.12.2026", "31-12-2026"])
 def test_day_first_dates(text: str) -> None:
     assert to_unix_seconds(text, date_order="dayfirst") == 1798675200  # 2026-12-31 UTC
+    # A day that cannot be a month says which it is.
+    assert to_unix_seconds(text) == 1798675200
+    assert to_unix_seconds("12/31/2026") == 1798675200  # nor can this month be a day
+
+
+@pytest.mark.parametrize("text", ["03/04/2026", "03.04.2026", "11-12-2026"])
+def test_only_a_date_whose_day_and_month_could_swap_needs_to_be_told(text: str) -> None:
     with pytest.raises(ValueProblem, match="day-first or month-first") as ambiguous:
         to_unix_seconds(text)
     names = {"date_order": "--dayfirst or --monthfirst"}
     assert "say which with --dayfirst or --monthfirst" in ambiguous.value.describe(names)
+    assert to_unix_seconds("05/05/2026") == to_unix_seconds("2026-05-05")
 
 
 def test_month_first_dates_and_dates_that_do_not_exist() -> None:
