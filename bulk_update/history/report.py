@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from bulk_update.config import ReadOptions
 from bulk_update.errors import BulkUpdateError, escape
@@ -125,14 +126,26 @@ def _write_xlsx(path: Path, lines: Iterable[list[str]]) -> None:
     count = 0
     sheet.append(header)
     for line in rows:
-        cells: list[object] = list(line)
+        cells: list[object] = [_as_text(sheet, cell) for cell in line]
         for index in numbers:
-            if cells[index]:
+            if line[index]:
                 cells[index] = int(line[index])
         sheet.append(cells)
         count += 1
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
     book.save(path)
+
+
+def _as_text(sheet: Any, text: str) -> object:
+    """A cell that is text in the workbook, whatever it starts with: ``=SUM(A1)`` typed in a
+    sheet or sent by a server is shown, never run as a formula."""
+    if not text.startswith("="):
+        return text
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    return cell
 
 
 def write_summary_json(path: Path, summary: RunSummary) -> None:

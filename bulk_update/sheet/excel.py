@@ -55,7 +55,14 @@ class ExcelSource:
         if not formulas and not self._described:
             self._described = True
             self._describe(book.sheetnames, name)
-        return iter(book[name].iter_rows(values_only=True))
+        if not formulas:
+            return iter(book[name].iter_rows(values_only=True))
+        # Only what the workbook stores as a formula: a text cell that merely starts with
+        # '=' (one this tool wrote, say) is text.
+        return (
+            tuple(cell.value if getattr(cell, "data_type", "") == "f" else None for cell in row)
+            for row in book[name].iter_rows()
+        )
 
     def _describe(self, names: list[str], chosen: str) -> None:
         """Say what a person might not expect from this workbook, once."""

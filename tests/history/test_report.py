@@ -40,3 +40,21 @@ def test_xlsx_report_types_and_layout(tmp_path: Path) -> None:
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:K3"
     assert sheet.column_dimensions["G"].width >= 40  # error_message
+
+
+def test_an_xlsx_report_writes_text_that_looks_like_a_formula_as_text(tmp_path: Path) -> None:
+    import openpyxl
+
+    from bulk_update.config import ReadOptions
+    from bulk_update.history.report import write_report
+    from bulk_update.sheet.reader import Table
+
+    path = tmp_path / "r.xlsx"
+    write_report(path, iter([["id", "title"], ["1", '=HYPERLINK("x")'], ["2", "@sum"]]))
+    cells = [row[1] for row in openpyxl.load_workbook(path).active.iter_rows(min_row=2)]
+    assert [(cell.value, cell.data_type) for cell in cells] == [
+        ('=HYPERLINK("x")', "s"),
+        ("@sum", "s"),
+    ]
+    table = Table(path, ReadOptions())
+    assert [row.cells for row in table.rows()] == [["1", '=HYPERLINK("x")'], ["2", "@sum"]]
