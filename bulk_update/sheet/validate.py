@@ -16,7 +16,8 @@ from bulk_update.sheet.values import ValueProblem
 # Intercom's ids are digit strings (3 to 14 digits seen); 20 digits is past any int64.
 MAX_ID_DIGITS = 20
 _DIGITS = re.compile(r"[0-9]+")
-_EXCEL_MANGLED_ID = re.compile(r"[0-9]+\.[0-9]*0*|[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+")
+# Excel's number display, in either decimal convention: 123.0, 123,0, 2.15468E+11, 2,15468E+11.
+_EXCEL_MANGLED_ID = re.compile(r"[0-9]+[.,][0-9]*0*|[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+")
 # Intercom documents no length limit for text values that we found; past this a cell is far
 # more likely a paste accident than a title or an attribute value.
 MAX_TEXT_CHARS = 65_536

@@ -167,7 +167,9 @@ def test_bad_ids_never_pass(text: str) -> None:
         check_conversation_id(text)
 
 
-@pytest.mark.parametrize("text", ["1.23457E+17", "123.0", "2.15468E+11"])
+@pytest.mark.parametrize(
+    "text", ["1.23457E+17", "123.0", "2.15468E+11", "2,15468E+11", "123,0", "1,23457E+17"]
+)
 def test_excel_mangled_ids_say_how_to_fix_them(text: str) -> None:
     with pytest.raises(ValueProblem, match="Excel"):
         check_conversation_id(text)
