@@ -119,7 +119,7 @@ def to_boolean(text: str) -> bool:
 # Excel stores dates as days since 1899-12-30; a bare number below this is such a serial,
 # anything larger is unix seconds (1,000,000 s is 12 January 1970, no real date).
 _EXCEL_SERIAL_LIMIT = 1_000_000
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30, tzinfo=dt.UTC)
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # a serial is a local time, as Excel shows it
 _BARE_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 # Google Sheets writes 2026-12-31 9:30:00: a one-digit hour that ISO 8601 does not allow.
 _ONE_DIGIT_HOUR = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d):")
@@ -141,11 +141,10 @@ def to_unix_seconds(
     value = text.strip()
     if _BARE_NUMBER.fullmatch(value):
         number = float(value)
-        if 0 < number < _EXCEL_SERIAL_LIMIT:
-            return round((_EXCEL_EPOCH + dt.timedelta(days=number)).timestamp())
-        return round(number)
-    numeric = _NUMERIC_DATE.fullmatch(value)
-    if numeric:
+        if not 0 < number < _EXCEL_SERIAL_LIMIT:
+            return round(number)
+        moment = _EXCEL_EPOCH + dt.timedelta(days=number)
+    elif numeric := _NUMERIC_DATE.fullmatch(value):
         moment = _numeric_date(text, numeric, date_order)
     else:
         iso = _ONE_DIGIT_HOUR.sub(r"\1T0\2:", value)
@@ -157,8 +156,26 @@ def to_unix_seconds(
                 "unix seconds, or day/month/year with the date order set"
             ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
+        moment = _local(text, moment, zone)
     return round(moment.timestamp())
+
+
+def _local(text: str, moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """A wall-clock time in ``zone``: one the clocks skip (a spring gap) is no time at all,
+    and one they pass twice (an autumn hour) must say which, with an offset."""
+    earlier, later = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier
+    back = earlier.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+    if back != moment:
+        raise ValueProblem.naming_settings(
+            f"{escape(repr(text))} does not exist in {escape(str(zone))} (the clocks skip it); "
+            "write the time it was meant, or one with an offset (+01:00), or set {timezone}"
+        )
+    raise ValueProblem.naming_settings(
+        f"{escape(repr(text))} happens twice in {escape(str(zone))} (the clocks go back); "
+        "write it with an offset (+02:00 or +01:00), or set {timezone}"
+    )
 
 
 def _numeric_date(text: str, match: re.Match[str], order: DateOrder | None) -> dt.datetime:
