@@ -71,7 +71,7 @@ def _same_file(one: Path, other: Path) -> bool:
 
 def _is_report(path: Path) -> bool:
     with contextlib.suppress(BulkUpdateError):
-        return "status" in Table(path, ReadOptions()).columns
+        return Table(path, ReadOptions()).is_report
     return False
 
 

@@ -40,7 +40,7 @@ from bulk_update.job.validation import (
 from bulk_update.models import RunResult, RunSummary, SendStats, UpdateRequest
 from bulk_update.send.action_row import ActOnRow
 from bulk_update.send.action_steps import StepContext
-from bulk_update.send.as_cells import FIELD_COLUMNS, ConversationCells
+from bulk_update.send.as_cells import ConversationCells
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
 from bulk_update.send.pacing import Pacer
@@ -379,8 +379,8 @@ class Job:
         settings = self.settings
         exported: ConversationCells | None = None
         if plan.base_index is not None or settings.live:
-            written = FIELD_COLUMNS + tuple(schema.attributes)
-            columns = [key for _header, key in plan.change_columns.values() if key in written]
+            keys = [key for _header, key in plan.change_columns.values()]
+            columns = [key for key in keys if ConversationCells.exports(key, schema)]
             directory = acting.context.directory if acting is not None else None
             exported = ConversationCells(columns, schema, directory)
         return ReadFirst(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulk_update.config import ReadOptions
+from bulk_update.config import ReadOptions, journal_beside
 from bulk_update.errors import UsageError, escape
 from bulk_update.history.journal import backup_of
 from bulk_update.models import BACKUP_COLUMN
@@ -36,7 +36,7 @@ def undo_plan(given: Path) -> UndoPlan:
             "kept one: undo runs only those (to apply a sheet, use 'bulk-update run')"
         )
     if "status" in columns:
-        journal = given.with_name(given.name + ".journal")
+        journal = journal_beside(given)
         found = backup_of(journal) if journal.exists() else None
         if found is None:
             raise UsageError.naming_settings(

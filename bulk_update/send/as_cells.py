@@ -36,9 +36,13 @@ class ConversationCells:
         base = wire_json(dict(zip(self._columns, cells, strict=True))).decode()
         return [str(conversation.get("id", "")), *cells, base]
 
-    def knows(self, column: str) -> bool:
+    @staticmethod
+    def exports(column: str, schema: Schema) -> bool:
         """Whether an export writes this column (a note or tags to add it never does)."""
-        return column in FIELD_COLUMNS or column in self._schema.attributes
+        return column in FIELD_COLUMNS or column in schema.attributes
+
+    def knows(self, column: str) -> bool:
+        return self.exports(column, self._schema)
 
     def live(self, conversation: dict[str, Any], columns: list[str]) -> dict[str, str]:
         """The cells ``columns`` (canonical names) would hold if exported now."""
