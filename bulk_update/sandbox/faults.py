@@ -30,6 +30,14 @@ def error_response(
     return web.json_response(body, status=status, headers=headers)
 
 
+def conversation_named(request: web.Request) -> str | None:
+    """The conversation id a request's path names (``/conversations/{id}[/...]``), if any."""
+    parts = request.path.split("/")
+    if len(parts) >= 3 and parts[1] == "conversations" and parts[2].isdigit():
+        return parts[2]
+    return None
+
+
 class Faults:
     """Which requests fail and how, as the config says, drawn from the sandbox's seed."""
 
@@ -85,9 +93,8 @@ class Faults:
         self, request: web.Request, response: web.StreamResponse
     ) -> web.StreamResponse:
         """A 200 that is not what it claims, to a request on a conversation carried out."""
-        parts = request.path.split("/")
-        conversation = len(parts) >= 3 and parts[1] == "conversations" and parts[2].isdigit()
-        if not conversation or response.status != 200 or not isinstance(response, web.Response):
+        named = conversation_named(request)
+        if named is None or response.status != 200 or not isinstance(response, web.Response):
             return response
         kind = self._random.choice(self._config().wrong_answers)
         if kind == "other":

@@ -23,7 +23,7 @@ from aiohttp import web
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
 from bulk_update.sandbox.attributes import rendered, value_fits, varied_values
 from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
-from bulk_update.sandbox.faults import Faults
+from bulk_update.sandbox.faults import Faults, conversation_named
 from bulk_update.sandbox.faults import error_response as _error
 from bulk_update.sandbox.search import LaggingIndex, SearchRefused, SearchRoute
 
@@ -202,12 +202,12 @@ class SandboxApp:
 
     def _index_before_change(self, request: web.Request) -> None:
         """What the lagging search index still shows of a conversation about to change."""
-        parts = request.path.split("/")
-        if request.method == "GET" or len(parts) < 3 or parts[1] != "conversations":
+        named = conversation_named(request)
+        if request.method == "GET" or named is None:
             return
-        found = self.state.conversations.get(parts[2])
+        found = self.state.conversations.get(named)
         if found is not None:
-            self.state.index.before_change(parts[2], found, self._clock(), self.config.index_lag)
+            self.state.index.before_change(named, found, self._clock(), self.config.index_lag)
 
     def _populate(self, number: int) -> None:
         """One of the conversations there from the start, its attributes varied by number."""

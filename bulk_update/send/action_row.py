@@ -221,7 +221,7 @@ class ActOnRow:
 
         async def request() -> ApiResponse:
             answer = await self._client.request(step.method, step.path, step.payload)
-            if step.method == "PUT" or step.path.endswith(("/parts", "/reply")):
+            if step.answered_with_the_conversation:
                 return the_conversation(answer, update.conversation_id)  # never planned on
             return answer
 

@@ -77,6 +77,12 @@ class Step:
     # A note's text: what the history records before it is sent.
     note: str | None = None
 
+    @property
+    def answered_with_the_conversation(self) -> bool:
+        """The attributes' ``PUT``, a note and a parts action answer with the conversation; a
+        tag attached or detached answers with the tag."""
+        return self.method == "PUT" or self.path.endswith(("/parts", "/reply"))
+
     def has_landed(self, conversation: Conversation) -> bool:
         return (self.landed or self.in_place)(conversation)
 
