@@ -5,6 +5,7 @@
     BulkUpdateError                 anything the tool reports as a one-line message
     ├── UsageError                  the invocation cannot work (exit 2)
     │   └── InputError              the input file cannot be used as a whole (exit 2)
+    ├── StorageFailed               a file the run writes could not be written (disk full)
     └── RunStopped                  the run stopped early on purpose (exit 1)
         └── AuthenticationFailed    401/403: the token is wrong or lacks access
 
@@ -123,3 +124,43 @@ class RunStopped(BulkUpdateError):
 
 class AuthenticationFailed(RunStopped):
     """Intercom refused the token (401) or its access (403); nothing more is sent."""
+
+
+class StorageFailed(BulkUpdateError):
+    """A file the run keeps (its journal, report or backup) could not be written: the disk is
+    full, say. Nothing more is sent; what the journal committed stays for a resume.
+
+    ``sent`` says whether any request had gone out (the command line's exit code differs).
+    """
+
+    def __init__(self, what: str, path: object, reason: str, *, sent: bool = False):
+        then = (
+            "Nothing more was sent; free some space, then run the same command again with "
+            "{resume} (every row confirmed so far stays done)"
+            if sent
+            else "Nothing was sent; free some space, then run the same command again"
+        )
+        template = f"cannot write the {escape(what)} {escape(str(path))}: {escape(reason)}. {then}"
+
+        super().__init__(template.format_map(SettingNames({})), template=template)
+        self.what = what
+        self.path = path
+        self.reason = reason
+        self.sent = sent
+
+    def having_sent(self, sent: bool) -> StorageFailed:
+        return StorageFailed(self.what, self.path, self.reason, sent=sent)
+
+
+def storage_reason(error: BaseException) -> str:
+    """What the OS (or SQLite) said, as a person reads it: "no space left on device"."""
+    import errno
+    import sqlite3
+
+    if isinstance(error, OSError):
+        if error.errno == errno.ENOSPC:
+            return "no space left on device"
+        return (error.strerror or str(error)).lower()
+    if isinstance(error, sqlite3.OperationalError) and "full" in str(error):
+        return "no space left on device"
+    return str(error)

@@ -24,7 +24,7 @@ from bulk_update.cli.arguments import (
 )
 from bulk_update.cli.logs import configure_logging, redact
 from bulk_update.config import read_token
-from bulk_update.errors import BulkUpdateError, RunStopped, UsageError
+from bulk_update.errors import BulkUpdateError, RunStopped, StorageFailed, UsageError
 
 if TYPE_CHECKING:
     from bulk_update.job.hooks import Interruption, RunHooks
@@ -73,6 +73,8 @@ def _refused(error: BulkUpdateError) -> int:
         print(f"stopped: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
         return EXIT_ROWS_NOT_UPDATED
     print(f"error: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
+    if isinstance(error, StorageFailed):
+        return EXIT_ROWS_NOT_UPDATED if error.sent else EXIT_USAGE
     return EXIT_USAGE if isinstance(error, UsageError) else EXIT_ROWS_NOT_UPDATED
 
 

@@ -10,15 +10,16 @@ idempotent).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from bulk_update.errors import UsageError, escape
+from bulk_update.errors import StorageFailed, UsageError, escape, storage_reason
 from bulk_update.history.journal_tables import SCHEMA, add_missing_columns
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.rules import is_final
@@ -28,6 +29,28 @@ BATCH_ROWS = 2000
 # first window's whole budget at once) cannot pile up uncommitted between two timer ticks.
 OUTCOME_BATCH_ROWS = 50
 PENDING_PAGE = 1000
+
+_Args = ParamSpec("_Args")
+_Result = TypeVar("_Result")
+
+
+def _storing(
+    method: Callable[Concatenate[Journal, _Args], _Result],
+) -> Callable[Concatenate[Journal, _Args], _Result]:
+    """A write that SQLite cannot make (the disk is full) becomes :class:`StorageFailed`
+    naming the journal; the transaction is rolled back, so what was committed stands."""
+
+    @functools.wraps(method)
+    def writing(journal: Journal, /, *args: _Args.args, **kwargs: _Args.kwargs) -> _Result:
+        try:
+            return method(journal, *args, **kwargs)
+        except sqlite3.OperationalError as error:
+            with contextlib.suppress(sqlite3.Error):
+                journal._db.rollback()
+            where = journal.path or "temporary database"
+            raise StorageFailed("journal", where, storage_reason(error)) from None
+
+    return writing
 
 
 class Journal:
@@ -77,6 +100,8 @@ class Journal:
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(SCHEMA)
             add_missing_columns(connection)
+        except sqlite3.OperationalError as error:
+            raise StorageFailed("journal", path, storage_reason(error)) from None
         except sqlite3.DatabaseError as error:
             raise UsageError(f"{path} is not a usable journal ({error})") from None
         journal = cls(connection, path)
@@ -104,6 +129,7 @@ class Journal:
         """The input changed on purpose (a report run again): this is what it is now."""
         self._set_meta({"input": input_fingerprint})
 
+    @_storing
     def _set_meta(self, values: dict[str, Any]) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -133,6 +159,7 @@ class Journal:
         if len(self._outcomes) >= OUTCOME_BATCH_ROWS:
             self.flush()
 
+    @_storing
     def flush(self) -> None:
         if self._forgotten:  # before this batch's outcomes, which may be the rows' new ones
             self._db.executemany("DELETE FROM outcomes WHERE row = ?", self._forgotten)
@@ -161,6 +188,7 @@ class Journal:
             self._outcomes.clear()
         self._db.commit()
 
+    @_storing
     def start_validation(self) -> None:
         """Forget what a previous validation pass found (resume re-validates): the updates
         it prepared and the rows it found invalid, which this pass finds again or not."""
@@ -257,6 +285,7 @@ class Journal:
         (count,) = self._db.execute("SELECT count(*) FROM pending").fetchone()
         return int(count)
 
+    @_storing
     def drop_updates(self, rows: Iterable[int]) -> None:
         self.flush()
         self._db.executemany("DELETE FROM pending WHERE row = ?", [(row,) for row in rows])
@@ -315,6 +344,7 @@ class Journal:
         found = self._db.execute("SELECT seen FROM intents WHERE row = ?", (row,)).fetchone()
         return None if found is None else str(found[0])
 
+    @_storing
     def record_intent(self, row: int, seen: str) -> None:
         """Committed before the request it announces is sent: a crash right after leaves it."""
         self._db.execute("INSERT OR REPLACE INTO intents VALUES (?, ?)", (row, seen))
@@ -331,6 +361,7 @@ class Journal:
         ).fetchone()
         return None if found is None else str(found[0])
 
+    @_storing
     def record_note(self, conversation_id: str, text: str, admin_id: str) -> None:
         """Committed before the note is sent: whatever happens after, the note is looked for
         on the conversation before it is ever sent again."""
@@ -344,9 +375,11 @@ class Journal:
         """Commit what is left and close; closing again does nothing."""
         if self._closed:
             return
-        self.flush()
-        self._db.close()
         self._closed = True
+        try:
+            self.flush()
+        finally:
+            self._db.close()
 
 
 def backup_of(journal_path: Path) -> Path | None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from bulk_update.errors import UsageError
+from bulk_update.errors import StorageFailed, UsageError, storage_reason
 
 
 def lock_path(journal: Path) -> Path:
@@ -57,8 +57,14 @@ def _acquire(path: Path, command: str) -> IO[str]:
     handle.seek(0)
     handle.truncate()
     who = {"pid": os.getpid(), "host": socket.gethostname(), "command": command}
-    handle.write(json.dumps({**who, "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
-    handle.flush()
+    try:
+        handle.write(json.dumps({**who, "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
+        handle.flush()
+    except OSError as error:
+        with contextlib.suppress(OSError):  # closing retries the write that failed
+            handle.close()
+        path.unlink(missing_ok=True)
+        raise StorageFailed("lock file", path, storage_reason(error)) from None
     return handle
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.config import ReadOptions
-from bulk_update.errors import BulkUpdateError, escape
+from bulk_update.errors import StorageFailed, storage_reason
 from bulk_update.history.breakdown import Tally
 from bulk_update.models import BASE_COLUMN, OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
 from bulk_update.sheet.reader import Table
@@ -93,11 +94,9 @@ def write_report(
                 csv.writer(handle, delimiter=delimiter).writerows(lines)
         os.replace(temporary, path)
     except OSError as error:
-        raise BulkUpdateError.naming_settings(
-            f"cannot write the report {escape(str(path))}: {escape(error.strerror or '')}; "
-            "the journal keeps every outcome, so fix the cause and run again with {resume} "
-            "to write it"
-        ) from None
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)  # half a report only takes the space back
+        raise StorageFailed("report", path, storage_reason(error)) from None
 
 
 # Outcome columns that are numbers in a workbook (everything else stays text).
@@ -149,7 +148,10 @@ def _as_text(sheet: Any, text: str) -> object:
 
 
 def write_summary_json(path: Path, summary: RunSummary) -> None:
-    path.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise StorageFailed("summary", path, storage_reason(error)) from None
 
 
 def read_report(path: Path, delimiter: str | None) -> list[list[str]]:

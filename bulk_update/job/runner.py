@@ -14,7 +14,13 @@ import time
 from pathlib import Path
 
 from bulk_update.config import Conventions, JobSettings, Token
-from bulk_update.errors import AuthenticationFailed, BulkUpdateError, UsageError, escape
+from bulk_update.errors import (
+    AuthenticationFailed,
+    BulkUpdateError,
+    StorageFailed,
+    UsageError,
+    escape,
+)
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
 from bulk_update.history.lock import holding
@@ -29,7 +35,7 @@ from bulk_update.job.outputs import (
     plan_notices,
     report_rows,
 )
-from bulk_update.job.sending import Acting, commit_periodically, create_tags
+from bulk_update.job.sending import Acting, commit_periodically, create_tags, read_first
 from bulk_update.job.validation import (
     Validated,
     backed_up_columns,
@@ -40,7 +46,6 @@ from bulk_update.job.validation import (
 from bulk_update.models import RunResult, RunSummary, SendStats, UpdateRequest
 from bulk_update.send.action_row import ActOnRow
 from bulk_update.send.action_steps import StepContext
-from bulk_update.send.as_cells import ConversationCells
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
 from bulk_update.send.pacing import Pacer
@@ -99,7 +104,11 @@ class Job:
     async def run(self) -> RunResult:
         check_outputs(self.settings)
         with self._holding_history():
-            return await self._run()
+            try:
+                return await self._run()
+            except StorageFailed as error:
+                sent = self._caller is not None and self._caller.stats.requests > 0
+                raise error.having_sent(sent) from None
 
     def _holding_history(self) -> contextlib.AbstractContextManager[None]:
         """The sheet's history, held by this process alone while it runs (a dry run keeps
@@ -140,8 +149,14 @@ class Job:
                     )
                 validated = await self._validate(table, plan, journal, again, fresh)
                 if settings.sends_requests:
-                    first = self._read_first(plan, schema, backup, acting)
-                    stats = await self._send(journal, validated, first, acting)
+                    first = read_first(self.settings, plan, schema, backup, acting)
+                    try:
+                        stats = await self._send(journal, validated, first, acting)
+                    except StorageFailed:
+                        # What was confirmed goes in the report, if its disk has room.
+                        with contextlib.suppress(StorageFailed):
+                            report_rows(settings, table, journal, validated.last_row)
+                        raise
                 reported = report_rows(settings, table, journal, validated.last_row)
             finally:
                 if backup is not None:
@@ -315,7 +330,7 @@ class Job:
             )
             already = journal.count_done(validated.last_row)
             self._progress.start(max(validated.wanted, already), already)
-            committer = asyncio.create_task(commit_periodically(journal))
+            committer = asyncio.create_task(commit_periodically(journal, pool.fail))
             try:
                 return await pool.run(journal.updates_to_send(validated.last_row))
             finally:
@@ -370,29 +385,6 @@ class Job:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{journal.path}{suffix}").unlink(missing_ok=True)
             raise
-
-    def _read_first(
-        self, plan: ColumnPlan, schema: Schema, backup: BackupWriter | None, acting: Acting | None
-    ) -> ReadFirst:
-        """What reading a conversation before writing it is for, in this run: skipping what
-        is in place, backing up, a live dry run's report, or an exported sheet's conflicts."""
-        settings = self.settings
-        exported: ConversationCells | None = None
-        if plan.base_index is not None or settings.live:
-            keys = [key for _header, key in plan.change_columns.values()]
-            columns = [key for key in keys if ConversationCells.exports(key, schema)]
-            directory = acting.context.directory if acting is not None else None
-            exported = ConversationCells(columns, schema, directory)
-        return ReadFirst(
-            settings.skip_unchanged,
-            settings.dry_run,
-            backup,
-            date_fields(plan),
-            exported,
-            settings.overwrite_conflicts,
-            tuple(plan.change_columns.values()),
-            reads=settings.reads_first or exported is not None,
-        )
 
     def _client(self) -> IntercomClient:
         return IntercomClient.for_settings(self.settings.send, self._token)

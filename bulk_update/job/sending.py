@@ -1,17 +1,27 @@
 """What the send phase is made of: the per-row work (an update, or a row's actions), the tags
-a sheet asks to create, and the journal's periodic commit."""
+a sheet asks to create, what reading a conversation first is for, and the journal's periodic
+commit."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from bulk_update.config import JobSettings
+from bulk_update.errors import StorageFailed
+from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
+from bulk_update.job.validation import date_fields
 from bulk_update.send.action_steps import StepContext
+from bulk_update.send.as_cells import ConversationCells
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import create_tag
 from bulk_update.send.retry import Caller
+from bulk_update.send.update_row import ReadFirst
 from bulk_update.sheet.action_cells import ActionCells, Named
+from bulk_update.sheet.columns import ColumnPlan
+from bulk_update.sheet.schema import Schema
 
 # Outcomes not yet committed are sent again after a kill -9: keep that to the last tenth of
 # a second of answers (a WAL commit without fsync costs microseconds).
@@ -46,7 +56,40 @@ async def create_tags(client: IntercomClient, caller: Caller, acting: Acting) ->
     caller.stats.tags_created = tuple(created)
 
 
-async def commit_periodically(journal: Journal) -> None:
+async def commit_periodically(journal: Journal, fail: Callable[[Exception], None]) -> None:
+    """Commit the journal on a timer; a commit that fails (a full disk) goes to ``fail``,
+    which stops the run, and the timer ends."""
     while True:
         await asyncio.sleep(JOURNAL_COMMIT_SECONDS)
-        journal.flush()
+        try:
+            journal.flush()
+        except StorageFailed as error:
+            fail(error)
+            return
+
+
+def read_first(
+    settings: JobSettings,
+    plan: ColumnPlan,
+    schema: Schema,
+    backup: BackupWriter | None,
+    acting: Acting | None,
+) -> ReadFirst:
+    """What reading a conversation before writing it is for, in this run: skipping what is
+    in place, backing up, a live dry run's report, or an exported sheet's conflicts."""
+    exported: ConversationCells | None = None
+    if plan.base_index is not None or settings.live:
+        keys = [key for _header, key in plan.change_columns.values()]
+        columns = [key for key in keys if ConversationCells.exports(key, schema)]
+        directory = acting.context.directory if acting is not None else None
+        exported = ConversationCells(columns, schema, directory)
+    return ReadFirst(
+        settings.skip_unchanged,
+        settings.dry_run,
+        backup,
+        date_fields(plan),
+        exported,
+        settings.overwrite_conflicts,
+        tuple(plan.change_columns.values()),
+        reads=settings.reads_first or exported is not None,
+    )

@@ -6,7 +6,9 @@ number of rows in memory does not depend on the file's size; with batched reads
 What is done for each row is the caller's (``steps``); pacing, retries and stopping are the
 :class:`Caller`'s. When the
 caller stops (Ctrl-C, a 401, too many failures) no new row is started; requests already on
-the wire finish.
+the wire finish. A row's work that raises (a full disk under the journal) stops the run the
+same way, and :meth:`WorkerPool.run` raises it once every worker is done: no worker dies with
+rows still queued for it, so nothing waits forever.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ class WorkerPool:
         self._max_failures = max_failures
         self._failures = 0
         self._reads = reads
+        self._error: BaseException | None = None
+
+    def fail(self, error: Exception) -> None:
+        """Something the run needs broke (a write to the journal, say): stop as after Ctrl-C,
+        and raise ``error`` from :meth:`run` once the requests in flight are done."""
+        if self._error is None:
+            self._error = error
+        self._caller.stop(str(error))
 
     async def run(self, updates: Iterable[PreparedUpdate]) -> SendStats:
         queue: asyncio.Queue[PreparedUpdate | None] = asyncio.Queue(maxsize=2 * self._concurrency)
@@ -68,6 +78,8 @@ class WorkerPool:
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
+        if self._error is not None:
+            raise self._error
         stats = self._caller.stats
         stats.rate_limited = self._caller.pacer.rate_limited
         return stats
@@ -76,10 +88,14 @@ class WorkerPool:
         while (update := await queue.get()) is not None:
             if self._caller.stopping:
                 continue
-            outcome = await self._work(update)
-            if outcome is None:
+            try:
+                outcome = await self._work(update)
+                if outcome is None:
+                    continue
+                self._record(outcome)
+            except Exception as error:  # raised by run(), after the other workers finish
+                self.fail(error)
                 continue
-            self._record(outcome)
             self._progress.advance(outcome.status)
             if outcome.status is RowStatus.FAILED:
                 self._failures += 1
