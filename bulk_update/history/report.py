@@ -14,16 +14,9 @@ from bulk_update.config import ReadOptions
 from bulk_update.errors import StorageFailed, storage_reason
 from bulk_update.history.breakdown import Tally
 from bulk_update.models import BASE_COLUMN, OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
+from bulk_update.sheet.inert import neutralise
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.rows import SheetRow
-
-# A cell starting with one of these is a formula to Excel/Sheets; server text must not be.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """Make a server-supplied cell inert in a spreadsheet (OWASP CSV injection advice)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def report_lines(
@@ -58,12 +51,12 @@ def report_lines(
             str(row.number),
             outcome.status.value,
             "" if outcome.http_status is None else str(outcome.http_status),
-            neutralise(outcome.error_code),
-            neutralise(outcome.error_message),
+            outcome.error_code,
+            outcome.error_message,
             str(outcome.attempts) if outcome.attempts else "",
-            neutralise(outcome.request_id),
-            neutralise(outcome.changes),
-            neutralise(outcome.steps),
+            outcome.request_id,
+            outcome.changes,
+            outcome.steps,
             *([outcome.base] if with_base else []),
         ]
 
@@ -79,10 +72,10 @@ def csv_delimiter(path: Path | None, input_delimiter: str | None) -> str:
 def write_report(
     path: Path, lines: Iterable[list[str]], input_delimiter: str | None = None
 ) -> None:
-    """Write atomically (temp file, then rename) so a crash never leaves half a report.
+    r"""Write atomically (temp file, then rename) so a crash never leaves half a report.
 
     A CSV report is UTF-8 with a BOM (so that Excel reads it as UTF-8 in any locale), in
-    :func:`csv_delimiter`.
+    :func:`csv_delimiter`, its cells :func:`neutralise`\ d (the tool's reader restores them).
     """
     temporary = path.with_name(path.name + ".partial")
     try:
@@ -91,7 +84,10 @@ def write_report(
         else:
             delimiter = csv_delimiter(path, input_delimiter)
             with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
-                csv.writer(handle, delimiter=delimiter).writerows(lines)
+                writer = csv.writer(handle, delimiter=delimiter)
+                rows = iter(lines)
+                writer.writerow(next(rows, []))
+                writer.writerows([neutralise(cell) for cell in line] for line in rows)
         os.replace(temporary, path)
     except OSError as error:
         with contextlib.suppress(OSError):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError, Setting, escape
+from bulk_update.sheet.inert import restore, written_by_this_tool
 from bulk_update.sheet.rows import (
     RowSource,
     SheetRow,
@@ -249,6 +250,8 @@ class _TextSource:
         self.header = next(self._records(), (0, []))[1]
         self.header = [name.strip() for name in self.header]
         drop_trailing_blank_names(self.header)
+        # This tool's own file marks cells that look like formulas: read them as they were.
+        self._restores = written_by_this_tool(self.header)
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
         """(the line the record starts on, its cells) for every record, header included."""
@@ -275,6 +278,8 @@ class _TextSource:
         records = self._records()
         next(records, None)
         for number, (_line, cells) in enumerate(records, start=2):
+            if self._restores:
+                cells = [restore(cell) for cell in cells]
             if len(cells) > width:
                 extra = sum(1 for value in cells[width:] if value)
                 yield SheetRow(number, cells[:width], ragged_problem(extra))

@@ -11,7 +11,8 @@ from aiohttp import web
 from bulk_update.cli.commands import main
 from bulk_update.config import JobSettings, SendOptions, Token
 from bulk_update.history.breakdown import Tally
-from bulk_update.history.report import report_lines
+from bulk_update.history.report import read_report as read_tool_report
+from bulk_update.history.report import report_lines, write_report
 from bulk_update.job import Job
 from bulk_update.models import RowOutcome, RowStatus
 from bulk_update.sandbox import Sandbox, SandboxConfig, default_listing
@@ -165,12 +166,20 @@ async def test_a_redirect_is_not_followed_with_the_token(tmp_path: Path) -> None
     )
 
 
-def test_server_text_is_made_inert_and_input_cells_round_trip() -> None:
+def test_report_cells_are_inert_in_the_file_and_read_back_exactly(tmp_path: Path) -> None:
     row = SheetRow(2, ["5", "=1+1", "@SUM(A1)", "-3", "+x"])
     outcome = RowOutcome(2, RowStatus.FAILED, 400, "=cmd", '=HYPERLINK("http://x")', 1, "\tid")
-    _header, line = list(report_lines(["id", "a", "b", "c", "d"], [row], iter([outcome]), Tally()))
-    assert line[:5] == ["5", "=1+1", "@SUM(A1)", "-3", "+x"]
-    assert line[8:] == ["'=cmd", '\'=HYPERLINK("http://x")', "1", "'\tid", "", ""]
+    lines = list(report_lines(["id", "a", "b", "c", "d"], [row], iter([outcome]), Tally()))
+    path = tmp_path / "r.csv"
+    write_report(path, iter(lines))
+    (written,) = read_report(path)  # the file as any spreadsheet reads it
+    assert [written[key] for key in ("a", "b", "c", "d")] == ["'=1+1", "'@SUM(A1)", "-3", "'+x"]
+    assert [written[key] for key in ("error_code", "error_message", "request_id")] == [
+        "'=cmd",
+        '\'=HYPERLINK("http://x")',
+        "'\tid",
+    ]
+    assert read_tool_report(path, None) == lines  # as this tool reads it back
 
 
 async def test_formula_looking_values_are_sent_and_reported_as_written(
@@ -183,9 +192,10 @@ async def test_formula_looking_values_are_sent_and_reported_as_written(
         send=SendOptions(base_url=sandbox.url),
         schema_path=SAMPLE_DATA / "schema.json",
     )
-    await Job(settings, Token(TOKEN)).run()
+    result = await Job(settings, Token(TOKEN)).run()
     assert sandbox.state.conversations["5"]["title"] == "=1+1"
-    assert read_report(tmp_path / "r.csv")[0]["title"] == "=1+1"
+    assert read_report(tmp_path / "r.csv")[0]["title"] == "'=1+1"  # inert in the file
+    assert list(result.outcomes["title"]) == ["=1+1"]  # and read back exactly
 
 
 def test_an_error_page_that_echoes_the_headers_never_carries_the_token(

@@ -329,3 +329,30 @@ def test_a_round_trip_never_overwrites_what_changed_since_the_export(
     report = tmp_path / "edited.results.csv"
     assert cli(populated, "run", str(report), "--admin", ADA, "--overwrite-conflicts") == 0
     assert populated.server.conversation(a)["custom_attributes"]["issue_type"] == "Account"
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "'quoted"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_formula_looking_text_is_inert_in_the_file_and_reads_back_exactly(
+    populated: Sandbox, token_env: str, tmp_path: Path, suffix: str
+) -> None:
+    ids = [str(215467900000 + n) for n in range(len(FORMULAS))]
+    for conversation_id, text in zip(ids, FORMULAS, strict=True):
+        populated.server.conversation(conversation_id)["title"] = text
+    out = tmp_path / f"all{suffix}"
+    assert cli(populated, "export", str(out), "--where", "state != x", "--columns", "title") == 0
+    if suffix == ".csv":
+        with out.open(newline="", encoding="utf-8-sig") as handle:
+            titles = [row[1] for row in list(csv_rows(handle.read()))[1 : len(ids) + 1]]
+        assert titles == ["'" + text for text in FORMULAS]  # no spreadsheet runs them
+    else:
+        sheet = openpyxl.load_workbook(out).active
+        cells = [sheet.cell(row=n + 2, column=2) for n in range(len(ids))]
+        assert [(cell.value, cell.data_type) for cell in cells] == [(t, "s") for t in FORMULAS]
+    report = tmp_path / f"r{suffix}"
+    assert cli(populated, "run", str(out), "--report", str(report)) == 0
+    assert writes(populated) == 0  # read back exactly: nothing looks edited
+    frame = bulk_update.run(out, token=TOKEN, base_url=populated.url, dry_run=True).outcomes
+    assert list(frame["title"][: len(ids)]) == FORMULAS

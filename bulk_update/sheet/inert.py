@@ -1,0 +1,40 @@
+"""Cells a spreadsheet would run as formulas, made inert in the CSV files this tool writes
+(OWASP's advice against CSV injection: a leading ``'``), and given back exactly when the tool
+reads one of its own files again, so a round trip changes nothing.
+
+The mark is reversible: text that already starts with ``'`` is marked too, and reading takes
+exactly one ``'`` off. A plain number (``-3``, ``+1.5``) is left as it is: no spreadsheet runs
+it, and a reader of the file should see a number. XLSX needs none of this: its cells are
+written as text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MARK = "'"
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*(?:[eE][+-]?\d+)?")
+
+
+def neutralise(text: str) -> str:
+    """The cell as a CSV file of this tool holds it."""
+    if text.startswith(MARK) or (
+        text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text)
+    ):
+        return MARK + text
+    return text
+
+
+def restore(text: str) -> str:
+    """A cell of this tool's CSV file as it was before :func:`neutralise`."""
+    return text[1:] if text.startswith(MARK) else text
+
+
+def written_by_this_tool(header: Sequence[str]) -> bool:
+    """A report (its outcome columns), an export (its base) or a backup (its marker)."""
+    names = set(header)
+    return {"row", "status"} <= names or BASE_COLUMN in names or BACKUP_COLUMN in names
