@@ -4,7 +4,8 @@
 
     BulkUpdateError                 anything the tool reports as a one-line message
     ├── UsageError                  the invocation cannot work (exit 2)
-    │   └── InputError              the input file cannot be used as a whole (exit 2)
+    │   ├── InputError              the input file cannot be used as a whole (exit 2)
+    │   └── HistoryExists           an earlier run's journal is beside the report (exit 2)
     ├── StorageFailed               a file the run writes could not be written (disk full)
     └── RunStopped                  the run stopped early on purpose (exit 1)
         └── AuthenticationFailed    401/403: the token is wrong or lacks access
@@ -21,6 +22,7 @@ command line can show its flags instead (:meth:`NamesSettings.describe`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
@@ -106,6 +108,25 @@ class InputError(UsageError):
         self.path = path
         self.row = row
         self.column = column
+
+
+class HistoryExists(UsageError):
+    """The report named already has the journal of an earlier run beside it, and the input
+    changed since: the edits belong in that report's own loop, or in a new report.
+
+    ``report`` is the report whose history it is, ``input_path`` the sheet run now.
+    """
+
+    def __init__(self, input_path: Path, report: Path, journal: Path):
+        template = (
+            f"{escape(str(input_path))} changed since the run that wrote {escape(str(report))} "
+            f"(its history is {escape(str(journal))}). To send what is not done yet or what "
+            f"you edited, make your edits in {escape(str(report))} and run that report "
+            "itself; to start a history of its own, name a new report with {report_path}"
+        )
+        super().__init__(template.format_map(SettingNames({})), template=template)
+        self.input_path = input_path
+        self.report = report
 
 
 class RunStopped(BulkUpdateError):

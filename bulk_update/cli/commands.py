@@ -20,11 +20,18 @@ from bulk_update.cli.arguments import (
     CONNECTION_NAMES,
     SETTING_FLAGS,
     build_parser,
+    carried_flags,
     given_settings,
 )
 from bulk_update.cli.logs import configure_logging, redact
 from bulk_update.config import read_token
-from bulk_update.errors import BulkUpdateError, RunStopped, StorageFailed, UsageError
+from bulk_update.errors import (
+    BulkUpdateError,
+    HistoryExists,
+    RunStopped,
+    StorageFailed,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from bulk_update.job.hooks import Interruption, RunHooks
@@ -55,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BulkUpdateError as error:
-        return _refused(error)
+        return _refused(error, carried_flags(args))
     except Exception as error:  # a bug: say so in one line; the traceback goes to -vv
         log.debug("unexpected error", exc_info=True)
         message = redact(f"{type(error).__name__}: {error}", secret)
@@ -67,8 +74,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ROWS_NOT_UPDATED
 
 
-def _refused(error: BulkUpdateError) -> int:
-    """One line for what the library refused or stopped at, and its exit code."""
+def _refused(error: BulkUpdateError, carry: str) -> int:
+    """One line for what the library refused or stopped at (and the way on, where there is
+    one), and its exit code."""
+    if isinstance(error, HistoryExists):
+        from bulk_update.cli.render import render_history_exists
+
+        print(f"error: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
+        print(
+            render_history_exists(str(error.report), str(error.input_path), carry), file=sys.stderr
+        )
+        return EXIT_USAGE
     if isinstance(error, RunStopped):
         print(f"stopped: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
         return EXIT_ROWS_NOT_UPDATED
@@ -135,7 +151,7 @@ async def _sheet_command(
     token = read_token(None, args.token_env)
     with _logs_above_the_bar(hooks):
         result = await call(args.input, token=token, sandbox=sandbox, hooks=hooks, **settings)
-    print(render_run(result, quiet=args.quiet))
+    print(render_run(result, quiet=args.quiet, carry=carried_flags(args)))
     if result.summary.interrupted:
         print(interrupted_note(result.summary), file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -210,7 +226,7 @@ async def _export(args: argparse.Namespace) -> int:
         hooks=RunHooks(progress=_progress(args.quiet)),
         **given_settings(args, only=CONNECTION_NAMES),
     )
-    print(render_export(result, args.limit))
+    print(render_export(result, args.limit, carried_flags(args)))
     return EXIT_OK
 
 

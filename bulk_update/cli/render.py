@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from bulk_update.search.exporter import ExportResult
 
 
-def render_run(result: RunResult, *, quiet: bool) -> str:
-    """What a run prints: a dry run's sample requests (unless quiet), then its summary."""
+def render_run(result: RunResult, *, quiet: bool, carry: str = "") -> str:
+    """What a run prints: a dry run's sample requests (unless quiet), then its summary.
+    ``carry`` is the flags every suggested command must be given again (``carried_flags``)."""
     lines = []
     for request in () if quiet else result.sample_requests:
         path = f"/conversations/{request.conversation_id}"
@@ -23,7 +24,7 @@ def render_run(result: RunResult, *, quiet: bool) -> str:
             lines.append(f"row {request.row}: PUT {path} {json.dumps(request.body)}")
         if request.actions is not None:
             lines.append(f"row {request.row}: {path} actions {request.actions.encode().decode()}")
-    return "\n".join([*lines, render_summary(result.summary)])
+    return "\n".join([*lines, render_summary(result.summary, carry)])
 
 
 def interrupted_note(summary: RunSummary) -> str:
@@ -34,7 +35,7 @@ def interrupted_note(summary: RunSummary) -> str:
     )
 
 
-def render_export(result: ExportResult, limit: int | None) -> str:
+def render_export(result: ExportResult, limit: int | None, carry: str = "") -> str:
     of = f" of {result.matched:,} matching" if result.matched is not None else ""
     lines = [
         f"exported {result.written:,} conversations{of} to {result.path}, as they were at "
@@ -45,13 +46,13 @@ def render_export(result: ExportResult, limit: int | None) -> str:
     actions = set(ACTION_COLUMNS) & set(result.columns)
     admin = " --admin EMAIL" if actions else ""
     lines.append(
-        f"next: edit {result.path}, then: bulk-update run {result.path} "
-        f"--skip-unchanged{admin} (only what you changed is sent)"
+        f"next: edit {result.path}, then: bulk-update run {shlex.quote(str(result.path))} "
+        f"--skip-unchanged{carry}{admin} (only what you changed is sent)"
     )
-    return "\n".join(lines)
+    return "\n".join([*lines, *_sandbox_note(carry)])
 
 
-def render_summary(summary: RunSummary) -> str:
+def render_summary(summary: RunSummary, carry: str = "") -> str:
     def count(status: RowStatus) -> int:
         return summary.count(status)
 
@@ -90,7 +91,8 @@ def render_summary(summary: RunSummary) -> str:
     if summary.backup_path:
         lines.append(
             f"{summary.backed_up} rows backed up to {summary.backup_path} "
-            f"(undo with: bulk-update undo {summary.backup_path}{_acting(summary)})"
+            f"(undo with: bulk-update undo {shlex.quote(summary.backup_path)}{carry}"
+            f"{_acting(summary)})"
         )
     lines.extend(f"note: {notice}" for notice in summary.notices)
     if summary.blank_rows_skipped:
@@ -99,8 +101,8 @@ def render_summary(summary: RunSummary) -> str:
         lines.append(f"stopped early: {summary.stop_reason}")
     lines.extend(_reasons(summary.reasons))
     lines.append(f"report: {summary.report_path}")
-    lines.extend(_next_steps(summary))
-    return "\n".join(lines)
+    steps = _next_steps(summary, carry)
+    return "\n".join([*lines, *steps, *(_sandbox_note(carry) if steps else [])])
 
 
 def _reasons(reasons: tuple[Reason, ...]) -> list[str]:
@@ -129,12 +131,12 @@ def _acting(summary: RunSummary) -> str:
     return f" --admin {shlex.quote(summary.acted_as)}" if summary.acted_as else ""
 
 
-def _next_steps(summary: RunSummary) -> list[str]:
+def _next_steps(summary: RunSummary, carry: str) -> list[str]:
     """The exact command that carries on, when there is something left to do."""
     if summary.interrupted or not summary.report_path:
         return []
     report = summary.report_path
-    again = f"bulk-update run {report}{_acting(summary)}"
+    again = f"bulk-update run {shlex.quote(report)}{carry}{_acting(summary)}"
     left = summary.count(RowStatus.NOT_ATTEMPTED)
     to_fix = summary.count(RowStatus.FAILED) + summary.count(RowStatus.INVALID)
     conflicts = summary.count(RowStatus.CONFLICT)
@@ -156,3 +158,22 @@ def _next_steps(summary: RunSummary) -> list[str]:
             "(or run the same command again with --resume)"
         )
     return steps
+
+
+def _sandbox_note(carry: str) -> list[str]:
+    """What a suggested --sandbox command will not see."""
+    if " --sandbox" not in carry:
+        return []
+    return [
+        "note: --sandbox starts a new sandbox each time, with none of this command's changes "
+        "(run `bulk-update sandbox` and pass its --base-url to keep one between commands)"
+    ]
+
+
+def render_history_exists(report: str, input_path: str, carry: str) -> str:
+    """The two ways on when a sheet is run again beside its earlier report's history."""
+    return (
+        f"next: edit {report} and run: bulk-update run {shlex.quote(report)}{carry} "
+        f"(sends what is not done and what you edited), or start a new history: "
+        f"bulk-update run {shlex.quote(input_path)} --report NEW.csv{carry}"
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bulk_update.errors import StorageFailed, UsageError, escape, storage_reason
-from bulk_update.history.journal_tables import SCHEMA, add_missing_columns
+from bulk_update.history.journal_tables import SCHEMA, add_missing_columns, read_meta, same_input
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.rules import is_final
 
@@ -117,7 +117,7 @@ class Journal:
             raise UsageError(f"{self.path} is not a bulk-update journal")
         if force:
             return
-        if recorded.get("sha256") != current["sha256"] or recorded.get("size") != current["size"]:
+        if not same_input(recorded, current):
             raise UsageError.naming_settings(
                 f"the input file changed since the journal {escape(str(self.path))} was "
                 f"started (it was {escape(str(recorded.get('path')))}, {recorded.get('size')} "
@@ -138,7 +138,7 @@ class Journal:
         self._db.commit()
 
     def meta(self) -> dict[str, Any]:
-        return {key: json.loads(value) for key, value in self._db.execute("SELECT * FROM meta")}
+        return read_meta(self._db)
 
     def record(self, outcome: RowOutcome) -> None:
         self._outcomes.append(
@@ -380,14 +380,3 @@ class Journal:
             self.flush()
         finally:
             self._db.close()
-
-
-def backup_of(journal_path: Path) -> Path | None:
-    """The --backup file of the run that kept this journal, if it had one."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{journal_path}?mode=ro", uri=True)) as db:
-            options = Journal(db, journal_path).meta().get("options") or {}
-    except sqlite3.DatabaseError:
-        return None
-    backup = options.get("backup")
-    return Path(backup) if backup else None

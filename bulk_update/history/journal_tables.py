@@ -1,9 +1,13 @@
-"""The journal's tables (SQLite), and bringing a journal from an earlier version of this tool
-up to them."""
+"""The journal's tables (SQLite), bringing a journal from an earlier version of this tool up
+to them, and reading what a journal file was kept for without opening it for a run."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sqlite3
+from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,3 +65,36 @@ def add_missing_columns(connection: sqlite3.Connection) -> None:
         if column not in columns:
             connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
     connection.commit()
+
+
+def read_meta(db: sqlite3.Connection) -> dict[str, Any]:
+    return {key: json.loads(value) for key, value in db.execute("SELECT * FROM meta")}
+
+
+def same_input(recorded: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Whether two input fingerprints are of the same bytes."""
+    return all(recorded.get(key) == current.get(key) for key in ("sha256", "size"))
+
+
+def _meta_of(path: Path) -> dict[str, Any]:
+    """A journal's meta, read without writing (nothing when there is no usable journal:
+    opening it for a run says what is wrong with it)."""
+    if not path.exists():
+        return {}
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return read_meta(db)
+    except sqlite3.DatabaseError:
+        return {}
+
+
+def recorded_input(journal_path: Path) -> dict[str, Any] | None:
+    """The input fingerprint the journal at ``journal_path`` was kept for (None: none)."""
+    recorded = _meta_of(journal_path).get("input")
+    return recorded if isinstance(recorded, dict) else None
+
+
+def backup_of(journal_path: Path) -> Path | None:
+    """The --backup file of the run that kept this journal, if it had one."""
+    backup = (_meta_of(journal_path).get("options") or {}).get("backup")
+    return Path(backup) if backup else None

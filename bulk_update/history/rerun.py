@@ -7,7 +7,9 @@ import hashlib
 from typing import Any
 
 from bulk_update.config import JobSettings
+from bulk_update.errors import HistoryExists
 from bulk_update.history.journal import Journal
+from bulk_update.history.journal_tables import recorded_input, same_input
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus
 from bulk_update.rules import is_done
 
@@ -84,6 +86,10 @@ def open_journal(settings: JobSettings, fingerprint: dict[str, Any], *, again: b
         journal = Journal.open(settings.journal_path, fingerprint, options, resume=True, force=True)
         journal.set_input(fingerprint)
         return journal
+    if not settings.resume and settings.input_path is not None and settings.report_path:
+        recorded = recorded_input(settings.journal_path)
+        if recorded is not None and not same_input(recorded, fingerprint):
+            raise HistoryExists(settings.input_path, settings.report_path, settings.journal_path)
     return Journal.open(
         settings.journal_path,
         fingerprint,

@@ -16,7 +16,7 @@ from bulk_update.config import (
     journal_beside,
     pick,
 )
-from bulk_update.history.journal import backup_of
+from bulk_update.history.journal_tables import backup_of
 from bulk_update.sheet.reader import Table
 
 if TYPE_CHECKING:

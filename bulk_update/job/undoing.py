@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bulk_update.config import ReadOptions, journal_beside
 from bulk_update.errors import UsageError, escape
-from bulk_update.history.journal import backup_of
+from bulk_update.history.journal_tables import backup_of
 from bulk_update.models import BACKUP_COLUMN
 from bulk_update.sheet.reader import Table
 

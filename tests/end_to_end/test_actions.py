@@ -259,7 +259,8 @@ def test_backup_then_undo_restores_state_assignees_and_tags(
     path = write_csv(tmp_path / "change.csv", HEADER, rows)
     backup = tmp_path / "before.csv"
     assert run(threaded_sandbox, str(path), "--admin", ADA, "--backup", str(backup)) == 0
-    assert f"(undo with: bulk-update undo {backup} --admin {ADA})" in capsys.readouterr().out
+    undo = f"bulk-update undo {backup} --base-url {threaded_sandbox.url} --admin {ADA}"
+    assert f"(undo with: {undo})" in capsys.readouterr().out
     assert all(conversation(threaded_sandbox, i)["state"] == "closed" for i in ids)
     code = main(
         ["undo", str(backup), "--yes", "--admin", ADA, "--base-url", threaded_sandbox.url, "-q"]

@@ -75,8 +75,7 @@ def test_after_a_limit_the_summary_says_how_to_do_the_rest(
     path = write_csv(tmp_path / "in.csv", ["id", "title"], [[str(n), "t"] for n in range(1, 6)])
     assert main(["run", str(path), "--base-url", threaded_sandbox.url, "-q", "--limit", "2"]) == 1
     report = tmp_path / "in.results.csv"
-    assert f"next: bulk-update run {report} sends the 3 rows not attempted yet" in (
-        capsys.readouterr().out
-    )
+    again = f"bulk-update run {report} --base-url {threaded_sandbox.url}"
+    assert f"next: {again} sends the 3 rows not attempted yet" in (capsys.readouterr().out)
     assert main(["run", str(report), "--base-url", threaded_sandbox.url, "-q"]) == 0
     assert threaded_sandbox.state.put_counts == {str(n): 1 for n in range(1, 6)}
