@@ -31,6 +31,7 @@ from bulk_update.config import (
     DateOrder,
     Destination,
     Rate,
+    ReadOptions,
     ReadVia,
     SendOptions,
     Token,
@@ -39,6 +40,7 @@ from bulk_update.config import (
     read_token,
     require_token,
 )
+from bulk_update.errors import escape
 from bulk_update.job import Job
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import prepare_run
@@ -262,6 +264,7 @@ async def export_async(
             tuple(columns) if columns is not None else None,
             options.get("limit"),
             SendOptions(base_url=url, **_api_version(options)),
+            ReadOptions(**pick(ReadOptions, options)).conventions(None),
         )
         progress = (hooks or RunHooks()).progress
         return await Export(settings, chosen, progress=progress).run()
@@ -284,6 +287,10 @@ class ExportOptions(Connection, total=False):
     query: Mapping[str, object] | None
     columns: Iterable[str] | None
     limit: int | None
+    # How ``where`` values are read, as a sheet's cells would be.
+    decimal_comma: bool | None
+    date_order: DateOrder | None
+    timezone: str
 
 
 def save_schema(
@@ -307,9 +314,12 @@ async def save_schema_async(
     from bulk_update.send.client import IntercomClient
 
     _check_names(connection, Connection)
+    from bulk_update.job.outputs import check_writable
     from bulk_update.send.lookups import fetch_schema
     from bulk_update.send.retry import RetryPolicy
 
+    out = Path(path)
+    check_writable(f"{{schema_out}} {escape(str(out))}: ", out)  # before anything is asked
     where = Destination(
         connection.get("sandbox", False), connection.get("region"), connection.get("base_url")
     )
@@ -319,7 +329,7 @@ async def save_schema_async(
         client = IntercomClient.for_settings(send, chosen, connections=1)
         async with client:
             schema = await fetch_schema(client, RetryPolicy())
-    schema.save(Path(path))
+    schema.save(out)
     return schema
 
 

@@ -63,6 +63,10 @@ class NamesSettings(Exception):
         """A message whose ``{setting}`` placeholders name settings (literal braces doubled)."""
         return cls(template.format_map(SettingNames({})), template=template)
 
+    def as_template(self) -> str:
+        """The message as a template, to build a longer one naming settings as this does."""
+        return self._template if self._template is not None else escape(str(self))
+
     def describe(self, names: Mapping[str, str]) -> str:
         """The message with each setting called what ``names`` calls it (a flag, say)."""
         if self._template is None:

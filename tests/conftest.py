@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import logging
 import os
 import threading
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from bulk_update.config import DateOrder
 from bulk_update.sandbox import Sandbox, SandboxConfig
+from bulk_update.sheet.values import DateReader
 
 # CI replays the same examples every run (a red CI must mean a regression, not a new random
 # draw); HYPOTHESIS_PROFILE=explore draws fresh ones, for looking for bugs.
@@ -73,6 +76,13 @@ class VirtualClock:
         self.now += seconds
         self.slept += seconds
         await asyncio.sleep(0)
+
+
+def to_unix_seconds(
+    text: str, *, date_order: DateOrder | None = None, zone: dt.tzinfo = dt.UTC
+) -> int:
+    """A cell read as the sheet's date columns read it, with these conventions."""
+    return DateReader(date_order, zone)(text)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: str = ",") -> Path:

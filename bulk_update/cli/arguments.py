@@ -43,12 +43,16 @@ SETTING_FLAGS: dict[str, str] = {
     "where": "--where",
     "query_path": "--query",
     "columns": "--columns",
+    "schema_out": "--out",
     "token": f"${TOKEN_ENV_VAR}",
 }
 GIVEN_BY_FLAGS = frozenset(
     setting.name for settings in SHEET_SETTINGS for setting, _flag in flagged_fields(settings)
 )
 
+
+# How --where values are read: as a sheet's cells with these conventions.
+VALUE_READING = frozenset({"decimal_comma", "date_order", "timezone"})
 
 CONNECTION_NAMES = frozenset(
     setting.name
@@ -58,43 +62,11 @@ CONNECTION_NAMES = frozenset(
 ) - {"log_bodies"}
 
 
-# What a command the tool suggests must be given again to mean the same thing as the one
-# that suggests it: where requests go, and how the sheet's numbers, dates and columns read.
-# (Who acts, --admin, is carried by each suggestion that needs it.)
-CARRIED_SETTINGS = (
-    "sandbox",
-    "region",
-    "base_url",
-    "decimal_comma",
-    "date_order",
-    "timezone",
-    "schema_path",
-)
-
-
-def carried_flags(args: argparse.Namespace) -> str:
-    """The flags among :data:`CARRIED_SETTINGS` this command line gave, as they would be
-    typed again (each with a leading space), in that order."""
-    import shlex
-
-    given = vars(args)
-    flags = {
-        setting.name: flag
-        for settings in SHEET_SETTINGS
-        for setting, flag in flagged_fields(settings)
-    }
-    typed = []
-    for name in CARRIED_SETTINGS:
-        if name not in given:
-            continue
-        value, flag = given[name], flags[name]
-        if flag.values:
-            typed.append(flag.names[flag.values.index(value)])
-        elif value is True:
-            typed.append(flag.names[0])
-        elif value not in (False, None):
-            typed.append(f"{flag.names[0]} {shlex.quote(str(value))}")
-    return "".join(f" {text}" for text in typed)
+def setting_names(args: argparse.Namespace) -> dict[str, str]:
+    """What this command line calls each setting: its flag, and the token its variable
+    (``--token-env NAME`` renames it)."""
+    variable = getattr(args, "token_env", TOKEN_ENV_VAR)
+    return {**SETTING_FLAGS, "token": f"${variable}"}
 
 
 def given_settings(
@@ -229,7 +201,9 @@ def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "tags and every writable attribute)",
     )
     export.add_argument("--limit", type=int, metavar="N", help="stop after N conversations")
-    _add_connection_flags(_Groups(export))
+    groups = _Groups(export)
+    add_setting_flags(groups, fields(ReadOptions), only=VALUE_READING)
+    _add_connection_flags(groups)
 
 
 def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -261,7 +235,10 @@ def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     sandbox.add_argument(
-        "--port", type=int, default=8000, help="port to listen on (default 8000; 0 = any free)"
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on (default 8000; 0 = any free)",
     )
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"

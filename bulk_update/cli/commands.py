@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING
 
 from bulk_update.cli.arguments import (
     CONNECTION_NAMES,
-    SETTING_FLAGS,
+    VALUE_READING,
     build_parser,
-    carried_flags,
     given_settings,
+    setting_names,
 )
+from bulk_update.cli.carry import carried_flags
 from bulk_update.cli.logs import configure_logging, redact
-from bulk_update.config import read_token
+from bulk_update.config import Token, read_token
 from bulk_update.errors import (
     BulkUpdateError,
     HistoryExists,
@@ -61,8 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader (head, less) has stopped reading: end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return EXIT_OK
     except BulkUpdateError as error:
-        return _refused(error, carried_flags(args))
+        return _refused(error, setting_names(args), carried_flags(args))
     except Exception as error:  # a bug: say so in one line; the traceback goes to -vv
         log.debug("unexpected error", exc_info=True)
         message = redact(f"{type(error).__name__}: {error}", secret)
@@ -74,21 +79,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ROWS_NOT_UPDATED
 
 
-def _refused(error: BulkUpdateError, carry: str) -> int:
+def _refused(error: BulkUpdateError, names: dict[str, str], carry: str) -> int:
     """One line for what the library refused or stopped at (and the way on, where there is
     one), and its exit code."""
     if isinstance(error, HistoryExists):
         from bulk_update.cli.render import render_history_exists
 
-        print(f"error: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
+        print(f"error: {error.describe(names)}", file=sys.stderr)
         print(
             render_history_exists(str(error.report), str(error.input_path), carry), file=sys.stderr
         )
         return EXIT_USAGE
     if isinstance(error, RunStopped):
-        print(f"stopped: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
+        print(f"stopped: {error.describe(names)}", file=sys.stderr)
         return EXIT_ROWS_NOT_UPDATED
-    print(f"error: {error.describe(SETTING_FLAGS)}", file=sys.stderr)
+    print(f"error: {error.describe(names)}", file=sys.stderr)
     if isinstance(error, StorageFailed):
         return EXIT_ROWS_NOT_UPDATED if error.sent else EXIT_USAGE
     return EXIT_USAGE if isinstance(error, UsageError) else EXIT_ROWS_NOT_UPDATED
@@ -146,9 +151,9 @@ async def _sheet_command(
     sandbox = settings.pop("sandbox", False)
     quiet = args.quiet or (settings.get("dry_run", False) and not settings.get("live", False))
     interruption = Interruption()
-    hooks = RunHooks(_progress(quiet), SETTING_FLAGS, interruption)
+    hooks = RunHooks(_progress(quiet), setting_names(args), interruption)
     _install_signal_handlers(interruption)
-    token = read_token(None, args.token_env)
+    token = _token(args)
     with _logs_above_the_bar(hooks):
         result = await call(args.input, token=token, sandbox=sandbox, hooks=hooks, **settings)
     print(render_run(result, quiet=args.quiet, carry=carried_flags(args)))
@@ -156,6 +161,12 @@ async def _sheet_command(
         print(interrupted_note(result.summary), file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if result.summary.all_succeeded else EXIT_ROWS_NOT_UPDATED
+
+
+def _token(args: argparse.Namespace) -> Token | str:
+    """The token in the variable --token-env names; "" when it is unset, so that the library
+    does not fall back on another variable and its message names this one."""
+    return read_token(None, args.token_env) or ""
 
 
 def _progress(quiet: bool) -> Progress:
@@ -222,9 +233,9 @@ async def _export(args: argparse.Namespace) -> int:
         query=query,
         columns=args.columns.split(",") if args.columns else None,
         limit=args.limit,
-        token=read_token(None, args.token_env),
+        token=_token(args),
         hooks=RunHooks(progress=_progress(args.quiet)),
-        **given_settings(args, only=CONNECTION_NAMES),
+        **given_settings(args, only=CONNECTION_NAMES | VALUE_READING),
     )
     print(render_export(result, args.limit, carried_flags(args)))
     return EXIT_OK
@@ -235,7 +246,7 @@ async def _schema(args: argparse.Namespace) -> int:
 
     schema = await save_schema_async(
         args.out,
-        token=read_token(None, args.token_env),
+        token=_token(args),
         **given_settings(args, only=CONNECTION_NAMES),
     )
     print(f"{len(schema.attributes)} conversation attributes saved to {args.out}")
@@ -250,7 +261,15 @@ async def _sandbox(args: argparse.Namespace) -> int:
     given = {f.name: getattr(args, f.name) for f in fields(SandboxConfig) if f.name in args}
     config = SandboxConfig(**{"population": SANDBOX_POPULATION, **given})
     sandbox = Sandbox(config, host=args.host, port=args.port)
-    url = await sandbox.start()
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port: give 0 to 65535 (0 = any free)")
+    try:
+        url = await sandbox.start()
+    except OSError as error:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port}: {_reason(error)}; "
+            "choose another --port (0 picks a free one)"
+        ) from None
     print(f"sandbox listening on {url} (token: {config.token}); Ctrl-C to stop", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -261,6 +280,11 @@ async def _sandbox(args: argparse.Namespace) -> int:
     finally:
         await sandbox.stop()
     return EXIT_OK
+
+
+def _reason(error: OSError) -> str:
+    """The OS's words for an error, as a message goes on: "address already in use"."""
+    return (os.strerror(error.errno) if error.errno else str(error)).lower()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[None, None, int]]] = {

@@ -41,6 +41,19 @@ class _RedactSecret(logging.Filter):
         return True
 
 
+class _ConsoleFormat(logging.Formatter):
+    """A warning on the terminal reads like every other message (``warning: …``); the
+    detail lines of -v/-vv keep their time and source."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {record.getMessage()}"
+        return super().format(record)
+
+
 def configure_logging(args: argparse.Namespace, secret: str) -> None:
     """-v/-vv on stderr; --log-file at INFO or lower (one line per request)."""
     level = logging.WARNING  # -q hides the progress and the sample bodies, never a warning
@@ -55,7 +68,7 @@ def configure_logging(args: argparse.Namespace, secret: str) -> None:
     redaction = _RedactSecret(secret)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level)
-    console.setFormatter(formatter)
+    console.setFormatter(_ConsoleFormat())
     console.addFilter(_FlagNames())
     console.addFilter(redaction)
     root.addHandler(console)

@@ -64,4 +64,10 @@ def read_token(given: str | Token | None = None, variable: str = TOKEN_ENV_VAR) 
     if isinstance(given, Token):
         return given
     value = given if given is not None else os.environ.get(variable, "")
+    if any(character.isspace() for character in value.strip()):
+        holder = "the access token" if given is not None else f"${variable}"
+        raise UsageError(
+            f"{holder} holds a line break or a space inside it (a copy-paste of more than the "
+            "token?): set it to the token alone"
+        )
     return Token(value) if value.strip() else None

@@ -20,7 +20,7 @@ from bulk_update.sheet.action_cells import ActionCells
 from bulk_update.sheet.columns import ColumnPlan
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType
-from bulk_update.sheet.values import OptionMatcher
+from bulk_update.sheet.values import DateReader, OptionMatcher
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ def check_outputs(settings: JobSettings) -> None:
         check_not_a_real_report(settings.report_path, settings.journal_path)
 
 
-def _check_output(setting: str, path: Path, input_path: Path | None) -> None:
-    where = f"{{{setting}}} {escape(str(path))}: "
+def check_writable(where: str, path: Path) -> None:
+    """``path`` is a file that can be written (made, or replaced). ``where`` starts each
+    message: a template naming the setting (``{schema_out}``) and the path."""
     if not path.parent.is_dir():
         raise UsageError.naming_settings(
             where + f"the folder {escape(str(path.parent))} does not exist"
@@ -58,6 +59,11 @@ def _check_output(setting: str, path: Path, input_path: Path | None) -> None:
         raise UsageError.naming_settings(where + "is a folder; name a file in it")
     if not os.access(path if path.exists() else path.parent, os.W_OK):
         raise UsageError.naming_settings(where + "cannot be written (no permission)")
+
+
+def _check_output(setting: str, path: Path, input_path: Path | None) -> None:
+    where = f"{{{setting}}} {escape(str(path))}: "
+    check_writable(where, path)
     in_place = setting == "report_path" and _is_report(path)
     if input_path is not None and _same_file(path, input_path) and not in_place:
         raise UsageError.naming_settings(
@@ -143,30 +149,36 @@ def plan_notices(read: ReadOptions, conventions: Conventions, plan: ColumnPlan) 
             )
         elif conventions.decimal_comma:
             notices.append("numbers were read with a decimal comma (1,5 = 1.5)")
-    if AttributeType.DATE in kinds or "snoozed_until" in {a.action for a in plan.actions}:
-        notices.append(f"date-times written without a zone were read as {read.timezone}")
     return tuple(notices)
 
 
-def corrections(plan: ColumnPlan) -> tuple[str, ...]:
+def corrections(plan: ColumnPlan, cells: ActionCells | None, timezone: str) -> tuple[str, ...]:
+    """What the validation pass read otherwise than written, or by an assumption: said only
+    when some cell was read so."""
+    notices = []
     corrected = sum(
         planned.convert.corrected
         for planned in plan.fields
         if isinstance(planned.convert, OptionMatcher)
     )
-    if not corrected:
-        return ()
-    return (
-        f"{corrected} list value(s) differed from an option only in case or spaces and "
-        "were sent as the option",
-    )
+    if corrected:
+        notices.append(
+            f"{corrected} list value(s) differed from an option only in case or spaces and "
+            "were sent as the option"
+        )
+    readers = [planned.convert for planned in plan.fields] + ([cells.dates] if cells else [])
+    in_zone = sum(reader.read_in_zone for reader in readers if isinstance(reader, DateReader))
+    if in_zone:
+        notices.append(f"{in_zone} date-time(s) written without a zone were read as {timezone}")
+    return tuple(notices)
 
 
 def action_notices(
-    asked: list[str], cells: ActionCells | None, stats: SendStats, dry_run: bool
+    closes: int, cells: ActionCells | None, stats: SendStats, dry_run: bool
 ) -> tuple[str, ...]:
+    """What the sheet's actions do besides: ``closes`` is how many rows close a conversation."""
     notices: list[str] = []
-    if "state" in asked:
+    if closes:
         notices.append(
             "closing conversations may trigger the workspace's own rules (rating requests, "
             "workflows): where those are on, customers see a bulk close"

@@ -162,7 +162,8 @@ class Job:
                 if backup is not None:
                     backup.close()
         cells = acting.cells if acting is not None else None
-        notices += corrections(plan) + action_notices(asked, cells, stats, settings.dry_run)
+        notices += corrections(plan, cells, settings.read.timezone)
+        notices += action_notices(validated.closes, cells, stats, settings.dry_run)
         if table.is_report and not again:
             notices += (
                 f"{table.path} is a report with no journal of its run beside it: its rows "
@@ -222,7 +223,7 @@ class Job:
             admin = directory.admin(self.settings.admin)
         except ValueProblem as problem:
             raise UsageError.naming_settings(
-                "{admin}: " + escape(str(problem)) + " in this workspace"
+                "{admin}: " + problem.as_template() + " in this workspace"
             ) from None
         read = self.settings.read
         cells = ActionCells(

@@ -49,6 +49,7 @@ class Validated:
     last_row: int  # the last row that the limit lets through
     wanted: int  # rows to send, the limit applied
     sample: tuple[UpdateRequest, ...]
+    closes: int = 0  # valid rows that close their conversation
 
 
 async def validate_all(
@@ -59,6 +60,7 @@ async def validate_all(
     (repeated ids, ids that lost the column's leading zeros)."""
     encode_bodies = settings.sends_requests
     sample: list[UpdateRequest] = []
+    closes = 0
     earlier = EarlierRuns(journal) if journal.path is not None else None
     keep_reported = table.is_report and not again
     columns = ReportedOutcomes(table.columns) if table.is_report else None
@@ -86,6 +88,7 @@ async def validate_all(
             )
             if len(sample) < 2 * SAMPLE_BODIES:
                 sample.append(checked)
+            closes += checked.actions is not None and checked.actions.state == "closed"
         if count % YIELD_EVERY_ROWS == 0:
             await asyncio.sleep(0)
     if table.rows_read == 0:
@@ -102,6 +105,7 @@ async def validate_all(
         last_row,
         prepared if limit is None else min(prepared, limit),
         tuple(kept[:SAMPLE_BODIES]),
+        closes,
     )
 
 

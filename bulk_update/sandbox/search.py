@@ -201,6 +201,8 @@ def _values_of(conversation: Conversation, field: str) -> list[Any]:
     value: Any = conversation
     for key in field.split("."):
         value = value.get(key) if isinstance(value, dict) else None
+    if field in ("admin_assignee_id", "team_assignee_id") and value is None:
+        return [0]  # no one: Intercom searches (and 2.16 shows) an unassigned one as 0
     return [value]
 
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bulk_update.config import ReadOptions, SendOptions, Token
+from bulk_update.config import POINT, Conventions, ReadOptions, SendOptions, Token
 from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, escape
 from bulk_update.history.report import write_report
 from bulk_update.models import BASE_COLUMN
 from bulk_update.rules import is_fatal, is_refused
 from bulk_update.search.query import Condition, build_query
+from bulk_update.search.searchable import custom_name
 from bulk_update.send.as_cells import FIELD_COLUMNS, ConversationCells
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
@@ -77,6 +78,7 @@ class ExportSettings:
     columns: tuple[str, ...] | None = None
     limit: int | None = None
     send: SendOptions = field(default_factory=SendOptions)
+    conventions: Conventions = POINT  # how the conditions' values are read
 
     def __post_init__(self) -> None:
         if self.out.suffix.lower() not in SUFFIXES:
@@ -123,7 +125,7 @@ class Export:
                 )
             query = settings.query
             if query is None:
-                query = build_query(settings.conditions, schema, directory)
+                query = build_query(settings.conditions, schema, directory, settings.conventions)
             pacer = Pacer(send.rate, max_wait=send.max_wait, clock=self._clock, sleep=self._sleep)
             caller = Caller(pacer, self._policy, sleep=self._sleep)
             snapshot_at = iso_8601(int(self._clock()))
@@ -202,7 +204,7 @@ def _columns(asked: Sequence[str] | None, schema: Schema) -> list[str]:
     if asked is None:
         return [*STATE_COLUMNS, *writable]
     columns: list[str] = []
-    for name in (name.strip() for name in asked):
+    for name in (custom_name(name.strip()) or name.strip() for name in asked):
         if name in FIELD_COLUMNS or name in writable:
             columns.append(name)
             continue

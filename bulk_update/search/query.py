@@ -116,7 +116,7 @@ def _filter(
         else:
             value = convert(condition.text)
     except ValueProblem as problem:
-        raise UsageError.naming_settings(f"{{where}} '{shown}': " + escape(str(problem))) from None
+        raise UsageError.naming_settings(f"{{where}} '{shown}': " + problem.as_template()) from None
     return {"field": field, "operator": operator, "value": value}
 
 
@@ -134,11 +134,18 @@ def _field(
         def tag_id(text: str) -> str:
             tag = directory.tag(text)
             if tag is None:
-                raise directory.missing_tag(text)
+                raise directory.missing_tag(text, creatable=False)
             return tag.id
 
         return "tag_ids", STRING, tag_id
     attribute_name = custom_name(name) or name
+    if name in SEARCH_FIELDS and name in schema.attributes:
+        raise UsageError.naming_settings(
+            f"{{where}}: {escape(repr(name))} is both Intercom's own search field and a "
+            f"conversation attribute of this workspace: write "
+            f"{escape(CUSTOM_PREFIX + name)} for the attribute, or ask for Intercom's field "
+            f"{escape(repr(name))} in a query object of your own with {{query_path}}"
+        )
     if name not in SEARCH_FIELDS and attribute_name in schema.attributes:
         attribute = schema.attributes[attribute_name]
         kind = _ATTRIBUTE_KINDS.get(attribute.type, STRING)
@@ -155,9 +162,15 @@ def _field(
     )
 
 
+# What an assignee field holds when no one is assigned (Intercom searches it as 0).
+UNASSIGNED = ("unassigned", "none", "nobody")
+
+
 def _assignee(lookup: Callable[[str], Any], text: str) -> int:
     if text.strip().isdigit():
         return int(text)
+    if text.strip().lower() in UNASSIGNED:
+        return 0
     return int(lookup(text).id)
 
 

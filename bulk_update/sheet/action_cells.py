@@ -16,11 +16,11 @@ from bulk_update.config import Conventions
 from bulk_update.errors import escape
 from bulk_update.models import RowActions
 from bulk_update.sheet.values import (
+    DateReader,
     ValueProblem,
     did_you_mean,
     iso_8601,
     split_list,
-    to_unix_seconds,
 )
 
 # Reserved column names (``company_id`` is not here: it is a field of the PUT body).
@@ -105,11 +105,14 @@ class Directory:
         folded = name.strip().casefold()
         return next((tag for tag in self.tags if tag.name.casefold() == folded), None)
 
-    def missing_tag(self, name: str) -> ValueProblem:
+    def missing_tag(self, name: str, *, creatable: bool = True) -> ValueProblem:
+        """The tag is not in the workspace; a sheet may create it (``creatable``), a search
+        can only look for the tags there are."""
         guess = did_you_mean(name, [tag.name for tag in self.tags])
+        way_on = " to create the tags that are missing" if creatable else ""
         return ValueProblem.naming_settings(
-            f"there is no tag {escape(repr(name))}{escape(guess)}; fix the name, or set "
-            "{create_tags} to create the tags that are missing"
+            f"there is no tag {escape(repr(name))}{escape(guess)}; fix the name"
+            + (", or set {create_tags}" + way_on if creatable else "")
         )
 
     def assignee_shown(self, kind: str, assignee_id: object) -> str:
@@ -145,7 +148,8 @@ class ActionCells:
     ):
         self.directory = directory
         self._marker = clear_marker
-        self._conventions = conventions
+        # snoozed_until's reader: it counts the times read in the sheet's zone.
+        self.dates = DateReader(conventions.date_order, conventions.zone)
         self._create_tags = create_tags
         self._now = now
         self.tags_to_create: dict[str, str] = {}  # folded name → the name as first written
@@ -208,8 +212,7 @@ class ActionCells:
         )
 
     def _future(self, text: str) -> int:
-        conventions = self._conventions
-        seconds = to_unix_seconds(text, date_order=conventions.date_order, zone=conventions.zone)
+        seconds = self.dates(text)
         if seconds <= self._now():
             raise ValueProblem(f"{text!r} ({iso_8601(seconds)}) is in the past; snooze until later")
         return seconds

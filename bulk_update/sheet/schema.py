@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.config import POINT, Conventions
-from bulk_update.errors import InputError
+from bulk_update.errors import InputError, StorageFailed, storage_reason
 from bulk_update.sheet.values import (
     Converter,
+    DateReader,
     OptionMatcher,
     ValueProblem,
     to_boolean,
     to_float,
     to_id_list,
     to_integer,
-    to_unix_seconds,
 )
 
 __all__ = ["Attribute", "AttributeType", "Schema", "ValueProblem", "converter_for"]
@@ -126,7 +126,10 @@ class Schema:
         return cls.from_listing(listing, source=path)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.listing, indent=2) + "\n", encoding="utf-8")
+        try:
+            path.write_text(json.dumps(self.listing, indent=2) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise StorageFailed("schema file", path, storage_reason(error)) from None
 
 
 # --- value conversion -------------------------------------------------------------------
@@ -148,9 +151,7 @@ def converter_for_type(kind: AttributeType, conventions: Conventions = POINT) ->
     if kind is AttributeType.BOOLEAN:
         return to_boolean
     if kind is AttributeType.DATE:
-        return functools.partial(
-            to_unix_seconds, date_order=conventions.date_order, zone=conventions.zone
-        )
+        return DateReader(conventions.date_order, conventions.zone)
     if kind is AttributeType.RELATIONSHIP:
         return to_id_list
     return str

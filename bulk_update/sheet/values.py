@@ -129,20 +129,30 @@ _NUMERIC_DATE = re.compile(
 )
 
 
-def to_unix_seconds(
-    text: str,
-    *,
-    date_order: DateOrder | None = None,
-    zone: dt.tzinfo = dt.UTC,
-) -> int:
+class DateReader:
     """ISO 8601 date or date-time, a day/month/year date (when ``date_order`` says which comes
-    first), unix seconds, or an Excel date serial → unix seconds. A time without a zone is
-    in ``zone``."""
+    first), unix seconds, or an Excel date serial → unix seconds; a time without a zone is in
+    ``zone``. Counts the values it read in the zone because they were written without one
+    (what the summary's note is about)."""
+
+    def __init__(self, date_order: DateOrder | None, zone: dt.tzinfo):
+        self._date_order = date_order
+        self._zone = zone
+        self.read_in_zone = 0
+
+    def __call__(self, text: str) -> int:
+        seconds, in_zone = _read_moment(text, self._date_order, self._zone)
+        self.read_in_zone += in_zone
+        return seconds
+
+
+def _read_moment(text: str, date_order: DateOrder | None, zone: dt.tzinfo) -> tuple[int, bool]:
+    """(unix seconds, whether ``zone`` decided them)."""
     value = text.strip()
     if _BARE_NUMBER.fullmatch(value):
         number = float(value)
         if not 0 < number < _EXCEL_SERIAL_LIMIT:
-            return round(number)
+            return round(number), False
         moment = _EXCEL_EPOCH + dt.timedelta(days=number)
     elif numeric := _NUMERIC_DATE.fullmatch(value):
         moment = _numeric_date(text, numeric, date_order)
@@ -156,8 +166,8 @@ def to_unix_seconds(
                 "unix seconds, or day/month/year with the date order set"
             ) from None
     if moment.tzinfo is None:
-        moment = _local(text, moment, zone)
-    return round(moment.timestamp())
+        return round(_local(text, moment, zone).timestamp()), True
+    return round(moment.timestamp()), False
 
 
 def _local(text: str, moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:

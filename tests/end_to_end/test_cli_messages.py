@@ -3,14 +3,18 @@ the same thing, and a refusal says the way on. Against the sandbox over loopback
 
 from __future__ import annotations
 
+import os
 import shlex
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bulk_update.cli.commands import main
-from bulk_update.sandbox import Sandbox
-from tests.conftest import SAMPLE_DATA, write_csv
+from bulk_update.sandbox import Sandbox, SandboxConfig
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 
 ADA = "ada@example.com"
 
@@ -100,3 +104,164 @@ def test_an_export_suggests_its_run_with_the_same_connection(
     (line,) = next_lines(capsys.readouterr().out)
     assert f"bulk-update run {out_file} --skip-unchanged --base-url {threaded_sandbox.url}" in line
     assert "--create-tags" not in line
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("error: "), error
+    assert "bug" not in error
+    return error
+
+
+def test_a_port_that_is_busy_or_no_port_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sandbox", "--port", "70000"]) == 2
+    assert "--port 70000 is not a port" in one_error_line(capsys)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["sandbox", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}: address already in use" in one_error_line(capsys)
+
+
+def test_schema_out_in_a_missing_folder_asks_nothing(
+    tmp_path: Path, threaded_sandbox: Sandbox, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "missing" / "schema.json"
+    assert main(["schema", "--out", str(out), "--base-url", threaded_sandbox.url]) == 2
+    assert f"--out {out}: the folder {out.parent} does not exist" in one_error_line(capsys)
+    assert threaded_sandbox.state.paths == []
+
+
+def test_a_token_holding_a_line_break_is_refused_before_any_request(
+    tmp_path: Path,
+    threaded_sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("MY_TOKEN", TOKEN + "\nAuthorization: x")
+    sheet = write_csv(tmp_path / "in.csv", ["id", "title"], [["7001", "a"]])
+    flags = ["--base-url", threaded_sandbox.url, "--token-env", "MY_TOKEN"]
+    assert main(["run", str(sheet), *flags]) == 2
+    error = one_error_line(capsys)
+    assert "$MY_TOKEN holds a line break" in error and TOKEN not in error
+    assert threaded_sandbox.state.paths == []
+
+
+def test_a_missing_token_is_named_as_token_env_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", TOKEN)  # not the variable asked for
+    monkeypatch.delenv("MY_TOKEN", raising=False)
+    sheet = write_csv(tmp_path / "in.csv", ["id", "title"], [["7001", "a"]])
+    assert main(["run", str(sheet), "--token-env", "MY_TOKEN"]) == 2
+    assert "no access token: set $MY_TOKEN" in one_error_line(capsys)
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    reading, writing = os.pipe()
+    os.close(reading)  # like head after its first lines: every write now fails
+    try:
+        command = [sys.executable, "-m", "bulk_update", "run", "--help"]
+        done = subprocess.run(command, stdout=writing, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(writing)
+    assert (done.returncode, done.stderr) == (0, b"")
+
+
+def test_notices_appear_only_when_they_apply(
+    tmp_path: Path, threaded_sandbox: Sandbox, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = ["--schema", str(SAMPLE_DATA / "schema.json"), "--admin", ADA, "-q"]
+    header = ["id", "due_date", "state"]
+    plain = write_csv(tmp_path / "plain.csv", header, [["7001", "1798761600", "open"]])
+    assert main(["run", str(plain), "--base-url", threaded_sandbox.url, *schema]) == 0
+    out = capsys.readouterr().out
+    assert "without a zone" not in out and "bulk close" not in out
+    rows = [["7003", "2026-12-15 09:30", "closed"], ["7005", "2026-12-15T09:30:00Z", "open"]]
+    local = write_csv(tmp_path / "local.csv", header, rows)
+    assert main(["run", str(local), "--base-url", threaded_sandbox.url, *schema]) == 0
+    out = capsys.readouterr().out
+    assert "1 date-time(s) written without a zone were read as UTC" in out
+    assert "customers see a bulk close" in out
+
+
+def test_a_warning_reads_like_every_other_message(
+    tmp_path: Path, threaded_sandbox: Sandbox, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = tmp_path / "ansi.csv"
+    sheet.write_bytes("id,title\n7001,Café\n".encode("cp1252"))
+    flags = ["--base-url", threaded_sandbox.url, "--schema", str(SAMPLE_DATA / "schema.json")]
+    assert main(["run", str(sheet), *flags, "-q"]) == 0
+    (warning,) = capsys.readouterr().err.splitlines()
+    assert warning.startswith("warning: ") and "Windows-1252" in warning
+
+
+def test_a_where_field_that_is_also_an_attribute_names_both_spellings(
+    tmp_path: Path, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, population=200)
+    with ThreadedSandbox(config) as sandbox:
+        lines = _export_priorities(tmp_path, sandbox, capsys)
+    assert lines and {line["priority"] for line in lines} == {"High"}
+
+
+def _export_priorities(
+    tmp_path: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> list[dict[str, str]]:
+    out = tmp_path / "p.csv"
+    url = ["--base-url", sandbox.url]
+    assert main(["export", str(out), "--where", "priority = High", *url]) == 2
+    error = one_error_line(capsys)
+    assert "custom_attributes.priority" in error and "--query" in error
+    spelled = ["--where", "custom_attributes.priority = High"]
+    columns = ["--columns", "custom_attributes.priority", "--limit", "5", "-q"]
+    assert main(["export", str(out), *spelled, *columns, *url]) == 0
+    return read_report(out)
+
+
+@pytest.mark.parametrize("field", ["admin_assignee", "team_assignee"])
+def test_where_unassigned_selects_the_unassigned_conversations(
+    tmp_path: Path, token_env: str, field: str
+) -> None:
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, population=200)
+    with ThreadedSandbox(config) as sandbox:
+        unassigned = {
+            conversation_id
+            for conversation_id in (str(215467900000 + n) for n in range(200))
+            if not conversation_id.endswith("404")
+            and not sandbox.server.conversation(conversation_id)[f"{field}_id"]
+        }
+        out = tmp_path / "u.csv"
+        where = ["--where", f"{field} = unassigned", "--columns", "title"]
+        assert main(["export", str(out), *where, "--base-url", sandbox.url, "-q"]) == 0
+    assert 0 < len(unassigned) < 200
+    assert {line["id"] for line in read_report(out)} == unassigned
+
+
+def test_an_export_of_a_tag_that_does_not_exist_suggests_no_run_flag(
+    tmp_path: Path, threaded_sandbox: Sandbox, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "t.csv"
+    url = ["--base-url", threaded_sandbox.url]
+    assert main(["export", str(out), "--where", "tag = Nope", *url]) == 2
+    error = one_error_line(capsys)
+    assert "there is no tag 'Nope'; fix the name" in error
+    assert "create" not in error and "_" not in error.split(":", 2)[-1]
+
+
+def test_where_values_are_read_with_the_flags_a_sheet_takes_and_say_so_by_flag(
+    tmp_path: Path, threaded_sandbox: Sandbox, token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "d.csv"
+    url = ["--base-url", threaded_sandbox.url]
+    assert main(["export", str(out), "--where", "due_date < 05/06/2026", *url]) == 2
+    error = one_error_line(capsys)
+    assert "--dayfirst or --monthfirst" in error and "date_order" not in error
+    assert main(["export", str(out), "--where", "csat_score = 12,5", *url]) == 2
+    assert "decimal_comma" not in one_error_line(capsys)
+    flags = ["--dayfirst", "--decimal-comma", "-q"]
+    where = ["--where", "due_date < 05/06/2026", "--where", "monthly_spend > 12,5"]
+    assert main(["export", str(out), *where, *flags, *url]) == 0

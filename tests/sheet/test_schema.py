@@ -13,9 +13,8 @@ from bulk_update.sheet.values import (
     to_float,
     to_id_list,
     to_integer,
-    to_unix_seconds,
 )
-from tests.conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA, to_unix_seconds
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import zoneinfo
 
 import pytest
 
-from bulk_update.sheet.values import ValueProblem, to_float, to_integer, to_unix_seconds
+from bulk_update.sheet.values import ValueProblem, to_float, to_integer
+from tests.conftest import to_unix_seconds
 
 NAMES = {"decimal_comma": "--decimal-comma or --decimal-point"}
 
