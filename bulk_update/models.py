@@ -188,6 +188,9 @@ class RunSummary:
     limited: bool = False
     # The teammate the sheet's actions were made as (as given), when it had any.
     acted_as: str = ""
+    # (header, what it was read as: "id", an attribute, a field or an action) of every column
+    # used; a column not here was left out (ignored, or the outcome columns of a report).
+    columns_read: tuple[tuple[str, str], ...] = ()
 
     def count(self, status: RowStatus) -> int:
         return self.counts.get(status.value, 0)

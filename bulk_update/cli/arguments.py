@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(commands)
     _add_schema(commands)
     _add_sandbox(commands)
+    _add_ui(commands)
     return parser
 
 
@@ -235,10 +236,7 @@ def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     sandbox.add_argument(
-        "--port",
-        type=int,
-        default=8000,
-        help="port to listen on (default 8000; 0 = any free)",
+        "--port", type=int, default=8000, help="port to listen on (default 8000; 0 = any free)"
     )
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
@@ -246,6 +244,20 @@ def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     groups = _Groups(sandbox)
     add_setting_flags(groups, fields(SandboxConfig))
     _add_output_flags(groups)
+
+
+def _add_ui(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ui = _command(
+        commands,
+        "ui",
+        "the whole loop on a local web page: check, preview, run, fix and resend, undo",
+        "Serve a page on 127.0.0.1 for doing what run, retry and undo do, by choosing a sheet "
+        "and pressing buttons; prints its address (with the key it needs) and opens it.",
+        ("bulk-update ui --sandbox", "bulk-update ui --region eu --port 8765 --no-browser"),
+    )
+    ui.add_argument("--port", type=int, default=0, help="port to serve on (default: a free one)")
+    ui.add_argument("--no-browser", action="store_true", help="print the address, open nothing")
+    _add_connection_flags(_Groups(ui))
 
 
 def _command(

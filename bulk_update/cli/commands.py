@@ -261,25 +261,64 @@ async def _sandbox(args: argparse.Namespace) -> int:
     given = {f.name: getattr(args, f.name) for f in fields(SandboxConfig) if f.name in args}
     config = SandboxConfig(**{"population": SANDBOX_POPULATION, **given})
     sandbox = Sandbox(config, host=args.host, port=args.port)
-    if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port {args.port} is not a port: give 0 to 65535 (0 = any free)")
+    url = await _listening(sandbox.start, args.host, args.port)
+    print(f"sandbox listening on {url} (token: {config.token}); Ctrl-C to stop", flush=True)
     try:
-        url = await sandbox.start()
+        await _until_interrupted()
+    finally:
+        await sandbox.stop()
+    return EXIT_OK
+
+
+async def _ui(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from bulk_update.config import Token
+    from bulk_update.sandbox import SANDBOX_POPULATION, SANDBOX_TOKEN, Sandbox, SandboxConfig
+    from bulk_update.ui import UiServer
+    from bulk_update.ui.session import Connection
+
+    settings = given_settings(args, only=CONNECTION_NAMES)
+    simulator: Sandbox | None = None
+    if settings.pop("sandbox", False):
+        simulator = Sandbox(SandboxConfig(population=SANDBOX_POPULATION))
+        settings["base_url"] = await simulator.start()
+        connection = Connection(settings, Token(SANDBOX_TOKEN))
+    else:
+        connection = Connection(settings, _token(args))
+    server = UiServer(connection, port=args.port)
+    try:
+        url = await _listening(server.start, "127.0.0.1", args.port)
+        print(f"bulk-update ui: open {url} (Ctrl-C to stop)", flush=True)
+        if not args.no_browser:
+            webbrowser.open(url)
+        await _until_interrupted()
+    finally:
+        await server.stop()
+        if simulator is not None:
+            await simulator.stop()
+    return EXIT_OK
+
+
+async def _listening(start: Callable[[], Awaitable[str]], host: str, port: int) -> str:
+    """Start a server on ``port``; a port that is not one, or is taken, is a usage error."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port} is not a port: give 0 to 65535 (0 = any free)")
+    try:
+        return await start()
     except OSError as error:
         raise UsageError(
-            f"cannot listen on {args.host}:{args.port}: {_reason(error)}; "
+            f"cannot listen on {host}:{port}: {_reason(error)}; "
             "choose another --port (0 picks a free one)"
         ) from None
-    print(f"sandbox listening on {url} (token: {config.token}); Ctrl-C to stop", flush=True)
+
+
+async def _until_interrupted() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await sandbox.stop()
-    return EXIT_OK
+    await stop.wait()
 
 
 def _reason(error: OSError) -> str:
@@ -294,4 +333,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[None, None, int]]] 
     "export": _export,
     "schema": _schema,
     "sandbox": _sandbox,
+    "ui": _ui,
 }

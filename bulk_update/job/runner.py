@@ -177,6 +177,7 @@ class Job:
             validated.sample,
             notices,
             acted_as=(settings.admin or "") if asked else "",
+            columns_read=((table.columns[plan.id_index], "id"), *plan.change_columns.values()),
         )
         if stats.credentials_refused:
             raise AuthenticationFailed(
@@ -348,6 +349,7 @@ class Job:
         notices: tuple[str, ...] = (),
         *,
         acted_as: str = "",
+        columns_read: tuple[tuple[str, str], ...] = (),
     ) -> RunResult:
         settings = self.settings
         summary = RunSummary(
@@ -365,6 +367,7 @@ class Job:
             reasons=reported.reasons,
             limited=settings.limit is not None,
             acted_as=acted_as,
+            columns_read=columns_read,
         )
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)

@@ -22,6 +22,7 @@ LAYERS = (
     ("bulk_update.search", "bulk_update.sandbox"),
     ("bulk_update.job",),
     ("bulk_update.api",),
+    ("bulk_update.ui",),
     ("bulk_update.cli", "bulk_update.__main__", "bulk_update"),
 )
 # Imports that run up the layers, each with the reason it must.

@@ -1,0 +1,265 @@
+// bulk-update ui: each button is one call of the local server, which calls the library.
+"use strict";
+
+const key = new URLSearchParams(location.search).get("key") || "";
+const $ = (id) => document.getElementById(id);
+const state = { columns: [], columnsRead: [], review: null, checked: null };
+window.bulkTimes = {};  // when Confirm was pressed, when the first progress came (for tests)
+
+function withKey(path) {
+  return path + (path.includes("?") ? "&" : "?") + "key=" + encodeURIComponent(key);
+}
+
+async function call(path, body) {
+  showError("");
+  const init = { method: "POST", headers: { "X-Key": key } };
+  if (body instanceof FormData) {
+    init.body = body;
+  } else {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body || {});
+  }
+  const answer = await fetch(path, init);
+  const data = await answer.json().catch(() => ({ error: answer.statusText }));
+  if (!answer.ok) {
+    throw new Error(data.error || answer.statusText);
+  }
+  return data;
+}
+
+function showError(text) { $("error").textContent = text; }
+
+async function guarded(button, work) {
+  button.disabled = true;
+  try { await work(); } catch (error) { showError(error.message); } finally { button.disabled = false; }
+}
+
+function element(tag, text, attrs) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  Object.entries(attrs || {}).forEach(([name, value]) => node.setAttribute(name, value));
+  return node;
+}
+
+function table(headers, rows, label) {
+  const node = element("table", null, { "aria-label": label });
+  const head = node.createTHead().insertRow();
+  headers.forEach((name) => head.appendChild(element("th", name)));
+  const body = node.createTBody();
+  rows.forEach((cells) => {
+    const line = body.insertRow();
+    cells.forEach((cell) => line.appendChild(element("td", cell)));
+  });
+  return node;
+}
+
+function counts(data) {
+  const box = element("div", null, { class: "counts", "aria-label": "Counts" });
+  box.appendChild(element("span", `${data.rows_total} rows`));
+  Object.entries(data.counts).forEach(([status, count]) => box.appendChild(element("span", `${count} ${status.replace("_", " ")}`)));
+  return box;
+}
+
+function reasons(data) {
+  if (!data.reasons.length) return element("p", "No problems found.");
+  return table(
+    ["Rows", "Outcome", "Why", "Example rows", "What to do"],
+    data.reasons.map((r) => [r.count, [...new Set([r.status, r.http_status, r.error_code].filter(Boolean))].join(" "), r.message, r.example_rows.join(", "), r.hint]),
+    "Why rows were not updated",
+  );
+}
+
+function notices(data) {
+  const list = element("ul", null, { "aria-label": "Notes" });
+  data.notices.forEach((text) => list.appendChild(element("li", text)));
+  return list;
+}
+
+function rowsTable(data, columns, label) {
+  const headers = { row: "Row", id: "Id", status: "Status", error_message: "Problem", changes: "Before → after", steps: "Steps" };
+  const shown = columns.filter((name) => data.rows.length === 0 || name in data.rows[0]);
+  const node = table(shown.map((name) => headers[name]), data.rows.map((row) => shown.map((name) => row[name])), label);
+  const box = element("div", null, { class: "scroll" });
+  const more = data.rows_listed > data.rows.length ? ` (the first ${data.rows.length} of ${data.rows_listed}; the report has them all)` : "";
+  box.append(element("p", `${label}${more}`, { class: "muted" }), node);
+  return box;
+}
+
+function choices() {
+  const renames = [], ignored = [];
+  document.querySelectorAll("#mapping-rows tr").forEach((line) => {
+    const header = line.dataset.header;
+    const rename = line.querySelector("input[type=text]").value.trim();
+    if (line.querySelector("input[type=checkbox]").checked) ignored.push(header);
+    else if (rename) renames.push(`${header}=${rename}`);
+  });
+  return {
+    decimal_comma: $("decimal-comma").checked ? true : null,
+    date_order: $("date-order").value || null,
+    timezone: $("timezone").value || "UTC",
+    admin: $("admin").value || null,
+    ignore_columns: ignored,
+    renames: renames,
+  };
+}
+
+function showMapping(columnsRead) {
+  const read = new Map(columnsRead.map(([header, as]) => [header, as]));
+  const body = $("mapping-rows");
+  const kept = new Map([...body.querySelectorAll("tr")].map((line) => [line.dataset.header, line]));
+  body.replaceChildren();
+  state.columns.forEach((header) => {
+    const before = kept.get(header);
+    const line = body.insertRow();
+    line.dataset.header = header;
+    line.appendChild(element("td", header));
+    line.appendChild(element("td", read.get(header) || "left out"));
+    const rename = element("input", null, { type: "text", "aria-label": `Rename ${header} to`, size: "14" });
+    const ignore = element("input", null, { type: "checkbox", "aria-label": `Ignore ${header}` });
+    if (before) {
+      rename.value = before.querySelector("input[type=text]").value;
+      ignore.checked = before.querySelector("input[type=checkbox]").checked;
+    }
+    line.insertCell().appendChild(rename);
+    line.insertCell().appendChild(ignore);
+  });
+  $("mapping").hidden = false;
+}
+
+function resetAfterSheet() {
+  ["check-result", "preview-result", "run-result", "undo-result"].forEach((id) => $(id).replaceChildren());
+  $("downloads").hidden = true;
+  $("preview").disabled = true;
+  $("run").disabled = true;
+  state.review = null;
+}
+
+async function chooseFile(file) {
+  const form = new FormData();
+  form.append("sheet", file, file.name);
+  const sheet = await call("/api/sheet", form);
+  chosen(sheet);
+}
+
+function chosen(sheet) {
+  state.columns = sheet.columns;
+  $("mapping-rows").replaceChildren();
+  $("mapping").hidden = true;
+  $("sheet-status").textContent = `${sheet.name}: ${sheet.columns.length} columns` + (sheet.is_report ? " (a report of this sheet: run, it sends what is not done yet and what you edited)" : "");
+  $("check").disabled = false;
+  $("undo").disabled = !sheet.is_report;
+  resetAfterSheet();
+}
+
+$("sheet-file").addEventListener("change", () => {
+  const file = $("sheet-file").files[0];
+  if (file) chooseFile(file).catch((error) => showError(error.message));
+});
+const drop = $("drop");
+drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  const file = event.dataTransfer.files[0];
+  if (file) chooseFile(file).catch((error) => showError(error.message));
+});
+
+$("check").addEventListener("click", () => guarded($("check"), async () => {
+  const data = await call("/api/check", choices());
+  state.checked = data;
+  showMapping(data.columns_read);
+  const box = $("check-result");
+  box.replaceChildren(counts(data), reasons(data), notices(data));
+  if (data.rows.length) box.appendChild(rowsTable(data, ["row", "id", "error_message"], "Invalid rows"));
+  $("preview").disabled = false;
+  $("run").disabled = false;
+}));
+
+$("preview").addEventListener("click", () => guarded($("preview"), async () => {
+  const data = await call("/api/preview", choices());
+  state.review = data.review;
+  const r = data.review;
+  const panel = element("p", `${r.conversations} conversations will be changed` +
+    ["closed", "opened", "snoozed", "assigned", "tagged", "noted"].filter((k) => r[k]).map((k) => `, ${r[k]} ${k}`).join("") +
+    (choices().admin ? `, as ${choices().admin}` : ""), { "aria-label": "Review" });
+  $("preview-result").replaceChildren(panel, counts(data), reasons(data), notices(data),
+    rowsTable(data, ["row", "id", "status", "changes", "steps"], "Preview rows"));
+  $("run").disabled = false;
+}));
+
+$("run").addEventListener("click", () => {
+  const data = state.checked;
+  const r = state.review;
+  const who = choices().admin ? ` as ${choices().admin}` : "";
+  const what = r ? `${r.conversations} conversations will be changed` : `${(data && data.rows_total) || "the"} rows will be sent (valid ones)`;
+  $("review-text").textContent = `Send to Intercom now: ${what}${who}. Every change is backed up first; Undo puts it back.`;
+  $("review").hidden = false;
+});
+$("cancel-run").addEventListener("click", () => { $("review").hidden = true; });
+
+$("confirm-run").addEventListener("click", () => guarded($("confirm-run"), async () => {
+  window.bulkTimes = { confirm: performance.now() };
+  $("review").hidden = true;
+  $("run").disabled = true;
+  $("progress-box").hidden = false;
+  $("progress-text").textContent = "starting…";
+  await call("/api/run", choices());
+  follow();
+}));
+
+function follow() {
+  const events = new EventSource(withKey("/api/events"));
+  events.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.kind === "progress") {
+      if (window.bulkTimes.first === undefined) window.bulkTimes.first = performance.now();
+      $("progress").max = Math.max(event.total, 1);
+      $("progress").value = event.done;
+      const parts = Object.entries(event.counts).map(([status, n]) => `${n} ${status.replace("_", " ")}`);
+      $("progress-text").textContent = `${event.done} of ${event.total} rows done` + (parts.length ? ` (${parts.join(", ")})` : "") +
+        `; ${event.waits} rate-limit waits, ${event.retries} retries`;
+    } else if (event.kind === "done" || event.kind === "error") {
+      events.close();
+      finished(event);
+    }
+  };
+  events.onerror = () => { events.close(); };
+}
+
+function finished(event) {
+  $("progress-box").hidden = true;
+  $("run").disabled = false;
+  if (event.kind === "error") {
+    showError(event.message);
+    return;
+  }
+  const head = element("p", event.interrupted ? "Stopped: the rows not sent are not_attempted in the report; Run again sends them." : `Done in ${event.elapsed_seconds} s, ${event.requests} requests.`, { role: "status" });
+  $("run-result").replaceChildren(head, counts(event), reasons(event), notices(event));
+  $("report-csv").href = withKey("/api/report?format=csv");
+  $("report-xlsx").href = withKey("/api/report?format=xlsx");
+  $("downloads").hidden = false;
+  $("undo").disabled = false;
+}
+
+$("stop").addEventListener("click", () => guarded($("stop"), () => call("/api/stop")));
+
+$("undo").addEventListener("click", () => { $("undo-review").hidden = false; });
+$("cancel-undo").addEventListener("click", () => { $("undo-review").hidden = true; });
+$("confirm-undo").addEventListener("click", () => guarded($("confirm-undo"), async () => {
+  $("undo-review").hidden = true;
+  const data = await call("/api/undo", choices());
+  $("undo-result").replaceChildren(element("p", "Undone.", { role: "status" }), counts(data), reasons(data), notices(data));
+}));
+
+$("find-button").addEventListener("click", () => guarded($("find-button"), async () => {
+  const where = $("where").value.split("\n").map((line) => line.trim()).filter(Boolean);
+  const data = await call("/api/find", { where: where, format: $("find-format").value });
+  $("find-status").textContent = `${data.matched ?? data.written} conversations match; ${data.written} in the sheet.`;
+  $("found-link").href = withKey(`/api/found?name=${encodeURIComponent(data.name)}`);
+  $("found-link").dataset.name = data.name;
+  $("find-links").hidden = false;
+}));
+$("use-found").addEventListener("click", () => guarded($("use-found"), async () => {
+  chosen(await call("/api/use-found", { name: $("found-link").dataset.name }));
+}));

@@ -1,0 +1,352 @@
+"""What the page does, each step one call of the library the command line uses: check (a dry
+run), preview (a live dry run), run, stop, undo and find (an export). One sheet at a time, in
+a folder of the page's own; its report and backup beside it, so that a report chosen again is
+run in place (the fix-and-resend loop) and undo finds every round."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bulk_update import api
+from bulk_update.config import ReadOptions, Token
+from bulk_update.errors import UsageError
+from bulk_update.history.report import read_report, write_report
+from bulk_update.job.hooks import Interruption, RunHooks
+from bulk_update.models import RowStatus, RunResult
+from bulk_update.sheet.inert import written_by_this_tool
+from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
+from bulk_update.ui.events import Broadcast, EventProgress
+
+SHEET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", *EXCEL_SUFFIXES})
+SHOWN_ROWS = 500  # rows listed on the page at most (counts cover them all)
+# Words of a report's steps column → what the review panel counts.
+_STEP_KINDS = {
+    "attributes": "changed",
+    "close": "closed",
+    "open": "opened",
+    "snooze": "snoozed",
+    "assign": "assigned",
+    "unassign": "assigned",
+    "tag": "tagged",
+    "untag": "tagged",
+    "tags": "tagged",
+    "note": "noted",
+}
+
+
+@dataclass
+class Connection:
+    """Where the page's requests go: the library's connection settings and the token (which
+    stays in this process; the page never sees it)."""
+
+    settings: dict[str, Any]
+    token: Token | str | None
+
+
+@dataclass
+class Choices:
+    """What the page chose: how the sheet reads (locale, columns) and who acts."""
+
+    decimal_comma: bool | None = None
+    date_order: str | None = None
+    timezone: str = "UTC"
+    ignore_columns: tuple[str, ...] = ()
+    renames: tuple[str, ...] = ()
+    admin: str | None = None
+
+    @classmethod
+    def from_json(cls, given: dict[str, Any]) -> Choices:
+        def text(name: str) -> str | None:
+            value = given.get(name)
+            return str(value).strip() or None if value is not None else None
+
+        decimal = given.get("decimal_comma")
+        return cls(
+            decimal_comma=decimal if isinstance(decimal, bool) else None,
+            date_order=text("date_order"),
+            timezone=text("timezone") or "UTC",
+            ignore_columns=tuple(str(name) for name in given.get("ignore_columns") or ()),
+            renames=tuple(str(rename) for rename in given.get("renames") or ()),
+            admin=text("admin"),
+        )
+
+    def settings(self) -> dict[str, Any]:
+        chosen: dict[str, Any] = {"timezone": self.timezone}
+        if self.decimal_comma is not None:
+            chosen["decimal_comma"] = self.decimal_comma
+        if self.date_order:
+            chosen["date_order"] = self.date_order
+        if self.ignore_columns:
+            chosen["ignore_columns"] = self.ignore_columns
+        if self.renames:
+            chosen["renames"] = self.renames
+        if self.admin:
+            chosen["admin"] = self.admin
+        return chosen
+
+
+@dataclass
+class Running:
+    """The run going on: its task and how to stop it."""
+
+    task: asyncio.Task[RunResult]
+    interruption: Interruption
+    events: Broadcast = field(default_factory=Broadcast)
+
+
+class Session:
+    """The page's sheet, its history and the run going on."""
+
+    def __init__(self, folder: Path, connection: Connection):
+        self.folder = folder
+        self._connection = connection
+        self.sheet: Path | None = None
+        self.running: Running | None = None
+        self.events = Broadcast()
+
+    # --- the sheet ----------------------------------------------------------------------
+
+    def choose(self, name: str, data: bytes) -> dict[str, Any]:
+        """Keep an uploaded sheet. A report of this page's sheet goes over that report: run,
+        it sends only what is not done yet or was edited."""
+        safe = _safe_name(name)
+        if Path(safe).suffix.lower() not in SHEET_SUFFIXES:
+            raise UsageError(f"{safe}: choose a .csv, .tsv, .xlsx or .xls sheet")
+        if self.running is not None and not self.running.task.done():
+            raise UsageError("a run is going on: stop it or wait for its end first")
+        path = self.folder / safe
+        path.write_bytes(data)
+        table = Table(path, ReadOptions())  # the CLI's reader: a file it refuses is refused here
+        self.sheet = path
+        return {"name": safe, "columns": table.columns, "is_report": _is_report(table)}
+
+    @property
+    def report(self) -> Path:
+        """Where the sheet's run writes its report: a report is rewritten in place."""
+        sheet = self._sheet()
+        if _is_report(Table(sheet, ReadOptions())):
+            return sheet
+        return sheet.with_name(f"{sheet.stem}.results.csv")
+
+    def _sheet(self) -> Path:
+        if self.sheet is None:
+            raise UsageError("choose a sheet first")
+        return self.sheet
+
+    # --- check, preview ---------------------------------------------------------------
+
+    async def check(self, choices: Choices) -> dict[str, Any]:
+        """Every row validated; nothing is read or sent but the workspace's attributes."""
+        sheet = self._sheet()
+        result = await self._call(
+            api.run_async, sheet, choices, dry_run=True, report_path=self._aside("check")
+        )
+        return _described(result, RowStatus.INVALID)
+
+    async def preview(self, choices: Choices) -> dict[str, Any]:
+        """Each row's live before → after, read from Intercom; nothing is sent."""
+        sheet = self._sheet()
+        result = await self._call(
+            api.run_async,
+            sheet,
+            choices,
+            dry_run=True,
+            live=True,
+            report_path=self._aside("preview"),
+        )
+        described = _described(result, None)
+        described["review"] = _review(result)
+        return described
+
+    def _aside(self, what: str) -> Path:
+        sheet = self._sheet()
+        return sheet.with_name(f".{sheet.stem}.{what}.csv")
+
+    # --- run, stop, undo ---------------------------------------------------------------
+
+    def start_run(self, choices: Choices) -> None:
+        if self.running is not None and not self.running.task.done():
+            raise UsageError("a run is going on already")
+        sheet, report = self._sheet(), self.report
+        first_round = report != sheet
+        backup = sheet.with_name(f"{sheet.stem}.backup.csv") if first_round else None
+        interruption = Interruption()
+        events = Broadcast()
+        progress = EventProgress(events)
+
+        async def run() -> RunResult:
+            with progress.counting_waits_and_retries():
+                extra: dict[str, Any] = {"report_path": report}
+                if backup is not None:
+                    extra["backup_path"] = backup
+                try:
+                    result: RunResult = await self._call(
+                        api.run_async,
+                        sheet,
+                        choices,
+                        hooks=RunHooks(progress=progress, interruption=interruption),
+                        **extra,
+                    )
+                except Exception as error:
+                    events.send({"kind": "error", "message": page_message(error)})
+                    raise
+            events.send({"kind": "done", **_described(result, None)})
+            return result
+
+        self.running = Running(asyncio.create_task(run()), interruption, events)
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.interruption.request()
+
+    async def undo(self, choices: Choices) -> dict[str, Any]:
+        report = self.report
+        if not report.exists():
+            raise UsageError("nothing to undo yet: run the sheet first")
+        # Only who acts: the backup says which columns and values go back.
+        result = await self._call(api.undo_async, report, Choices(admin=choices.admin))
+        return _described(result, None)
+
+    # --- find conversations -----------------------------------------------------------
+
+    async def find(self, where: list[str], suffix: str) -> dict[str, Any]:
+        out = self.folder / f"found{suffix if suffix in ('.csv', '.xlsx') else '.csv'}"
+        out.unlink(missing_ok=True)
+        connection = self._connection
+        found = await api.export_async(
+            out, where=where, token=connection.token, **connection.settings
+        )
+        return {"matched": found.matched, "written": found.written, "name": out.name}
+
+    # --- files for the page -----------------------------------------------------------
+
+    def report_file(self, suffix: str) -> Path:
+        """The report as the command line writes it: CSV, or the same lines as XLSX."""
+        report = self.report
+        if not report.exists():
+            raise UsageError("no report yet: run the sheet first")
+        if suffix != ".xlsx":
+            return report
+        workbook = report.with_suffix(".xlsx")
+        write_report(workbook, read_report(report, None))
+        return workbook
+
+    def found_file(self, name: str) -> Path:
+        path = self.folder / _safe_name(name)
+        if not path.name.startswith("found.") or not path.exists():
+            raise UsageError("find conversations first")
+        return path
+
+    def use_found(self, name: str) -> dict[str, Any]:
+        found = self.found_file(name)
+        return self.choose(found.name.replace("found", "conversations", 1), found.read_bytes())
+
+    async def _call(self, call: Any, source: Path, choices: Choices, **settings: Any) -> Any:
+        connection = self._connection
+        return await call(
+            source,
+            token=connection.token,
+            **connection.settings,
+            **choices.settings(),
+            **settings,
+        )
+
+
+def _is_report(table: Table) -> bool:
+    return table.is_report and written_by_this_tool(table.columns)
+
+
+def _safe_name(name: str) -> str:
+    """A file name of the folder's own, whatever the browser sent."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = re.sub(r"[^\w.\- ]", "_", base).strip(" .") or "sheet.csv"
+    return cleaned[:120]
+
+
+def page_message(error: BaseException) -> str:
+    from bulk_update.errors import BulkUpdateError
+
+    if isinstance(error, BulkUpdateError):
+        return error.describe(_PAGE_NAMES)
+    return f"unexpected {type(error).__name__}: {error}"
+
+
+# What the page calls a setting in a message.
+_PAGE_NAMES = {
+    "decimal_comma": "the Decimal comma choice",
+    "date_order": "the Dates choice (day first or month first)",
+    "timezone": "the Time zone",
+    "admin": "the Teammate",
+    "ignore_columns": "Ignore",
+    "renames": "Read as",
+    "report_path": "another sheet name",
+    "resume": "Run again",
+    "create_tags": "Create missing tags",
+    "token": "INTERCOM_ACCESS_TOKEN (where bulk-update ui was started)",
+    "sandbox": "bulk-update ui --sandbox",
+}
+
+
+def _described(result: RunResult, only: RowStatus | None) -> dict[str, Any]:
+    """A run's summary as the page shows it, with its rows (those of status ``only``)."""
+    summary = result.summary
+    frame = result.outcomes
+    if only is not None:
+        frame = frame[frame["status"] == only.value]
+    shown = frame.head(SHOWN_ROWS)
+    columns = [
+        name
+        for name in ("row", "id", "status", "error_message", "changes", "steps")
+        if name in shown.columns
+    ]
+    rows = [
+        {name: _text(value) for name, value in zip(columns, line, strict=True)}
+        for line in shown[columns].itertuples(index=False)
+    ]
+    return {
+        "rows_total": summary.rows,
+        "counts": summary.counts,
+        "reasons": [reason.as_dict() for reason in summary.reasons],
+        "notices": list(summary.notices),
+        "columns_read": [list(pair) for pair in summary.columns_read],
+        "rows": rows,
+        "rows_listed": len(frame),
+        "interrupted": summary.interrupted,
+        "stop_reason": summary.stop_reason,
+        "requests": summary.requests,
+        "elapsed_seconds": round(summary.elapsed_seconds, 2),
+        "report": summary.report_path and Path(summary.report_path).name,
+    }
+
+
+def _text(value: object) -> str:
+    return "" if value is None or value != value else str(value)  # NaN != NaN
+
+
+def _review(result: RunResult) -> dict[str, int]:
+    """What the run would do, counted by kind: how many conversations change, close, ..."""
+    review: dict[str, int] = {"conversations": 0}
+    frame = result.outcomes
+    for status, steps in zip(frame["status"], frame["steps"], strict=True):
+        if status != RowStatus.WOULD_UPDATE.value:
+            continue
+        review["conversations"] += 1
+        kinds = set()
+        for step in str(steps or "").split("; "):
+            what, _, verdict = step.rpartition(": ")
+            if verdict == "would do":
+                kinds.add(_STEP_KINDS.get(what.split(" ")[0], "changed"))
+        if not steps:
+            kinds.add("changed")
+        for kind in kinds:
+            review[kind] = review.get(kind, 0) + 1
+    return review
+
+
+def remove_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,163 @@
+"""The page in a real headless Chromium (Debian's), driven by Playwright as a person would:
+by the accessible names of its controls. The sample sheet goes through the whole loop:
+choose → check → preview → run → download the report → fix two rows → resend → undo.
+
+Screenshots of each step go to the test's folder, or to $BULK_UPDATE_SCREENSHOTS."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulk_update.sandbox import SANDBOX_POPULATION, SANDBOX_TOKEN, Sandbox, SandboxConfig
+from bulk_update.ui import UiServer
+from bulk_update.ui.session import Connection
+from tests.conftest import SAMPLE_DATA
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.async_api")
+
+# Flags a closed network needs (no background calls home), as root in a container.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture
+async def ui() -> AsyncIterator[tuple[UiServer, Sandbox]]:
+    """What ``bulk-update ui --sandbox`` serves."""
+    async with Sandbox(SandboxConfig(population=SANDBOX_POPULATION)) as sandbox:
+        server = UiServer(Connection({"base_url": sandbox.url}, SANDBOX_TOKEN))
+        await server.start()
+        yield server, sandbox
+        await server.stop()
+
+
+@pytest.fixture
+async def page(tmp_path: Path) -> AsyncIterator[Any]:
+    async with playwright_api.async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = await browser.new_context(accept_downloads=True)
+        opened = await context.new_page()
+        problems: list[str] = []
+        opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        opened.on("pageerror", lambda error: problems.append(str(error)))
+        opened.problems = problems
+        yield opened
+        await browser.close()
+
+
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("BULK_UPDATE_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def test_the_whole_loop_of_the_sample_sheet_from_the_page(
+    ui: tuple[UiServer, Sandbox], page: Any, tmp_path: Path
+) -> None:
+    server, sandbox = ui
+    expect = playwright_api.expect
+    folder = shots(tmp_path)
+    first_id = "215467800000"
+    original_title = sandbox.server.conversation(first_id)["title"]
+    await page.goto(server.url)
+
+    await page.get_by_label("Sheet", exact=True).set_input_files(
+        str(SAMPLE_DATA / "conversations.csv")
+    )
+    await expect(page.get_by_role("status").first).to_contain_text("conversations.csv")
+    await page.get_by_role("button", name="Check", exact=True).click()
+    checked = page.get_by_role("region", name="Check result")
+    await expect(checked).to_contain_text("8 invalid")
+    await expect(checked).to_contain_text("is not a whole number")
+    await expect(checked.get_by_role("table", name="Invalid rows")).to_contain_text("csat_score")
+    await page.screenshot(path=folder / "ui-1-check.png", full_page=True)
+
+    await page.get_by_role("button", name="Preview", exact=True).click()
+    previewed = page.get_by_role("region", name="Preview result")
+    await expect(previewed.get_by_role("table", name="Preview rows")).to_contain_text("→")
+    await expect(previewed).to_contain_text("conversations will be changed")
+    await page.screenshot(path=folder / "ui-2-preview.png", full_page=True)
+
+    await page.get_by_role("button", name="Run", exact=True).click()
+    await page.get_by_role("button", name="Confirm", exact=True).first.click()
+    ran = page.get_by_role("region", name="Run result")
+    await expect(ran).to_contain_text("290 updated", timeout=60_000)
+    await expect(ran).to_contain_text("2 failed")
+    await expect(ran).to_contain_text("8 invalid")
+    await page.screenshot(path=folder / "ui-3-run.png", full_page=True)
+    times = await page.evaluate("window.bulkTimes")
+    assert times["first"] >= times["confirm"]  # progress came while the run went on
+    print(f"Run → first progress: {times['first'] - times['confirm']:.0f} ms")
+    assert sandbox.server.conversation(first_id)["title"] != original_title
+
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Download report").click()
+    download = await download_info.value
+    report = tmp_path / download.suggested_filename
+    await download.save_as(report)
+    lines = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
+    assert len(lines) == 301 and report.name == "conversations.results.csv"
+
+    fixed = _fix_two_rows(lines)
+    report.write_text(fixed, encoding="utf-8-sig")
+    await page.get_by_label("Sheet", exact=True).set_input_files(str(report))
+    await expect(page.get_by_role("status").first).to_contain_text("a report of this sheet")
+    await page.get_by_role("button", name="Check", exact=True).click()
+    await expect(checked).to_contain_text("6 invalid")
+    await page.get_by_role("button", name="Run", exact=True).click()
+    await page.get_by_role("button", name="Confirm", exact=True).first.click()
+    await expect(ran).to_contain_text("292 updated", timeout=60_000)
+    await expect(ran).to_contain_text("6 invalid")
+    await page.screenshot(path=folder / "ui-4-resend.png", full_page=True)
+
+    await page.get_by_role("button", name="Undo", exact=True).click()
+    await (
+        page.get_by_role("dialog", name="Undo review")
+        .get_by_role("button", name="Confirm", exact=True)
+        .click()
+    )
+    await expect(page.get_by_role("region", name="Undo result")).to_contain_text("Undone.")
+    await page.screenshot(path=folder / "ui-5-undo.png", full_page=True)
+    assert sandbox.server.conversation(first_id)["title"] == original_title
+    assert page.problems == []  # nothing went wrong in the page's console
+
+
+def _fix_two_rows(lines: list[list[str]]) -> str:
+    """The report with two of its invalid rows fixed, as an analyst would in a spreadsheet."""
+    header = lines[0]
+    status, message = header.index("status"), header.index("error_message")
+    fixes = {"priority": "High", "csat_score": "4"}
+    for line in lines[1:]:
+        for column, value in list(fixes.items()):
+            if line[status] == "invalid" and f"'{column}'" in line[message]:
+                line[header.index(column)] = value
+                del fixes[column]
+    assert not fixes
+    out = io.StringIO()
+    csv.writer(out).writerows(lines)
+    return out.getvalue()
+
+
+async def test_the_page_without_its_key_is_refused(ui: tuple[UiServer, Sandbox], page: Any) -> None:
+    server, _sandbox = ui
+    answer = await page.goto(server.origin + "/")
+    assert answer.status == 403
+    assert "Sheet" not in await page.content()
