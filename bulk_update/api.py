@@ -333,6 +333,27 @@ async def save_schema_async(
     return schema
 
 
+async def teammates_async(
+    *, token: str | Token | None = None, **connection: Unpack[Connection]
+) -> tuple[str, ...]:
+    """The workspace's teammates as ``admin`` takes them (their emails, or ids where a
+    teammate has none), for choosing who a sheet's actions are made as."""
+    from bulk_update.send.client import IntercomClient
+    from bulk_update.send.lookups import fetch_directory
+    from bulk_update.send.retry import RetryPolicy
+
+    _check_names(connection, Connection)
+    where = Destination(
+        connection.get("sandbox", False), connection.get("region"), connection.get("base_url")
+    )
+    async with destination(where) as (url, sandbox_token):
+        send = SendOptions(base_url=url, **_api_version(connection))
+        chosen = require_token(sandbox_token or read_token(token))
+        async with IntercomClient.for_settings(send, chosen, connections=1) as client:
+            directory = await fetch_directory(client, RetryPolicy())
+    return tuple(admin.email or admin.id for admin in directory.admins)
+
+
 def _check_names(given: Mapping[str, object], known: type) -> None:
     """A misspelt setting is an error before anything is sent, not silently a default
     (``dryrun=True`` would otherwise write for real)."""

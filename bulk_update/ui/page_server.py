@@ -73,6 +73,7 @@ class UiServer:
         app.router.add_post("/api/find", routes.find)
         app.router.add_post("/api/use-found", routes.use_found)
         app.router.add_get("/api/events", routes.events)
+        app.router.add_get("/api/teammates", routes.teammates)
         app.router.add_get("/api/report", routes.report)
         app.router.add_get("/api/found", routes.found)
         return app
@@ -196,6 +197,9 @@ class Routes:
                 await response.write(f"data: {json.dumps(event)}\n\n".encode())
                 if event["kind"] in ("done", "error"):
                     return response
+
+    async def teammates(self, _request: web.Request) -> web.StreamResponse:
+        return web.json_response({"teammates": await self._session.teammates()})
 
     async def report(self, request: web.Request) -> web.StreamResponse:
         suffix = ".xlsx" if request.query.get("format") == "xlsx" else ".csv"

@@ -18,6 +18,7 @@ from bulk_update.errors import UsageError
 from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import Interruption, RunHooks
 from bulk_update.models import RowStatus, RunResult
+from bulk_update.sheet.action_cells import ACTION_COLUMNS
 from bulk_update.sheet.inert import written_by_this_tool
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
 from bulk_update.ui.events import Broadcast, EventProgress
@@ -123,7 +124,12 @@ class Session:
         path.write_bytes(data)
         table = Table(path, ReadOptions())  # the CLI's reader: a file it refuses is refused here
         self.sheet = path
-        return {"name": safe, "columns": table.columns, "is_report": _is_report(table)}
+        return {
+            "name": safe,
+            "columns": table.columns,
+            "is_report": _is_report(table),
+            "acts": bool(set(table.columns) & set(ACTION_COLUMNS)),  # who acts must be chosen
+        }
 
     @property
     def report(self) -> Path:
@@ -222,6 +228,10 @@ class Session:
             out, where=where, token=connection.token, **connection.settings
         )
         return {"matched": found.matched, "written": found.written, "name": out.name}
+
+    async def teammates(self) -> list[str]:
+        connection = self._connection
+        return list(await api.teammates_async(token=connection.token, **connection.settings))
 
     # --- files for the page -----------------------------------------------------------
 

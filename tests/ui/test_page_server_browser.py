@@ -161,3 +161,95 @@ async def test_the_page_without_its_key_is_refused(ui: tuple[UiServer, Sandbox],
     answer = await page.goto(server.origin + "/")
     assert answer.status == 403
     assert "Sheet" not in await page.content()
+
+
+async def test_a_sheet_with_actions_offers_the_teammates_and_reviews_what_it_does(
+    ui: tuple[UiServer, Sandbox], page: Any, tmp_path: Path
+) -> None:
+    server, sandbox = ui
+    expect = playwright_api.expect
+    await page.goto(server.url)
+    await page.get_by_label("Sheet", exact=True).set_input_files(str(SAMPLE_DATA / "actions.csv"))
+    offered = page.locator("#admins option[value='ada@example.com']")
+    await expect(offered).to_have_count(1)
+    await page.get_by_label("Teammate").fill("ada@example.com")
+    await page.get_by_role("button", name="Check", exact=True).click()
+    await expect(page.get_by_role("region", name="Check result")).to_contain_text("rows")
+    await page.get_by_role("button", name="Preview", exact=True).click()
+    review = page.get_by_role("region", name="Preview result").get_by_label("Review", exact=True)
+    for kind in ("closed", "assigned", "tagged", "noted", "as ada@example.com"):
+        await expect(review).to_contain_text(kind)
+    await page.screenshot(path=shots(tmp_path) / "ui-actions-preview.png", full_page=True)
+    await page.get_by_role("button", name="Run", exact=True).click()
+    await page.get_by_role("button", name="Confirm", exact=True).first.click()
+    await expect(page.get_by_role("region", name="Run result")).to_contain_text("updated")
+    assert sum(sandbox.state.workspace.actions.values()) > 0
+    await page.get_by_role("button", name="Undo", exact=True).click()
+    undo = page.get_by_role("dialog", name="Undo review")
+    await undo.get_by_role("button", name="Confirm", exact=True).click()
+    undone = page.get_by_role("region", name="Undo result")
+    await expect(undone).to_contain_text("Undone.")
+    await expect(undone).to_contain_text("note")  # notes cannot be taken back: it says so
+    assert page.problems == []
+
+
+@pytest.fixture
+async def slow_ui() -> AsyncIterator[UiServer]:
+    config = SandboxConfig(population=SANDBOX_POPULATION, latency=0.3)
+    async with Sandbox(config) as sandbox:
+        server = UiServer(Connection({"base_url": sandbox.url}, SANDBOX_TOKEN))
+        await server.start()
+        yield server
+        await server.stop()
+
+
+async def test_stop_drains_the_run_and_reports_what_was_not_attempted(
+    slow_ui: UiServer, page: Any
+) -> None:
+    expect = playwright_api.expect
+    await page.goto(slow_ui.url)
+    await page.get_by_label("Sheet", exact=True).set_input_files(
+        str(SAMPLE_DATA / "conversations.csv")
+    )
+    await page.get_by_role("button", name="Check", exact=True).click()
+    await expect(page.get_by_role("region", name="Check result")).to_contain_text("8 invalid")
+    await page.get_by_role("button", name="Run", exact=True).click()
+    await page.get_by_role("button", name="Confirm", exact=True).first.click()
+    await expect(page.locator("#progress-text")).to_contain_text("updated", timeout=30_000)
+    await page.get_by_role("button", name="Stop", exact=True).click()
+    ran = page.get_by_role("region", name="Run result")
+    await expect(ran).to_contain_text("Stopped", timeout=30_000)
+    await expect(ran).to_contain_text("not attempted")
+    assert page.problems == []
+
+
+async def test_a_page_of_another_origin_cannot_drive_the_tool(
+    ui: tuple[UiServer, Sandbox], page: Any
+) -> None:
+    """Even knowing the key, a page served from elsewhere is refused: nothing is chosen."""
+    from aiohttp import web
+
+    server, _sandbox = ui
+    target = f"{server.origin}/api/sheet?key={server.key}"
+    script = (
+        "const form = new FormData(); form.append('sheet', new Blob(['id,title\\n5,x\\n']), "
+        f"'a.csv'); fetch('{target}', {{method: 'POST', body: form, mode: 'no-cors'}})"
+        ".then(() => document.title = 'sent', () => document.title = 'refused');"
+    )
+    evil = web.Application()
+    html = f"<!doctype html><title>evil</title><script>{script}</script>"
+
+    async def evil_page(_request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    evil.router.add_get("/", evil_page)
+    runner = web.AppRunner(evil)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        await page.goto(f"http://127.0.0.1:{runner.addresses[0][1]}/")
+        await playwright_api.expect(page).not_to_have_title("evil")
+    finally:
+        await runner.cleanup()
+    assert server.session.sheet is None

@@ -141,7 +141,18 @@ async function chooseFile(file) {
   chosen(sheet);
 }
 
+async function offerTeammates() {
+  const answer = await fetch(withKey("/api/teammates"));
+  if (!answer.ok) return;  // the choice stays a typed email
+  const list = $("admins");
+  list.replaceChildren(...(await answer.json()).teammates.map((email) => element("option", null, { value: email })));
+}
+
 function chosen(sheet) {
+  if (sheet.acts) {
+    $("admin").required = true;
+    offerTeammates().catch(() => {});
+  }
   state.columns = sheet.columns;
   $("mapping-rows").replaceChildren();
   $("mapping").hidden = true;
