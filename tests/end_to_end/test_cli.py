@@ -369,3 +369,26 @@ def test_sheet_names_match_in_any_case(
     url = threaded_sandbox.url
     assert run_cli("run", str(book), "--base-url", url, "-q", "--sheet", "changes") == 0
     assert threaded_sandbox.state.last_bodies["71"] == {"title": "x"}
+
+
+def test_ui_prints_its_address_serves_the_page_and_stops_on_ctrl_c() -> None:
+    import signal
+    import urllib.error
+    import urllib.request
+
+    command = [sys.executable, "-m", "bulk_update", "ui", "--sandbox", "--no-browser"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/\?key=\S+", line)
+        assert url is not None, line
+        with urllib.request.urlopen(url.group(0), timeout=10) as page:
+            assert page.status == 200 and b"Sheet" in page.read()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url.group(0).split("?")[0], timeout=10)
+        assert refused.value.code == 403
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bulk_update.history.lock import holding
 from bulk_update.sandbox import Sandbox
 from bulk_update.ui import UiServer
 from bulk_update.ui.page_server import MAX_UPLOAD_BYTES
 from bulk_update.ui.session import Connection
-from tests.conftest import TOKEN
+from tests.conftest import SAMPLE_DATA, TOKEN
 
 
 @pytest.fixture
@@ -67,3 +70,25 @@ async def test_an_upload_over_the_limit_is_refused_and_one_the_reader_refuses_sa
             assert answer.status == 400
             assert "empty.csv: is empty" in (await answer.json())["error"]
     assert not (ui.session.folder.parent / "etc").exists()
+
+
+async def test_the_token_never_reaches_the_page_and_a_held_history_is_named(
+    ui: UiServer, tmp_path: Path
+) -> None:
+    headers = {"X-Key": ui.key, "Origin": ui.origin}
+    sheet = aiohttp.FormData()
+    sheet.add_field("sheet", (SAMPLE_DATA / "conversations.csv").read_bytes(), filename="s.csv")
+    async with aiohttp.ClientSession() as client:
+        async with client.post(ui.origin + "/api/sheet", data=sheet, headers=headers) as answer:
+            assert answer.status == 200
+        async with client.post(ui.origin + "/api/check", json={}, headers=headers) as answer:
+            assert TOKEN not in await answer.text()
+        journal = ui.session.folder / "s.results.csv.journal"
+        with holding(journal, "bulk-update run s.csv (a teammate's)"):
+            async with client.post(ui.origin + "/api/run", json={}, headers=headers) as answer:
+                assert answer.status == 202
+            async with client.get(ui.origin + "/api/events", headers=headers) as events:
+                last = [line async for line in events.content if line.startswith(b"data:")][-1]
+    event = json.loads(last[len(b"data:") :])
+    assert event["kind"] == "error" and "is in use by" in event["message"]
+    assert "a teammate's" in event["message"]

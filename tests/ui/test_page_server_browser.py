@@ -105,7 +105,10 @@ async def test_the_whole_loop_of_the_sample_sheet_from_the_page(
     await page.screenshot(path=folder / "ui-3-run.png", full_page=True)
     times = await page.evaluate("window.bulkTimes")
     assert times["first"] >= times["confirm"]  # progress came while the run went on
-    print(f"Run → first progress: {times['first'] - times['confirm']:.0f} ms")
+    print(
+        f"Confirm → first progress event: {times['first'] - times['confirm']:.0f} ms, "
+        f"→ first row done: {times['firstRow'] - times['confirm']:.0f} ms"
+    )
     assert sandbox.server.conversation(first_id)["title"] != original_title
 
     async with page.expect_download() as download_info:
@@ -253,3 +256,26 @@ async def test_a_page_of_another_origin_cannot_drive_the_tool(
     finally:
         await runner.cleanup()
     assert server.session.sheet is None
+
+
+async def test_find_conversations_counts_them_and_downloads_the_sheet(
+    ui: tuple[UiServer, Sandbox], page: Any, tmp_path: Path
+) -> None:
+    server, _sandbox = ui
+    expect = playwright_api.expect
+    await page.goto(server.url)
+    await page.get_by_text("Or find conversations").click()
+    await page.get_by_label("Conditions").fill("state = open\nadmin_assignee = unassigned")
+    await page.get_by_role("button", name="Find", exact=True).click()
+    await expect(page.locator("#find-status")).to_contain_text("conversations match")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Download sheet").click()
+    download = await download_info.value
+    sheet = tmp_path / download.suggested_filename
+    await download.save_as(sheet)
+    lines = list(csv.DictReader(io.StringIO(sheet.read_text(encoding="utf-8-sig"))))
+    assert lines and {line["state"] for line in lines} == {"open"}
+    assert {line["admin_assignee"] for line in lines} == {""}
+    await page.get_by_role("button", name="Use as the sheet", exact=True).click()
+    await expect(page.get_by_role("status").first).to_contain_text("columns")
+    assert page.problems == []

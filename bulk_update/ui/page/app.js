@@ -225,6 +225,7 @@ function follow() {
     const event = JSON.parse(message.data);
     if (event.kind === "progress") {
       if (window.bulkTimes.first === undefined) window.bulkTimes.first = performance.now();
+      if (event.done > 0 && window.bulkTimes.firstRow === undefined) window.bulkTimes.firstRow = performance.now();
       $("progress").max = Math.max(event.total, 1);
       $("progress").value = event.done;
       const parts = Object.entries(event.counts).map(([status, n]) => `${n} ${status.replace("_", " ")}`);
