@@ -111,11 +111,7 @@ async def test_the_whole_loop_of_the_sample_sheet_from_the_page(
     )
     assert sandbox.server.conversation(first_id)["title"] != original_title
 
-    async with page.expect_download() as download_info:
-        await page.get_by_role("link", name="Download report").click()
-    download = await download_info.value
-    report = tmp_path / download.suggested_filename
-    await download.save_as(report)
+    report = await downloaded(page, "Download report", tmp_path)
     lines = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
     assert len(lines) == 301 and report.name == "conversations.results.csv"
 
@@ -141,6 +137,16 @@ async def test_the_whole_loop_of_the_sample_sheet_from_the_page(
     await page.screenshot(path=folder / "ui-5-undo.png", full_page=True)
     assert sandbox.server.conversation(first_id)["title"] == original_title
     assert page.problems == []  # nothing went wrong in the page's console
+
+
+async def downloaded(page: Any, link: str, folder: Path) -> Path:
+    """The file the link of that name downloads, saved in ``folder`` under its own name."""
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name=link).click()
+    download = await download_info.value
+    path = folder / download.suggested_filename
+    await download.save_as(path)
+    return path
 
 
 def _fix_two_rows(lines: list[list[str]]) -> str:
@@ -268,11 +274,7 @@ async def test_find_conversations_counts_them_and_downloads_the_sheet(
     await page.get_by_label("Conditions").fill("state = open\nadmin_assignee = unassigned")
     await page.get_by_role("button", name="Find", exact=True).click()
     await expect(page.locator("#find-status")).to_contain_text("conversations match")
-    async with page.expect_download() as download_info:
-        await page.get_by_role("link", name="Download sheet").click()
-    download = await download_info.value
-    sheet = tmp_path / download.suggested_filename
-    await download.save_as(sheet)
+    sheet = await downloaded(page, "Download sheet", tmp_path)
     lines = list(csv.DictReader(io.StringIO(sheet.read_text(encoding="utf-8-sig"))))
     assert lines and {line["state"] for line in lines} == {"open"}
     assert {line["admin_assignee"] for line in lines} == {""}
