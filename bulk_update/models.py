@@ -222,9 +222,12 @@ class RunSummary:
 
     @property
     def all_succeeded(self) -> bool:
-        """Every row updated, or already as wanted (in a dry run: would be)."""
-        done = RowStatus.WOULD_UPDATE if self.dry_run else RowStatus.UPDATED
-        return self.rows > 0 and self.count(done) + self.count(RowStatus.SKIPPED) == self.rows
+        """Every row updated, or already as wanted (in a dry run: would be, or was updated
+        by an earlier round of the report run dry)."""
+        done = self.count(RowStatus.UPDATED) + self.count(RowStatus.SKIPPED)
+        if self.dry_run:
+            done += self.count(RowStatus.WOULD_UPDATE)
+        return self.rows > 0 and done == self.rows
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -63,6 +63,8 @@ def render_summary(summary: RunSummary, carry: str = "") -> str:
         )
         if count(RowStatus.SKIPPED):
             head += f", {count(RowStatus.SKIPPED)} unchanged"
+        if count(RowStatus.UPDATED):
+            head += f", {count(RowStatus.UPDATED)} updated by an earlier round"
         if count(RowStatus.FAILED):
             head += f", {count(RowStatus.FAILED)} could not be read"
         if count(RowStatus.NOT_ATTEMPTED):

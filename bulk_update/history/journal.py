@@ -56,8 +56,13 @@ def _storing(
 class Journal:
     """Row outcomes for one report. ``Journal.temporary()`` serves dry runs."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path | None):
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path | None, *, history: bool | None = None
+    ):
         self.path = path
+        # Whether it holds a sheet's history (earlier runs' outcomes): a journal on disk, or
+        # a dry run's private copy of one.
+        self.history = path is not None if history is None else history
         self._db = connection
         self._outcomes: list[tuple[Any, ...]] = []
         self._updates: list[tuple[int, str, bytes, bytes, bytes]] = []
@@ -72,6 +77,19 @@ class Journal:
         connection = sqlite3.connect("")
         connection.executescript(SCHEMA)
         return cls(connection, None)
+
+    @classmethod
+    def copy_of(cls, path: Path) -> Journal:
+        """A private copy of the journal at ``path``, for a dry run of its report: it sees
+        what the history knows, and writes none of it back."""
+        connection = sqlite3.connect("")
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as source:
+                source.backup(connection)
+            add_missing_columns(connection)
+        except sqlite3.DatabaseError as error:
+            raise UsageError(f"{path} is not a usable journal ({error})") from None
+        return cls(connection, None, history=True)
 
     @classmethod
     def open(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from bulk_update.config import JobSettings
+from bulk_update.config import JobSettings, journal_beside
 from bulk_update.errors import HistoryExists
 from bulk_update.history.journal import Journal
 from bulk_update.history.journal_tables import recorded_input, same_input
@@ -72,6 +72,8 @@ class ReportedOutcomes:
 def open_journal(settings: JobSettings, fingerprint: dict[str, Any], *, again: bool) -> Journal:
     """The run's journal: in memory for a dry run or a throwaway run; else the one beside the
     report, carried on when the report is run ``again`` (whatever changed), resumed when asked."""
+    if settings.dry_run and again and settings.input_path is not None:
+        return Journal.copy_of(journal_beside(settings.input_path))
     if settings.dry_run or not settings.durable_journal or settings.journal_path is None:
         return Journal.temporary()
     options = {
@@ -104,6 +106,12 @@ def runs_report_again(settings: JobSettings, is_report: bool) -> bool:
     a report whose history this run continues (``retry``)."""
     if settings.shared_history is not None and settings.shared_history.exists():
         return is_report
+    if settings.dry_run:  # what running the report would do: its history, read only
+        return (
+            is_report
+            and settings.input_path is not None
+            and journal_beside(settings.input_path).exists()
+        )
     return (
         is_report
         and settings.input_path is not None

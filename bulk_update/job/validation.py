@@ -61,7 +61,7 @@ async def validate_all(
     encode_bodies = settings.sends_requests
     sample: list[UpdateRequest] = []
     closes = 0
-    earlier = EarlierRuns(journal) if journal.path is not None else None
+    earlier = EarlierRuns(journal) if journal.history else None
     keep_reported = table.is_report and not again
     columns = ReportedOutcomes(table.columns) if table.is_report else None
     content = [i for i, name in enumerate(table.columns) if name not in OUTCOME_COLUMNS]

@@ -191,3 +191,24 @@ def test_each_rerun_sends_exactly_the_rows_not_done_or_edited(
             }
             source = report
         threaded_sandbox.state.paths.clear()
+
+
+def test_a_dry_run_of_the_report_says_what_running_it_would_send_and_changes_nothing(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [[str(7001 + 2 * n), f"t{n}"] for n in range(6)]
+    sheet = write_csv(tmp_path / "in.csv", ["id", "title"], rows)
+    report = tmp_path / "r.csv"
+    flags = ["--base-url", threaded_sandbox.url, "--schema", SCHEMA, "-q"]
+    assert main(["run", str(sheet), "--report", str(report), *flags]) == 0
+    edit(report, {3: {"title": "edited"}})
+    journal = report.with_name("r.csv.journal").read_bytes()
+    sent = threaded_sandbox.state.puts_applied
+    capsys.readouterr()
+    assert main(["run", str(report), "--dry-run", *flags]) == 0
+    out = capsys.readouterr().out
+    assert "1 would be updated" in out and "no journal" not in out
+    assert report.with_name("r.csv.journal").read_bytes() == journal  # its history untouched
+    assert threaded_sandbox.state.puts_applied == sent
+    assert main(["run", str(report), *flags]) == 0
+    assert threaded_sandbox.state.puts_applied == sent + 1  # what the dry run said
