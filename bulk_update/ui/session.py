@@ -49,6 +49,9 @@ class Connection:
     token: Token | str | None
 
 
+_SWITCHES = ("skip_unchanged", "overwrite_conflicts", "create_tags")
+
+
 @dataclass
 class Choices:
     """What the page chose: how the sheet reads (locale, columns) and who acts."""
@@ -59,6 +62,10 @@ class Choices:
     ignore_columns: tuple[str, ...] = ()
     renames: tuple[str, ...] = ()
     admin: str | None = None
+    # What a run does besides sending every valid row (the CLI's flags of the same names).
+    skip_unchanged: bool = False
+    overwrite_conflicts: bool = False
+    create_tags: bool = False
 
     @classmethod
     def from_json(cls, given: dict[str, Any]) -> Choices:
@@ -74,6 +81,7 @@ class Choices:
             ignore_columns=tuple(str(name) for name in given.get("ignore_columns") or ()),
             renames=tuple(str(rename) for rename in given.get("renames") or ()),
             admin=text("admin"),
+            **{name: given.get(name) is True for name in _SWITCHES},
         )
 
     def settings(self) -> dict[str, Any]:
@@ -88,6 +96,7 @@ class Choices:
             chosen["renames"] = self.renames
         if self.admin:
             chosen["admin"] = self.admin
+        chosen.update({name: True for name in _SWITCHES if getattr(self, name)})
         return chosen
 
 

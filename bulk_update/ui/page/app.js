@@ -100,6 +100,9 @@ function choices() {
     admin: $("admin").value || null,
     ignore_columns: ignored,
     renames: renames,
+    skip_unchanged: $("skip-unchanged").checked,
+    overwrite_conflicts: $("overwrite-conflicts").checked,
+    create_tags: $("create-tags").checked,
   };
 }
 

@@ -1,0 +1,59 @@
+"""The page's steps as library calls, against the sandbox over loopback: the column choices,
+the run's switches, and a report chosen again running in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bulk_update.sandbox import Sandbox
+from bulk_update.ui.session import Choices, Connection, Session
+from tests.conftest import SAMPLE_DATA, TOKEN
+
+
+def session(tmp_path: Path, sandbox: Sandbox) -> Session:
+    folder = tmp_path / "page"
+    folder.mkdir()
+    settings = {"base_url": sandbox.url, "schema_path": str(SAMPLE_DATA / "schema.json")}
+    return Session(folder, Connection(settings, TOKEN))
+
+
+def test_only_true_switches_the_page_sends_are_taken() -> None:
+    given = {"skip_unchanged": True, "overwrite_conflicts": "true", "renames": ["A=b"]}
+    choices = Choices.from_json(given)
+    assert choices.settings() == {"timezone": "UTC", "renames": ("A=b",), "skip_unchanged": True}
+
+
+async def test_a_renamed_column_is_read_as_its_attribute_and_an_ignored_one_not_at_all(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    page = session(tmp_path, sandbox)
+    page.choose("s.csv", b"id,Kind of issue,title\n7001,Bug,a\n7003,Billing,b\n")
+    choices = Choices(renames=("Kind of issue=issue_type",), ignore_columns=("title",))
+    checked = await page.check(choices)
+    assert checked["columns_read"] == [["id", "id"], ["Kind of issue", "issue_type"]]
+    assert checked["counts"] == {"would_update": 2}
+
+
+async def test_skip_unchanged_sends_nothing_for_what_is_in_place_and_a_report_runs_in_place(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    page = session(tmp_path, sandbox)
+    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n")
+    page.start_run(Choices())
+    assert page.running is not None
+    first = await page.running.task
+    assert first.summary.counts == {"updated": 2}
+    report = page.report
+    assert report.name == "s.results.csv"
+    page.choose(report.name, report.read_bytes())
+    assert page.report == page.sheet  # the loop: the report is rewritten in place
+    sent = sandbox.state.puts_applied
+    page.start_run(Choices(skip_unchanged=True))
+    again = await page.running.task
+    assert again.summary.counts == {"updated": 2}  # done before: kept, nothing sent
+    assert sandbox.state.puts_applied == sent
+    page.choose("t.csv", b"id,issue_type\n7001,Bug\n7003,Account\n")
+    page.start_run(Choices(skip_unchanged=True))
+    third = await page.running.task
+    assert third.summary.counts == {"skipped": 1, "updated": 1}
+    assert sandbox.state.puts_applied == sent + 1
