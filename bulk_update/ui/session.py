@@ -6,6 +6,7 @@ run in place (the fix-and-resend loop) and undo finds every round."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update import api
-from bulk_update.config import ReadOptions, Token
+from bulk_update.config import ReadOptions, Token, journal_beside
 from bulk_update.errors import UsageError
 from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import Interruption, RunHooks
@@ -132,9 +133,18 @@ class Session:
         path = self.folder / safe
         path.write_bytes(data)
         table = Table(path, ReadOptions())  # the CLI's reader: a file it refuses is refused here
+        in_place = path.with_suffix(".csv")
+        if path != in_place and _is_report(table) and journal_beside(in_place).exists():
+            # The XLSX download of a report, edited: it goes back as that report, so that
+            # the report's history decides what is sent again.
+            write_report(
+                in_place, itertools.chain([table.columns], (r.cells for r in table.rows()))
+            )
+            path.unlink()
+            path, table = in_place, Table(in_place, ReadOptions())
         self.sheet = path
         return {
-            "name": safe,
+            "name": path.name,
             "columns": table.columns,
             "is_report": _is_report(table),
             "acts": bool(set(table.columns) & set(ACTION_COLUMNS)),  # who acts must be chosen

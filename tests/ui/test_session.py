@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
+
 from bulk_update.sandbox import Sandbox
 from bulk_update.ui.session import Choices, Connection, Session
 from tests.conftest import SAMPLE_DATA, TOKEN
@@ -57,3 +59,27 @@ async def test_skip_unchanged_sends_nothing_for_what_is_in_place_and_a_report_ru
     third = await page.running.task
     assert third.summary.counts == {"skipped": 1, "updated": 1}
     assert sandbox.state.puts_applied == sent + 1
+
+
+async def test_the_xlsx_report_edited_goes_back_as_the_report_itself(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    page = session(tmp_path, sandbox)
+    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
+    page.start_run(Choices())
+    assert page.running is not None
+    await page.running.task
+    workbook = openpyxl.load_workbook(page.report_file(".xlsx"))
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[1]]
+    sheet.cell(row=3, column=header.index("issue_type") + 1, value="Account")  # 7003
+    edited = tmp_path / "s.results.xlsx"
+    workbook.save(edited)
+    sent = sandbox.state.puts_applied
+    chosen = page.choose(edited.name, edited.read_bytes())
+    assert chosen["name"] == "s.results.csv" and chosen["is_report"]
+    page.start_run(Choices())
+    again = await page.running.task
+    assert again.summary.counts == {"updated": 3}
+    assert sandbox.state.puts_applied == sent + 1  # only the edited row
+    assert sandbox.server.conversation("7003")["custom_attributes"]["issue_type"] == "Account"
