@@ -25,7 +25,7 @@ from bulk_update.cli.arguments import (
 )
 from bulk_update.cli.carry import carried_flags
 from bulk_update.cli.logs import configure_logging, redact
-from bulk_update.config import Token, read_token
+from bulk_update.config import Token, read_token, require_token
 from bulk_update.errors import (
     BulkUpdateError,
     HistoryExists,
@@ -285,7 +285,8 @@ async def _ui(args: argparse.Namespace) -> int:
         settings["base_url"] = await simulator.start()
         connection = Connection(settings, Token(SANDBOX_TOKEN))
     else:
-        connection = Connection(settings, _token(args))
+        # Refused now, not at the page's first step.
+        connection = Connection(settings, require_token(read_token(None, args.token_env)))
     server = UiServer(connection, port=args.port)
     try:
         url = await _listening(server.start, "127.0.0.1", args.port)

@@ -18,7 +18,13 @@ from bulk_update.config import ReadOptions, Token, journal_beside
 from bulk_update.errors import UsageError
 from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import Interruption, RunHooks
-from bulk_update.models import RowStatus, RunResult
+from bulk_update.models import (
+    BACKUP_COLUMN,
+    BASE_COLUMN,
+    OUTCOME_COLUMNS,
+    RowStatus,
+    RunResult,
+)
 from bulk_update.sheet.action_cells import ACTION_COLUMNS
 from bulk_update.sheet.inert import written_by_this_tool
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
@@ -50,6 +56,8 @@ class Connection:
     token: Token | str | None
 
 
+# A report's columns the tool writes itself: never changes, whatever a sheet holds in them.
+_TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, BASE_COLUMN, BACKUP_COLUMN})
 _SWITCHES = ("skip_unchanged", "overwrite_conflicts", "create_tags")
 
 
@@ -148,6 +156,7 @@ class Session:
             "columns": table.columns,
             "is_report": _is_report(table),
             "acts": bool(set(table.columns) & set(ACTION_COLUMNS)),  # who acts must be chosen
+            "kept_by_the_tool": [name for name in table.columns if name in _TOOLS_COLUMNS],
         }
 
     @property

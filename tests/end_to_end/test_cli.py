@@ -392,3 +392,11 @@ def test_ui_prints_its_address_serves_the_page_and_stops_on_ctrl_c() -> None:
         assert process.wait(timeout=30) == 0
     finally:
         process.kill()
+
+
+def test_ui_without_a_token_is_refused_at_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MINE", raising=False)
+    assert main(["ui", "--no-browser", "--token-env", "MINE"]) == 2
+    assert "no access token: set $MINE" in capsys.readouterr().err

@@ -78,6 +78,8 @@ async def test_the_xlsx_report_edited_goes_back_as_the_report_itself(
     sent = sandbox.state.puts_applied
     chosen = page.choose(edited.name, edited.read_bytes())
     assert chosen["name"] == "s.results.csv" and chosen["is_report"]
+    assert {"row", "status", "steps"} <= set(chosen["kept_by_the_tool"])
+    assert "issue_type" not in chosen["kept_by_the_tool"]
     page.start_run(Choices())
     again = await page.running.task
     assert again.summary.counts == {"updated": 3}

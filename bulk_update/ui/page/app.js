@@ -3,7 +3,7 @@
 
 const key = new URLSearchParams(location.search).get("key") || "";
 const $ = (id) => document.getElementById(id);
-const state = { columns: [], columnsRead: [], review: null, checked: null };
+const state = { columns: [], kept: [], review: null, checked: null };
 window.bulkTimes = {};  // when Confirm was pressed, when the first progress came (for tests)
 
 function withKey(path) {
@@ -116,7 +116,8 @@ function showMapping(columnsRead) {
     const line = body.insertRow();
     line.dataset.header = header;
     line.appendChild(element("td", header));
-    line.appendChild(element("td", read.get(header) || "left out"));
+    const unread = state.kept.includes(header) ? "the tool's own column (kept as it is)" : "left out";
+    line.appendChild(element("td", read.get(header) || unread));
     const rename = element("input", null, { type: "text", "aria-label": `Rename ${header} to`, size: "14" });
     const ignore = element("input", null, { type: "checkbox", "aria-label": `Ignore ${header}` });
     if (before) {
@@ -157,6 +158,7 @@ function chosen(sheet) {
     offerTeammates().catch(() => {});
   }
   state.columns = sheet.columns;
+  state.kept = sheet.kept_by_the_tool;
   $("mapping-rows").replaceChildren();
   $("mapping").hidden = true;
   $("sheet-status").textContent = `${sheet.name}: ${sheet.columns.length} columns` + (sheet.is_report ? " (a report of this sheet: run, it sends what is not done yet and what you edited)" : "");
