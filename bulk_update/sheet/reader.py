@@ -15,6 +15,7 @@ import io
 import itertools
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -340,26 +341,37 @@ def _parse_error(path: Path, message: str, line: int) -> InputError:
 
 
 def _sniff_delimiter(path: Path, sample: str) -> str:
-    """The candidate that splits the first records into the most rows as wide as the header
-    (more than one cell wide), parsing quotes as the reader will; on a tie, the one that
+    """The candidate that parses the sample as the reader will (strictly), splitting the
+    first records into the most rows as wide as the header (more than one cell wide); on a
+    tie, the one that
     names the most header cells (``id;title;notes,,`` is three names, not one and two
     blanks); a comma when none does."""
     if path.suffix.lower() in (".tsv", ".tab"):
         return "\t"
-    best, best_score = ",", (0, 0, 0)
+    best, best_score = ",", (0, -sys.maxsize, 0, 0, 0)
     for candidate in DELIMITERS:
-        records = csv.reader(io.StringIO(sample, newline=""), delimiter=candidate)
+        # Strict, as the reader is: a quote inside a field the candidate would leave unquoted
+        # is a sign it is not the delimiter (the sample's end may cut a record short, too).
+        records = csv.reader(io.StringIO(sample, newline=""), delimiter=candidate, strict=True)
+        found: list[list[str]] = []
+        clean = 1
         try:
-            found = [cells for cells in itertools.islice(records, SNIFF_RECORDS) if cells]
+            for cells in itertools.islice(records, SNIFF_RECORDS):
+                if cells:
+                    found.append(cells)
         except csv.Error:
-            continue
+            clean = 0
         widths = [len(cells) for cells in found]
         if len(widths) > 1 and widths[-1] != widths[0]:
             widths.pop()  # the sample may end inside the last record
         if not widths or widths[0] < 2:
             continue
         named = sum(1 for name in found[0] if name.strip())
-        score = (sum(1 for width in widths if width == widths[0]), named, widths[0])
+        # Quotes the parse kept as text: the delimiter the quoting was written for takes
+        # the quotes that open and close fields; any other leaves them inside the cells.
+        stray = sum(cell.count('"') for cells in found for cell in cells)
+        same_width = sum(1 for width in widths if width == widths[0])
+        score = (clean, -stray, same_width, named, widths[0])
         if score > best_score:
             best, best_score = candidate, score
     return best

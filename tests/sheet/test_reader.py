@@ -182,6 +182,16 @@ def test_the_delimiter_is_sniffed_from_quoted_records(tmp_path: Path) -> None:
     assert rows(path) == [(2, ["1", "a,b,c"]), (3, ["2", "d,e"]), (4, ["3", "f,g,h,i"])]
 
 
+@pytest.mark.parametrize("header", ['id,title,"notes;\n;"\n', 'id,title,"notes;\n;,"\n\n'])
+def test_the_delimiter_the_quoting_was_written_for_wins(tmp_path: Path, header: str) -> None:
+    # Read with ';', this header has more records as wide as its first (found by hypothesis).
+    path = tmp_path / "in.csv"
+    path.write_text(header, encoding="utf-8")
+    table = Table(path, ReadOptions())
+    assert table.delimiter == ","
+    assert table.columns[:2] == ["id", "title"]
+
+
 def test_a_utf8_file_with_one_damaged_byte_is_refused_not_misread_as_windows_1252(
     tmp_path: Path,
 ) -> None:
