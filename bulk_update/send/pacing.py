@@ -59,6 +59,7 @@ class Pacer:
         self._lowest_remaining: float = math.inf  # the freshest count seen in this window
         self._in_flight = 0
         self.rate_limited = 0
+        self.pauses = 0  # waits for the rate limit so far (a 429's pause, or a spent window)
         self._warned: set[str] = set()
 
     def _warn_once(self, header: str, message: str) -> None:
@@ -112,6 +113,7 @@ class Pacer:
         until = self._clock() + wait
         if until > self._announced_until + POLL_INTERVAL:
             self._announced_until = until
+            self.pauses += 1
             shown = f"{wait:.0f}" if wait >= 1 else f"{wait:.1f}"
             log.info("waiting %s s for the next rate-limit window", shown)
 

@@ -96,6 +96,7 @@ class WorkerPool:
             except Exception as error:  # raised by run(), after the other workers finish
                 self.fail(error)
                 continue
+            self._progress.tally(self._caller.stats.retries, self._caller.pacer.pauses)
             self._progress.advance(outcome.status)
             if outcome.status is RowStatus.FAILED:
                 self._failures += 1

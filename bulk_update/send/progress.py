@@ -25,6 +25,10 @@ class Progress(Protocol):
         """One row done (an export's rows have no status)."""
         ...
 
+    def tally(self, retries: int, waits: int) -> None:
+        """What sending has met so far: retries, and waits for the rate limit."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -35,12 +39,17 @@ class SilentProgress:
         self.counts: Counter[RowStatus | None] = Counter()
         self.total = 0
         self.initial = 0
+        self.retries = 0
+        self.waits = 0
 
     def start(self, total: int, done: int) -> None:
         self.total, self.initial = total, done
 
     def advance(self, status: RowStatus | None = None) -> None:
         self.counts[status] += 1
+
+    def tally(self, retries: int, waits: int) -> None:
+        self.retries, self.waits = retries, waits
 
     def close(self) -> None:
         pass

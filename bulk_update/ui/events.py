@@ -4,7 +4,6 @@ retries so far, sent to every listener as it happens (at most ten times a second
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -14,8 +13,6 @@ from typing import Any
 from bulk_update.models import RowStatus
 
 EVENTS_PER_SECOND = 10
-# The library says so in these loggers, at INFO, when it waits for the rate limit or retries.
-_WAITS_AND_RETRIES = ("bulk_update.send.pacing", "bulk_update.send.retry")
 
 
 class Broadcast:
@@ -65,6 +62,9 @@ class EventProgress:
             self.counts[status.value] += 1
         self._send(force=self.done == 1)
 
+    def tally(self, retries: int, waits: int) -> None:
+        self.retries, self.waits = retries, waits
+
     def close(self) -> None:
         self._send(force=True)
 
@@ -83,33 +83,3 @@ class EventProgress:
                 "retries": self.retries,
             }
         )
-
-    @contextmanager
-    def counting_waits_and_retries(self) -> Iterator[None]:
-        """While the run goes: count what the library says of waits and retries."""
-        handler = _Counting(self)
-        loggers = [logging.getLogger(name) for name in _WAITS_AND_RETRIES]
-        levels = [logger.level for logger in loggers]
-        for logger in loggers:
-            logger.addHandler(handler)
-            if not logger.isEnabledFor(logging.INFO):
-                logger.setLevel(logging.INFO)
-        try:
-            yield
-        finally:
-            for logger, level in zip(loggers, levels, strict=True):
-                logger.removeHandler(handler)
-                logger.setLevel(level)
-
-
-class _Counting(logging.Handler):
-    def __init__(self, progress: EventProgress):
-        super().__init__(logging.INFO)
-        self._progress = progress
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = str(record.msg)
-        if message.startswith("waiting"):
-            self._progress.waits += 1
-        elif "retrying" in message:
-            self._progress.retries += 1

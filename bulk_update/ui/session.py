@@ -214,21 +214,20 @@ class Session:
         progress = EventProgress(events)
 
         async def run() -> RunResult:
-            with progress.counting_waits_and_retries():
-                extra: dict[str, Any] = {"report_path": report}
-                if backup is not None:
-                    extra["backup_path"] = backup
-                try:
-                    result: RunResult = await self._call(
-                        api.run_async,
-                        sheet,
-                        choices,
-                        hooks=RunHooks(progress=progress, interruption=interruption),
-                        **extra,
-                    )
-                except Exception as error:
-                    events.send({"kind": "error", "message": page_message(error)})
-                    raise
+            extra: dict[str, Any] = {"report_path": report}
+            if backup is not None:
+                extra["backup_path"] = backup
+            try:
+                result: RunResult = await self._call(
+                    api.run_async,
+                    sheet,
+                    choices,
+                    hooks=RunHooks(progress=progress, interruption=interruption),
+                    **extra,
+                )
+            except Exception as error:
+                events.send({"kind": "error", "message": page_message(error)})
+                raise
             events.send({"kind": "done", **_described(result, None)})
             return result
 

@@ -85,3 +85,24 @@ async def test_the_xlsx_report_edited_goes_back_as_the_report_itself(
     assert again.summary.counts == {"updated": 3}
     assert sandbox.state.puts_applied == sent + 1  # only the edited row
     assert sandbox.server.conversation("7003")["custom_attributes"]["issue_type"] == "Account"
+
+
+async def test_the_progress_the_page_gets_counts_retries_and_waits(tmp_path: Path) -> None:
+    from bulk_update.sandbox import SandboxConfig
+
+    # Every third answer a 503, and a window of 40 a second: retries and waits both happen.
+    config = SandboxConfig(token=TOKEN, limit=40, window=1, seed=5, error_rate=0.3)
+    async with Sandbox(config) as sandbox:
+        page = session(tmp_path, sandbox)
+        rows = "".join(f"{7001 + 2 * n},Bug\n" for n in range(60))
+        page.choose("s.csv", f"id,issue_type\n{rows}".encode())
+        page.start_run(Choices())
+        assert page.running is not None
+        with page.running.events.listening() as queue:
+            result = await page.running.task
+    events = [queue.get_nowait() for _ in range(queue.qsize())]
+    progress = [event for event in events if event["kind"] == "progress"]
+    assert events[-1]["kind"] == "done" and result.summary.counts == {"updated": 60}
+    assert progress[-1]["done"] == 60
+    assert progress[-1]["retries"] == result.summary.retries > 0
+    assert progress[-1]["waits"] > 0
