@@ -22,7 +22,8 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from bulk_update.errors import BulkUpdateError
-from bulk_update.ui.session import Choices, Connection, Session, page_message, remove_folder
+from bulk_update.ui.session import Choices, Connection, Session, remove_folder
+from bulk_update.ui.shown import page_message
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}

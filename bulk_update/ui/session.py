@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -14,37 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update import api
-from bulk_update.config import ReadOptions, Token, journal_beside
+from bulk_update.config import ReadOptions, Token, default_report_path, journal_beside
 from bulk_update.errors import UsageError
 from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import Interruption, RunHooks
-from bulk_update.models import (
-    BACKUP_COLUMN,
-    BASE_COLUMN,
-    OUTCOME_COLUMNS,
-    RowStatus,
-    RunResult,
-)
+from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
 from bulk_update.sheet.action_cells import ACTION_COLUMNS
-from bulk_update.sheet.inert import written_by_this_tool
+from bulk_update.sheet.columns import MARKER_COLUMNS
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
 from bulk_update.ui.events import Broadcast, EventProgress
+from bulk_update.ui.shown import described, page_message, review
 
 SHEET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", *EXCEL_SUFFIXES})
-SHOWN_ROWS = 500  # rows listed on the page at most (counts cover them all)
-# Words of a report's steps column → what the review panel counts.
-_STEP_KINDS = {
-    "attributes": "changed",
-    "close": "closed",
-    "open": "opened",
-    "snooze": "snoozed",
-    "assign": "assigned",
-    "unassign": "assigned",
-    "tag": "tagged",
-    "untag": "tagged",
-    "tags": "tagged",
-    "note": "noted",
-}
 
 
 @dataclass
@@ -57,7 +39,7 @@ class Connection:
 
 
 # A report's columns the tool writes itself: never changes, whatever a sheet holds in them.
-_TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, BASE_COLUMN, BACKUP_COLUMN})
+_TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, *MARKER_COLUMNS})
 _SWITCHES = ("skip_unchanged", "overwrite_conflicts", "create_tags")
 
 
@@ -125,47 +107,64 @@ class Session:
         self.folder = folder
         self._connection = connection
         self.sheet: Path | None = None
+        self._report = folder / "results.csv"  # set with the sheet
         self.running: Running | None = None
         self.events = Broadcast()
 
     # --- the sheet ----------------------------------------------------------------------
 
     def choose(self, name: str, data: bytes) -> dict[str, Any]:
-        """Keep an uploaded sheet. A report of this page's sheet goes over that report: run,
-        it sends only what is not done yet or was edited."""
+        """Keep an uploaded sheet, read by the CLI's reader (a file it refuses is refused
+        here). A report of this page's sheet goes over that report: run, it sends only what
+        is not done yet or was edited. Any other file of the page's (an earlier sheet, a
+        backup) is never written over."""
         safe = _safe_name(name)
         if Path(safe).suffix.lower() not in SHEET_SUFFIXES:
             raise UsageError(f"{safe}: choose a .csv, .tsv, .xlsx or .xls sheet")
         if self.running is not None and not self.running.task.done():
             raise UsageError("a run is going on: stop it or wait for its end first")
-        path = self.folder / safe
-        path.write_bytes(data)
-        table = Table(path, ReadOptions())  # the CLI's reader: a file it refuses is refused here
-        in_place = path.with_suffix(".csv")
-        if path != in_place and _is_report(table) and journal_beside(in_place).exists():
-            # The XLSX download of a report, edited: it goes back as that report, so that
-            # the report's history decides what is sent again.
-            write_report(
-                in_place, itertools.chain([table.columns], (r.cells for r in table.rows()))
-            )
-            path.unlink()
-            path, table = in_place, Table(in_place, ReadOptions())
+        incoming = self.folder / ".incoming" / safe
+        incoming.parent.mkdir(exist_ok=True)
+        incoming.write_bytes(data)
+        try:
+            path, table = self._keep(incoming, data)
+        finally:
+            incoming.unlink(missing_ok=True)
         self.sheet = path
+        self._report = path if table.is_report else default_report_path(path)
         return {
             "name": path.name,
             "columns": table.columns,
-            "is_report": _is_report(table),
+            "is_report": table.is_report,
             "acts": bool(set(table.columns) & set(ACTION_COLUMNS)),  # who acts must be chosen
             "kept_by_the_tool": [name for name in table.columns if name in _TOOLS_COLUMNS],
         }
 
+    def _keep(self, incoming: Path, data: bytes) -> tuple[Path, Table]:
+        """Where the upload goes in the page's folder, and the table it is."""
+        table = Table(incoming, ReadOptions())
+        path = self.folder / incoming.name
+        as_report = path.with_suffix(".csv")
+        if table.is_report and journal_beside(as_report).exists():
+            if path != as_report:
+                # The XLSX download of a report, edited: it goes back as that report, so
+                # that the report's history decides what is sent again.
+                lines = itertools.chain([table.columns], (row.cells for row in table.rows()))
+                write_report(as_report, lines)
+                return as_report, Table(as_report, ReadOptions())
+        elif path.exists() and path.read_bytes() != data:
+            raise UsageError(
+                f"{path.name} is already a file of this page's (an earlier sheet, or a "
+                "backup), which is never written over: rename your file and choose it again"
+            )
+        os.replace(incoming, path)
+        return path, Table(path, ReadOptions())
+
     @property
     def report(self) -> Path:
         """Where the sheet's run writes its report: a report is rewritten in place."""
-        sheet = self._sheet()
-        if _is_report(Table(sheet, ReadOptions())):
-            return sheet
-        return sheet.with_name(f"{sheet.stem}.results.csv")
+        self._sheet()
+        return self._report
 
     def _sheet(self) -> Path:
         if self.sheet is None:
@@ -180,7 +179,7 @@ class Session:
         result = await self._call(
             api.run_async, sheet, choices, dry_run=True, report_path=self._aside("check")
         )
-        return _described(result, RowStatus.INVALID)
+        return described(result, RowStatus.INVALID)
 
     async def preview(self, choices: Choices) -> dict[str, Any]:
         """Each row's live before → after, read from Intercom; nothing is sent."""
@@ -193,9 +192,9 @@ class Session:
             live=True,
             report_path=self._aside("preview"),
         )
-        described = _described(result, None)
-        described["review"] = _review(result)
-        return described
+        shown = described(result, None)
+        shown["review"] = review(result)
+        return shown
 
     def _aside(self, what: str) -> Path:
         sheet = self._sheet()
@@ -207,6 +206,10 @@ class Session:
         if self.running is not None and not self.running.task.done():
             raise UsageError("a run is going on already")
         sheet, report = self._sheet(), self.report
+        if sheet != report and journal_beside(report).exists():
+            # Run again (after Stop, or a failure): the sheet is as it was (a changed one is
+            # never written over it), so carry on from its report, as the CLI's loop does.
+            self.sheet = sheet = report
         first_round = report != sheet
         backup = sheet.with_name(f"{sheet.stem}.backup.csv") if first_round else None
         interruption = Interruption()
@@ -228,7 +231,7 @@ class Session:
             except Exception as error:
                 events.send({"kind": "error", "message": page_message(error)})
                 raise
-            events.send({"kind": "done", **_described(result, None)})
+            events.send({"kind": "done", **described(result, None)})
             return result
 
         self.running = Running(asyncio.create_task(run()), interruption, events)
@@ -243,7 +246,7 @@ class Session:
             raise UsageError("nothing to undo yet: run the sheet first")
         # Only who acts: the backup says which columns and values go back.
         result = await self._call(api.undo_async, report, Choices(admin=choices.admin))
-        return _described(result, None)
+        return described(result, None)
 
     # --- find conversations -----------------------------------------------------------
 
@@ -294,95 +297,11 @@ class Session:
         )
 
 
-def _is_report(table: Table) -> bool:
-    return table.is_report and written_by_this_tool(table.columns)
-
-
 def _safe_name(name: str) -> str:
     """A file name of the folder's own, whatever the browser sent."""
     base = Path(name.replace("\\", "/")).name
     cleaned = re.sub(r"[^\w.\- ]", "_", base).strip(" .") or "sheet.csv"
     return cleaned[:120]
-
-
-def page_message(error: BaseException) -> str:
-    from bulk_update.errors import BulkUpdateError
-
-    if isinstance(error, BulkUpdateError):
-        return error.describe(_PAGE_NAMES)
-    return f"unexpected {type(error).__name__}: {error}"
-
-
-# What the page calls a setting in a message.
-_PAGE_NAMES = {
-    "decimal_comma": "the Decimal comma choice",
-    "date_order": "the Dates choice (day first or month first)",
-    "timezone": "the Time zone",
-    "admin": "the Teammate",
-    "ignore_columns": "Ignore",
-    "renames": "Read as",
-    "report_path": "another sheet name",
-    "resume": "Run again",
-    "create_tags": "Create missing tags",
-    "token": "INTERCOM_ACCESS_TOKEN (where bulk-update ui was started)",
-    "sandbox": "bulk-update ui --sandbox",
-}
-
-
-def _described(result: RunResult, only: RowStatus | None) -> dict[str, Any]:
-    """A run's summary as the page shows it, with its rows (those of status ``only``)."""
-    summary = result.summary
-    frame = result.outcomes
-    if only is not None:
-        frame = frame[frame["status"] == only.value]
-    shown = frame.head(SHOWN_ROWS)
-    columns = [
-        name
-        for name in ("row", "id", "status", "error_message", "changes", "steps")
-        if name in shown.columns
-    ]
-    rows = [
-        {name: _text(value) for name, value in zip(columns, line, strict=True)}
-        for line in shown[columns].itertuples(index=False)
-    ]
-    return {
-        "rows_total": summary.rows,
-        "counts": summary.counts,
-        "reasons": [reason.as_dict() for reason in summary.reasons],
-        "notices": list(summary.notices),
-        "columns_read": [list(pair) for pair in summary.columns_read],
-        "rows": rows,
-        "rows_listed": len(frame),
-        "interrupted": summary.interrupted,
-        "stop_reason": summary.stop_reason,
-        "requests": summary.requests,
-        "elapsed_seconds": round(summary.elapsed_seconds, 2),
-        "report": summary.report_path and Path(summary.report_path).name,
-    }
-
-
-def _text(value: object) -> str:
-    return "" if value is None or value != value else str(value)  # NaN != NaN
-
-
-def _review(result: RunResult) -> dict[str, int]:
-    """What the run would do, counted by kind: how many conversations change, close, ..."""
-    review: dict[str, int] = {"conversations": 0}
-    frame = result.outcomes
-    for status, steps in zip(frame["status"], frame["steps"], strict=True):
-        if status != RowStatus.WOULD_UPDATE.value:
-            continue
-        review["conversations"] += 1
-        kinds = set()
-        for step in str(steps or "").split("; "):
-            what, _, verdict = step.rpartition(": ")
-            if verdict == "would do":
-                kinds.add(_STEP_KINDS.get(what.split(" ")[0], "changed"))
-        if not steps:
-            kinds.add("changed")
-        for kind in kinds:
-            review[kind] = review.get(kind, 0) + 1
-    return review
 
 
 def remove_folder(folder: Path) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import pytest
 
+from bulk_update.errors import UsageError
 from bulk_update.sandbox import Sandbox
 from bulk_update.ui.session import Choices, Connection, Session
 from tests.conftest import SAMPLE_DATA, TOKEN
@@ -106,3 +108,26 @@ async def test_the_progress_the_page_gets_counts_retries_and_waits(tmp_path: Pat
     assert progress[-1]["done"] == 60
     assert progress[-1]["retries"] == result.summary.retries > 0
     assert progress[-1]["waits"] > 0
+
+
+async def test_a_file_of_the_page_is_never_written_over_and_run_again_carries_on(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    page = session(tmp_path, sandbox)
+    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
+    page.start_run(Choices())
+    assert page.running is not None
+    page.stop()  # before anything is sent: every row not attempted
+    stopped = await page.running.task
+    assert stopped.summary.counts == {"not_attempted": 3}
+    page.start_run(Choices())  # Run again: the sheet's report carries on
+    again = await page.running.task
+    assert again.summary.counts == {"updated": 3}
+    assert sorted(sandbox.state.put_counts.values()) == [1, 1, 1]  # each row sent once
+    backup = page.folder / "s.backup.csv"
+    kept = backup.read_bytes()
+    with pytest.raises(UsageError, match="never written over"):
+        page.choose("s.backup.csv", b"id,issue_type\n7001,Account\n")
+    with pytest.raises(UsageError, match="never written over"):
+        page.choose("s.csv", b"id,issue_type\n7001,Account\n")
+    assert backup.read_bytes() == kept

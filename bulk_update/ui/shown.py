@@ -1,0 +1,103 @@
+"""What the page shows of the library's answers: a run's summary and rows, what it would
+do, and a refusal's message in the page's words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bulk_update.errors import BulkUpdateError
+from bulk_update.models import RowStatus, RunResult
+
+SHOWN_ROWS = 500  # rows listed on the page at most (counts cover them all)
+# Words of a report's steps column → what the review panel counts.
+_STEP_KINDS = {
+    "attributes": "changed",
+    "close": "closed",
+    "open": "opened",
+    "snooze": "snoozed",
+    "assign": "assigned",
+    "unassign": "assigned",
+    "tag": "tagged",
+    "untag": "tagged",
+    "tags": "tagged",
+    "note": "noted",
+}
+
+
+def page_message(error: BaseException) -> str:
+    if isinstance(error, BulkUpdateError):
+        return error.describe(_PAGE_NAMES)
+    return f"unexpected {type(error).__name__}: {error}"
+
+
+# What the page calls a setting in a message.
+_PAGE_NAMES = {
+    "decimal_comma": "the Decimal comma choice",
+    "date_order": "the Dates choice (day first or month first)",
+    "timezone": "the Time zone",
+    "admin": "the Teammate",
+    "ignore_columns": "Ignore",
+    "renames": "Read as",
+    "report_path": "another sheet name",
+    "resume": "Run again",
+    "create_tags": "Create missing tags",
+    "token": "INTERCOM_ACCESS_TOKEN (where bulk-update ui was started)",
+    "sandbox": "bulk-update ui --sandbox",
+}
+
+
+def described(result: RunResult, only: RowStatus | None) -> dict[str, Any]:
+    """A run's summary as the page shows it, with its rows (those of status ``only``)."""
+    summary = result.summary
+    frame = result.outcomes
+    if only is not None:
+        frame = frame[frame["status"] == only.value]
+    shown = frame.head(SHOWN_ROWS)
+    columns = [
+        name
+        for name in ("row", "id", "status", "error_message", "changes", "steps")
+        if name in shown.columns
+    ]
+    rows = [
+        {name: _text(value) for name, value in zip(columns, line, strict=True)}
+        for line in shown[columns].itertuples(index=False)
+    ]
+    return {
+        "rows_total": summary.rows,
+        "counts": summary.counts,
+        "reasons": [reason.as_dict() for reason in summary.reasons],
+        "notices": list(summary.notices),
+        "columns_read": [list(pair) for pair in summary.columns_read],
+        "rows": rows,
+        "rows_listed": len(frame),
+        "interrupted": summary.interrupted,
+        "stop_reason": summary.stop_reason,
+        "requests": summary.requests,
+        "elapsed_seconds": round(summary.elapsed_seconds, 2),
+        "report": summary.report_path and Path(summary.report_path).name,
+    }
+
+
+def _text(value: object) -> str:
+    return "" if value is None or value != value else str(value)  # NaN != NaN
+
+
+def review(result: RunResult) -> dict[str, int]:
+    """What the run would do, counted by kind: how many conversations change, close, ..."""
+    counted: dict[str, int] = {"conversations": 0}
+    frame = result.outcomes
+    for status, steps in zip(frame["status"], frame["steps"], strict=True):
+        if status != RowStatus.WOULD_UPDATE.value:
+            continue
+        counted["conversations"] += 1
+        kinds = set()
+        for step in str(steps or "").split("; "):
+            what, _, verdict = step.rpartition(": ")
+            if verdict == "would do":
+                kinds.add(_STEP_KINDS.get(what.split(" ")[0], "changed"))
+        if not steps:
+            kinds.add("changed")
+        for kind in kinds:
+            counted[kind] = counted.get(kind, 0) + 1
+    return counted
