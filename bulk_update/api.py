@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bulk_update.search.exporter import ExportResult
+    from bulk_update.send.client import IntercomClient
     from bulk_update.sheet.schema import Schema
 
     Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
@@ -252,9 +253,7 @@ async def export_async(
 
     conditions = tuple(Condition.parse(expression) for expression in options.get("where", ()))
     query, columns = options.get("query"), options.get("columns")
-    where = Destination(
-        options.get("sandbox", False), options.get("region"), options.get("base_url")
-    )
+    where = Destination(**pick(Destination, options))
     async with destination(where) as (url, sandbox_token):
         chosen = require_token(sandbox_token or read_token(token))
         settings = ExportSettings(
@@ -311,24 +310,15 @@ async def save_schema_async(
     **connection: Unpack[Connection],
 ) -> Schema:
     """:func:`save_schema` as a coroutine."""
-    from bulk_update.send.client import IntercomClient
-
-    _check_names(connection, Connection)
     from bulk_update.job.outputs import check_writable
     from bulk_update.send.lookups import fetch_schema
     from bulk_update.send.retry import RetryPolicy
 
+    _check_names(connection, Connection)
     out = Path(path)
     check_writable(f"{{schema_out}} {escape(str(out))}: ", out)  # before anything is asked
-    where = Destination(
-        connection.get("sandbox", False), connection.get("region"), connection.get("base_url")
-    )
-    async with destination(where) as (url, sandbox_token):
-        send = SendOptions(base_url=url, **_api_version(connection))
-        chosen = require_token(sandbox_token or read_token(token))
-        client = IntercomClient.for_settings(send, chosen, connections=1)
-        async with client:
-            schema = await fetch_schema(client, RetryPolicy())
+    async with _workspace(token, connection) as client:
+        schema = await fetch_schema(client, RetryPolicy())
     schema.save(out)
     return schema
 
@@ -338,20 +328,28 @@ async def teammates_async(
 ) -> tuple[str, ...]:
     """The workspace's teammates as ``admin`` takes them (their emails, or ids where a
     teammate has none), for choosing who a sheet's actions are made as."""
-    from bulk_update.send.client import IntercomClient
     from bulk_update.send.lookups import fetch_directory
     from bulk_update.send.retry import RetryPolicy
 
     _check_names(connection, Connection)
-    where = Destination(
-        connection.get("sandbox", False), connection.get("region"), connection.get("base_url")
-    )
+    async with _workspace(token, connection) as client:
+        directory = await fetch_directory(client, RetryPolicy())
+    return tuple(admin.email or admin.id for admin in directory.admins)
+
+
+@contextlib.asynccontextmanager
+async def _workspace(
+    token: str | Token | None, connection: Connection
+) -> AsyncIterator[IntercomClient]:
+    """A client of the workspace the connection names (the sandbox started for as long)."""
+    from bulk_update.send.client import IntercomClient
+
+    where = Destination(**pick(Destination, connection))
     async with destination(where) as (url, sandbox_token):
         send = SendOptions(base_url=url, **_api_version(connection))
         chosen = require_token(sandbox_token or read_token(token))
         async with IntercomClient.for_settings(send, chosen, connections=1) as client:
-            directory = await fetch_directory(client, RetryPolicy())
-    return tuple(admin.email or admin.id for admin in directory.admins)
+            yield client
 
 
 def _check_names(given: Mapping[str, object], known: type) -> None:

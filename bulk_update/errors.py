@@ -178,14 +178,14 @@ class StorageFailed(BulkUpdateError):
 
 
 def storage_reason(error: BaseException) -> str:
-    """What the OS (or SQLite) said, as a person reads it: "no space left on device"."""
-    import errno
+    """What the OS (or SQLite) said, as a person reads it: "no space left on device",
+    "address already in use" (the OS's own words for the error number, not a library's
+    longer sentence around them)."""
+    import os
     import sqlite3
 
     if isinstance(error, OSError):
-        if error.errno == errno.ENOSPC:
-            return "no space left on device"
-        return (error.strerror or str(error)).lower()
+        return (os.strerror(error.errno) if error.errno else str(error)).lower()
     if isinstance(error, sqlite3.OperationalError) and "full" in str(error):
         return "no space left on device"
     return str(error)

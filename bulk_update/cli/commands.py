@@ -32,6 +32,7 @@ from bulk_update.errors import (
     RunStopped,
     StorageFailed,
     UsageError,
+    storage_reason,
 )
 
 if TYPE_CHECKING:
@@ -309,7 +310,7 @@ async def _listening(start: Callable[[], Awaitable[str]], host: str, port: int) 
         return await start()
     except OSError as error:
         raise UsageError(
-            f"cannot listen on {host}:{port}: {_reason(error)}; "
+            f"cannot listen on {host}:{port}: {storage_reason(error)}; "
             "choose another --port (0 picks a free one)"
         ) from None
 
@@ -320,11 +321,6 @@ async def _until_interrupted() -> None:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
     await stop.wait()
-
-
-def _reason(error: OSError) -> str:
-    """The OS's words for an error, as a message goes on: "address already in use"."""
-    return (os.strerror(error.errno) if error.errno else str(error)).lower()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[None, None, int]]] = {

@@ -28,7 +28,7 @@ from bulk_update.search.searchable import (
     custom_name,
 )
 from bulk_update.send.searching import Query
-from bulk_update.sheet.action_cells import Directory
+from bulk_update.sheet.action_cells import UNASSIGNED, UNASSIGNED_WORDS, Directory
 from bulk_update.sheet.schema import AttributeType, Schema, converter_for, converter_for_type
 from bulk_update.sheet.values import ValueProblem, did_you_mean
 
@@ -162,15 +162,12 @@ def _field(
     )
 
 
-# What an assignee field holds when no one is assigned (Intercom searches it as 0).
-UNASSIGNED = ("unassigned", "none", "nobody")
-
-
 def _assignee(lookup: Callable[[str], Any], text: str) -> int:
+    """An assignee's id; nobody is 0, as Intercom searches an unassigned conversation."""
     if text.strip().isdigit():
         return int(text)
-    if text.strip().lower() in UNASSIGNED:
-        return 0
+    if text.strip().casefold() in UNASSIGNED_WORDS:
+        return int(UNASSIGNED)
     return int(lookup(text).id)
 
 

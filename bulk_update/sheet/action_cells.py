@@ -44,7 +44,7 @@ _STATE_WORDS = {"open": "open", "opened": "open", "reopen": "open"} | {
     "snoozed": "snoozed",
 }
 UNASSIGNED = "0"  # Intercom's assignee_id for nobody
-_UNASSIGNED_WORDS = frozenset({"unassigned", "unassign", "nobody", "none"})
+UNASSIGNED_WORDS = frozenset({"unassigned", "unassign", "nobody", "none"})  # a cell for nobody
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class ActionCells:
         """One cell's meaning, or ValueProblem."""
         cleared = text == self._marker
         if column in ("admin_assignee", "team_assignee"):
-            if cleared or text.strip().casefold() in _UNASSIGNED_WORDS:
+            if cleared or text.strip().casefold() in UNASSIGNED_WORDS:
                 return UNASSIGNED
             if column == "admin_assignee":
                 return self.directory.admin(text).id

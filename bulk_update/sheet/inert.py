@@ -34,7 +34,11 @@ def restore(text: str) -> str:
     return text[1:] if text.startswith(MARK) else text
 
 
+def is_report_header(header: Sequence[str]) -> bool:
+    """A report of an earlier run: it carries the outcome columns ``row`` and ``status``."""
+    return "status" in header and "row" in header
+
+
 def written_by_this_tool(header: Sequence[str]) -> bool:
     """A report (its outcome columns), an export (its base) or a backup (its marker)."""
-    names = set(header)
-    return {"row", "status"} <= names or BASE_COLUMN in names or BACKUP_COLUMN in names
+    return is_report_header(header) or BASE_COLUMN in header or BACKUP_COLUMN in header

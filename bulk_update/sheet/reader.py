@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError, Setting, escape
-from bulk_update.sheet.inert import restore, written_by_this_tool
+from bulk_update.sheet.inert import is_report_header, restore, written_by_this_tool
 from bulk_update.sheet.rows import (
     RowSource,
     SheetRow,
@@ -136,7 +136,7 @@ class Table:
     @property
     def is_report(self) -> bool:
         """Whether this is a report of an earlier run (it carries the outcome columns)."""
-        return "status" in self.columns and "row" in self.columns
+        return is_report_header(self.columns)
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies this input, for a journal to tell whether it changed."""
