@@ -55,7 +55,7 @@ class SilentProgress:
         pass
 
 
-class _Throttled(SilentProgress):
+class Throttled(SilentProgress):
     """Counts every row; calls :meth:`_draw` at most once per ``interval`` seconds."""
 
     def __init__(self, interval: float, clock: Callable[[], float]) -> None:
@@ -95,7 +95,7 @@ class _Throttled(SilentProgress):
         return tally
 
 
-class TqdmProgress(_Throttled):
+class TqdmProgress(Throttled):
     """rows done/total, rows/s, ETA, and updated/failed counts, on a terminal's stderr."""
 
     REFRESH_SECONDS = 0.25
@@ -131,7 +131,7 @@ class TqdmProgress(_Throttled):
             self._bar.close()
 
 
-class LineProgress(_Throttled):
+class LineProgress(Throttled):
     """A plain line every ``interval`` seconds, for stderr that is a file or a CI log:
     no carriage returns, no redrawing."""
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from bulk_update.models import RowStatus
+from bulk_update.send.progress import Throttled
 
 EVENTS_PER_SECOND = 10
 
@@ -39,46 +39,34 @@ class Broadcast:
             self._listeners.discard(queue)
 
 
-class EventProgress:
-    """The library's :class:`~bulk_update.send.progress.Progress`, as events."""
+class EventProgress(Throttled):
+    """The library's :class:`~bulk_update.send.progress.Progress`, as events: when the send
+    starts, when its first row is done, then as often as the page takes them, and at the end."""
 
-    def __init__(self, broadcast: Broadcast, clock: Any = time.monotonic):
+    def __init__(self, broadcast: Broadcast, clock: Callable[[], float] = time.monotonic):
+        super().__init__(1 / EVENTS_PER_SECOND, clock)
         self._broadcast = broadcast
-        self._clock = clock
-        self.counts: Counter[str] = Counter()
-        self.total = 0
-        self.done = 0
-        self.waits = 0
-        self.retries = 0
-        self._next = 0.0
 
     def start(self, total: int, done: int) -> None:
-        self.total, self.done = total, done
-        self._send(force=True)
+        super().start(total, done)
+        self._draw(self._clock())
 
     def advance(self, status: RowStatus | None = None) -> None:
-        self.done += 1
-        if status is not None:
-            self.counts[status.value] += 1
-        self._send(force=self.done == 1)
-
-    def tally(self, retries: int, waits: int) -> None:
-        self.retries, self.waits = retries, waits
+        first = self.done == self.initial
+        super().advance(status)
+        if first:
+            self._draw(self._clock())
 
     def close(self) -> None:
-        self._send(force=True)
+        self._draw(self._clock())
 
-    def _send(self, *, force: bool) -> None:
-        now = self._clock()
-        if not force and now < self._next:
-            return
-        self._next = now + 1 / EVENTS_PER_SECOND
+    def _draw(self, now: float) -> None:
         self._broadcast.send(
             {
                 "kind": "progress",
                 "total": self.total,
                 "done": self.done,
-                "counts": dict(self.counts),
+                "counts": {status.value: n for status, n in self.counts.items() if status},
                 "waits": self.waits,
                 "retries": self.retries,
             }
