@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
@@ -35,16 +36,18 @@ from bulk_update.config import (
     ReadVia,
     SendOptions,
     Token,
+    default_report_path,
     journal_beside,
     pick,
     read_token,
     require_token,
 )
 from bulk_update.errors import escape
+from bulk_update.history.lock import holding
 from bulk_update.job import Job
 from bulk_update.job.hooks import RunHooks
-from bulk_update.job.preparation import prepare_run
-from bulk_update.job.undoing import undo_notices, undo_plan
+from bulk_update.job.preparation import RoundKind, prepare_run
+from bulk_update.job.undoing import nothing_to_undo, undo_notices, undo_plan
 from bulk_update.models import RunResult
 from bulk_update.rules import RETRY_STATUSES
 from bulk_update.sheet.values import did_you_mean
@@ -196,13 +199,16 @@ async def undo_async(
     hooks: RunHooks | None = None,
     **settings: Unpack[RunSettings],
 ) -> RunResult:
-    """:func:`undo` as a coroutine."""
+    """:func:`undo` as a coroutine: a merge (see ``job.undoing``) that holds the sheet's
+    history like every command."""
     plan = undo_plan(Path(backup_or_report))
     hooks = hooks or RunHooks()
-    with_notices = RunHooks(
-        hooks.progress, hooks.setting_names, hooks.interruption, hooks.notices + undo_notices(plan)
-    )
-    return await _run_job(plan.backup, token, sandbox, with_notices, settings)
+    hooks = dataclasses.replace(hooks, notices=hooks.notices + undo_notices(plan))
+    settings.setdefault("report_path", default_report_path(plan.backup))
+    with holding(plan.held, "undo"):
+        if not plan.conversations:
+            return nothing_to_undo(plan)
+        return await _run_job(plan.rows, token, sandbox, hooks, settings, undo_of=plan.backup)
 
 
 async def _run_job(
@@ -211,16 +217,12 @@ async def _run_job(
     sandbox: bool,
     hooks: RunHooks,
     settings: RunSettings,
-    *,
-    only_statuses: frozenset[str] | None = None,
-    shared_history: Path | None = None,
+    **kind: Unpack[RoundKind],
 ) -> RunResult:
     _check_names(settings, RunSettings)
     where = Destination(sandbox, settings.get("region"), settings.get("base_url"))
     async with destination(where) as (base_url, sandbox_token):
-        chosen, table = prepare_run(
-            source, base_url, settings, only_statuses=only_statuses, shared_history=shared_history
-        )
+        chosen, table = prepare_run(source, base_url, settings, **kind)
         job = Job(chosen, sandbox_token or read_token(token), hooks=hooks, table=table)
         return await job.run()
 

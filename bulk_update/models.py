@@ -191,6 +191,8 @@ class RunSummary:
     # (header, what it was read as: "id", an attribute, a field or an action) of every column
     # used; a column not here was left out (ignored, or the outcome columns of a report).
     columns_read: tuple[tuple[str, str], ...] = ()
+    # An undo: its rows are the conversations it had left to restore (none: nothing to undo).
+    undo: bool = False
 
     def count(self, status: RowStatus) -> int:
         return self.counts.get(status.value, 0)
@@ -227,7 +229,7 @@ class RunSummary:
         done = self.count(RowStatus.UPDATED) + self.count(RowStatus.SKIPPED)
         if self.dry_run:
             done += self.count(RowStatus.WOULD_UPDATE)
-        return self.rows > 0 and done == self.rows
+        return (self.rows > 0 or self.undo) and done == self.rows
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -130,8 +130,8 @@ def _confirm_undo(args: argparse.Namespace) -> None:
             f"undo would restore state, assignees and tags from {plan.backup}: name the "
             "teammate they are made as with --admin (an email or an id)"
         )
-    if args.yes or getattr(args, "dry_run", False):  # a dry run changes nothing to confirm
-        return
+    if args.yes or getattr(args, "dry_run", False) or not plan.conversations:
+        return  # a dry run changes nothing to confirm; nor does an undo with nothing left
     what = f"{plan.conversations} conversation(s)' {', '.join(plan.fields)} from {plan.backup}"
     if not sys.stdin.isatty():
         raise UsageError(f"undo would restore {what}: pass --yes to confirm")
@@ -158,7 +158,7 @@ async def _sheet_command(
     with _logs_above_the_bar(hooks):
         result = await call(args.input, token=token, sandbox=sandbox, hooks=hooks, **settings)
     print(render_run(result, quiet=args.quiet, carry=carried_flags(args)))
-    if result.summary.interrupted:
+    if result.summary.interrupted and not result.summary.undo:
         print(interrupted_note(result.summary), file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if result.summary.all_succeeded else EXIT_ROWS_NOT_UPDATED

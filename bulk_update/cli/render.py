@@ -73,6 +73,8 @@ def render_summary(summary: RunSummary, carry: str = "") -> str:
         return "\n".join(
             [head, *notes, *_reasons(summary.reasons), f"report: {summary.report_path}"]
         )
+    if summary.undo:
+        return render_undo(summary, carry)
     unchanged, conflicts = count(RowStatus.SKIPPED), count(RowStatus.CONFLICT)
     lines = [
         f"{summary.rows} rows: {count(RowStatus.UPDATED)} updated, "
@@ -105,6 +107,40 @@ def render_summary(summary: RunSummary, carry: str = "") -> str:
     lines.append(f"report: {summary.report_path}")
     steps = _next_steps(summary, carry)
     return "\n".join([*lines, *steps, *(_sandbox_note(carry) if steps else [])])
+
+
+def render_undo(summary: RunSummary, carry: str = "") -> str:
+    """What an undo prints: what it restored, what it left to a teammate's later change, and
+    how to go on (the same undo again: it restores only what is left, nothing twice)."""
+    again = f"bulk-update undo {shlex.quote(summary.input_path)}{carry}{_acting(summary)}"
+    if not summary.rows:
+        return (
+            "nothing to undo: every conversation the sheet's rounds changed is as its first "
+            "round found it (0 requests)"
+        )
+    conflicts = summary.count(RowStatus.CONFLICT)
+    left = summary.count(RowStatus.FAILED) + summary.count(RowStatus.NOT_ATTEMPTED)
+    lines = [
+        f"undo: {summary.rows} conversations to restore: {summary.count(RowStatus.UPDATED)} "
+        f"restored, {summary.count(RowStatus.SKIPPED)} already as found, {conflicts} in "
+        f"conflict, {summary.count(RowStatus.FAILED)} failed, "
+        f"{summary.count(RowStatus.INVALID)} invalid, "
+        f"{summary.count(RowStatus.NOT_ATTEMPTED)} not attempted",
+        f"elapsed {summary.elapsed_seconds:.1f} s, {summary.requests} requests, "
+        f"{summary.retries} retries, {summary.rate_limited} rate-limited (429)",
+        *(f"note: {notice}" for notice in summary.notices),
+        *_reasons(summary.reasons),
+        f"report: {summary.report_path}",
+    ]
+    if conflicts:
+        lines.append(
+            f"next: {conflicts} conversations changed in Intercom since the sheet's last round "
+            "(ours → live → before in their changes) and were left as they are; to restore "
+            f"them anyway: {again} --overwrite-conflicts"
+        )
+    if left or summary.interrupted:
+        lines.append(f"next: {again} restores what is left (nothing twice)")
+    return "\n".join(lines)
 
 
 def _reasons(reasons: tuple[Reason, ...]) -> list[str]:

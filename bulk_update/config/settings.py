@@ -264,13 +264,16 @@ class JobSettings:
     shared_history: Path | None = None
     # The backup is the history's, written by an earlier round: carry it on (first wins).
     continue_backup: bool = False
+    # An undo: the sheet's base is what the rounds left (in the backup's cells), so that a
+    # field a teammate changed since is a conflict, not restored.
+    undoing: bool = False
     # Read each conversation first (GET) to back up, skip what is in place, or (with
     # dry_run) report before → after.
     backup_path: Path | None = setting(
         None,
         "--backup",
-        "read each conversation first and save the values about to change, as a sheet "
-        "that 'bulk-update run PATH' (or 'undo') puts back",
+        "read each conversation first and save the values about to change, which "
+        "'bulk-update undo PATH' puts back",
         metavar="PATH",
         parse=Path,
         convert=to_path,

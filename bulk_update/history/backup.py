@@ -1,5 +1,13 @@
 """``--backup``: each row's previous values, written in bulk-update's own input format so
-that ``bulk-update run BACKUP`` (or ``bulk-update undo``) puts them back."""
+that ``bulk-update undo`` puts them back.
+
+Every round of a sheet that changes a conversation appends a line for it, written before
+the change is sent: the values it found (the cells) and, in the last column, the values it
+is about to leave there ("ours", JSON). The first line of a conversation says what the
+sheet's first round found; the latest "ours" of each field says what the sheet's rounds
+last left there. An undo restores a field only where the live value is still that (see
+:func:`read_backup`), so a teammate's later change is never reverted silently.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,8 @@ import csv
 import io
 import json
 import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +43,17 @@ def as_cell(value: Any, clear_marker: str, *, is_date: bool = False) -> str:
     return str(value)
 
 
+def backup_cells(
+    values: dict[str, Any], columns: Iterable[str], clear_marker: str, dates: frozenset[str]
+) -> dict[str, str]:
+    """The cells a backup holds for ``values`` (a column it does not show stays out)."""
+    return {
+        column: as_cell(values[column], clear_marker, is_date=column in dates)
+        for column in columns
+        if column in values
+    }
+
+
 class BackupWriter:
     """Appends one line per row before its update is sent, each with one ``write`` to the OS
     (so a killed process never leaves an update without its undo line), fsynced on close.
@@ -55,16 +76,13 @@ class BackupWriter:
         self._dates = dates
         self._marker = clear_marker
         self.written = 0
-        self._done: set[str] = set()
         exists = self.check_free(path, resume=resume)
         if exists:
             _drop_unended_line(path)
             with path.open(newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
-                header = next(reader, [])
+                header = next(csv.reader(handle), [])
                 if header != ["id", *columns, BACKUP_COLUMN]:
                     raise UsageError(f"{path} is a backup of other columns ({', '.join(header)})")
-                self._done = {cells[0] for cells in reader if cells}
         try:
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as error:
@@ -98,20 +116,14 @@ class BackupWriter:
             )
         return exists
 
-    def has(self, conversation_id: str) -> bool:
-        """Already backed up (by an earlier, interrupted run): its first line is the truth."""
-        return conversation_id in self._done
-
-    def write(self, conversation_id: str, before: dict[str, Any]) -> None:
-        """Raises :class:`StorageFailed` when the line cannot be written: its update must
-        not be sent."""
-        cells = [conversation_id] + [
-            as_cell(before[column], self._marker, is_date=column in self._dates)
-            if column in before
-            else ""
-            for column in self._columns
-        ]
-        self._append([*cells, ""])
+    def write(self, conversation_id: str, before: dict[str, Any], ours: dict[str, Any]) -> None:
+        """The conversation's values ``before`` this round and those it is about to leave
+        there. Raises :class:`StorageFailed` when the line cannot be written: its update
+        must not be sent."""
+        found = backup_cells(before, self._columns, self._marker, self._dates)
+        left = backup_cells(ours, self._columns, self._marker, self._dates)
+        cells = [found.get(column, "") for column in self._columns]
+        self._append([conversation_id, *cells, json.dumps(left, ensure_ascii=False)])
         self.written += 1
 
     def close(self) -> None:
@@ -134,3 +146,70 @@ def _drop_unended_line(path: Path) -> None:
 
 
 _LONGEST_LINE = 1 << 20  # a backup line holds a row's fields, never near a megabyte
+
+
+@dataclass
+class BackedUp:
+    """One conversation of a backup: what the sheet's first round found, and what its
+    rounds last left in each field (unknown for a backup of an earlier version)."""
+
+    before: dict[str, str]
+    ours: dict[str, str] = field(default_factory=dict)
+
+    def to_restore(self) -> dict[str, str]:
+        """The fields whose value the rounds left differs from what the first one found (a
+        state goes back with the time it was snoozed until)."""
+        restore = {
+            column: cell
+            for column, cell in self.before.items()
+            if column in self.ours and self.ours[column] != cell
+        }
+        if "state" in restore and self.before.get("snoozed_until"):
+            restore["snoozed_until"] = self.before["snoozed_until"]
+        return restore
+
+
+@dataclass
+class Backup:
+    """A backup file read whole: its columns, and each conversation in the order first met."""
+
+    columns: list[str]
+    conversations: dict[str, BackedUp]
+    # Every line says what its round left there (older backups did not): undo is a merge.
+    merges: bool
+
+
+def read_backup(path: Path, rows: Iterable[list[str]], columns: list[str]) -> Backup:
+    """Fold a backup's lines (``rows``, after its header ``columns``) into one entry per
+    conversation: the first line's cells, and each field's latest "ours"."""
+    fields = [name for name in columns if name not in ("id", BACKUP_COLUMN)]
+    at_id, at_marker = columns.index("id"), columns.index(BACKUP_COLUMN)
+    conversations: dict[str, BackedUp] = {}
+    merges = True
+    for cells in rows:
+        conversation_id = cells[at_id]
+        entry = conversations.get(conversation_id)
+        if entry is None:
+            before = dict(zip(fields, (cells[columns.index(f)] for f in fields), strict=True))
+            entry = conversations[conversation_id] = BackedUp(before)
+        ours = _ours(path, cells[at_marker])
+        if ours is None:
+            merges = False
+        else:
+            entry.ours.update(ours)
+    return Backup(fields, conversations, merges)
+
+
+def _ours(path: Path, marker: str) -> dict[str, str] | None:
+    if not marker:
+        return None  # a line of an earlier version: what its round left is not known
+    try:
+        left = json.loads(marker)
+    except ValueError:
+        left = None
+    if not isinstance(left, dict):
+        raise UsageError(
+            f"{path}: a {BACKUP_COLUMN} cell is not as bulk-update wrote it; restore it "
+            "from a copy of the backup"
+        )
+    return {str(key): str(value) for key, value in left.items()}

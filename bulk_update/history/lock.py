@@ -26,9 +26,18 @@ def lock_path(journal: Path) -> Path:
 
 
 @contextlib.contextmanager
-def holding(journal: Path, command: str) -> Iterator[None]:
-    """Hold the history of ``journal`` for as long as the block runs, or raise UsageError
-    at once, naming the process that holds it."""
+def holding(held: Path | list[Path], command: str) -> Iterator[None]:
+    """Hold the history of a journal (and a backup: any file a command must have to itself)
+    for as long as the block runs, or raise UsageError at once, naming the process that
+    holds it."""
+    with contextlib.ExitStack() as stack:
+        for path in [held] if isinstance(held, Path) else held:
+            stack.enter_context(_holding_one(path, command))
+        yield
+
+
+@contextlib.contextmanager
+def _holding_one(journal: Path, command: str) -> Iterator[None]:
     handle = _acquire(lock_path(journal), command)
     try:
         yield

@@ -111,13 +111,17 @@ class Job:
                 raise error.having_sent(sent) from None
 
     def _holding_history(self) -> contextlib.AbstractContextManager[None]:
-        """The sheet's history, held by this process alone while it runs (a dry run keeps
-        none)."""
+        """The sheet's history and its backup, held by this process alone while it runs (a
+        dry run holds neither): an undo, which carries the backup on, waits for no round
+        and no round for it."""
         settings = self.settings
-        journal = settings.journal_path
-        if journal is None or settings.dry_run or not settings.durable_journal:
-            return contextlib.nullcontext()
-        return holding(journal, " ".join(sys.argv))
+        held: list[Path] = []
+        if not settings.dry_run:
+            if settings.journal_path is not None and settings.durable_journal:
+                held.append(settings.journal_path)
+            if settings.backup_path is not None:
+                held.append(settings.backup_path)
+        return holding(held, " ".join(sys.argv))
 
     async def _run(self) -> RunResult:
         started = time.monotonic()
@@ -368,6 +372,7 @@ class Job:
             limited=settings.limit is not None,
             acted_as=acted_as,
             columns_read=columns_read,
+            undo=settings.undoing,
         )
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)

@@ -14,7 +14,7 @@ from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
 from bulk_update.job.validation import date_fields
 from bulk_update.send.action_steps import StepContext
-from bulk_update.send.as_cells import ConversationCells
+from bulk_update.send.as_cells import BackupCells, ConversationCells
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import create_tag
 from bulk_update.send.retry import Caller
@@ -76,20 +76,24 @@ def read_first(
     acting: Acting | None,
 ) -> ReadFirst:
     """What reading a conversation before writing it is for, in this run: skipping what is
-    in place, backing up, a live dry run's report, or an exported sheet's conflicts."""
-    exported: ConversationCells | None = None
-    if plan.base_index is not None or settings.live:
-        keys = [key for _header, key in plan.change_columns.values()]
+    in place, backing up, a live dry run's report, or an exported sheet's (or an undo's)
+    conflicts."""
+    keys = [key for _header, key in plan.change_columns.values()]
+    merge: ConversationCells | BackupCells | None = None
+    if settings.undoing:
+        merge = BackupCells(keys, settings.read.clear_marker, date_fields(plan) | {"snoozed_until"})
+    elif plan.base_index is not None or settings.live:
         columns = [key for key in keys if ConversationCells.exports(key, schema)]
         directory = acting.context.directory if acting is not None else None
-        exported = ConversationCells(columns, schema, directory)
+        merge = ConversationCells(columns, schema, directory)
     return ReadFirst(
-        settings.skip_unchanged,
-        settings.dry_run,
-        backup,
-        date_fields(plan),
-        exported,
-        settings.overwrite_conflicts,
-        tuple(plan.change_columns.values()),
-        reads=settings.reads_first or exported is not None,
+        skip_unchanged=settings.skip_unchanged,
+        dry_run=settings.dry_run,
+        backup=backup,
+        dates=date_fields(plan),
+        exported=merge,
+        overwrite_conflicts=settings.overwrite_conflicts,
+        clear_marker=settings.read.clear_marker,
+        base_columns=tuple(plan.change_columns.values()),
+        reads=settings.reads_first or merge is not None,
     )

@@ -1,33 +1,54 @@
 """What an undo restores: the backup that a ``--backup`` run wrote (given itself, or found
-through the run's report), what it holds, and what an undo cannot take back."""
+through the run's report), folded into one row per conversation with something to restore.
+
+An undo is a merge, and a round like any other: each row's base is what the sheet's rounds
+last left in each field (the backup's "ours"), so a field whose live value moved since (a
+teammate's change) is a ``conflict`` and is not restored; the undo's own lines in the backup
+say it left the first round's values, so running it again has nothing left to do.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bulk_update.config import ReadOptions, journal_beside
 from bulk_update.errors import UsageError, escape
+from bulk_update.history.backup import Backup, read_backup
 from bulk_update.history.journal_tables import backup_of
-from bulk_update.models import BACKUP_COLUMN
+from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, OUTCOME_COLUMNS, RunResult, RunSummary
 from bulk_update.sheet.reader import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
 class UndoPlan:
-    """The backup an undo runs: how many conversations, which of their fields."""
+    """The backup an undo runs: how many conversations it restores, which of their fields,
+    and the sheet's history (its journal) when the undo was given the report."""
 
     backup: Path
     conversations: int
     fields: tuple[str, ...]
+    rows: pd.DataFrame
+    history: Path | None = None
 
     @property
     def restores_actions(self) -> bool:
         return "state" in self.fields
 
+    @property
+    def held(self) -> list[Path]:
+        """What the undo holds besides the backup (which its run holds): the history."""
+        return [self.history] if self.history is not None and self.history.exists() else []
+
 
 def undo_plan(given: Path) -> UndoPlan:
-    """The backup that undoing ``given`` runs: itself, or its report's run's backup."""
+    """The backup that undoing ``given`` runs (itself, or its report's run's backup), and
+    the rows that restore what is left to restore."""
     backup = given
     columns = Table(given, ReadOptions()).columns
     if "status" not in columns and BACKUP_COLUMN not in columns:
@@ -35,9 +56,10 @@ def undo_plan(given: Path) -> UndoPlan:
             f"{given} is neither a backup that --backup wrote nor the report of a run that "
             "kept one: undo runs only those (to apply a sheet, use 'bulk-update run')"
         )
+    history: Path | None = None
     if "status" in columns:
-        journal = journal_beside(given)
-        found = backup_of(journal) if journal.exists() else None
+        history = journal_beside(given)
+        found = backup_of(history) if history.exists() else None
         if found is None:
             raise UsageError.naming_settings(
                 f"{escape(str(given))} is the report of a run without {{backup_path}}: there "
@@ -45,9 +67,34 @@ def undo_plan(given: Path) -> UndoPlan:
             )
         backup = found
     table = Table(backup, ReadOptions())
-    conversations = sum(1 for _row in table.rows())
-    fields = tuple(name for name in table.columns if name not in ("id", BACKUP_COLUMN))
-    return UndoPlan(backup, conversations, fields)
+    if "id" not in table.columns or BACKUP_COLUMN not in table.columns:
+        raise UsageError(f"{backup} is not a backup that --backup wrote (no id or no marker)")
+    read = read_backup(backup, (row.cells for row in table.rows()), table.columns)
+    rows = _rows_to_restore(read)
+    return UndoPlan(backup, len(rows), tuple(read.columns), rows, history)
+
+
+def _rows_to_restore(backup: Backup) -> pd.DataFrame:
+    """One row per conversation with something left to restore: the first round's cells of
+    the fields the rounds changed, each with what the rounds left there as its base. A
+    backup of an earlier version (what its rounds left unknown) restores every cell."""
+    import pandas as pd  # here: the command line starts without it
+
+    columns = ["id", *backup.columns]
+    if not backup.merges:
+        lines = [
+            [conversation_id, *(entry.before[c] for c in backup.columns)]
+            for conversation_id, entry in backup.conversations.items()
+        ]
+        return pd.DataFrame(lines, columns=columns, dtype=object)
+    lines = []
+    for conversation_id, entry in backup.conversations.items():
+        restore = entry.to_restore()
+        if restore:
+            cells = [restore.get(column, "") for column in backup.columns]
+            base = {column: entry.ours.get(column, "") for column in restore}
+            lines.append([conversation_id, *cells, json.dumps(base, ensure_ascii=False)])
+    return pd.DataFrame(lines, columns=[*columns, BASE_COLUMN], dtype=object)
 
 
 def undo_notices(plan: UndoPlan) -> tuple[str, ...]:
@@ -58,3 +105,11 @@ def undo_notices(plan: UndoPlan) -> tuple[str, ...]:
         "notes the run added stay: notes cannot be taken back (Intercom's API has no way to "
         "delete one)",
     )
+
+
+def nothing_to_undo(plan: UndoPlan) -> RunResult:
+    """An undo with nothing left to restore (run before, or no round changed anything): it
+    sends nothing, and says so."""
+    summary = RunSummary(input_path=str(plan.backup), report_path="", undo=True)
+    header = ["id", *plan.fields, *OUTCOME_COLUMNS]
+    return RunResult(summary, None, lambda: [header])

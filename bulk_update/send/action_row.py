@@ -14,18 +14,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Protocol
 
+from bulk_update.history.changes import intended
 from bulk_update.models import PreparedUpdate, RowActions, RowOutcome, RowStatus
 from bulk_update.send.action_steps import (
     Conversation,
     Seen,
     Step,
     StepContext,
-    assignee_of,
+    action_values,
     described,
     forecast,
     plan_steps,
-    state_of,
-    tags_value,
     working_copy,
 )
 from bulk_update.send.client import ApiResponse, IntercomClient, the_conversation
@@ -123,7 +122,8 @@ class ActOnRow:
                 base=settings.plan_base(conversation),
             )
         before.update(action_values(conversation))
-        settings.back_up(update.conversation_id, before, self._caller.stats)
+        ours = {**(intended(update.payload) if update.payload else {}), **action_values(after)}
+        settings.back_up(update.conversation_id, before, ours, self._caller.stats)
         return await self._do(update, steps, conversation, seen, recorded, shown_changes)
 
     def _note_check(
@@ -264,17 +264,3 @@ def _shown(verdicts: list[tuple[str, str]], steps: list[Step]) -> str:
         for name, verdict in verdicts
         if name not in implied or verdict not in (IN_PLACE, NOT_DONE)
     )
-
-
-def action_values(conversation: Conversation) -> dict[str, Any]:
-    """The conversation's state, assignees and tags as backup cells read them back."""
-    state = state_of(conversation)
-    values: dict[str, Any] = {"state": state}
-    until = conversation.get("snoozed_until")
-    if state == "snoozed" and isinstance(until, int):
-        values["snoozed_until"] = until
-    for kind in ("admin", "team"):
-        assignee = assignee_of(conversation, kind)
-        values[f"{kind}_assignee"] = "unassigned" if assignee == "0" else assignee
-    values["tags"] = tags_value(conversation)  # none: the clear marker, the empty set
-    return values

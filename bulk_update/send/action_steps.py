@@ -355,3 +355,17 @@ def _state_shown(conversation: Conversation) -> str:
     if state == "snoozed" and isinstance(until, int):
         return f"snoozed until {iso_8601(until)}"
     return state
+
+
+def action_values(conversation: Conversation) -> dict[str, Any]:
+    """The conversation's state, assignees and tags as backup cells read them back."""
+    state = state_of(conversation)
+    values: dict[str, Any] = {"state": state}
+    until = conversation.get("snoozed_until")
+    if state == "snoozed" and isinstance(until, int):
+        values["snoozed_until"] = until
+    for kind in ("admin", "team"):
+        assignee = assignee_of(conversation, kind)
+        values[f"{kind}_assignee"] = "unassigned" if assignee == "0" else assignee
+    values["tags"] = tags_value(conversation)  # none: the clear marker, the empty set
+    return values

@@ -1,14 +1,15 @@
-"""A conversation as a row of cells in the tool's input format (empty = unset): what an
-export writes, and what the live value of an exported cell is now (a conflict check)."""
+"""A conversation as a row of cells in the tool's input format: what an export writes, and
+what the live value of an exported cell is now (a conflict check); and as a backup's cells,
+what an undo compares with what the sheet's rounds left."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bulk_update.history.backup import as_cell
+from bulk_update.history.backup import as_cell, backup_cells
 from bulk_update.history.changes import current_values, shown
 from bulk_update.models import wire_json
-from bulk_update.send.action_steps import assignee_of, state_of, tags_value
+from bulk_update.send.action_steps import action_values, assignee_of, state_of, tags_value
 from bulk_update.sheet.action_cells import STATE_COLUMNS, Directory
 from bulk_update.sheet.schema import AttributeType, Schema
 from bulk_update.sheet.values import iso_8601
@@ -19,6 +20,12 @@ FIELD_COLUMNS = ("read", "title", *STATE_COLUMNS, "company_id")
 
 class ConversationCells:
     """A conversation as a row of cells in the tool's input format (empty = unset)."""
+
+    # An edited row whose live cell moved since its base: what its outcome says.
+    conflict_message = (
+        "changed in Intercom since the export and edited here: nothing of the row was sent"
+    )
+    unset = ""
 
     def __init__(self, columns: list[str], schema: Schema, directory: Directory | None):
         self._columns = columns
@@ -66,3 +73,28 @@ class ConversationCells:
         if column == "tags":
             return as_cell(tags_value(conversation), "")
         return shown(values.get(column), column in self._dates, unset="")
+
+
+class BackupCells:
+    """A conversation as a backup line's cells (``unset`` is the clear marker): an undo's
+    live value of each field, in the very form the backup holds what the rounds left."""
+
+    conflict_message = (
+        "changed in Intercom since the sheet's last round (by a teammate, say): nothing of "
+        "the row was restored"
+    )
+
+    def __init__(self, columns: list[str], clear_marker: str, dates: frozenset[str]):
+        self._columns = set(columns)
+        self._dates = dates
+        self.unset = clear_marker
+
+    def knows(self, column: str) -> bool:
+        return column in self._columns
+
+    def live(self, conversation: dict[str, Any], columns: list[str]) -> dict[str, str]:
+        values = current_values(conversation, [c for c in columns if c not in STATE_COLUMNS])
+        if any(column in STATE_COLUMNS for column in columns):
+            values.update(action_values(conversation))
+        cells = backup_cells(values, columns, self.unset, self._dates)
+        return {column: cells.get(column, "") for column in columns}

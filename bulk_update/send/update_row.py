@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.changes import current_values, differences, intended
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats, wire_json
-from bulk_update.send.as_cells import ConversationCells
+from bulk_update.send.as_cells import BackupCells, ConversationCells
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, CallLabel
@@ -35,10 +35,13 @@ class ReadFirst:
     dry_run: bool = False
     backup: BackupWriter | None = None
     dates: frozenset[str] = frozenset()  # shown as ISO 8601 in ``changes``
-    # An exported sheet's cells as they read now: an edited row whose live value moved since
-    # the export is a conflict, and nothing of it is sent unless ``overwrite_conflicts``.
-    exported: ConversationCells | None = None
+    # An exported sheet's cells (or an undo's backup cells) as they read now: an edited row
+    # whose live value moved since its base is a conflict, and nothing of it is sent unless
+    # ``overwrite_conflicts``.
+    exported: ConversationCells | BackupCells | None = None
     overwrite_conflicts: bool = False
+    # The sheet's word for "clear this field", which reads live as no value.
+    clear_marker: str = ""
     # The change columns (header, what it was read as): a live dry run's plan records their
     # live cells as its report's base.
     base_columns: tuple[tuple[str, str], ...] = ()
@@ -57,18 +60,20 @@ class ReadFirst:
     def conflict(
         self, update: PreparedUpdate, conversation: Any, attempts: int
     ) -> RowOutcome | None:
-        """The row's outcome when a cell edited here also changed in Intercom since the
-        export (``base → live → yours`` in ``changes``); None to go on."""
-        if not update.base or self.exported is None or self.overwrite_conflicts:
+        """The row's outcome when a cell edited here also changed in Intercom since its base
+        (the export, or for an undo what the sheet's rounds left): ``base → live → yours``
+        in ``changes``; None to go on. A live value that is already yours is no conflict."""
+        merge = self.exported
+        if not update.base or merge is None or self.overwrite_conflicts:
             return None
         base: dict[str, list[str]] = json.loads(update.base)
-        base = {key: cells for key, cells in base.items() if self.exported.knows(key)}
+        base = {key: cells for key, cells in base.items() if merge.knows(key)}
         read = conversation if isinstance(conversation, dict) else {}
-        live = self.exported.live(read, list(base))
+        live = merge.live(read, list(base))
         moved = [
             f"{key}: {exported or 'unset'} → {live[key] or 'unset'} → {yours}"
             for key, (exported, yours) in base.items()
-            if live[key] != exported
+            if live[key] not in (exported, merge.unset if yours == self.clear_marker else yours)
         ]
         if not moved:
             return None
@@ -77,8 +82,7 @@ class ReadFirst:
             RowStatus.CONFLICT,
             attempts=attempts,
             error_code="conflict",
-            error_message="changed in Intercom since the export and edited here: nothing of "
-            "the row was sent",
+            error_message=merge.conflict_message,
             changes="; ".join(moved),
         )
 
@@ -90,12 +94,15 @@ class ReadFirst:
         before = current_values(read, list(after))
         return before, differences(before, after, self.dates)
 
-    def back_up(self, conversation_id: str, before: dict[str, Any], stats: SendStats) -> None:
-        """The conversation's values as they were, written out before anything changes
-        them (once per conversation: a resumed run keeps the first)."""
-        if self.backup is None or self.backup.has(conversation_id):
+    def back_up(
+        self, conversation_id: str, before: dict[str, Any], ours: dict[str, Any], stats: SendStats
+    ) -> None:
+        """The conversation's values as they were and as this round leaves them, written
+        out before anything changes them (an undo reads the first line's values back, and
+        restores them only where the live value is still the last round's)."""
+        if self.backup is None:
             return
-        self.backup.write(conversation_id, before)
+        self.backup.write(conversation_id, before, ours)
         stats.backed_up += 1
 
 
@@ -167,7 +174,8 @@ class UpdateRow:
                 base=settings.plan_base(conversation),
             )
             return outcome, changes
-        settings.back_up(update.conversation_id, before, self._caller.stats)
+        ours = intended(update.payload)
+        settings.back_up(update.conversation_id, before, ours, self._caller.stats)
         return None, changes
 
 

@@ -155,12 +155,18 @@ def test_sigkill_never_leaves_an_update_without_its_backup_line(tmp_path: Path) 
         with backup.open(newline="") as handle:
             backed_up = {cells[0] for cells in list(csv.reader(handle))[1:]}
         assert touched and touched <= backed_up
-        # Resuming continues the same backup, one line per conversation.
+        # Resuming continues the same backup: a row sent again adds a line, and the first
+        # line of each conversation still holds what the first round found.
         finish = subprocess.run([*command, "--resume"], env=env, check=False)
         assert finish.returncode == 0
         with backup.open(newline="") as handle:
-            final_ids = [cells[0] for cells in list(csv.reader(handle))[1:]]
-        assert sorted(final_ids) == sorted(ids)
+            lines = list(csv.reader(handle))[1:]
+        first: dict[str, list[str]] = {}
+        for cells in lines:
+            first.setdefault(cells[0], cells)
+        assert set(first) == set(ids)
+        titles = HEADER.index("title")
+        assert not [i for i, cells in first.items() if cells[titles] == f"new {i}"]
 
 
 def test_rerun_with_skip_unchanged_sends_no_put(
@@ -241,7 +247,7 @@ def test_dates_read_as_iso_in_changes_and_backups_and_undo_reads_them_back(
     assert main(["run", str(path), "--base-url", url, "-q", "--backup", str(backup)]) == 0
     assert backup.read_text(encoding="utf-8").splitlines() == [
         "id,due_date,bulk_update_backup",  # the last column says it is a backup
-        "51,2026-12-01T00:00:00Z,",
+        '51,2026-12-01T00:00:00Z,"{""due_date"": ""2026-12-15T00:00:00Z""}"',  # and what was left
     ]
     assert main(["undo", str(backup), "--base-url", url, "-q"]) == 2
     assert "undo would restore 1 conversation(s)' due_date from" in capsys.readouterr().err
