@@ -131,3 +131,32 @@ async def test_a_file_of_the_page_is_never_written_over_and_run_again_carries_on
     with pytest.raises(UsageError, match="never written over"):
         page.choose("s.csv", b"id,issue_type\n7001,Account\n")
     assert backup.read_bytes() == kept
+
+
+async def test_undo_is_refused_while_a_run_of_the_sheet_is_sending(tmp_path: Path) -> None:
+    from bulk_update.sandbox import SandboxConfig
+
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=5)
+    async with Sandbox(config) as sandbox:
+        page = session(tmp_path, sandbox)
+        rows = "".join(f"{7001 + 2 * n},Bug\n" for n in range(40))
+        page.choose("s.csv", f"id,issue_type\n{rows}".encode())
+        page.start_run(Choices())  # the first round, with its backup
+        assert page.running is not None and (await page.running.task).summary.rows == 40
+        report = page.report
+        report.write_text(report.read_text(encoding="utf-8-sig").replace("Bug", "Billing"))
+        config.limit, config.window = 4, 1  # the next round goes slowly
+        page.start_run(Choices())
+        with page.running.events.listening() as queue:
+            while (await queue.get())["kind"] != "progress":
+                pass
+            with pytest.raises(UsageError, match="in use by process"):
+                await page.undo(Choices())
+            page.stop()
+            await page.running.task
+        config.limit = 100_000
+        undone = await page.undo(Choices())
+    assert undone["counts"]["updated"] > 0
+    assert {
+        c["custom_attributes"].get("issue_type") for c in sandbox.state.conversations.values()
+    } <= {None}
