@@ -264,7 +264,7 @@ async def export_async(
             dict(query) if query is not None else None,
             tuple(columns) if columns is not None else None,
             options.get("limit"),
-            SendOptions(base_url=url, **_api_version(options)),
+            SendOptions(base_url=url, **_sending(options)),
             ReadOptions(**pick(ReadOptions, options)).conventions(None),
         )
         progress = (hooks or RunHooks()).progress
@@ -288,6 +288,7 @@ class ExportOptions(Connection, total=False):
     query: Mapping[str, object] | None
     columns: Iterable[str] | None
     limit: int | None
+    max_retries: int  # how often a search page is asked again
     # How ``where`` values are read, as a sheet's cells would be.
     decimal_comma: bool | None
     date_order: DateOrder | None
@@ -348,7 +349,7 @@ async def _workspace(
 
     where = Destination(**pick(Destination, connection))
     async with destination(where) as (url, sandbox_token):
-        send = SendOptions(base_url=url, **_api_version(connection))
+        send = SendOptions(base_url=url, **_sending(connection))
         chosen = require_token(sandbox_token or read_token(token))
         async with IntercomClient.for_settings(send, chosen, connections=1) as client:
             yield client
@@ -363,12 +364,9 @@ def _check_names(given: Mapping[str, object], known: type) -> None:
             raise TypeError(f"unknown setting {name!r}{did_you_mean(name, names)}")
 
 
-def _api_version(connection: Connection) -> dict[str, Any]:
-    """The API version asked for, if one was (else SendOptions' own default)."""
-    return pick(
-        SendOptions,
-        {"api_version": connection.get("api_version")} if "api_version" in connection else {},
-    )
+def _sending(options: Mapping[str, object]) -> dict[str, Any]:
+    """The API version and retries asked for, if they were (else SendOptions' defaults)."""
+    return {name: options[name] for name in ("api_version", "max_retries") if name in options}
 
 
 def _run_to_completion(coroutine: Awaitable[T]) -> T:

@@ -102,6 +102,10 @@ class Reason:
 # The column an export writes last: each row's cells as exported (JSON), so that running the
 # file (or a report made from it) sends only the cells edited since. It travels with the file.
 BASE_COLUMN = "bulk_update_base"
+# The key of a base's JSON object naming the conversation whose row it is (the base's other
+# keys are the change columns' headers). A header read as ``id`` is the sheet's one id column,
+# never a column of changes, so no header's cell is ever stored under it.
+BASE_ID_KEY = "id"
 
 
 # The column a backup writes last, empty: it says the file is a backup (what ``undo`` runs).

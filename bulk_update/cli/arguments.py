@@ -53,6 +53,8 @@ GIVEN_BY_FLAGS = frozenset(
 
 # How --where values are read: as a sheet's cells with these conventions.
 VALUE_READING = frozenset({"decimal_comma", "date_order", "timezone"})
+# How often an export asks for a search page again (one that failed, or was not a page).
+EXPORT_RETRIES = frozenset({"max_retries"})
 
 CONNECTION_NAMES = frozenset(
     setting.name
@@ -204,6 +206,10 @@ def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.add_argument("--limit", type=int, metavar="N", help="stop after N conversations")
     groups = _Groups(export)
     add_setting_flags(groups, fields(ReadOptions), only=VALUE_READING)
+    retries = "retries per search page for 429/5xx/timeouts/wrong answers (default {default})"
+    add_setting_flags(
+        groups, fields(SendOptions), only=EXPORT_RETRIES, help_of={"max_retries": retries}
+    )
     _add_connection_flags(groups)
 
 
@@ -308,7 +314,7 @@ def add_setting_flags(
         target = groups[flag.group]
         helps = [_help(text, setting) for text in flag.help]
         if help_of and setting.name in help_of:
-            helps = [help_of[setting.name]]
+            helps = [_help(help_of[setting.name], setting)]
         if flag.values:
             exclusive = target.add_mutually_exclusive_group()
             for name, value, text in zip(flag.names, flag.values, helps, strict=True):

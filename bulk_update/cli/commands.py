@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from bulk_update.cli.arguments import (
     CONNECTION_NAMES,
+    EXPORT_RETRIES,
     VALUE_READING,
     build_parser,
     given_settings,
@@ -236,7 +237,7 @@ async def _export(args: argparse.Namespace) -> int:
         limit=args.limit,
         token=_token(args),
         hooks=RunHooks(progress=_progress(args.quiet)),
-        **given_settings(args, only=CONNECTION_NAMES | VALUE_READING),
+        **given_settings(args, only=CONNECTION_NAMES | VALUE_READING | EXPORT_RETRIES),
     )
     print(render_export(result, args.limit, carried_flags(args)))
     return EXIT_OK

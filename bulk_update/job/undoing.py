@@ -18,7 +18,14 @@ from bulk_update.config import ReadOptions, journal_beside
 from bulk_update.errors import UsageError, escape
 from bulk_update.history.backup import Backup, read_backup
 from bulk_update.history.journal_tables import backup_of
-from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, OUTCOME_COLUMNS, RunResult, RunSummary
+from bulk_update.models import (
+    BACKUP_COLUMN,
+    BASE_COLUMN,
+    BASE_ID_KEY,
+    OUTCOME_COLUMNS,
+    RunResult,
+    RunSummary,
+)
 from bulk_update.sheet.reader import Table
 
 if TYPE_CHECKING:
@@ -92,7 +99,8 @@ def _rows_to_restore(backup: Backup) -> pd.DataFrame:
         restore = entry.to_restore()
         if restore:
             cells = [restore.get(column, "") for column in backup.columns]
-            base = {column: entry.ours.get(column, "") for column in restore}
+            base = {BASE_ID_KEY: conversation_id}
+            base.update((column, entry.ours.get(column, "")) for column in restore)
             lines.append([conversation_id, *cells, json.dumps(base, ensure_ascii=False)])
     return pd.DataFrame(lines, columns=[*columns, BASE_COLUMN], dtype=object)
 

@@ -73,4 +73,9 @@ class SandboxConfig:
     # changed more recently as it was before that change.
     index_lag: float = 0.0
     search_refusal: int | None = None
+    # Search pages (1 is the first) answered with a 200 that is not the page: "empty" ({}),
+    # "repeat" (its next cursor is the one that asked for it), "short" (half its conversations
+    # and no next page); each so answered wrong_search_times times (None: always), then right.
+    wrong_search_pages: dict[int, str] = field(default_factory=dict)
+    wrong_search_times: int | None = None
     listing: dict[str, Any] = field(default_factory=default_listing)

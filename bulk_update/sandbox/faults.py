@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +51,7 @@ class Faults:
         self._config = config
         self._random = draw
         self._conversation = conversation
+        self._wrong_pages: Counter[int] = Counter()
 
     async def injected(
         self, request: web.Request, rate_headers: dict[str, str]
@@ -105,3 +107,14 @@ class Faults:
             body = response.body if isinstance(response.body, bytes) else b"{}"
             return web.Response(body=body[: len(body) // 2], content_type="application/json")
         return web.json_response({})
+
+    def search_page(self, number: int) -> str | None:
+        """How search page ``number`` is answered wrongly this time (config
+        ``wrong_search_pages``), or None: as it should be."""
+        config = self._config()
+        kind = config.wrong_search_pages.get(number)
+        times = config.wrong_search_times
+        if kind is None or (times is not None and self._wrong_pages[number] >= times):
+            return None
+        self._wrong_pages[number] += 1
+        return kind

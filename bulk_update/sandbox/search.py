@@ -65,8 +65,10 @@ class SearchRoute:
         attributes: Callable[[], dict[str, dict[str, Any]]],
         render: Callable[[Conversation], Conversation],
         error: Callable[..., web.Response],
+        wrong_page: Callable[[int], str | None],
     ):
         self._conversations = conversations
+        self._wrong_page = wrong_page
         self._conversation = conversation
         self._attributes = attributes
         self._render = render
@@ -102,14 +104,14 @@ class SearchRoute:
         }
         if start + per_page < len(found):
             pages["next"] = {"per_page": per_page, "starting_after": _cursor(start + per_page)}
-        return web.json_response(
-            {
-                "type": "conversation.list",
-                "conversations": [_list_item(self._render(c)) for c in page],
-                "total_count": len(found),
-                "pages": pages,
-            }
-        )
+        answer = {
+            "type": "conversation.list",
+            "conversations": [_list_item(self._render(c)) for c in page],
+            "total_count": len(found),
+            "pages": pages,
+        }
+        wrong = self._wrong_page(start // per_page + 1)
+        return web.json_response(answer if wrong is None else _wrongly(wrong, answer, start))
 
     # --- checking a query ------------------------------------------------------------------
 
@@ -247,6 +249,19 @@ def _pagination(given: Any) -> tuple[int, int]:
 
 def _cursor(position: int) -> str:
     return base64.urlsafe_b64encode(str(position).encode()).decode()
+
+
+def _wrongly(kind: str, answer: dict[str, Any], start: int) -> dict[str, Any]:
+    """A search page as a bad day answers it (see ``SandboxConfig.wrong_search_pages``)."""
+    if kind == "empty":
+        return {}
+    pages = dict(answer["pages"])
+    if kind == "repeat":
+        pages["next"] = {"per_page": pages["per_page"], "starting_after": _cursor(start)}
+        return {**answer, "pages": pages}
+    pages.pop("next", None)
+    found = answer["conversations"]
+    return {**answer, "conversations": found[: len(found) // 2], "pages": pages}
 
 
 def _ids_named(query: Any) -> list[str]:

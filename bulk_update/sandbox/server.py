@@ -86,6 +86,7 @@ class SandboxApp:
             self._attributes,
             lambda conversation: rendered(conversation, self._attributes()),
             _error,
+            self._faults.search_page,
         ).register(self.app)
         for number in range(self.config.population):
             with contextlib.suppress(web.HTTPNotFound):  # an id that is missing by design

@@ -161,7 +161,7 @@ class Export:
             try:
                 async for page in pages(client, caller, query):
                     if isinstance(page, ApiResponse):
-                        _refused(page, written)
+                        _refused(page, written, self.settings.out)
                     assert isinstance(page, Page)
                     if matched is None:
                         matched = page.total_count
@@ -180,15 +180,18 @@ class Export:
         return matched, written
 
 
-def _refused(response: ApiResponse, written: int) -> None:
+def _refused(response: ApiResponse, written: int, out: Path) -> None:
+    """The export ends without a file: an export is whole or it is not written."""
     reason = f"{response.status or response.error_code}: {response.error_message or 'no message'}"
     if is_fatal(response.status):
         raise AuthenticationFailed(f"Intercom refused the access token ({reason})")
     if written == 0 and is_refused(response.status):
         raise UsageError(f"Intercom refused the search ({reason})")
+    if response.error_code == "unexpected_answer":  # a page that was not one, however asked
+        reason = f"{response.error_message}, every time it was asked"
     raise RunStopped(
-        f"the search stopped after {written} conversations ({reason}); nothing was written: "
-        "run the export again"
+        f"the search stopped after {written} conversations ({reason}); nothing was written "
+        f"to {out}: run the export again"
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bulk_update.history.backup import as_cell, backup_cells
 from bulk_update.history.changes import current_values, shown
-from bulk_update.models import wire_json
+from bulk_update.models import BASE_ID_KEY, wire_json
 from bulk_update.send.action_steps import action_values, assignee_of, state_of, tags_value
 from bulk_update.sheet.action_cells import STATE_COLUMNS, Directory
 from bulk_update.sheet.schema import AttributeType, Schema
@@ -37,11 +37,15 @@ class ConversationCells:
         }
 
     def row(self, conversation: dict[str, Any]) -> list[str]:
-        """The conversation's id, its cells, and last the same cells as the row's base."""
+        """The conversation's id, its cells, and last the same cells as the row's base, which
+        names the conversation too (a row sorted away from its base is told by it)."""
         values = current_values(conversation, [*self._attributes, "read", "title", "company_id"])
         cells = [self._cell(column, conversation, values) for column in self._columns]
-        base = wire_json(dict(zip(self._columns, cells, strict=True))).decode()
-        return [str(conversation.get("id", "")), *cells, base]
+        conversation_id = str(conversation.get("id", ""))
+        base = wire_json(
+            {BASE_ID_KEY: conversation_id, **dict(zip(self._columns, cells, strict=True))}
+        )
+        return [conversation_id, *cells, base.decode()]
 
     @staticmethod
     def exports(column: str, schema: Schema) -> bool:

@@ -198,12 +198,17 @@ def the_conversation(answer: ApiResponse, conversation_id: str) -> ApiResponse:
         what = f"a JSON object of type {data.get('type')!r}"
     else:
         what = "no JSON object (an HTML page, or JSON cut short)"
+    return unexpected(answer, f"that is {what}, not conversation {conversation_id!r}")
+
+
+def unexpected(answer: ApiResponse, what: str) -> ApiResponse:
+    """A 2xx answer that is not what was asked for, as an answer that did not come (status
+    None, ``unexpected_answer``: the retry loop tries again, then it fails saying ``what``)."""
     return replace(
         answer,
         status=None,
         error_code="unexpected_answer",
-        error_message=f"a {answer.status} answer that is {what}, not conversation "
-        f"{conversation_id!r}",
+        error_message=f"a {answer.status} answer {what}",
         data=None,
     )
 

@@ -3,12 +3,12 @@ every request (a search changes nothing), following Intercom's cursor."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bulk_update.models import wire_json
-from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.client import ApiResponse, IntercomClient, unexpected
 from bulk_update.send.retry import Caller, CallLabel
 
 Query = dict[str, Any]
@@ -25,12 +25,18 @@ def search_body(query: Query, per_page: int, starting_after: str | None = None) 
 
 
 async def post_search(
-    client: IntercomClient, caller: Caller, body: bytes
+    client: IntercomClient,
+    caller: Caller,
+    body: bytes,
+    checked: Callable[[ApiResponse], ApiResponse] = lambda answer: answer,
 ) -> tuple[ApiResponse, int] | None:
-    """One ``POST /conversations/search``, paced and retried (a search changes nothing)."""
-    return await caller.call(
-        lambda: client.request("POST", "/conversations/search", body), CallLabel()
-    )
+    """One ``POST /conversations/search``, paced and retried (a search changes nothing);
+    ``checked`` turns an answer that is not what was asked for into one that did not come."""
+
+    async def attempt() -> ApiResponse:
+        return checked(await client.request("POST", "/conversations/search", body))
+
+    return await caller.call(attempt, CallLabel())
 
 
 @dataclass
@@ -39,25 +45,106 @@ class Page:
     total_count: int | None
 
 
+class Walk:
+    """Where a paged search has got to, and what makes an answer its next page.
+
+    A 2xx that is not a page of this search is an answer that did not come (the one retry
+    loop asks again; if it stays wrong, the walk stops with it): no JSON object, no
+    ``conversations`` list (``{}``), a next cursor this walk has already followed (it goes
+    round, or nowhere), a page with no conversations that still names a next one, or a last
+    page (one without ``pages.next.starting_after``: Intercom's end of a search) that leaves
+    the walk short of what the search counted.
+
+    ``total_count`` is what matched when that page was answered; on a live workspace it moves
+    while a long walk goes on (conversations start or stop matching), so the walk is held to
+    the smallest count any page gave: it is short only when fewer came than even that. A
+    conversation that a cursor passed over because it moved in the search's order mid-walk
+    is missing, too; such a walk fails rather than pass for whole, and the next one reads
+    it. A page without a whole-number ``total_count`` counts nothing.
+    """
+
+    def __init__(self) -> None:
+        self.number = 1  # the page asked for next; 1 is the first
+        self.received = 0  # conversations on the pages before it
+        self.cursor: str | None = None  # what asks for it (None: the first page)
+        self._followed: set[str] = set()
+        self._least_total: int | None = None
+
+    def checked(self, answer: ApiResponse) -> ApiResponse:
+        """``answer``, or an answer that did not come when it is not the page asked for."""
+        if not answer.ok:
+            return answer
+        wrong = self._wrong(answer.data)
+        if wrong is None:
+            return answer
+        return unexpected(answer, f"to search page {self.number} {wrong}")
+
+    def advance(self, data: dict[str, Any]) -> Page:
+        """The page a checked answer holds; the walk moves on to the next."""
+        page = Page(_conversations(data), _total(data))
+        self._least_total = _least(self._least_total, page.total_count)
+        self.received += len(page.conversations)
+        self.number += 1
+        self.cursor = _next_cursor(data)
+        if self.cursor is not None:
+            self._followed.add(self.cursor)
+        return page
+
+    def _wrong(self, data: Any) -> str | None:
+        if not isinstance(data, dict):
+            return "that is no JSON object (an HTML page, or JSON cut short)"
+        if not isinstance(data.get("conversations"), list):
+            return "without a conversations list"
+        found = len(_conversations(data))
+        following = _next_cursor(data)
+        if following is not None:
+            if following in self._followed:
+                return "whose next page is one already read (a cursor that goes round)"
+            return None if found else "with no conversations that names a next page"
+        least = _least(self._least_total, _total(data))
+        if least is not None and self.received + found < least:
+            return (
+                f"that ends the search after {self.received + found} of the {least} "
+                "conversations it counts"
+            )
+        return None
+
+
 async def pages(
     client: IntercomClient, caller: Caller, query: Query, *, per_page: int = MAX_PER_PAGE
 ) -> AsyncIterator[Page | ApiResponse]:
-    """Every page of the search, following Intercom's cursor; the refusing answer instead
-    of a page when one is refused (and then no more)."""
-    cursor: str | None = None
+    """Every page of the search, following Intercom's cursor; the answer instead of a page
+    when one is refused or stays wrong (see :class:`Walk`), and then no more."""
+    walk = Walk()
     while True:
-        called = await post_search(client, caller, search_body(query, per_page, cursor))
+        body = search_body(query, per_page, walk.cursor)
+        called = await post_search(client, caller, body, walk.checked)
         if called is None:
             return
         response, _attempts = called
-        data = response.data
-        if not response.ok or not isinstance(data, dict):
+        if not response.ok:
             yield response
             return
-        found = [c for c in data.get("conversations") or [] if isinstance(c, dict)]
-        total = data.get("total_count")
-        yield Page(found, total if isinstance(total, int) else None)
-        following = ((data.get("pages") or {}).get("next") or {}).get("starting_after")
-        if not following or not found:
+        yield walk.advance(response.data)
+        if walk.cursor is None:
             return
-        cursor = str(following)
+
+
+def _conversations(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in data.get("conversations") or [] if isinstance(c, dict)]
+
+
+def _total(data: dict[str, Any]) -> int | None:
+    total = data.get("total_count")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _least(held: int | None, given: int | None) -> int | None:
+    return given if held is None else held if given is None else min(held, given)
+
+
+def _next_cursor(data: dict[str, Any]) -> str | None:
+    following = data.get("pages")
+    following = following.get("next") if isinstance(following, dict) else None
+    cursor = following.get("starting_after") if isinstance(following, dict) else None
+    return str(cursor) if cursor not in (None, "") else None

@@ -13,7 +13,14 @@ from typing import Any, Protocol
 
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.changes import current_values, differences, intended
-from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus, SendStats, wire_json
+from bulk_update.models import (
+    BASE_ID_KEY,
+    PreparedUpdate,
+    RowOutcome,
+    RowStatus,
+    SendStats,
+    wire_json,
+)
 from bulk_update.send.as_cells import BackupCells, ConversationCells
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.reads import Reads
@@ -48,14 +55,16 @@ class ReadFirst:
     # Whether an update row is read at all (an action row always is).
     reads: bool = True
 
-    def plan_base(self, conversation: Any) -> str:
-        """A live dry run's row: its change cells as they read now, as the report's base."""
+    def plan_base(self, conversation_id: str, conversation: Any) -> str:
+        """A live dry run's row: its change cells as they read now, as the report's base
+        (naming the conversation, as an export's does)."""
         if not self.dry_run or self.exported is None:
             return ""
         read = conversation if isinstance(conversation, dict) else {}
         known = [(header, key) for header, key in self.base_columns if self.exported.knows(key)]
         live = self.exported.live(read, [key for _header, key in known])
-        return wire_json({header: live[key] for header, key in known}).decode()
+        cells = {header: live[key] for header, key in known}
+        return wire_json({BASE_ID_KEY: conversation_id, **cells}).decode()
 
     def conflict(
         self, update: PreparedUpdate, conversation: Any, attempts: int
@@ -171,7 +180,7 @@ class UpdateRow:
                 status,
                 attempts=attempts,
                 changes=changes or "unchanged",
-                base=settings.plan_base(conversation),
+                base=settings.plan_base(update.conversation_id, conversation),
             )
             return outcome, changes
         ours = intended(update.payload)

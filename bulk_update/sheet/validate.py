@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_update.models import BASE_COLUMN, RowActions, UpdateRequest
+from bulk_update.models import BASE_COLUMN, BASE_ID_KEY, RowActions, UpdateRequest
 from bulk_update.sheet.columns import ID_COLUMNS, ColumnPlan, FieldPlan
 from bulk_update.sheet.values import ValueProblem
 
@@ -57,7 +57,12 @@ def since_base(
     """The row's cells with every change cell still as exported blanked (an unedited cell is
     never sent, whatever the live value is now), and each edited column (as read) with its
     cell as exported and as edited; None when no cell was edited. Raises ValueProblem when
-    the base cell itself was changed."""
+    the base cell itself was changed, or is another row's.
+
+    A base names its conversation (``BASE_ID_KEY``; a base written before it did names none,
+    and is taken as the row's): a row whose base names another conversation was sorted or
+    moved without its base (Excel's sort of the "current selection"), and comparing its cells
+    with another row's base would send that row's cells as edits."""
     assert plan.base_index is not None
     try:
         base = json.loads(cells[plan.base_index] or "{}")
@@ -68,6 +73,7 @@ def since_base(
             f"the {BASE_COLUMN} cell is not as the export wrote it: restore it, or delete the "
             "whole column to send every cell as it is"
         )
+    _check_base_is_the_rows(plan, cells, base)
     edited = list(cells)
     changed: dict[str, list[str]] = {}
     for index, (column, key) in plan.change_columns.items():
@@ -77,6 +83,20 @@ def since_base(
         elif index < len(cells) and cells[index]:
             changed[key] = [exported, cells[index]]
     return (edited, changed) if changed else None
+
+
+def _check_base_is_the_rows(plan: ColumnPlan, cells: Sequence[str], base: dict[str, Any]) -> None:
+    owner = base.get(BASE_ID_KEY)
+    try:
+        row_id = check_conversation_id(cells[plan.id_index])
+    except ValueProblem:
+        return  # the id cell's own problem is what the row says
+    if owner is not None and str(owner) != row_id:  # one message for every such row
+        raise ValueProblem(
+            f"the {BASE_COLUMN} cell is another conversation's: the rows look sorted or moved "
+            f"without their {BASE_COLUMN} column; sort all the columns together (or undo the "
+            "sort), or export again"
+        )
 
 
 def validate_row(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -269,7 +270,10 @@ def test_a_live_dry_runs_report_applies_exactly_its_plan(
     url = threaded_sandbox.url
     assert main(["run", str(path), "--base-url", url, "-q", "--dry-run", "--live"]) == 0
     plan = tmp_path / "in.dry-run.csv"
-    assert [line["status"] for line in read_report(plan)] == ["would_update"] * 2 + ["skipped"]
+    planned = read_report(plan)
+    assert [line["status"] for line in planned] == ["would_update"] * 2 + ["skipped"]
+    bases = [json.loads(line["bulk_update_base"]) for line in planned]
+    assert bases[0] == {"id": "81", "title": "old 81"}  # the base names its conversation
     threaded_sandbox.server.conversation("82")["title"] = "a teammate's"  # moved since
     assert (
         main(["run", str(plan), "--base-url", url, "-q", "--report", str(tmp_path / "r.csv")]) == 1

@@ -331,6 +331,34 @@ def test_a_round_trip_never_overwrites_what_changed_since_the_export(
     assert populated.server.conversation(a)["custom_attributes"]["issue_type"] == "Account"
 
 
+def test_rows_sorted_without_their_base_are_invalid_and_send_nothing(
+    populated: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    """Excel's sort of the "current selection": ids and cells move, the base column stays. Each
+    moved row would be compared with another row's base and revert a teammate's change."""
+    out = tmp_path / "sheet.csv"
+    a, b, c = "215467900001", "215467900002", "215467900003"
+    where = ["--where", f"id in {a}, {b}, {c}", "--columns", "issue_type,priority"]
+    assert cli(populated, "export", str(out), *where) == 0
+    populated.server.conversation(a)["custom_attributes"]["issue_type"] = "Billing"  # teammate
+    before = {i: json.dumps(populated.server.conversation(i), sort_keys=True) for i in (a, b)}
+    with out.open(newline="", encoding="utf-8-sig") as handle:
+        header, *rows = list(csv_rows(handle.read()))
+    assert json.loads(rows[0][-1])["id"] == a  # the base names its conversation
+    rows[0][:-1], rows[1][:-1] = rows[1][:-1], rows[0][:-1]  # sorted without the base
+    sorted_file = write_csv(tmp_path / "sorted.csv", header, rows)
+    assert cli(populated, "run", str(sorted_file), "--admin", ADA) == 1
+    lines = read_report(tmp_path / "sorted.results.csv")
+    assert [line["status"] for line in lines] == ["invalid", "invalid", "skipped"]
+    assert {line["error_message"] for line in lines[:2]} == {
+        "column 'bulk_update_base': the bulk_update_base cell is another conversation's: the rows "
+        "look sorted or moved without their bulk_update_base column; sort all the columns "
+        "together (or undo the sort), or export again"
+    }
+    after = {i: json.dumps(populated.server.conversation(i), sort_keys=True) for i in (a, b)}
+    assert after == before and writes(populated) == 0
+
+
 FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "'quoted"]
 
 

@@ -1,3 +1,4 @@
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,12 @@ from bulk_update.models import PreparedUpdate, UpdateRequest
 from bulk_update.sandbox import default_listing
 from bulk_update.sheet.columns import plan_columns
 from bulk_update.sheet.schema import Schema, ValueProblem
-from bulk_update.sheet.validate import RowProblem, check_conversation_id, validate_row
+from bulk_update.sheet.validate import (
+    RowProblem,
+    check_conversation_id,
+    since_base,
+    validate_row,
+)
 from tests.conftest import HOSTILE_IDS
 
 SCHEMA = Schema.from_listing(default_listing())
@@ -241,3 +247,40 @@ def test_an_invalid_row_names_every_bad_cell_at_once() -> None:
         "'vip'",
     ]
     assert "'twelve' is not a whole number" in checked.message
+
+
+EXPORTED = ["id", "issue_type", "title", "bulk_update_base"]
+
+
+def base(**cells: str) -> str:
+    return json.dumps(cells)
+
+
+def test_a_base_naming_its_row_s_conversation_sends_only_the_edited_cells() -> None:
+    cells = ["101", "Account", "t", base(id="101", issue_type="Bug", title="t")]
+    edited = since_base(plan(EXPORTED), cells)
+    assert edited == (["101", "Account", "", cells[3]], {"issue_type": ["Bug", "Account"]})
+
+
+def test_a_base_naming_another_conversation_is_a_row_sorted_without_its_base() -> None:
+    cells = ["102", "Account", "t", base(id="101", issue_type="Bug", title="t")]
+    with pytest.raises(ValueProblem) as problem:
+        since_base(plan(EXPORTED), cells)
+    assert str(problem.value) == (
+        "the bulk_update_base cell is another conversation's: the rows look sorted or moved "
+        "without their bulk_update_base column; sort all the columns together (or undo the "
+        "sort), or export again"
+    )
+
+
+def test_a_base_written_before_bases_named_their_conversation_still_reads() -> None:
+    cells = ["102", "Bug", "t2", base(issue_type="Bug", title="t")]
+    assert since_base(plan(EXPORTED), cells) == (
+        ["102", "", "t2", cells[3]],
+        {"title": ["t", "t2"]},
+    )
+
+
+def test_a_bad_id_is_the_id_s_problem_not_the_base_s() -> None:
+    cells = ["2.15468E+11", "Account", "t", base(id="215467900001", issue_type="Bug", title="t")]
+    assert since_base(plan(EXPORTED), cells) is not None
