@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,6 +133,32 @@ class PreparedUpdate:
     actions: bytes = b""  # RowActions, encoded; empty: none
     # Of an exported sheet's row: each edited column → [its cell as exported, as edited].
     base: bytes = b""
+
+    def without(self, columns: Sequence[str]) -> PreparedUpdate:
+        """The row with these columns (canonical names: fields, attributes, or the state,
+        assignee and tag columns) left out of what it sends."""
+        body: dict[str, Any] = json.loads(self.payload) if self.payload else {}
+        custom = body.pop("custom_attributes", {})
+        actions = RowActions.decode(self.actions) if self.actions else RowActions()
+        for column in columns:
+            body.pop(column, None)
+            custom.pop(column, None)
+        left_out: dict[str, dict[str, Any]] = {
+            "state": {"state": None, "snoozed_until": None},
+            "admin_assignee": {"admin_assignee": None},
+            "team_assignee": {"team_assignee": None},
+            "tags": {"tags": None},
+        }
+        for column in columns:
+            actions = replace(actions, **left_out.get(column, {}))
+        if custom:
+            body["custom_attributes"] = custom
+        encoded = actions.encode()
+        return replace(
+            self,
+            payload=wire_json(body) if body else b"",
+            actions=b"" if encoded == b"{}" else encoded,
+        )
 
 
 @dataclass(frozen=True, slots=True)

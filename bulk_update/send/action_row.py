@@ -84,9 +84,28 @@ class ActOnRow:
         if not response.ok:
             return failure(update.row, response, attempts)
         conversation: Conversation = response.data if isinstance(response.data, dict) else {}
-        conflict = self._read_first.conflict(update, conversation, attempts)
-        if conflict is not None:
-            return conflict
+        merged = self._read_first.merge(update, conversation, attempts)
+        if isinstance(merged, RowOutcome):
+            return merged
+        if merged[0] is not update:  # an undo's fields a teammate changed since: left out
+            update = merged[0]
+            actions = RowActions.decode(update.actions) if update.actions else RowActions()
+        outcome = await self._act(
+            update, actions, (conversation, attempts), (recorded, sent_by, note_check)
+        )
+        return merged[1].settle(outcome) if outcome is not None else None
+
+    async def _act(
+        self,
+        update: PreparedUpdate,
+        actions: RowActions,
+        read: tuple[Conversation, int],
+        history: tuple[str | None, str, NoteCheck],
+    ) -> RowOutcome | None:
+        """The row's steps on the conversation as read (with the attempts the read took):
+        those not in place, in order."""
+        conversation, attempts = read
+        recorded, sent_by, note_check = history
         seen = Seen.decode(recorded) if recorded is not None else Seen.of(conversation, sent_by)
         steps = plan_steps(
             update.conversation_id,

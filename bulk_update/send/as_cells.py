@@ -26,6 +26,7 @@ class ConversationCells:
         "changed in Intercom since the export and edited here: nothing of the row was sent"
     )
     unset = ""
+    partial = False  # a conflict holds back the whole row
 
     def __init__(self, columns: list[str], schema: Schema, directory: Directory | None):
         self._columns = columns
@@ -84,9 +85,10 @@ class BackupCells:
     live value of each field, in the very form the backup holds what the rounds left."""
 
     conflict_message = (
-        "changed in Intercom since the sheet's last round (by a teammate, say): nothing of "
-        "the row was restored"
+        "changed in Intercom since the sheet's last round (a teammate's change, say): left "
+        "as it is (the row's other fields were restored)"
     )
+    partial = True  # only the fields that moved are held back
 
     def __init__(self, columns: list[str], clear_marker: str, dates: frozenset[str]):
         self._columns = set(columns)

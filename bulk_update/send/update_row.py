@@ -8,7 +8,7 @@ The worker pool (``pipeline``) knows nothing of this: it hands each row to a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bulk_update.history.backup import BackupWriter
@@ -31,6 +31,27 @@ class RowWork(Protocol):
     async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
         """The row's outcome, or None when the run stopped before anything was sent."""
         ...
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What a merge left out of a row (an undo's fields a teammate changed since): the row
+    ends as a ``conflict`` that names them, whatever was done of the rest."""
+
+    shown: tuple[str, ...] = ()
+    message: str = ""
+
+    def settle(self, outcome: RowOutcome) -> RowOutcome:
+        if not self.shown or outcome.status not in (RowStatus.UPDATED, RowStatus.SKIPPED):
+            return outcome
+        done = () if outcome.changes in ("", "unchanged") else (outcome.changes,)
+        return replace(
+            outcome,
+            status=RowStatus.CONFLICT,
+            error_code="conflict",
+            error_message=self.message,
+            changes="; ".join((*self.shown, *done)),
+        )
 
 
 @dataclass(frozen=True)
@@ -66,33 +87,37 @@ class ReadFirst:
         cells = {header: live[key] for header, key in known}
         return wire_json({BASE_ID_KEY: conversation_id, **cells}).decode()
 
-    def conflict(
+    def merge(
         self, update: PreparedUpdate, conversation: Any, attempts: int
-    ) -> RowOutcome | None:
-        """The row's outcome when a cell edited here also changed in Intercom since its base
-        (the export, or for an undo what the sheet's rounds left): ``base → live → yours``
-        in ``changes``; None to go on. A live value that is already yours is no conflict."""
+    ) -> RowOutcome | tuple[PreparedUpdate, Moved]:
+        """The row as it goes on when a cell edited here also changed in Intercom since its
+        base (the export; for an undo, what the sheet's rounds left): ``base → live →
+        yours``. An exported sheet's row is then a ``conflict`` and nothing of it is sent;
+        an undo leaves out only the fields that moved. A live value that is already yours
+        is no conflict."""
         merge = self.exported
         if not update.base or merge is None or self.overwrite_conflicts:
-            return None
+            return update, Moved()
         base: dict[str, list[str]] = json.loads(update.base)
         base = {key: cells for key, cells in base.items() if merge.knows(key)}
         read = conversation if isinstance(conversation, dict) else {}
         live = merge.live(read, list(base))
-        moved = [
-            f"{key}: {exported or 'unset'} → {live[key] or 'unset'} → {yours}"
+        moved = {
+            key: f"{key}: {exported or 'unset'} → {live[key] or 'unset'} → {yours}"
             for key, (exported, yours) in base.items()
             if live[key] not in (exported, merge.unset if yours == self.clear_marker else yours)
-        ]
+        }
         if not moved:
-            return None
+            return update, Moved()
+        if merge.partial and len(moved) < len(base):
+            return update.without(list(moved)), Moved(tuple(moved.values()), merge.conflict_message)
         return RowOutcome(
             update.row,
             RowStatus.CONFLICT,
             attempts=attempts,
             error_code="conflict",
             error_message=merge.conflict_message,
-            changes="; ".join(moved),
+            changes="; ".join(moved.values()),
         )
 
     def compare(self, payload: bytes, conversation: Any) -> tuple[dict[str, Any], list[str]]:
@@ -141,14 +166,15 @@ class UpdateRow:
             response, attempts = read
             if not response.ok:
                 return failure(update.row, response, attempts)
-            conflict = self._read_first.conflict(update, response.data, attempts)
-            if conflict is not None:
-                return conflict
+            merged = self._read_first.merge(update, response.data, attempts)
+            if isinstance(merged, RowOutcome):
+                return merged
+            update, moved = merged
             decided, changes = self._compare(update, response.data, attempts)
             if decided is not None:
-                return decided
+                return moved.settle(decided)
         else:
-            changes = ""
+            changes, moved = "", Moved()
         label = CallLabel(
             update.row, update.conversation_id, update.payload if self._log_bodies else None
         )
@@ -161,7 +187,7 @@ class UpdateRow:
         response, attempts = sent
         if not response.ok:
             return failure(update.row, response, attempts)
-        return updated(update.row, response, attempts, changes)
+        return moved.settle(updated(update.row, response, attempts, changes))
 
     def _compare(
         self, update: PreparedUpdate, conversation: Any, attempts: int

@@ -57,7 +57,11 @@ def test_undo_leaves_a_teammates_later_change_as_a_conflict_unless_told(
     assert _titles(threaded_sandbox, ids) == ["old 301", "a teammate's", "old 303"]
     lines = {line["id"]: line for line in read_report(tmp_path / "before.results.csv")}
     assert lines["302"]["status"] == "conflict"
-    assert lines["302"]["changes"] == "title: new 302 → a teammate's → old 302"
+    # Only the field that moved is left; the row's other fields are restored.
+    assert lines["302"]["changes"] == (
+        "title: new 302 → a teammate's → old 302; priority: High → Low"
+    )
+    assert threaded_sandbox.server.conversation("302")["custom_attributes"]["priority"] == "Low"
     assert [lines[i]["status"] for i in ("301", "303")] == ["updated", "updated"]
     # Told to, it restores the teammate's field too; and then nothing is left.
     assert _undo(threaded_sandbox, report, "--overwrite-conflicts") == 0
