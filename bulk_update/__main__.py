@@ -1,3 +1,3 @@
-from bulk_update.cli.commands import main
+from bulk_update.cli import main
 
 raise SystemExit(main())

@@ -115,18 +115,27 @@ class InputError(UsageError):
 
 
 class HistoryExists(UsageError):
-    """The report named already has the journal of an earlier run beside it, and the input
-    changed since: the edits belong in that report's own loop, or in a new report.
+    """The report named already has the journal of an earlier run beside it: the edits, or
+    what is left, belong in that report's own loop, or in a new report. ``changed``: the
+    input's bytes are none of those the history was run from (else it is one of them, run
+    already).
 
     ``report`` is the report whose history it is, ``input_path`` the sheet run now.
     """
 
-    def __init__(self, input_path: Path, report: Path, journal: Path):
+    def __init__(self, input_path: Path, report: Path, journal: Path, *, changed: bool = True):
+        shown = escape(str(report))
+        if changed:
+            what = f"{escape(str(input_path))} changed since the run that wrote {shown}"
+        else:
+            what = (
+                f"{escape(str(input_path))} was run already: {shown} holds the outcome of each "
+                "of its rows"
+            )
         template = (
-            f"{escape(str(input_path))} changed since the run that wrote {escape(str(report))} "
-            f"(its history is {escape(str(journal))}). To send what is not done yet or what "
-            f"you edited, make your edits in {escape(str(report))} and run that report "
-            "itself; to start a history of its own, name a new report with {report_path}"
+            f"{what} (its history is {escape(str(journal))}). To send what is not done yet "
+            f"or what you edited, make your edits in {shown} and run that report itself; to "
+            "start a history of its own, name a new report with {report_path}"
         )
         super().__init__(template.format_map(SettingNames({})), template=template)
         self.input_path = input_path

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from bulk_update.cli import EXIT_INTERRUPTED
 from bulk_update.cli.arguments import (
     CONNECTION_NAMES,
     EXPORT_RETRIES,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_ROWS_NOT_UPDATED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 log = logging.getLogger("bulk_update")
 
@@ -214,6 +214,12 @@ def _install_signal_handlers(interruption: Interruption) -> None:
         # Not possible outside the main thread (a library caller's) or on Windows.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal_number, on_signal)
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        # A Ctrl-C before these handlers (during the imports): asyncio's own handler has
+        # cancelled the command, which would stop at its first pause, however far it had got.
+        # Nothing has been sent yet: stop here.
+        raise KeyboardInterrupt
 
 
 async def _export(args: argparse.Namespace) -> int:

@@ -348,6 +348,15 @@ class JobSettings:
         return self.resume or self.continue_backup
 
     @property
+    def held(self) -> list[Path]:
+        """What a run has to itself while it runs (a dry run, nothing): the sheet's history,
+        and its backup, which an undo carries on too."""
+        if self.dry_run:
+            return []
+        journal = [self.journal_path] if self.journal_path and self.durable_journal else []
+        return journal + ([self.backup_path] if self.backup_path is not None else [])
+
+    @property
     def sends_requests(self) -> bool:
         """A run sends; a dry run sends nothing, unless it is live (it reads)."""
         return not self.dry_run or self.live

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bulk_update.errors import StorageFailed, UsageError, escape, storage_reason
-from bulk_update.history.journal_tables import SCHEMA, add_missing_columns, read_meta, same_input
+from bulk_update.history.journal_tables import (
+    SCHEMA,
+    input_meta,
+    open_for_run,
+    private_copy,
+    read_meta,
+    same_input,
+)
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.rules import is_final
 
@@ -82,14 +89,7 @@ class Journal:
     def copy_of(cls, path: Path) -> Journal:
         """A private copy of the journal at ``path``, for a dry run of its report: it sees
         what the history knows, and writes none of it back."""
-        connection = sqlite3.connect("")
-        try:
-            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as source:
-                source.backup(connection)
-            add_missing_columns(connection)
-        except sqlite3.DatabaseError as error:
-            raise UsageError(f"{path} is not a usable journal ({error})") from None
-        return cls(connection, None, history=True)
+        return cls(private_copy(path), None, history=True)
 
     @classmethod
     def open(
@@ -112,40 +112,33 @@ class Journal:
             raise UsageError.naming_settings(
                 f"nothing to resume: {escape(str(path))} does not exist (run without {{resume}})"
             )
+        journal = cls(open_for_run(path), path)
         try:
-            connection = sqlite3.connect(path)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(SCHEMA)
-            add_missing_columns(connection)
-        except sqlite3.OperationalError as error:
-            raise StorageFailed("journal", path, storage_reason(error)) from None
-        except sqlite3.DatabaseError as error:
-            raise UsageError(f"{path} is not a usable journal ({error})") from None
-        journal = cls(connection, path)
-        if exists:
-            journal._check_same_input(input_fingerprint, force=force)
-        else:
-            journal._set_meta({"input": input_fingerprint, "options": options})
+            if exists:
+                journal._check_same_input(input_fingerprint, force=force)
+            else:
+                journal._set_meta({**input_meta({}, input_fingerprint), "options": options})
+        except BaseException:
+            journal._db.close()  # refused: no -wal or -shm of it left beside the journal
+            raise
         return journal
 
     def _check_same_input(self, current: dict[str, Any], *, force: bool) -> None:
         recorded = self.meta().get("input")
         if recorded is None:
             raise UsageError(f"{self.path} is not a bulk-update journal")
-        if force:
+        if same_input(recorded, current):
             return
-        if not same_input(recorded, current):
+        if not force:
             raise UsageError.naming_settings(
                 f"the input file changed since the journal {escape(str(self.path))} was "
                 f"started (it was {escape(str(recorded.get('path')))}, {recorded.get('size')} "
                 "bytes); resuming could update the wrong rows. Set {resume} and {force} to go "
                 "on anyway, or delete the journal to start over"
             )
-
-    def set_input(self, input_fingerprint: dict[str, Any]) -> None:
-        """The input changed on purpose (a report run again): this is what it is now."""
-        self._set_meta({"input": input_fingerprint})
+        # Changed on purpose (a report run again, or forced): what the input is now; the
+        # inputs before it stay known (running one of them again is no change of bytes).
+        self._set_meta(input_meta(self.meta(), current))
 
     @_storing
     def _set_meta(self, values: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from bulk_update.config import JobSettings, journal_beside
 from bulk_update.errors import HistoryExists
 from bulk_update.history.journal import Journal
-from bulk_update.history.journal_tables import recorded_input, same_input
+from bulk_update.history.journal_tables import recorded, same_input
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus
 from bulk_update.rules import is_done
 
@@ -83,21 +83,38 @@ def open_journal(settings: JobSettings, fingerprint: dict[str, Any], *, again: b
         "ignore_columns": sorted(settings.read.ignore_columns),
         "backup": str(settings.backup_path.resolve()) if settings.backup_path else None,
     }
-    if again:
-        # The report is this journal's own: carry on from it, whatever changed.
-        journal = Journal.open(settings.journal_path, fingerprint, options, resume=True, force=True)
-        journal.set_input(fingerprint)
-        return journal
-    if not settings.resume and settings.input_path is not None and settings.report_path:
-        recorded = recorded_input(settings.journal_path)
-        if recorded is not None and not same_input(recorded, fingerprint):
-            raise HistoryExists(settings.input_path, settings.report_path, settings.journal_path)
+    # A report run again is this journal's own: carry on from it, whatever changed.
     return Journal.open(
         settings.journal_path,
         fingerprint,
         options,
-        resume=settings.resume,
-        force=settings.force,
+        resume=settings.resume or again,
+        force=settings.force or again,
+    )
+
+
+def check_history(settings: JobSettings, fingerprint: dict[str, Any], *, again: bool) -> None:
+    """A sheet run with ``--report`` where a history already is: refused before anything is
+    read from Intercom or written, unless this run continues it (``again``, ``resume``) or
+    its own run of this very input did not finish (opening the journal names ``resume``).
+
+    The input "changed since" only when its bytes are none of the inputs the history was run
+    from; otherwise the way on is the report (which holds every row's outcome) or a new one.
+    """
+    if again or settings.resume or settings.dry_run or not settings.durable_journal:
+        return
+    if settings.input_path is None or settings.report_path is None:
+        return
+    assert settings.journal_path is not None
+    history = recorded(settings.journal_path)
+    if history is None:
+        return
+    changed = not any(same_input(known, fingerprint) for known in history.inputs)
+    unfinished = not (history.finished and settings.report_path.exists())
+    if unfinished and same_input(history.inputs[-1], fingerprint):
+        return  # its own run, not finished: opening the journal names resume
+    raise HistoryExists(
+        settings.input_path, settings.report_path, settings.journal_path, changed=changed
     )
 
 

@@ -25,7 +25,7 @@ from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
 from bulk_update.history.lock import holding
 from bulk_update.history.report import write_summary_json
-from bulk_update.history.rerun import open_journal, runs_report_again
+from bulk_update.history.rerun import check_history, open_journal, runs_report_again
 from bulk_update.job.hooks import Clock, RunHooks, SystemClock
 from bulk_update.job.outputs import (
     Reported,
@@ -103,32 +103,23 @@ class Job:
 
     async def run(self) -> RunResult:
         check_outputs(self.settings)
-        with self._holding_history():
+        with holding(self.settings.held, " ".join(sys.argv)):
             try:
                 return await self._run()
             except StorageFailed as error:
                 sent = self._caller is not None and self._caller.stats.requests > 0
                 raise error.having_sent(sent) from None
 
-    def _holding_history(self) -> contextlib.AbstractContextManager[None]:
-        """The sheet's history and its backup, held by this process alone while it runs (a
-        dry run holds neither): an undo, which carries the backup on, waits for no round
-        and no round for it."""
-        settings = self.settings
-        held: list[Path] = []
-        if not settings.dry_run:
-            if settings.journal_path is not None and settings.durable_journal:
-                held.append(settings.journal_path)
-            if settings.backup_path is not None:
-                held.append(settings.backup_path)
-        return holding(held, " ".join(sys.argv))
-
     async def _run(self) -> RunResult:
         started = time.monotonic()
+        settings = self.settings
         table = self._open_table()
         asked = self._actions_asked(table)
+        # Decided before the journal is opened (which creates one where there was none).
+        again = runs_report_again(settings, table.is_report)
+        fingerprint = table.fingerprint()
+        check_history(settings, fingerprint, again=again)
         schema = await self._load_schema_or_report(table)
-        settings = self.settings
         # How the sheet writes numbers and dates, decided once for every column and cell.
         conventions = settings.read.conventions(table.delimiter)
         acting = await self._load_directory(conventions) if asked else None
@@ -137,10 +128,8 @@ class Job:
             BackupWriter.check_free(settings.backup_path, resume=settings.backs_up_again)
         backup: BackupWriter | None = None
         stats = SendStats()
-        # Decided before the journal is opened (which creates one where there was none).
-        again = runs_report_again(settings, table.is_report)
         fresh = settings.journal_path is not None and not settings.journal_path.exists()
-        journal = open_journal(settings, table.fingerprint(), again=again)
+        journal = open_journal(settings, fingerprint, again=again)
         with contextlib.closing(journal):
             try:
                 if settings.backup_path is not None:
@@ -241,18 +230,22 @@ class Job:
         return Acting(StepContext(admin.id, directory), cells)
 
     async def _load_schema_or_report(self, table: Table) -> Schema:
-        """The workspace's attributes. A token refused here still leaves a report: every
-        row not attempted (except on resume, where the earlier report stands)."""
+        """The workspace's attributes. A token refused here still leaves a report, every row
+        not attempted, where there was none; an earlier report stands as it was."""
         try:
             return await self.load_schema()
         except AuthenticationFailed as refused:
             if self.settings.resume:
                 raise
+            if (report := self.settings.report_path) is not None and report.exists():
+                raise AuthenticationFailed(
+                    f"{refused}. Nothing was sent; {report} is left as it was"
+                ) from None
             with contextlib.closing(Journal.temporary()) as journal:
                 reported = report_rows(self.settings, table, journal, last_row=0)
-            where = self.settings.report_path or "RunResult.outcomes"
             raise AuthenticationFailed(
-                f"{refused}. Nothing was sent: every row is not_attempted in {where}",
+                f"{refused}. Nothing was sent: every row is not_attempted in "
+                f"{report or 'RunResult.outcomes'}",
                 result=self._result(reported, SendStats(), 0.0, ()),
             ) from None
 

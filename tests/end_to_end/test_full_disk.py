@@ -5,6 +5,7 @@ posted once). A real full filesystem: a small tmpfs, filled by the test at a cho
 from __future__ import annotations
 
 import asyncio
+import csv
 import errno
 import subprocess
 from collections import Counter
@@ -184,3 +185,34 @@ async def test_no_update_is_sent_without_its_backup_line(
     assert result.summary.counts == {"updated": len(ids)}
     # Rows sent again on resume add lines; the first of each is what the run found.
     assert {line["id"] for line in read_report(backup)} == set(ids)
+
+
+def test_a_full_disk_before_sending_leaves_an_earlier_report_as_it_was(
+    tmp_path: Path,
+    small_disk: Path,
+    threaded_sandbox: Sandbox,
+    token_env: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sheet = write_csv(tmp_path / "in.csv", ["id", "issue_type"], [["7001", "Bug"], ["7003", "Bug"]])
+    report = small_disk / "results.csv"
+    flags = ["--base-url", threaded_sandbox.url, "--schema", str(SAMPLE_DATA / "schema.json")]
+    assert main(["run", str(sheet), "--report", str(report), *flags, "-q"]) == 0
+    lines = read_report(report)
+    lines[0]["issue_type"] = "Feature"
+    with report.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(lines[0]))
+        writer.writeheader()
+        writer.writerows(lines)
+    before = report.read_bytes()
+    FillsTheDisk(small_disk, at=1).advance()
+    capsys.readouterr()
+    assert main(["run", str(report), *flags, "-q"]) == 2
+    assert "no space left on device" in capsys.readouterr().err
+    assert report.read_bytes() == before
+    assert threaded_sandbox.state.put_counts == {"7001": 1, "7003": 1}
+    assert sorted(path.name for path in small_disk.iterdir()) == [
+        "filler",
+        "results.csv",
+        "results.csv.journal",
+    ]

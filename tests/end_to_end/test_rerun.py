@@ -212,3 +212,104 @@ def test_a_dry_run_of_the_report_says_what_running_it_would_send_and_changes_not
     assert threaded_sandbox.state.puts_applied == sent
     assert main(["run", str(report), *flags]) == 0
     assert threaded_sandbox.state.puts_applied == sent + 1  # what the dry run said
+
+
+def beside(report: Path) -> dict[str, bytes]:
+    """Every file in the report's folder, with its bytes."""
+    return {path.name: path.read_bytes() for path in sorted(report.parent.iterdir())}
+
+
+def test_a_run_refused_by_the_token_leaves_an_earlier_report_as_it_was(
+    threaded_sandbox: Sandbox,
+    token_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sheet = write_csv(tmp_path / "sheet.csv", ["id", "title"], [["41", "a"], ["42", "b"]])
+    report = tmp_path / "results.csv"
+    run = ["--base-url", threaded_sandbox.url, "-q"]  # the schema is read: the 401 comes first
+    assert main(["run", str(sheet), "--report", str(report), *run]) == 0
+    edit(report, {2: {"title": "edited"}})
+    before = beside(report)
+    capsys.readouterr()
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", "wrong-token")
+    assert main(["run", str(report), *run]) == 1
+    error = capsys.readouterr().err
+    assert "401" in error and f"Nothing was sent; {report} is left as it was" in error
+    assert beside(report) == before  # the report, its edit and its history: as they were
+    assert [line["status"] for line in read_report(report)] == ["updated", "updated"]
+    assert threaded_sandbox.state.put_counts == {"41": 1, "42": 1}
+
+
+def test_a_first_run_refused_by_the_token_reports_every_row_not_attempted(
+    threaded_sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", "wrong-token")
+    sheet = write_csv(tmp_path / "sheet.csv", ["id", "title"], [["43", "a"]])
+    report = tmp_path / "results.csv"
+    assert (
+        main(["run", str(sheet), "--report", str(report), "--base-url", threaded_sandbox.url]) == 1
+    )
+    assert "every row is not_attempted in" in capsys.readouterr().err
+    assert [line["status"] for line in read_report(report)] == ["not_attempted"]
+
+
+def test_a_finished_sheet_run_again_says_how_to_go_on_and_leaves_nothing_beside(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = write_csv(tmp_path / "sheet.csv", ["id", "title"], [["51", "a"], ["52", "b"]])
+    report = tmp_path / "results.csv"
+    command = ["run", str(sheet), "--report", str(report), "--base-url", threaded_sandbox.url]
+    command += ["--schema", SCHEMA, "-q"]
+    assert main(command) == 0
+    before = beside(report)
+    requests = len(threaded_sandbox.state.paths)
+    capsys.readouterr()
+    assert main(command) == 2
+    error = capsys.readouterr().err
+    assert f"{sheet} was run already: {report} holds the outcome of each of its rows" in error
+    carry = f"--base-url {threaded_sandbox.url} --schema {SCHEMA}"
+    assert f"bulk-update run {report} {carry}" in error
+    assert f"bulk-update run {sheet} --report NEW.csv {carry}" in error
+    assert "--resume" not in error and "changed since" not in error
+    assert len(threaded_sandbox.state.paths) == requests  # not even a read
+    assert beside(report) == before  # no -wal, -shm or lock left; the history untouched
+
+
+def test_a_sheet_whose_run_did_not_finish_names_resume(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = write_csv(tmp_path / "sheet.csv", ["id", "title"], [["53", "a"], ["54", "b"]])
+    report = tmp_path / "results.csv"
+    command = ["run", str(sheet), "--report", str(report), "--base-url", threaded_sandbox.url]
+    command += ["--schema", SCHEMA, "-q"]
+    assert main([*command, "--limit", "1"]) == 1  # the second row is not attempted
+    capsys.readouterr()
+    assert main(command) == 2
+    assert "set --resume to continue that run" in capsys.readouterr().err
+    assert main([*command, "--resume"]) == 0
+    assert threaded_sandbox.state.put_counts == {"53": 1, "54": 1}
+
+
+def test_the_original_sheet_after_report_rounds_is_no_change_but_other_bytes_are(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = write_csv(tmp_path / "sheet.csv", ["id", "title"], [["61", "a"], ["62", "b"]])
+    report = tmp_path / "results.csv"
+    run = ["--base-url", threaded_sandbox.url, "--schema", SCHEMA, "-q"]
+    assert main(["run", str(sheet), "--report", str(report), *run]) == 0
+    for title in ("edited", "edited again"):  # two report rounds
+        edit(report, {2: {"title": title}})
+        assert main(["run", str(report), *run]) == 0
+    capsys.readouterr()
+    assert main(["run", str(sheet), "--report", str(report), *run]) == 2
+    error = capsys.readouterr().err
+    assert "was run already" in error and "changed since" not in error
+    write_csv(sheet, ["id", "title"], [["61", "a"], ["62", "other"]])
+    assert main(["run", str(sheet), "--report", str(report), *run]) == 2
+    assert f"{sheet} changed since the run that wrote {report}" in capsys.readouterr().err
+    assert threaded_sandbox.state.put_counts == {"61": 3, "62": 1}

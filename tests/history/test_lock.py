@@ -70,3 +70,21 @@ def test_a_crashed_holders_lock_is_taken_over(
     assert main(["run", str(sheet), "--base-url", threaded_sandbox.url, "-q"]) == 0
     assert threaded_sandbox.state.puts_applied == 2
     assert not lock_path(journal).exists()
+
+
+def test_a_held_history_leaves_an_earlier_report_as_it_was(
+    threaded_sandbox: Sandbox, tmp_path: Path, token_env: str
+) -> None:
+    sheet = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"], ["2", "b"]])
+    report = tmp_path / "in.results.csv"
+    assert main(["run", str(sheet), "--base-url", threaded_sandbox.url, "-q"]) == 0
+    report.write_text(report.read_text(encoding="utf-8-sig").replace(",a,", ",edited,"))
+    holder_process = hold(Path(f"{report}.journal"))
+    try:
+        before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+        assert main(["run", str(report), "--base-url", threaded_sandbox.url, "-q"]) == 2
+        assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+        assert threaded_sandbox.state.puts_applied == 2
+    finally:
+        holder_process.kill()
+        holder_process.wait()

@@ -216,7 +216,7 @@ async def test_an_existing_journal_is_never_overwritten_silently(
 ) -> None:
     path = write_csv(tmp_path / "in.csv", ["id", "title"], [["1", "a"]])
     await run(sandbox, settings_for(sandbox, path, tmp_path))
-    with pytest.raises(UsageError, match="set resume to continue") as refused:
+    with pytest.raises(UsageError, match="was run already") as refused:
         await run(sandbox, settings_for(sandbox, path, tmp_path))
     assert "--" not in str(refused.value)  # the library speaks of settings, not flags
 
