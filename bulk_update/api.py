@@ -35,7 +35,6 @@ from bulk_update.config import (
     ReadVia,
     SendOptions,
     Token,
-    journal_beside,
     pick,
     read_token,
     require_token,
@@ -160,15 +159,8 @@ async def retry_async(
     ``report_path`` says otherwise."""
     given = Path(report)
     settings.setdefault("report_path", given.with_name(f"{given.stem}.retry.csv"))
-    history = journal_beside(given)
     return await _run_job(
-        given,
-        token,
-        sandbox,
-        hooks or RunHooks(),
-        settings,
-        only_statuses=RETRY_STATUSES,
-        shared_history=history if history.exists() else None,
+        given, token, sandbox, hooks or RunHooks(), settings, only_statuses=RETRY_STATUSES
     )
 
 
@@ -213,14 +205,11 @@ async def _run_job(
     settings: RunSettings,
     *,
     only_statuses: frozenset[str] | None = None,
-    shared_history: Path | None = None,
 ) -> RunResult:
     _check_names(settings, RunSettings)
     where = Destination(sandbox, settings.get("region"), settings.get("base_url"))
     async with destination(where) as (base_url, sandbox_token):
-        chosen, table = prepare_run(
-            source, base_url, settings, only_statuses=only_statuses, shared_history=shared_history
-        )
+        chosen, table = prepare_run(source, base_url, settings, only_statuses=only_statuses)
         job = Job(chosen, sandbox_token or read_token(token), hooks=hooks, table=table)
         return await job.run()
 

@@ -108,6 +108,11 @@ BASE_COLUMN = "bulk_update_base"
 BACKUP_COLUMN = "bulk_update_backup"
 
 
+# The column a report of a sheet's history writes last: which history it is, and where it was
+# made (``history.identity``), so that a copy of the file finds it, or knows it is gone.
+HISTORY_COLUMN = "bulk_update_history"
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
     """One validated row: the conversation to change, the JSON body to ``PUT`` (empty when
@@ -129,6 +134,9 @@ class PreparedUpdate:
     actions: bytes = b""  # RowActions, encoded; empty: none
     # Of an exported sheet's row: each edited column → [its cell as exported, as edited].
     base: bytes = b""
+    # The row's own cells say a command ran it (a report's row): its note may be on the
+    # conversation already, whatever the journal knows (there may be none), so it is looked for.
+    note_may_have_landed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

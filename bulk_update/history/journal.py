@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bulk_update.errors import StorageFailed, UsageError, escape, storage_reason
-from bulk_update.history.journal_tables import SCHEMA, add_missing_columns, read_meta, same_input
+from bulk_update.history.journal_tables import (
+    SCHEMA,
+    add_history_id,
+    add_missing_columns,
+    check_same_input,
+    read_meta,
+)
 from bulk_update.models import PreparedUpdate, RowOutcome, RowStatus
 from bulk_update.rules import is_final
 
@@ -65,7 +71,7 @@ class Journal:
         self.history = path is not None if history is None else history
         self._db = connection
         self._outcomes: list[tuple[Any, ...]] = []
-        self._updates: list[tuple[int, str, bytes, bytes, bytes]] = []
+        self._updates: list[tuple[int, str, bytes, bytes, bytes, bool]] = []
         self._contents: list[tuple[int, bytes]] = []
         self._forgotten: list[tuple[int]] = []
         self._closed = False
@@ -118,30 +124,17 @@ class Journal:
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(SCHEMA)
             add_missing_columns(connection)
+            add_history_id(connection)
         except sqlite3.OperationalError as error:
             raise StorageFailed("journal", path, storage_reason(error)) from None
         except sqlite3.DatabaseError as error:
             raise UsageError(f"{path} is not a usable journal ({error})") from None
         journal = cls(connection, path)
         if exists:
-            journal._check_same_input(input_fingerprint, force=force)
+            check_same_input(path, journal.meta(), input_fingerprint, force=force)
         else:
             journal._set_meta({"input": input_fingerprint, "options": options})
         return journal
-
-    def _check_same_input(self, current: dict[str, Any], *, force: bool) -> None:
-        recorded = self.meta().get("input")
-        if recorded is None:
-            raise UsageError(f"{self.path} is not a bulk-update journal")
-        if force:
-            return
-        if not same_input(recorded, current):
-            raise UsageError.naming_settings(
-                f"the input file changed since the journal {escape(str(self.path))} was "
-                f"started (it was {escape(str(recorded.get('path')))}, {recorded.get('size')} "
-                "bytes); resuming could update the wrong rows. Set {resume} and {force} to go "
-                "on anyway, or delete the journal to start over"
-            )
 
     def set_input(self, input_fingerprint: dict[str, Any]) -> None:
         """The input changed on purpose (a report run again): this is what it is now."""
@@ -188,7 +181,7 @@ class Journal:
             self._contents.clear()
         if self._updates:
             self._db.executemany(
-                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?)", self._updates
+                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?)", self._updates
             )
             self._updates.clear()
         if self._outcomes:
@@ -243,8 +236,9 @@ class Journal:
 
     def add_update(self, update: PreparedUpdate) -> None:
         """Keep a validated row's request until it is sent (streamed back by row)."""
+        u = update
         self._updates.append(
-            (update.row, update.conversation_id, update.payload, update.actions, update.base)
+            (u.row, u.conversation_id, u.payload, u.actions, u.base, u.note_may_have_landed)
         )
         if len(self._updates) >= BATCH_ROWS:
             self.flush()
@@ -330,7 +324,8 @@ class Journal:
         after = 0
         while True:
             page = self._db.execute(
-                "SELECT pending.row, conversation_id, payload, actions, pending.base FROM pending "
+                "SELECT pending.row, conversation_id, payload, actions, pending.base, "
+                "note_may_have_landed FROM pending "
                 "LEFT JOIN outcomes USING (row) "
                 "WHERE pending.row > ? AND pending.row <= ? AND outcomes.final IS NOT 1 "
                 "ORDER BY pending.row LIMIT ?",
@@ -338,8 +333,8 @@ class Journal:
             ).fetchall()
             if not page:
                 return
-            for row, conversation_id, payload, actions, base in page:
-                yield PreparedUpdate(row, conversation_id, payload, actions, base)
+            for row, conversation_id, payload, actions, base, landed in page:
+                yield PreparedUpdate(row, conversation_id, payload, actions, base, bool(landed))
             after = page[-1][0]
 
     def outcomes(self) -> Iterator[RowOutcome]:

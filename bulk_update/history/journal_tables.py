@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+from bulk_update.errors import UsageError, escape
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +32,8 @@ CREATE TABLE IF NOT EXISTS pending (
     conversation_id TEXT NOT NULL,
     payload BLOB NOT NULL,
     actions BLOB NOT NULL DEFAULT x'',
-    base BLOB NOT NULL DEFAULT x''
+    base BLOB NOT NULL DEFAULT x'',
+    note_may_have_landed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS intents (
     row INTEGER PRIMARY KEY,
@@ -55,6 +59,7 @@ ADDED_COLUMNS = (
     ("outcomes", "base", "TEXT NOT NULL DEFAULT ''"),
     ("pending", "actions", "BLOB NOT NULL DEFAULT x''"),
     ("pending", "base", "BLOB NOT NULL DEFAULT x''"),
+    ("pending", "note_may_have_landed", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -67,6 +72,15 @@ def add_missing_columns(connection: sqlite3.Connection) -> None:
     connection.commit()
 
 
+def add_history_id(connection: sqlite3.Connection) -> None:
+    """The history's id (random, starting with a letter so that no spreadsheet takes it for a
+    number), given once: when the journal is made, or (a journal of an earlier version of this
+    tool) the first time it is opened for writing. The files it writes name it."""
+    history = "h" + secrets.token_hex(6)
+    connection.execute("INSERT OR IGNORE INTO meta VALUES ('history', ?)", (json.dumps(history),))
+    connection.commit()
+
+
 def read_meta(db: sqlite3.Connection) -> dict[str, Any]:
     return {key: json.loads(value) for key, value in db.execute("SELECT * FROM meta")}
 
@@ -74,6 +88,23 @@ def read_meta(db: sqlite3.Connection) -> dict[str, Any]:
 def same_input(recorded: dict[str, Any], current: dict[str, Any]) -> bool:
     """Whether two input fingerprints are of the same bytes."""
     return all(recorded.get(key) == current.get(key) for key in ("sha256", "size"))
+
+
+def check_same_input(
+    path: Path, meta: dict[str, Any], current: dict[str, Any], *, force: bool
+) -> None:
+    """The journal at ``path`` (its ``meta``) is kept for the input ``current`` fingerprints
+    (or ``force`` says to go on all the same)."""
+    recorded = meta.get("input")
+    if recorded is None:
+        raise UsageError(f"{path} is not a bulk-update journal")
+    if not force and not same_input(recorded, current):
+        raise UsageError.naming_settings(
+            f"the input file changed since the journal {escape(str(path))} was "
+            f"started (it was {escape(str(recorded.get('path')))}, {recorded.get('size')} "
+            "bytes); resuming could update the wrong rows. Set {resume} and {force} to go "
+            "on anyway, or delete the journal to start over"
+        )
 
 
 def _meta_of(path: Path) -> dict[str, Any]:
@@ -92,6 +123,12 @@ def recorded_input(journal_path: Path) -> dict[str, Any] | None:
     """The input fingerprint the journal at ``journal_path`` was kept for (None: none)."""
     recorded = _meta_of(journal_path).get("input")
     return recorded if isinstance(recorded, dict) else None
+
+
+def history_of(journal_path: Path) -> str | None:
+    """The id of the history the journal at ``journal_path`` keeps (None: none there)."""
+    history = _meta_of(journal_path).get("history")
+    return history if isinstance(history, str) else None
 
 
 def backup_of(journal_path: Path) -> Path | None:
