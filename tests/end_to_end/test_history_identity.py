@@ -158,3 +158,20 @@ def test_the_identity_column_survives_a_round_trip_and_is_never_a_change(
     assert first[1:] == [history] * (len(IDS) - 1)
     assert again == first
     assert not (there / f"report{suffix}.journal").exists()
+
+
+def test_a_dry_run_of_a_report_writes_a_plan_of_the_same_history(
+    tmp_path: Path, token_env: str
+) -> None:
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=1, failing_paths=("/parts",))
+    report = tmp_path / "in.results.csv"
+    with ThreadedSandbox(config) as sandbox:
+        assert cli(sandbox, "run", str(sheet(tmp_path)), "--max-retries", "0") == 1
+        config.failing_paths = ()
+        assert cli(sandbox, "run", str(report), "--dry-run") == 0
+        plan = tmp_path / "in.results.dry-run.csv"
+        assert read_report(plan)[0][HISTORY_COLUMN] == read_report(report)[0][HISTORY_COLUMN]
+        assert not (tmp_path / "in.results.dry-run.csv.journal").exists()
+        # The plan run as it is continues the report's history: no note twice.
+        assert cli(sandbox, "run", str(plan)) == 0
+        assert each_note_once(sandbox)
