@@ -155,8 +155,9 @@ async def retry_async(
     **settings: Unpack[RunSettings],
 ) -> RunResult:
     """Send again exactly the rows of a report that failed or were not attempted, from the
-    input cells it carries; their outcomes go to ``<report>.retry.csv`` unless
-    ``report_path`` says otherwise."""
+    input cells it carries, in the report's history (found by the report: beside it, or where
+    it was made); their outcomes go to ``<report>.retry.csv`` unless ``report_path`` says
+    otherwise, a report of the same history."""
     given = Path(report)
     settings.setdefault("report_path", given.with_name(f"{given.stem}.retry.csv"))
     return await _run_job(

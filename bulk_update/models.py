@@ -268,7 +268,8 @@ class RunResult:
 
     ``outcomes`` is a DataFrame: the input's columns (as text), then ``row``, ``status``,
     ``http_status``, ``error_code``, ``error_message``, ``attempts``, ``request_id``,
-    ``changes`` and ``steps``, one line per input row, in input order.
+    ``changes`` and ``steps`` (and ``bulk_update_history`` when the run kept a history on
+    disk), one line per input row, in input order.
     """
 
     summary: RunSummary
