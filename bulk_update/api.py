@@ -37,7 +37,6 @@ from bulk_update.config import (
     SendOptions,
     Token,
     default_report_path,
-    journal_beside,
     pick,
     read_token,
     require_token,
@@ -159,19 +158,13 @@ async def retry_async(
     **settings: Unpack[RunSettings],
 ) -> RunResult:
     """Send again exactly the rows of a report that failed or were not attempted, from the
-    input cells it carries; their outcomes go to ``<report>.retry.csv`` unless
-    ``report_path`` says otherwise."""
+    input cells it carries, in the report's history (found by the report: beside it, or where
+    it was made); their outcomes go to ``<report>.retry.csv`` unless ``report_path`` says
+    otherwise, a report of the same history."""
     given = Path(report)
     settings.setdefault("report_path", given.with_name(f"{given.stem}.retry.csv"))
-    history = journal_beside(given)
     return await _run_job(
-        given,
-        token,
-        sandbox,
-        hooks or RunHooks(),
-        settings,
-        only_statuses=RETRY_STATUSES,
-        shared_history=history if history.exists() else None,
+        given, token, sandbox, hooks or RunHooks(), settings, only_statuses=RETRY_STATUSES
     )
 
 

@@ -112,6 +112,11 @@ BASE_ID_KEY = "id"
 BACKUP_COLUMN = "bulk_update_backup"
 
 
+# The column a report of a sheet's history writes last: which history it is, and where it was
+# made (``history.identity``), so that a copy of the file finds it, or knows it is gone.
+HISTORY_COLUMN = "bulk_update_history"
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
     """One validated row: the conversation to change, the JSON body to ``PUT`` (empty when
@@ -133,6 +138,9 @@ class PreparedUpdate:
     actions: bytes = b""  # RowActions, encoded; empty: none
     # Of an exported sheet's row: each edited column → [its cell as exported, as edited].
     base: bytes = b""
+    # The row's own cells say a command ran it (a report's row): its note may be on the
+    # conversation already, whatever the journal knows (there may be none), so it is looked for.
+    note_may_have_landed: bool = False
 
     def without(self, columns: Sequence[str]) -> PreparedUpdate:
         """The row with these columns (canonical names: fields, attributes, or the state,
@@ -292,7 +300,8 @@ class RunResult:
 
     ``outcomes`` is a DataFrame: the input's columns (as text), then ``row``, ``status``,
     ``http_status``, ``error_code``, ``error_message``, ``attempts``, ``request_id``,
-    ``changes`` and ``steps``, one line per input row, in input order.
+    ``changes`` and ``steps`` (and ``bulk_update_history`` when the run kept a history on
+    disk), one line per input row, in input order.
     """
 
     summary: RunSummary

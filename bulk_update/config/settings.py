@@ -260,7 +260,8 @@ class JobSettings:
     only_statuses: frozenset[str] | None = None
     # False keeps the journal in memory: no --resume, for benchmarks and throwaway runs.
     durable_journal: bool = True
-    # The history of the report this run continues, when it writes its outcomes elsewhere.
+    # The history (its journal) of the report this run continues: found by the report itself,
+    # beside it or where it was made (``history.identity``); retry's own report goes elsewhere.
     shared_history: Path | None = None
     # The backup is the history's, written by an earlier round: carry it on (first wins).
     continue_backup: bool = False
@@ -367,8 +368,8 @@ class JobSettings:
 
     @property
     def journal_path(self) -> Path | None:
-        """The sheet's history: the journal beside the report, or the one shared with the
-        report this run continues (``retry`` writes into its report's history)."""
+        """The sheet's history: the one the input report continues (found by it), or else
+        the journal beside the report."""
         if self.shared_history is not None:
             return self.shared_history
         if self.report_path is None:

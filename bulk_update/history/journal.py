@@ -72,7 +72,7 @@ class Journal:
         self.history = path is not None if history is None else history
         self._db = connection
         self._outcomes: list[tuple[Any, ...]] = []
-        self._updates: list[tuple[int, str, bytes, bytes, bytes]] = []
+        self._updates: list[tuple[int, str, bytes, bytes, bytes, bool]] = []
         self._contents: list[tuple[int, bytes]] = []
         self._forgotten: list[tuple[int]] = []
         self._closed = False
@@ -181,7 +181,7 @@ class Journal:
             self._contents.clear()
         if self._updates:
             self._db.executemany(
-                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?)", self._updates
+                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?, ?, ?)", self._updates
             )
             self._updates.clear()
         if self._outcomes:
@@ -236,8 +236,9 @@ class Journal:
 
     def add_update(self, update: PreparedUpdate) -> None:
         """Keep a validated row's request until it is sent (streamed back by row)."""
+        u = update
         self._updates.append(
-            (update.row, update.conversation_id, update.payload, update.actions, update.base)
+            (u.row, u.conversation_id, u.payload, u.actions, u.base, u.note_may_have_landed)
         )
         if len(self._updates) >= BATCH_ROWS:
             self.flush()
@@ -323,7 +324,8 @@ class Journal:
         after = 0
         while True:
             page = self._db.execute(
-                "SELECT pending.row, conversation_id, payload, actions, pending.base FROM pending "
+                "SELECT pending.row, conversation_id, payload, actions, pending.base, "
+                "note_may_have_landed FROM pending "
                 "LEFT JOIN outcomes USING (row) "
                 "WHERE pending.row > ? AND pending.row <= ? AND outcomes.final IS NOT 1 "
                 "ORDER BY pending.row LIMIT ?",
@@ -331,8 +333,8 @@ class Journal:
             ).fetchall()
             if not page:
                 return
-            for row, conversation_id, payload, actions, base in page:
-                yield PreparedUpdate(row, conversation_id, payload, actions, base)
+            for row, conversation_id, payload, actions, base, landed in page:
+                yield PreparedUpdate(row, conversation_id, payload, actions, base, bool(landed))
             after = page[-1][0]
 
     def outcomes(self) -> Iterator[RowOutcome]:

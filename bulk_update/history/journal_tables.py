@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS pending (
     conversation_id TEXT NOT NULL,
     payload BLOB NOT NULL,
     actions BLOB NOT NULL DEFAULT x'',
-    base BLOB NOT NULL DEFAULT x''
+    base BLOB NOT NULL DEFAULT x'',
+    note_may_have_landed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS intents (
     row INTEGER PRIMARY KEY,
@@ -60,6 +62,7 @@ ADDED_COLUMNS = (
     ("outcomes", "base", "TEXT NOT NULL DEFAULT ''"),
     ("pending", "actions", "BLOB NOT NULL DEFAULT x''"),
     ("pending", "base", "BLOB NOT NULL DEFAULT x''"),
+    ("pending", "note_may_have_landed", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -69,6 +72,15 @@ def add_missing_columns(connection: sqlite3.Connection) -> None:
         columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
         if column not in columns:
             connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
+    connection.commit()
+
+
+def add_history_id(connection: sqlite3.Connection) -> None:
+    """The history's id (random, starting with a letter so that no spreadsheet takes it for a
+    number), given once: when the journal is made, or (a journal of an earlier version of this
+    tool) the first time it is opened for writing. The files it writes name it."""
+    history = "h" + secrets.token_hex(6)
+    connection.execute("INSERT OR IGNORE INTO meta VALUES ('history', ?)", (json.dumps(history),))
     connection.commit()
 
 
@@ -111,6 +123,7 @@ def open_for_run(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.executescript(SCHEMA)
         add_missing_columns(connection)
+        add_history_id(connection)
     except sqlite3.DatabaseError as error:
         if connection is not None:
             connection.close()
@@ -184,6 +197,12 @@ def recorded(journal_path: Path) -> Recorded | None:
     except sqlite3.DatabaseError:
         return None
     return Recorded(inputs, finished=unfinished == 0) if inputs else None
+
+
+def history_of(journal_path: Path) -> str | None:
+    """The id of the history the journal at ``journal_path`` keeps (None: none there)."""
+    history = _meta_of(journal_path).get("history")
+    return history if isinstance(history, str) else None
 
 
 def backup_of(journal_path: Path) -> Path | None:

@@ -13,7 +13,14 @@ from typing import Any
 from bulk_update.config import ReadOptions
 from bulk_update.errors import StorageFailed, storage_reason
 from bulk_update.history.breakdown import Tally
-from bulk_update.models import BASE_COLUMN, OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
+from bulk_update.models import (
+    BASE_COLUMN,
+    HISTORY_COLUMN,
+    OUTCOME_COLUMNS,
+    RowOutcome,
+    RowStatus,
+    RunSummary,
+)
 from bulk_update.sheet.inert import neutralise
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.rows import SheetRow
@@ -27,17 +34,25 @@ def report_lines(
     unrecorded: Callable[[int], RowStatus] = lambda _row: RowStatus.NOT_ATTEMPTED,
     *,
     with_base: bool = False,
+    history: Iterator[str] | None = None,
 ) -> Iterator[list[str]]:
     """Header, then every input row's cells as read followed by its outcome, in row order.
 
     ``outcomes`` must be in row order; a row with none gets the status ``unrecorded`` says.
     Input columns named like the outcome columns (a report fed back in) are left out,
-    so that the fresh outcome is the only one.
+    so that the fresh outcome is the only one; so is the column naming the input's history:
+    ``history`` gives the report's own cells of it, row after row (``identity.history_cells``;
+    None: the report keeps no history, and has no such column).
     """
-    kept = [i for i, name in enumerate(columns) if name not in OUTCOME_COLUMNS]
+    kept = [i for i, name in enumerate(columns) if name not in (*OUTCOME_COLUMNS, HISTORY_COLUMN)]
     # A live dry run's report is the base of its plan (unless the sheet has one already).
     with_base = with_base and BASE_COLUMN not in columns
-    yield [columns[i] for i in kept] + list(OUTCOME_COLUMNS) + ([BASE_COLUMN] if with_base else [])
+    yield (
+        [columns[i] for i in kept]
+        + list(OUTCOME_COLUMNS)
+        + ([BASE_COLUMN] if with_base else [])
+        + ([HISTORY_COLUMN] if history is not None else [])
+    )
     pending = next(outcomes, None)
     for row in rows:
         while pending is not None and pending.row < row.number:
@@ -58,6 +73,7 @@ def report_lines(
             outcome.changes,
             outcome.steps,
             *([outcome.base] if with_base else []),
+            *([next(history)] if history is not None else []),
         ]
 
 

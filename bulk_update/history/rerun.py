@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from bulk_update.config import JobSettings, journal_beside
+from bulk_update.config import JobSettings
 from bulk_update.errors import HistoryExists
 from bulk_update.history.journal import Journal
 from bulk_update.history.journal_tables import recorded, same_input
@@ -53,6 +53,14 @@ class ReportedOutcomes:
     def kept(self, cells: list[str]) -> bool:
         return is_done(self._cell(cells, "status"))
 
+    def note_may_have_landed(self, cells: list[str]) -> bool:
+        """Whether, by the row's own cells, its note may be on the conversation already: any
+        row a command ran (it has a status) may have sent it. Its ``steps`` cannot say
+        otherwise: they are the last round's only (a note done in an earlier round reads
+        ``not done`` when a step before it failed since, and an edited row's last round may
+        not have come to it at all)."""
+        return bool(self._cell(cells, "status").strip())
+
     def outcome(self, row: int, cells: list[str]) -> RowOutcome:
         http = self._cell(cells, "http_status")
         attempts = self._cell(cells, "attempts")
@@ -72,8 +80,8 @@ class ReportedOutcomes:
 def open_journal(settings: JobSettings, fingerprint: dict[str, Any], *, again: bool) -> Journal:
     """The run's journal: in memory for a dry run or a throwaway run; else the one beside the
     report, carried on when the report is run ``again`` (whatever changed), resumed when asked."""
-    if settings.dry_run and again and settings.input_path is not None:
-        return Journal.copy_of(journal_beside(settings.input_path))
+    if settings.dry_run and again and settings.shared_history is not None:
+        return Journal.copy_of(settings.shared_history)
     if settings.dry_run or not settings.durable_journal or settings.journal_path is None:
         return Journal.temporary()
     options = {
@@ -119,21 +127,7 @@ def check_history(settings: JobSettings, fingerprint: dict[str, Any], *, again: 
 
 
 def runs_report_again(settings: JobSettings, is_report: bool) -> bool:
-    """The input is a report rewritten in place, with the journal of its runs beside it, or
-    a report whose history this run continues (``retry``)."""
-    if settings.shared_history is not None and settings.shared_history.exists():
-        return is_report
-    if settings.dry_run:  # what running the report would do: its history, read only
-        return (
-            is_report
-            and settings.input_path is not None
-            and journal_beside(settings.input_path).exists()
-        )
-    return (
-        is_report
-        and settings.input_path is not None
-        and settings.report_path is not None
-        and settings.input_path.resolve() == settings.report_path.resolve()
-        and settings.journal_path is not None
-        and settings.journal_path.exists()
-    )
+    """The input is a report whose history this run continues: found by the report itself
+    (``identity.find_history``: beside it, or where it was made) when it is run again in
+    place, dry, or by ``retry``."""
+    return is_report and settings.shared_history is not None and settings.shared_history.exists()

@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulk_update.config import Conventions, JobSettings, ReadOptions
+from bulk_update.config import Conventions, JobSettings, ReadOptions, journal_beside
 from bulk_update.errors import BulkUpdateError, UsageError, escape
 from bulk_update.history.breakdown import Tally
+from bulk_update.history.identity import history_cells
 from bulk_update.history.journal import Journal
 from bulk_update.history.report import csv_delimiter, read_report, report_lines, write_report
 from bulk_update.models import Reason, RowStatus, SendStats
@@ -44,8 +45,7 @@ def check_outputs(settings: JobSettings) -> None:
         if path is not None:
             _check_output(setting, path, settings.input_path)
     if settings.dry_run and settings.report_path is not None:
-        assert settings.journal_path is not None
-        check_not_a_real_report(settings.report_path, settings.journal_path)
+        check_not_a_real_report(settings.report_path, journal_beside(settings.report_path))
 
 
 def check_writable(where: str, path: Path) -> None:
@@ -116,8 +116,19 @@ def report_rows(settings: JobSettings, table: Table, journal: Journal, last_row:
 
     tally = Tally()
     live_plan = settings.dry_run and settings.live
+    history = journal.meta().get("history") if journal.history else None
     lines = report_lines(
-        table.columns, table.rows(), journal.outcomes(), tally, unrecorded, with_base=live_plan
+        table.columns,
+        table.rows(),
+        journal.outcomes(),
+        tally,
+        unrecorded,
+        with_base=live_plan,
+        history=(
+            history_cells(history, settings.journal_path)
+            if history and settings.journal_path is not None
+            else None
+        ),
     )
     kept: Callable[[], Sequence[list[str]]]
     if settings.report_path is not None:

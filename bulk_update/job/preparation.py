@@ -13,10 +13,10 @@ from bulk_update.config import (
     ReadOptions,
     SendOptions,
     default_report_path,
-    journal_beside,
     pick,
 )
 from bulk_update.errors import UsageError, escape
+from bulk_update.history.identity import find_history
 from bulk_update.history.journal_tables import backup_of
 from bulk_update.models import BACKUP_COLUMN
 from bulk_update.sheet.reader import Table
@@ -28,10 +28,9 @@ if TYPE_CHECKING:
 class RoundKind(TypedDict, total=False):
     """What a run is to the sheet's history, besides a run of a sheet."""
 
-    # Only rows whose status is one of these (retry).
+    # Only rows whose status is one of these (retry, which writes its own report into the
+    # report's history).
     only_statuses: frozenset[str] | None
-    # The history of the report it continues, its outcomes written elsewhere (retry).
-    shared_history: Path | None
     # The rows are an undo of this backup.
     undo_of: Path | None
 
@@ -46,9 +45,7 @@ def prepare_run(
     itself (run again, it is rewritten in place); a DataFrame writes none unless asked.
     ``undo_of``: the rows are an undo of that backup, which the undo carries on (a merge
     needs no journal of its own: run again, it finds what is left to do)."""
-    only_statuses = kind.get("only_statuses")
-    shared_history = kind.get("shared_history")
-    undo_of = kind.get("undo_of")
+    only_statuses, undo_of = kind.get("only_statuses"), kind.get("undo_of")
     read = ReadOptions(**pick(ReadOptions, given))
     input_path: Path | None = None
     if isinstance(source, str | os.PathLike):
@@ -63,19 +60,22 @@ def prepare_run(
     else:
         table = Table.from_frame(source, str(undo_of or "<DataFrame>"))
     chosen = pick(JobSettings, given)
+    dry_run = bool(chosen.get("dry_run"))
     if undo_of is not None:
         chosen.update(undoing=True, skip_unchanged=True, durable_journal=False)
-        if not chosen.get("dry_run"):  # its lines say what it left: the next undo's base
+        if not dry_run:  # its lines say what it left: the next undo's base
             chosen.update(backup_path=undo_of, continue_backup=True)
     if chosen.get("report_path") is None and input_path is not None:
-        dry_run = bool(chosen.get("dry_run"))
         in_place = not dry_run and table.is_report
         chosen["report_path"] = (
             input_path if in_place else default_report_path(input_path, dry_run=dry_run)
         )
-    if chosen.get("backup_path") is None and not chosen.get("dry_run"):
-        history = shared_history or _history_of(input_path, chosen.get("report_path"))
-        earlier = backup_of(history) if history is not None and history.exists() else None
+    history = None
+    if input_path is not None and table.is_report:
+        continued = dry_run or only_statuses is not None or _same(input_path, chosen["report_path"])
+        history = find_history(input_path, table) if continued else None
+    if chosen.get("backup_path") is None and not dry_run:
+        earlier = backup_of(history) if history is not None else None
         if earlier is not None:
             # Every round on a sheet backs up into its first round's backup, so that undo
             # puts back what the sheet's first round found, whichever round changed it.
@@ -85,15 +85,12 @@ def prepare_run(
         read=read,
         send=SendOptions(**pick(SendOptions, given), base_url=base_url),
         only_statuses=only_statuses,
-        shared_history=shared_history,
+        shared_history=history,
         **chosen,
     )
     return settings, table
 
 
-def _history_of(input_path: Path | None, report_path: Any) -> Path | None:
-    """The history a run on a report continues: the journal beside it, when the report is
-    rewritten in place (the fix-and-run-again loop)."""
-    if input_path is None or report_path is None or Path(report_path) != input_path:
-        return None
-    return journal_beside(input_path)
+def _same(input_path: Path, report_path: Any) -> bool:
+    """The report is the input itself, rewritten in place (the fix-and-run-again loop)."""
+    return report_path is not None and Path(report_path).resolve() == input_path.resolve()

@@ -159,8 +159,9 @@ class Job:
         notices += action_notices(validated.closes, cells, stats, settings.dry_run)
         if table.is_report and not again:
             notices += (
-                f"{table.path} is a report with no journal of its run beside it: its rows "
-                "marked updated or skipped were kept as they are (edits to them not sent)",
+                f"{table.path} is a report run without its history (none beside it, nor where "
+                "it was made): its rows marked updated or skipped were kept as they are (edits "
+                "to them not sent), and the note of each row it ran is looked for before sending",
             )
         notices += self._hooks.notices
         result = self._result(

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bulk_update.config import ReadOptions, journal_beside
+from bulk_update.config import ReadOptions
 from bulk_update.errors import UsageError, escape
 from bulk_update.history.backup import Backup, read_backup
+from bulk_update.history.identity import find_history
 from bulk_update.history.journal_tables import backup_of
 from bulk_update.models import (
     BACKUP_COLUMN,
@@ -57,16 +58,17 @@ def undo_plan(given: Path) -> UndoPlan:
     """The backup that undoing ``given`` runs (itself, or its report's run's backup), and
     the rows that restore what is left to restore."""
     backup = given
-    columns = Table(given, ReadOptions()).columns
+    sheet = Table(given, ReadOptions())
+    columns = sheet.columns
     if "status" not in columns and BACKUP_COLUMN not in columns:
         raise UsageError(
             f"{given} is neither a backup that --backup wrote nor the report of a run that "
             "kept one: undo runs only those (to apply a sheet, use 'bulk-update run')"
         )
     history: Path | None = None
-    if "status" in columns:
-        history = journal_beside(given)
-        found = backup_of(history) if history.exists() else None
+    if "status" in columns:  # a report: its history's backup (beside it, or where made)
+        history = find_history(given, sheet)
+        found = backup_of(history) if history is not None else None
         if found is None:
             raise UsageError.naming_settings(
                 f"{escape(str(given))} is the report of a run without {{backup_path}}: there "

@@ -15,6 +15,7 @@ from bulk_update.history.journal import Journal
 from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, content_digest
 from bulk_update.models import (
     BASE_COLUMN,
+    HISTORY_COLUMN,
     OUTCOME_COLUMNS,
     PreparedUpdate,
     RowOutcome,
@@ -37,6 +38,8 @@ from bulk_update.sheet.validate import (
 from bulk_update.sheet.values import ValueProblem
 
 SAMPLE_BODIES = 3
+# What the tool writes into a report itself: never part of a row's content.
+TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, HISTORY_COLUMN})
 # Hand control back to the event loop this often during the validation pass, so that a
 # Ctrl-C is noticed even while a million rows are being checked.
 YIELD_EVERY_ROWS = 5000
@@ -64,7 +67,7 @@ async def validate_all(
     earlier = EarlierRuns(journal) if journal.history else None
     keep_reported = table.is_report and not again
     columns = ReportedOutcomes(table.columns) if table.is_report else None
-    content = [i for i, name in enumerate(table.columns) if name not in OUTCOME_COLUMNS]
+    content = [i for i, name in enumerate(table.columns) if name not in TOOLS_COLUMNS]
     journal.start_validation()
     for count, row in enumerate(table.rows(), start=1):
         if earlier is not None:
@@ -81,8 +84,9 @@ async def validate_all(
         if isinstance(checked, RowProblem):
             journal.record(invalid(checked.row, checked.column, checked.message))
         else:
+            ran = columns is not None and columns.note_may_have_landed(row.cells)
             journal.add_update(
-                encode(checked, base)
+                encode(checked, base, ran=ran)
                 if encode_bodies
                 else PreparedUpdate(checked.row, checked.conversation_id, b"")
             )
@@ -149,13 +153,16 @@ def cross_row_problems(journal: Journal) -> dict[int, str]:
     return dict(sorted(problems.items()))
 
 
-def encode(request: UpdateRequest, base: dict[str, list[str]] | None = None) -> PreparedUpdate:
+def encode(
+    request: UpdateRequest, base: dict[str, list[str]] | None = None, *, ran: bool = False
+) -> PreparedUpdate:
     """The one JSON encoding of a request body, done once per row (no body: no PUT), with
-    the edited cells' base when the row comes from an export."""
+    the edited cells' base when the row comes from an export, and whether its cells say a
+    command ran it (``ran``: its note may have landed)."""
     payload = wire_json(request.body) if request.body else b""
     actions = request.actions.encode() if request.actions is not None else b""
     edited = wire_json(base) if base else b""
-    return PreparedUpdate(request.row, request.conversation_id, payload, actions, edited)
+    return PreparedUpdate(request.row, request.conversation_id, payload, actions, edited, ran)
 
 
 def invalid(row: int, column: str, message: str) -> RowOutcome:

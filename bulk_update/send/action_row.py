@@ -150,7 +150,9 @@ class ActOnRow:
     ) -> tuple[str, NoteCheck]:
         """Who would have sent the row's note, and whether to look for it before sending:
         when the history shows it may have been sent (this run or any command before it on
-        this sheet), or when the run skips what is in place."""
+        this sheet: by that teammate), when the row's own cells say a command ran it (there
+        may be no history to ask: by anyone, as no cell says who), or when the run skips what
+        is in place."""
         admin = self._context.admin_id
         if actions.note is None:
             return admin, None
@@ -159,7 +161,8 @@ class ActOnRow:
         earlier = self._intents.note_sent_by(update.conversation_id, actions.note)
         if earlier is not None:
             return earlier, "ours"
-        return admin, "anyone's" if self._read_first.skip_unchanged else None
+        looked_for = update.note_may_have_landed or self._read_first.skip_unchanged
+        return admin, "anyone's" if looked_for else None
 
     async def _do(
         self,

@@ -12,7 +12,7 @@ from typing import Any
 
 from bulk_update.config import POINT, Conventions, ReadOptions
 from bulk_update.errors import InputError, UsageError, escape
-from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, OUTCOME_COLUMNS
+from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, HISTORY_COLUMN, OUTCOME_COLUMNS
 from bulk_update.sheet.action_cells import ACTION_COLUMNS, ActionCells
 from bulk_update.sheet.schema import AttributeType, Schema, converter_for
 from bulk_update.sheet.values import did_you_mean, to_boolean
@@ -20,7 +20,7 @@ from bulk_update.sheet.values import did_you_mean, to_boolean
 log = logging.getLogger(__name__)
 
 # Columns the tool writes for itself, never changes to send.
-MARKER_COLUMNS = (BASE_COLUMN, BACKUP_COLUMN)
+MARKER_COLUMNS = (BASE_COLUMN, BACKUP_COLUMN, HISTORY_COLUMN)
 
 ID_COLUMNS = ("id", "conversation_id")
 # Fields of the PUT body itself (``company_id`` since API 2.14); the rest are attributes.

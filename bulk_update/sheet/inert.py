@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN
+from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, HISTORY_COLUMN
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MARK = "'"
@@ -40,5 +40,8 @@ def is_report_header(header: Sequence[str]) -> bool:
 
 
 def written_by_this_tool(header: Sequence[str]) -> bool:
-    """A report (its outcome columns), an export (its base) or a backup (its marker)."""
-    return is_report_header(header) or BASE_COLUMN in header or BACKUP_COLUMN in header
+    """A report (its outcome columns and history), an export (its base) or a backup (its
+    marker)."""
+    return is_report_header(header) or any(
+        name in header for name in (BASE_COLUMN, BACKUP_COLUMN, HISTORY_COLUMN)
+    )

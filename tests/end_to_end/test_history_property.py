@@ -4,6 +4,7 @@ report puts every conversation back as the sheet's first round found it."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -25,6 +26,8 @@ COMMANDS = st.sampled_from(
         "retry",
         "edit then run report",
         "same sheet elsewhere",
+        "copy the report elsewhere, edit and run it",
+        "run retry's report",
         "fail next",
         "lose next",
     ]
@@ -83,9 +86,22 @@ def test_notes_once_and_undo_restores_the_first_rounds_state(
                 lines[number % len(lines)]["admin_assignee"] = ADA
                 write_csv(report, list(lines[0]), [list(line.values()) for line in lines])
                 cli("run", str(report), "--max-retries", "0")
+            elif command == "copy the report elsewhere, edit and run it":
+                elsewhere = folder / f"elsewhere-{number}"
+                elsewhere.mkdir()
+                copy = Path(shutil.copy(report, elsewhere / report.name))
+                lines = read_report(copy)
+                lines[number % len(lines)]["csat_score"] = str(10 + number)
+                write_csv(copy, list(lines[0]), [list(line.values()) for line in lines])
+                cli("run", str(copy), "--max-retries", "0")
+            elif command == "run retry's report":
+                retried = folder / "in.results.retry.csv"
+                if retried.exists():  # as the retry's hint says
+                    cli("run", str(retried), "--max-retries", "0")
             else:
                 fresh = folder / f"fresh-{number}.csv"
                 cli("run", str(sheet), "--skip-unchanged", "--report", str(fresh))
+        config.failing_paths, config.lost_answer_rate = (), 0.0  # a fault drawn last
         assert cli("run", str(report)) == 0  # finish what is left
         for conversation_id, row in zip(IDS, rows, strict=True):
             assert notes(sandbox, conversation_id) == Counter({row[3]: 1})

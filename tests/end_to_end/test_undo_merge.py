@@ -170,3 +170,17 @@ def test_undo_waits_for_no_round_of_the_sheet(
         holder.communicate("")
     assert _undo(threaded_sandbox, report) == 0
     assert _titles(threaded_sandbox, ids) == ["old 331", "old 332"]
+
+
+def test_undo_of_a_copied_report_finds_its_history_where_it_was_made(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    ids = ["341", "342"]
+    _titled(threaded_sandbox, ids)
+    report = _run_with_backup(threaded_sandbox, tmp_path, ids)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    copy = elsewhere / "copy.csv"
+    copy.write_bytes(report.read_bytes())
+    assert _undo(threaded_sandbox, copy) == 0
+    assert _titles(threaded_sandbox, ids) == ["old 341", "old 342"]

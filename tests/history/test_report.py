@@ -38,7 +38,8 @@ def test_xlsx_report_types_and_layout(tmp_path: Path) -> None:
     assert rows[1][:5] == ("000123", "3", 2, "updated", 200)  # input cells stay text
     assert rows[2][4] == 404 and isinstance(rows[2][7], int)  # attempts
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:K3"
+    assert sheet.auto_filter.ref == "A1:L3"  # the last column names the history
+    assert rows[0][-1] == "bulk_update_history"
     assert sheet.column_dimensions["G"].width >= 40  # error_message
 
 
