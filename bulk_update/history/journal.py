@@ -66,7 +66,7 @@ class Journal:
         self._db = connection
         self._outcomes: list[tuple[Any, ...]] = []
         self._updates: list[tuple[int, str, bytes, bytes, bytes]] = []
-        self._contents: list[tuple[int, bytes]] = []
+        self._contents: list[tuple[int, bytes, str, str]] = []
         self._forgotten: list[tuple[int]] = []
         self._closed = False
 
@@ -184,7 +184,7 @@ class Journal:
             self._db.executemany("DELETE FROM intents WHERE row = ?", self._forgotten)
             self._forgotten.clear()
         if self._contents:
-            self._db.executemany("INSERT OR REPLACE INTO contents VALUES (?, ?)", self._contents)
+            self._db.executemany("INSERT OR REPLACE INTO contents VALUES (?,?,?,?)", self._contents)
             self._contents.clear()
         if self._updates:
             self._db.executemany(
@@ -214,15 +214,14 @@ class Journal:
         self._db.execute("DELETE FROM outcomes WHERE status = 'invalid'")
         self._db.commit()
 
-    # --- each row's content, so that an edited row is never given its old outcome ---------
+    # --- each row's content: an edited row never keeps its old outcome; what was done -----
 
-    def earlier_rows(self) -> Iterator[tuple[int, bytes, str | None]]:
-        """(row, digest of its cells, its outcome's status) as earlier runs left them, in
-        row order; read a page at a time, each query done before anything is written."""
+    def earlier_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Each row as earlier runs left it (``EarlierRow``), in row order, a page at a time."""
         after = 0
         while True:
             page = self._db.execute(
-                "SELECT contents.row, digest, status FROM contents "
+                "SELECT contents.row, digest, cells, done, status, base FROM contents "
                 "LEFT JOIN outcomes USING (row) WHERE contents.row > ? "
                 "ORDER BY contents.row LIMIT ?",
                 (after, PENDING_PAGE),
@@ -232,8 +231,8 @@ class Journal:
             yield from page
             after = page[-1][0]
 
-    def note_content(self, row: int, digest: bytes) -> None:
-        self._contents.append((row, digest))
+    def note_content(self, row: int, digest: bytes, cells: str, done: str) -> None:
+        self._contents.append((row, digest, cells, done))
         if len(self._contents) >= BATCH_ROWS:
             self.flush()
 

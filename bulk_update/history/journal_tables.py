@@ -7,7 +7,7 @@ import contextlib
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,9 +44,22 @@ CREATE TABLE IF NOT EXISTS notes (
 );
 CREATE TABLE IF NOT EXISTS contents (
     row INTEGER PRIMARY KEY,
-    digest BLOB NOT NULL
+    digest BLOB NOT NULL,
+    cells TEXT NOT NULL DEFAULT '',
+    done TEXT NOT NULL DEFAULT ''
 );
 """
+
+
+class EarlierRow(NamedTuple):
+    """A row as earlier runs left it."""
+
+    row: int
+    digest: bytes  # of its input cells, to tell an edited row apart
+    cells: str  # its change cells (JSON, header → cell) as they stand once it is done
+    done: str  # its change cells as last done before that ('' when none were)
+    status: str | None  # its outcome's (None: none)
+    base: str | None  # its outcome's (a conflict's: the live cells it saw)
 
 
 ADDED_COLUMNS = (
@@ -55,6 +68,8 @@ ADDED_COLUMNS = (
     ("outcomes", "base", "TEXT NOT NULL DEFAULT ''"),
     ("pending", "actions", "BLOB NOT NULL DEFAULT x''"),
     ("pending", "base", "BLOB NOT NULL DEFAULT x''"),
+    ("contents", "cells", "TEXT NOT NULL DEFAULT ''"),
+    ("contents", "done", "TEXT NOT NULL DEFAULT ''"),
 )
 
 

@@ -1,17 +1,21 @@
 """What a run keeps from the runs before it: which rows are done, and which were edited since
-(a row whose cells changed never keeps the outcome of its old content)."""
+(a row whose cells changed never keeps the outcome of its old content; of a row done before,
+only the cells edited since are sent)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from bulk_update.config import JobSettings, journal_beside
 from bulk_update.errors import HistoryExists
 from bulk_update.history.journal import Journal
-from bulk_update.history.journal_tables import recorded_input, same_input
+from bulk_update.history.journal_tables import EarlierRow, recorded_input, same_input
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus
 from bulk_update.rules import is_done
+from bulk_update.sheet.columns import ColumnPlan
 
 
 def content_digest(cells: list[str], columns: list[int]) -> bytes:
@@ -21,23 +25,92 @@ def content_digest(cells: list[str], columns: list[int]) -> bytes:
 
 
 class EarlierRuns:
-    """Walks the journal's record of earlier runs' rows alongside this run's rows."""
+    """Walks the journal's record of earlier runs' rows alongside this run's rows: which
+    outcome stands, and what of a row is known done, so that only what was edited since is
+    sent again."""
 
-    def __init__(self, journal: Journal):
+    def __init__(self, journal: Journal, plan: ColumnPlan):
         self._journal = journal
-        self._rows = journal.earlier_rows()
+        self._rows = journal.earlier_rows() if journal.history else iter(())
         self._next = next(self._rows, None)
+        self._id = plan.id_index
+        self._headers = [(index, header) for index, (header, _key) in plan.change_columns.items()]
+        # The row being read, when its content is to be noted: (row, digest, done), and
+        # whether its earlier outcome is a done one.
+        self._noting: tuple[int, bytes, str] | None = None
+        self._was_done = False
 
-    def reconcile(self, row: int, digest: bytes, *, again: bool) -> None:
-        """Drop the row's earlier outcome if its content changed since (the outcome was for
-        other cells), or if it failed and the report is being run ``again``."""
+    def reconcile(
+        self, row: int, cells: list[str], digest: bytes, *, again: bool
+    ) -> dict[str, str] | None:
+        """The row's change cells as last done (header → cell), when they are what its cells
+        are to be compared with: it was done (updated or skipped) and edited since, or it was
+        done once and what was sent after that did not finish. Otherwise None.
+
+        The row's earlier outcome is dropped when its content changed and it was not done (it
+        was for other cells), or when it failed and the report is run ``again``; a done one
+        stands until :meth:`edited` says otherwise."""
+        self._noting, self._was_done = None, False
+        if not self._journal.history:
+            return None
         while self._next is not None and self._next[0] < row:
             self._next = next(self._rows, None)
-        if self._next is not None and self._next[0] == row:
-            _row, old_digest, old_status = self._next
-            if old_digest != digest or (again and old_status == RowStatus.FAILED.value):
+        if self._next is None or self._next[0] != row:
+            self._noting = (row, digest, "")
+            return None
+        earlier = EarlierRow(*self._next)
+        self._was_done = is_done(earlier.status or "")
+        if earlier.digest == digest:
+            if again and earlier.status == RowStatus.FAILED.value:
                 self._journal.forget(row)
-        self._journal.note_content(row, digest)
+            return None if self._was_done else _known_done(earlier, earlier.done, cells[self._id])
+        done = _known_done(
+            earlier, earlier.cells if self._was_done else earlier.done, cells[self._id]
+        )
+        if done is None or not self._was_done:
+            self._journal.forget(row)
+        self._noting = (row, digest, json.dumps(done) if done else "")
+        return done
+
+    @property
+    def stands(self) -> bool:
+        """Whether the row's earlier outcome is a done one, which stands."""
+        return self._was_done
+
+    def edited(self, row: int) -> None:
+        """The row was edited since it was done: its done outcome is for other cells."""
+        if self._was_done:
+            self._journal.forget(row)
+
+    def remember(self, row: int, cells: list[str], base: Mapping[str, Any] | None) -> None:
+        """Note the row's content when it changed: its digest, and its change cells as they
+        stand once it is done (an empty cell leaves what ``base`` had)."""
+        if self._noting is None or self._noting[0] != row:
+            return
+        _row, digest, done = self._noting
+        base = base or {}
+        known = {
+            header: cells[index] or str(base.get(header, "")) for index, header in self._headers
+        }
+        known[_ID] = cells[self._id]
+        self._journal.note_content(row, digest, json.dumps(known), done)
+
+
+# Where the id cell is kept among a row's change cells (no change column is called so).
+_ID = "id"
+
+
+def _known_done(earlier: EarlierRow, text: str, row_id: str) -> dict[str, str] | None:
+    """What ``text`` holds of the row as done, if it is of the same conversation; a conflict
+    since then takes the live cells it saw as what was done."""
+    if not text:
+        return None
+    done: dict[str, str] = json.loads(text)
+    if done.get(_ID) != row_id:
+        return None
+    if earlier.status == RowStatus.CONFLICT.value and earlier.base:
+        done.update(json.loads(earlier.base))
+    return done
 
 
 class ReportedOutcomes:

@@ -29,6 +29,7 @@ from bulk_update.sheet.schema import AttributeType
 from bulk_update.sheet.validate import (
     RowProblem,
     check_conversation_id,
+    exported_base,
     lost_zeros_problem,
     repeated_id_problem,
     since_base,
@@ -61,19 +62,20 @@ async def validate_all(
     encode_bodies = settings.sends_requests
     sample: list[UpdateRequest] = []
     closes = 0
-    earlier = EarlierRuns(journal) if journal.history else None
+    earlier = EarlierRuns(journal, plan)
     keep_reported = table.is_report and not again
     columns = ReportedOutcomes(table.columns) if table.is_report else None
     content = [i for i, name in enumerate(table.columns) if name not in OUTCOME_COLUMNS]
     journal.start_validation()
     for count, row in enumerate(table.rows(), start=1):
-        if earlier is not None:
-            earlier.reconcile(row.number, content_digest(row.cells, content), again=table.is_report)
+        digest = content_digest(row.cells, content)
+        done = earlier.reconcile(row.number, row.cells, digest, again=table.is_report)
         if keep_reported and columns is not None and columns.kept(row.cells):
             # No journal to tell an edit apart: a row reported done stays as it is.
+            earlier.remember(row.number, row.cells, None)
             _keep(journal, plan, row.cells, columns.outcome(row.number, row.cells))
             continue
-        since = _edited_since_export(journal, plan, row.number, row.cells)
+        since = _edited_since(journal, plan, earlier, row.number, row.cells, done)
         if since is None:
             continue
         cells, base = since
@@ -110,31 +112,50 @@ async def validate_all(
 
 
 def _keep(journal: Journal, plan: ColumnPlan, cells: list[str], outcome: RowOutcome) -> None:
-    """A row decided without a request. Its id still counts, so that another row for the
-    same conversation is a duplicate."""
+    """A row decided without a request."""
     journal.record(outcome)
+    _count_id(journal, plan, outcome.row, cells)
+
+
+def _count_id(journal: Journal, plan: ColumnPlan, row: int, cells: list[str]) -> None:
+    """A row sent nothing still counts its id, so that another row for the same
+    conversation is a duplicate."""
     with contextlib.suppress(ValueProblem):
-        kept_id = check_conversation_id(cells[plan.id_index])
-        journal.add_update(PreparedUpdate(outcome.row, kept_id, b""))
+        journal.add_update(PreparedUpdate(row, check_conversation_id(cells[plan.id_index]), b""))
 
 
-def _edited_since_export(
-    journal: Journal, plan: ColumnPlan, row: int, cells: list[str]
+def _edited_since(
+    journal: Journal,
+    plan: ColumnPlan,
+    earlier: EarlierRuns,
+    row: int,
+    cells: list[str],
+    done: dict[str, str] | None,
 ) -> tuple[list[str], dict[str, list[str]]] | None:
-    """The cells to validate: of an exported sheet's row, only those edited since the export,
-    with what each was when exported (None: the row is decided already, unedited or with its
-    base damaged)."""
-    if plan.base_index is None:
-        return cells, {}
+    """The cells to validate: only those edited since the row was done (``done``: its change
+    cells then) or, of an exported sheet's row, since the export; with what each was then
+    (an exported sheet's, for the conflict check). None: the row is decided already
+    (nothing edited since, or its base damaged)."""
     try:
-        edited = since_base(plan, cells)
+        base = done if done is not None or plan.base_index is None else exported_base(plan, cells)
     except ValueProblem as problem:
+        earlier.remember(row, cells, None)
         journal.record(invalid(row, BASE_COLUMN, str(problem)))
         return None
+    earlier.remember(row, cells, base)
+    if base is None:
+        return cells, {}
+    edited = since_base(plan, cells, base)
+    if edited is None and done is not None and earlier.stands:
+        _count_id(journal, plan, row, cells)  # its done outcome stands
+    elif edited is None:
+        unchanged = "unchanged since the export" if done is None else "unchanged since done"
+        _keep(journal, plan, cells, RowOutcome(row, RowStatus.SKIPPED, changes=unchanged))
+    elif done is not None:
+        earlier.edited(row)
     if edited is None:
-        unchanged = RowOutcome(row, RowStatus.SKIPPED, changes="unchanged since the export")
-        _keep(journal, plan, cells, unchanged)
-    return edited
+        return None
+    return edited if plan.base_index is not None else (edited[0], {})
 
 
 def cross_row_problems(journal: Journal) -> dict[int, str]:
