@@ -126,7 +126,7 @@ class Journal:
         if exists:
             journal._check_same_input(input_fingerprint, force=force)
         else:
-            journal._set_meta({"input": input_fingerprint, "options": options})
+            journal.set_meta({"input": input_fingerprint, "options": options})
         return journal
 
     def _check_same_input(self, current: dict[str, Any], *, force: bool) -> None:
@@ -143,12 +143,8 @@ class Journal:
                 "on anyway, or delete the journal to start over"
             )
 
-    def set_input(self, input_fingerprint: dict[str, Any]) -> None:
-        """The input changed on purpose (a report run again): this is what it is now."""
-        self._set_meta({"input": input_fingerprint})
-
     @_storing
-    def _set_meta(self, values: dict[str, Any]) -> None:
+    def set_meta(self, values: dict[str, Any]) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
             [(key, json.dumps(value)) for key, value in values.items()],
@@ -235,6 +231,10 @@ class Journal:
         self._contents.append((row, digest, cells, done))
         if len(self._contents) >= BATCH_ROWS:
             self.flush()
+
+    @_storing
+    def forget_contents_after(self, row: int) -> None:
+        self._db.execute("DELETE FROM contents WHERE row > ?", (row,))
 
     def forget(self, row: int) -> None:
         """The row's outcome belongs to its old content (or is to be tried again): drop it."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bulk_update.config import JobSettings, journal_beside
@@ -16,61 +17,84 @@ from bulk_update.history.journal_tables import EarlierRow, recorded_input, same_
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus
 from bulk_update.rules import is_done
 from bulk_update.sheet.columns import ColumnPlan
+from bulk_update.sheet.validate import exported_base
+from bulk_update.sheet.values import ValueProblem
 
 
 def content_digest(cells: list[str], columns: list[int]) -> bytes:
-    """What identifies a row's content (its input cells), to tell an edited row apart."""
+    """A digest of a row's ``columns`` (b"" when none), to tell an edited row apart."""
+    if not columns:
+        return b""
     text = "\x1f".join(cells[i] for i in columns)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
+@dataclass(frozen=True)
+class RowBase:
+    """What a row's change cells are compared with, so that only those edited since are
+    sent: header → cell, as last done or as exported (None: the row is sent whole)."""
+
+    cells: dict[str, Any] | None
+    done: bool = False  # they are the row's cells as last done
+    problem: str = ""  # an exported sheet's base cell that is not as the export wrote it
+
+
 class EarlierRuns:
     """Walks the journal's record of earlier runs' rows alongside this run's rows: which
-    outcome stands, and what of a row is known done, so that only what was edited since is
-    sent again."""
+    earlier outcome stands, and what each row's change cells are compared with.
 
-    def __init__(self, journal: Journal, plan: ColumnPlan):
+    The journal keeps, of each row, its id and change cells (an empty one as its base had
+    it) joined by U+001F in the order of ``meta['content_columns']``, and a digest of its
+    other cells; of a row sent again after it was done, also its cells as done then."""
+
+    def __init__(self, journal: Journal, plan: ColumnPlan, columns: list[str]):
         self._journal = journal
-        self._rows = journal.earlier_rows() if journal.history else iter(())
+        self._plan = plan
+        self._content = [i for i, name in enumerate(columns) if name not in OUTCOME_COLUMNS]
+        changes = plan.change_columns
+        self._cells = [(index, header) for index, (header, _key) in changes.items()]
+        self._other = [i for i in self._content if i != plan.id_index and i not in changes]
+        headers = [header for _index, header in self._cells]
+        self._recorded = headers  # the order of the cells the journal holds
+        self._rows: Iterator[tuple[Any, ...]] = iter(())
+        if journal.history:
+            recorded = journal.meta().get("content_columns")
+            self._recorded = headers if recorded is None else recorded
+            if recorded != headers:
+                journal.set_meta({"content_columns": headers})
+            self._rows = journal.earlier_rows()
+        self._in_order = self._recorded == headers
         self._next = next(self._rows, None)
-        self._id = plan.id_index
-        self._headers = [(index, header) for index, (header, _key) in plan.change_columns.items()]
-        # The row being read, when its content is to be noted: (row, digest, done), and
-        # whether its earlier outcome is a done one.
-        self._noting: tuple[int, bytes, str] | None = None
+        self._last = 0
         self._was_done = False
 
-    def reconcile(
-        self, row: int, cells: list[str], digest: bytes, *, again: bool
-    ) -> dict[str, str] | None:
-        """The row's change cells as last done (header → cell), when they are what its cells
-        are to be compared with: it was done (updated or skipped) and edited since, or it was
-        done once and what was sent after that did not finish. Otherwise None.
+    def reconcile(self, row: int, cells: list[str], *, again: bool) -> RowBase:
+        """What the row's change cells are compared with: its cells as last done when it was
+        done (updated or skipped; or done once, and what was sent after that did not
+        finish), else an exported sheet's base.
 
-        The row's earlier outcome is dropped when its content changed and it was not done (it
-        was for other cells), or when it failed and the report is run ``again``; a done one
-        stands until :meth:`edited` says otherwise."""
-        self._noting, self._was_done = None, False
+        The row's earlier outcome is dropped when its content changed and it was not done
+        (it was for other cells), or when it failed and the report is run ``again``; a done
+        one stands until :meth:`edited` says otherwise."""
+        self._last = row
+        earlier = self._earlier(row)
+        self._was_done = earlier is not None and is_done(earlier.status or "")
+        known = self._known(earlier, cells[self._plan.id_index])
+        base = RowBase(known, done=True) if known is not None else self._exported(cells)
         if not self._journal.history:
-            return None
-        while self._next is not None and self._next[0] < row:
-            self._next = next(self._rows, None)
-        if self._next is None or self._next[0] != row:
-            self._noting = (row, digest, "")
-            return None
-        earlier = EarlierRow(*self._next)
-        self._was_done = is_done(earlier.status or "")
-        if earlier.digest == digest:
+            return base
+        row_id = cells[self._plan.id_index]
+        text = self._encode(row_id, cells, base.cells or {})
+        other = content_digest(cells, self._other)
+        if earlier is not None and self._same(earlier, cells, text, other):
             if again and earlier.status == RowStatus.FAILED.value:
                 self._journal.forget(row)
-            return None if self._was_done else _known_done(earlier, earlier.done, cells[self._id])
-        done = _known_done(
-            earlier, earlier.cells if self._was_done else earlier.done, cells[self._id]
-        )
-        if done is None or not self._was_done:
+            return base
+        if earlier is not None and not (self._was_done and known is not None):
             self._journal.forget(row)
-        self._noting = (row, digest, json.dumps(done) if done else "")
-        return done
+        done = self._encode(row_id, None, known) if known is not None else ""
+        self._journal.note_content(row, other, text, done)
+        return base
 
     @property
     def stands(self) -> bool:
@@ -82,35 +106,55 @@ class EarlierRuns:
         if self._was_done:
             self._journal.forget(row)
 
-    def remember(self, row: int, cells: list[str], base: Mapping[str, Any] | None) -> None:
-        """Note the row's content when it changed: its digest, and its change cells as they
-        stand once it is done (an empty cell leaves what ``base`` had)."""
-        if self._noting is None or self._noting[0] != row:
-            return
-        _row, digest, done = self._noting
-        base = base or {}
-        known = {
-            header: cells[index] or str(base.get(header, "")) for index, header in self._headers
-        }
-        known[_ID] = cells[self._id]
-        self._journal.note_content(row, digest, json.dumps(known), done)
+    def finish(self) -> None:
+        """Rows past the last one read keep nothing in the old order of columns."""
+        if not self._in_order:
+            self._journal.forget_contents_after(self._last)
+
+    def _earlier(self, row: int) -> EarlierRow | None:
+        while self._next is not None and self._next[0] < row:
+            self._next = next(self._rows, None)
+        if self._next is None or self._next[0] != row:
+            return None
+        return EarlierRow(*self._next)
+
+    def _same(self, earlier: EarlierRow, cells: list[str], text: str, other: bytes) -> bool:
+        """Whether the row's content is as the journal has it (a journal of an earlier
+        version has only a digest of it all)."""
+        if not earlier.cells:
+            return earlier.digest == content_digest(cells, self._content)
+        return self._in_order and earlier.cells == text and earlier.digest == other
+
+    def _known(self, earlier: EarlierRow | None, row_id: str) -> dict[str, Any] | None:
+        """The row's cells as last done, if they were done for this conversation; a conflict
+        since then takes the live cells it saw as theirs."""
+        if earlier is None:
+            return None
+        text = earlier.cells if self._was_done else earlier.done
+        parts = text.split(_SEPARATOR) if text else []
+        if len(parts) != len(self._recorded) + 1 or parts[0] != row_id:
+            return None
+        done: dict[str, Any] = dict(zip(self._recorded, parts[1:], strict=True))
+        if earlier.status == RowStatus.CONFLICT.value and earlier.base:
+            done.update(json.loads(earlier.base))
+        return done
+
+    def _exported(self, cells: list[str]) -> RowBase:
+        if self._plan.base_index is None:
+            return RowBase(None)
+        try:
+            return RowBase(exported_base(self._plan, cells))
+        except ValueProblem as problem:
+            return RowBase(None, problem=str(problem))
+
+    def _encode(self, row_id: str, cells: list[str] | None, base: Mapping[str, Any]) -> str:
+        """The row's id and change cells as they stand once it is done: an empty cell (or
+        no ``cells``) leaves what ``base`` has."""
+        values = [(cells[i] if cells else "") or str(base.get(h, "")) for i, h in self._cells]
+        return _SEPARATOR.join([row_id, *values])
 
 
-# Where the id cell is kept among a row's change cells (no change column is called so).
-_ID = "id"
-
-
-def _known_done(earlier: EarlierRow, text: str, row_id: str) -> dict[str, str] | None:
-    """What ``text`` holds of the row as done, if it is of the same conversation; a conflict
-    since then takes the live cells it saw as what was done."""
-    if not text:
-        return None
-    done: dict[str, str] = json.loads(text)
-    if done.get(_ID) != row_id:
-        return None
-    if earlier.status == RowStatus.CONFLICT.value and earlier.base:
-        done.update(json.loads(earlier.base))
-    return done
+_SEPARATOR = "\x1f"
 
 
 class ReportedOutcomes:
@@ -159,7 +203,7 @@ def open_journal(settings: JobSettings, fingerprint: dict[str, Any], *, again: b
     if again:
         # The report is this journal's own: carry on from it, whatever changed.
         journal = Journal.open(settings.journal_path, fingerprint, options, resume=True, force=True)
-        journal.set_input(fingerprint)
+        journal.set_meta({"input": fingerprint})  # the input changed on purpose
         return journal
     if not settings.resume and settings.input_path is not None and settings.report_path:
         recorded = recorded_input(settings.journal_path)

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from bulk_update.config import JobSettings
 from bulk_update.errors import InputError
 from bulk_update.history.journal import Journal
-from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, content_digest
+from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, RowBase
 from bulk_update.models import (
     BASE_COLUMN,
-    OUTCOME_COLUMNS,
     PreparedUpdate,
     RowOutcome,
     RowStatus,
@@ -29,7 +28,6 @@ from bulk_update.sheet.schema import AttributeType
 from bulk_update.sheet.validate import (
     RowProblem,
     check_conversation_id,
-    exported_base,
     lost_zeros_problem,
     repeated_id_problem,
     since_base,
@@ -62,20 +60,17 @@ async def validate_all(
     encode_bodies = settings.sends_requests
     sample: list[UpdateRequest] = []
     closes = 0
-    earlier = EarlierRuns(journal, plan)
+    journal.start_validation()
+    earlier = EarlierRuns(journal, plan, table.columns)
     keep_reported = table.is_report and not again
     columns = ReportedOutcomes(table.columns) if table.is_report else None
-    content = [i for i, name in enumerate(table.columns) if name not in OUTCOME_COLUMNS]
-    journal.start_validation()
     for count, row in enumerate(table.rows(), start=1):
-        digest = content_digest(row.cells, content)
-        done = earlier.reconcile(row.number, row.cells, digest, again=table.is_report)
+        compared = earlier.reconcile(row.number, row.cells, again=table.is_report)
         if keep_reported and columns is not None and columns.kept(row.cells):
             # No journal to tell an edit apart: a row reported done stays as it is.
-            earlier.remember(row.number, row.cells, None)
             _keep(journal, plan, row.cells, columns.outcome(row.number, row.cells))
             continue
-        since = _edited_since(journal, plan, earlier, row.number, row.cells, done)
+        since = _edited_since(journal, plan, earlier, row.number, row.cells, compared)
         if since is None:
             continue
         cells, base = since
@@ -93,6 +88,7 @@ async def validate_all(
             closes += checked.actions is not None and checked.actions.state == "closed"
         if count % YIELD_EVERY_ROWS == 0:
             await asyncio.sleep(0)
+    earlier.finish()
     if table.rows_read == 0:
         raise InputError(table.path, "has a header but no data rows")
     rejected = cross_row_problems(journal)
@@ -130,28 +126,24 @@ def _edited_since(
     earlier: EarlierRuns,
     row: int,
     cells: list[str],
-    done: dict[str, str] | None,
+    base: RowBase,
 ) -> tuple[list[str], dict[str, list[str]]] | None:
-    """The cells to validate: only those edited since the row was done (``done``: its change
-    cells then) or, of an exported sheet's row, since the export; with what each was then
-    (an exported sheet's, for the conflict check). None: the row is decided already
-    (nothing edited since, or its base damaged)."""
-    try:
-        base = done if done is not None or plan.base_index is None else exported_base(plan, cells)
-    except ValueProblem as problem:
-        earlier.remember(row, cells, None)
-        journal.record(invalid(row, BASE_COLUMN, str(problem)))
+    """The cells to validate: only those edited since the row was done or, of an exported
+    sheet's row, since the export; with what each was then (an exported sheet's, for the
+    conflict check). None: the row is decided already (nothing edited since, or its base
+    damaged)."""
+    if base.problem:
+        journal.record(invalid(row, BASE_COLUMN, base.problem))
         return None
-    earlier.remember(row, cells, base)
-    if base is None:
+    if base.cells is None:
         return cells, {}
-    edited = since_base(plan, cells, base)
-    if edited is None and done is not None and earlier.stands:
+    edited = since_base(plan, cells, base.cells)
+    if edited is None and base.done and earlier.stands:
         _count_id(journal, plan, row, cells)  # its done outcome stands
     elif edited is None:
-        unchanged = "unchanged since the export" if done is None else "unchanged since done"
+        unchanged = "unchanged since done" if base.done else "unchanged since the export"
         _keep(journal, plan, cells, RowOutcome(row, RowStatus.SKIPPED, changes=unchanged))
-    elif done is not None:
+    elif base.done:
         earlier.edited(row)
     if edited is None:
         return None

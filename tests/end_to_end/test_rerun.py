@@ -301,3 +301,24 @@ def test_a_journal_that_knows_only_each_rows_digest_sends_an_edited_row_whole(
     assert threaded_sandbox.state.last_bodies["3004"] == {
         "custom_attributes": {"issue_type": "Account", "priority": "High"}
     }
+
+
+def test_a_report_with_its_columns_moved_still_sends_only_the_edited_cell(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    sheet = write_csv(
+        tmp_path / "sheet.csv", ["id", "issue_type", "priority"], [["3004", "Bug", "High"]]
+    )
+    report = tmp_path / "results.csv"
+    run = ["--base-url", threaded_sandbox.url, "-q"]
+    assert main(["run", str(sheet), "--report", str(report), *run]) == 0
+    threaded_sandbox.server.conversation("3004")["custom_attributes"]["issue_type"] = "Other"
+    (line,) = read_report(report)
+    line["priority"] = "Low"  # the one edit; the columns swapped in the same save
+    header = ["id", "priority", "issue_type", *list(line)[3:]]
+    write_csv(report, header, [[line[name] for name in header]])
+    assert main(["run", str(report), *run]) == 0
+    assert threaded_sandbox.state.last_bodies["3004"] == {"custom_attributes": {"priority": "Low"}}
+    assert (
+        threaded_sandbox.server.conversation("3004")["custom_attributes"]["issue_type"] == "Other"
+    )
