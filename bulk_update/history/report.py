@@ -13,7 +13,14 @@ from typing import Any
 from bulk_update.config import ReadOptions
 from bulk_update.errors import StorageFailed, storage_reason
 from bulk_update.history.breakdown import Tally
-from bulk_update.models import BASE_COLUMN, OUTCOME_COLUMNS, RowOutcome, RowStatus, RunSummary
+from bulk_update.models import (
+    BASE_COLUMN,
+    OUTCOME_COLUMNS,
+    RowOutcome,
+    RowStatus,
+    RunSummary,
+    wire_json,
+)
 from bulk_update.sheet.inert import neutralise
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.rows import SheetRow
@@ -35,8 +42,10 @@ def report_lines(
     so that the fresh outcome is the only one.
     """
     kept = [i for i, name in enumerate(columns) if name not in OUTCOME_COLUMNS]
-    # A live dry run's report is the base of its plan (unless the sheet has one already).
-    with_base = with_base and BASE_COLUMN not in columns
+    # A live dry run's report is the base of its plan (unless the sheet has one already:
+    # then an outcome's base, a conflict's live cells, replaces those cells of the row's).
+    has_base = columns.index(BASE_COLUMN) if BASE_COLUMN in columns else None
+    with_base = with_base and has_base is None
     yield [columns[i] for i in kept] + list(OUTCOME_COLUMNS) + ([BASE_COLUMN] if with_base else [])
     pending = next(outcomes, None)
     for row in rows:
@@ -47,6 +56,9 @@ def report_lines(
             outcome = RowOutcome(row.number, unrecorded(row.number))
         tally.add(outcome)
         cells = row.cells
+        if has_base is not None and outcome.base:
+            cells = list(cells)
+            cells[has_base] = rebased(cells[has_base], outcome.base)
         yield [cells[i] for i in kept] + [
             str(row.number),
             outcome.status.value,
@@ -59,6 +71,12 @@ def report_lines(
             outcome.steps,
             *([outcome.base] if with_base else []),
         ]
+
+
+def rebased(base: str, seen: str) -> str:
+    """An exported row's base cell with the cells in ``seen`` (JSON, header → cell) put over
+    its own."""
+    return wire_json({**json.loads(base or "{}"), **json.loads(seen)}).decode()
 
 
 def csv_delimiter(path: Path | None, input_delimiter: str | None) -> str:

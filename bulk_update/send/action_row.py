@@ -120,7 +120,7 @@ class ActOnRow:
                 attempts=attempts,
                 changes=shown_changes or "unchanged",
                 steps=_shown(verdicts, steps),
-                base=settings.plan_base(conversation),
+                base=settings.plan_base(update, conversation),
             )
         before.update(action_values(conversation))
         settings.back_up(update.conversation_id, before, self._caller.stats)

@@ -45,9 +45,10 @@ class ReadFirst:
     # Whether an update row is read at all (an action row always is).
     reads: bool = True
 
-    def plan_base(self, conversation: Any) -> str:
-        """A live dry run's row: its change cells as they read now, as the report's base."""
-        if not self.dry_run or self.exported is None:
+    def plan_base(self, update: PreparedUpdate, conversation: Any) -> str:
+        """A live dry run's row: its change cells as they read now, as the report's base
+        (unless the row has one: an exported sheet's)."""
+        if not self.dry_run or self.exported is None or update.base:
             return ""
         read = conversation if isinstance(conversation, dict) else {}
         known = [(header, key) for header, key in self.base_columns if self.exported.knows(key)]
@@ -57,29 +58,32 @@ class ReadFirst:
     def conflict(
         self, update: PreparedUpdate, conversation: Any, attempts: int
     ) -> RowOutcome | None:
-        """The row's outcome when a cell edited here also changed in Intercom since the
-        export (``base → live → yours`` in ``changes``); None to go on."""
+        """The row's outcome when a cell edited here also changed in Intercom since its base
+        (``base → live → yours`` in ``changes``), to something other than yours; None to go
+        on. Its ``base`` is the live cells it saw: the report's base for the row, so that
+        running the report again sends yours over them."""
         if not update.base or self.exported is None or self.overwrite_conflicts:
             return None
         base: dict[str, list[str]] = json.loads(update.base)
         base = {key: cells for key, cells in base.items() if self.exported.knows(key)}
         read = conversation if isinstance(conversation, dict) else {}
         live = self.exported.live(read, list(base))
-        moved = [
-            f"{key}: {exported or 'unset'} → {live[key] or 'unset'} → {yours}"
-            for key, (exported, yours) in base.items()
-            if live[key] != exported
-        ]
+        moved = {key: cells for key, cells in base.items() if live[key] not in cells}
         if not moved:
             return None
+        headers = {key: header for header, key in self.base_columns}
         return RowOutcome(
             update.row,
             RowStatus.CONFLICT,
             attempts=attempts,
             error_code="conflict",
-            error_message="changed in Intercom since the export and edited here: nothing of "
-            "the row was sent",
-            changes="; ".join(moved),
+            error_message="changed in Intercom since the export (or since it was last sent) "
+            "and edited here: nothing of the row was sent",
+            changes="; ".join(
+                f"{key}: {exported or 'unset'} → {live[key] or 'unset'} → {yours}"
+                for key, (exported, yours) in moved.items()
+            ),
+            base=wire_json({headers[key]: live[key] for key in moved}).decode(),
         )
 
     def compare(self, payload: bytes, conversation: Any) -> tuple[dict[str, Any], list[str]]:
@@ -164,7 +168,7 @@ class UpdateRow:
                 status,
                 attempts=attempts,
                 changes=changes or "unchanged",
-                base=settings.plan_base(conversation),
+                base=settings.plan_base(update, conversation),
             )
             return outcome, changes
         settings.back_up(update.conversation_id, before, self._caller.stats)
