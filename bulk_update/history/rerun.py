@@ -89,6 +89,8 @@ class EarlierRuns:
         if earlier is not None and self._same(earlier, cells, text, other):
             if again and earlier.status == RowStatus.FAILED.value:
                 self._journal.forget(row)
+            if not earlier.cells:  # a journal of an earlier version learns the row's cells
+                self._journal.note_content(row, other, text, "")
             return base
         if earlier is not None and not (self._was_done and known is not None):
             self._journal.forget(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import sqlite3
 import tempfile
 from collections import Counter
@@ -286,21 +287,30 @@ def test_a_journal_that_knows_only_each_rows_digest_sends_an_edited_row_whole(
     threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
 ) -> None:
     """A journal of an earlier version of the tool: what of a done row was sent is not known,
-    so an edited row is sent as it is now (as that version did)."""
+    so an edited row is sent as it is now (as that version did); a row it runs unedited is
+    known from then on."""
     header = ["id", "issue_type", "priority"]
-    sheet = write_csv(tmp_path / "sheet.csv", header, [["3004", "Bug", "High"]])
+    rows = [["3004", "Bug", "High"], ["3012", "Bug", "High"]]
+    sheet = write_csv(tmp_path / "sheet.csv", header, rows)
     report = tmp_path / "results.csv"
     run = ["--base-url", threaded_sandbox.url, "-q"]
     assert main(["run", str(sheet), "--report", str(report), *run]) == 0
     with contextlib.closing(sqlite3.connect(f"{report}.journal")) as db:
         db.execute("ALTER TABLE contents DROP COLUMN cells")
         db.execute("ALTER TABLE contents DROP COLUMN done")
+        db.execute("DELETE FROM meta WHERE key = 'content_columns'")
+        for number, cells in enumerate(rows, start=2):  # that version's digest: all the cells
+            digest = hashlib.blake2b("\x1f".join(cells).encode(), digest_size=8).digest()
+            db.execute("UPDATE contents SET digest = ? WHERE row = ?", (digest, number))
         db.commit()
     edit(report, {2: {"issue_type": "Account"}})
     assert main(["run", str(report), *run]) == 0
-    assert threaded_sandbox.state.last_bodies["3004"] == {
-        "custom_attributes": {"issue_type": "Account", "priority": "High"}
-    }
+    bodies = threaded_sandbox.state.last_bodies
+    assert bodies["3004"] == {"custom_attributes": {"issue_type": "Account", "priority": "High"}}
+    assert threaded_sandbox.state.put_counts["3012"] == 1
+    edit(report, {3: {"issue_type": "Account"}})
+    assert main(["run", str(report), *run]) == 0
+    assert bodies["3012"] == {"custom_attributes": {"issue_type": "Account"}}
 
 
 def test_a_report_with_its_columns_moved_still_sends_only_the_edited_cell(
