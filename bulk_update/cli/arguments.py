@@ -107,8 +107,8 @@ def _add_sheet_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "(<report>.journal): a note it may have posted is looked for before it is sent again, "
         "one command holds it at a time, and undo restores what the first round found. Given "
         "an export, only the cells edited since are sent; a cell edited here that also changed "
-        "in Intercom since is a conflict (status conflict), sent only with "
-        "--overwrite-conflicts.",
+        "in Intercom since is a conflict (status conflict): its report takes the live value as "
+        "its base, so running the report again sends yours (or --overwrite-conflicts now).",
         ("INPUT", "CSV, TSV, XLSX or XLS file, one row per conversation, or a report"),
         "results file (.csv or .xlsx); default <input>.results.csv (a report: itself)",
         (

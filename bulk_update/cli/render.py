@@ -181,9 +181,10 @@ def _next_steps(summary: RunSummary, carry: str) -> list[str]:
     steps = []
     if conflicts:
         steps.append(
-            f"next: {conflicts} rows were edited here and changed in Intercom since the export "
-            f"(base → live → yours in their changes): keep or fix them in {report} and run "
-            f"{again}, or send them as they are with --overwrite-conflicts"
+            f"next: {conflicts} rows were edited here and changed in Intercom since (base → "
+            f"live → yours in their changes); their base in {report} is now the live value you "
+            f"have seen: run {again} to send yours as they stand (fix them first to send "
+            "something else; a value that changes in Intercom again is a conflict again)"
         )
     if to_fix:
         steps.append(

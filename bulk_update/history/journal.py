@@ -73,7 +73,7 @@ class Journal:
         self._db = connection
         self._outcomes: list[tuple[Any, ...]] = []
         self._updates: list[tuple[int, str, bytes, bytes, bytes, bool]] = []
-        self._contents: list[tuple[int, bytes]] = []
+        self._contents: list[tuple[int, bytes, str, str]] = []
         self._forgotten: list[tuple[int]] = []
         self._closed = False
 
@@ -117,7 +117,7 @@ class Journal:
             if exists:
                 journal._check_same_input(input_fingerprint, force=force)
             else:
-                journal._set_meta({**input_meta({}, input_fingerprint), "options": options})
+                journal.set_meta({**input_meta({}, input_fingerprint), "options": options})
         except BaseException:
             journal._db.close()  # refused: no -wal or -shm of it left beside the journal
             raise
@@ -138,10 +138,10 @@ class Journal:
             )
         # Changed on purpose (a report run again, or forced): what the input is now; the
         # inputs before it stay known (running one of them again is no change of bytes).
-        self._set_meta(input_meta(self.meta(), current))
+        self.set_meta(input_meta(self.meta(), current))
 
     @_storing
-    def _set_meta(self, values: dict[str, Any]) -> None:
+    def set_meta(self, values: dict[str, Any]) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
             [(key, json.dumps(value)) for key, value in values.items()],
@@ -177,7 +177,7 @@ class Journal:
             self._db.executemany("DELETE FROM intents WHERE row = ?", self._forgotten)
             self._forgotten.clear()
         if self._contents:
-            self._db.executemany("INSERT OR REPLACE INTO contents VALUES (?, ?)", self._contents)
+            self._db.executemany("INSERT OR REPLACE INTO contents VALUES (?,?,?,?)", self._contents)
             self._contents.clear()
         if self._updates:
             self._db.executemany(
@@ -207,15 +207,14 @@ class Journal:
         self._db.execute("DELETE FROM outcomes WHERE status = 'invalid'")
         self._db.commit()
 
-    # --- each row's content, so that an edited row is never given its old outcome ---------
+    # --- each row's content: an edited row never keeps its old outcome; what was done -----
 
-    def earlier_rows(self) -> Iterator[tuple[int, bytes, str | None]]:
-        """(row, digest of its cells, its outcome's status) as earlier runs left them, in
-        row order; read a page at a time, each query done before anything is written."""
+    def earlier_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Each row as earlier runs left it (``EarlierRow``), in row order, a page at a time."""
         after = 0
         while True:
             page = self._db.execute(
-                "SELECT contents.row, digest, status FROM contents "
+                "SELECT contents.row, digest, cells, done, status, base FROM contents "
                 "LEFT JOIN outcomes USING (row) WHERE contents.row > ? "
                 "ORDER BY contents.row LIMIT ?",
                 (after, PENDING_PAGE),
@@ -225,10 +224,14 @@ class Journal:
             yield from page
             after = page[-1][0]
 
-    def note_content(self, row: int, digest: bytes) -> None:
-        self._contents.append((row, digest))
+    def note_content(self, row: int, digest: bytes, cells: str, done: str) -> None:
+        self._contents.append((row, digest, cells, done))
         if len(self._contents) >= BATCH_ROWS:
             self.flush()
+
+    @_storing
+    def forget_contents_after(self, row: int) -> None:
+        self._db.execute("DELETE FROM contents WHERE row > ?", (row,))
 
     def forget(self, row: int) -> None:
         """The row's outcome belongs to its old content (or is to be tried again): drop it."""

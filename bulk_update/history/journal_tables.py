@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from bulk_update.errors import StorageFailed, UsageError, storage_reason
@@ -51,9 +51,22 @@ CREATE TABLE IF NOT EXISTS notes (
 );
 CREATE TABLE IF NOT EXISTS contents (
     row INTEGER PRIMARY KEY,
-    digest BLOB NOT NULL
+    digest BLOB NOT NULL,
+    cells TEXT NOT NULL DEFAULT '',
+    done TEXT NOT NULL DEFAULT ''
 );
 """
+
+
+class EarlierRow(NamedTuple):
+    """A row as earlier runs left it."""
+
+    row: int
+    digest: bytes  # of its input cells, to tell an edited row apart
+    cells: str  # its change cells (JSON, header → cell) as they stand once it is done
+    done: str  # its change cells as last done before that ('' when none were)
+    status: str | None  # its outcome's (None: none)
+    base: str | None  # its outcome's (a conflict's: the live cells it saw)
 
 
 ADDED_COLUMNS = (
@@ -63,6 +76,8 @@ ADDED_COLUMNS = (
     ("pending", "actions", "BLOB NOT NULL DEFAULT x''"),
     ("pending", "base", "BLOB NOT NULL DEFAULT x''"),
     ("pending", "note_may_have_landed", "INTEGER NOT NULL DEFAULT 0"),
+    ("contents", "cells", "TEXT NOT NULL DEFAULT ''"),
+    ("contents", "done", "TEXT NOT NULL DEFAULT ''"),
 )
 
 

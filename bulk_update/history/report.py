@@ -20,6 +20,7 @@ from bulk_update.models import (
     RowOutcome,
     RowStatus,
     RunSummary,
+    wire_json,
 )
 from bulk_update.sheet.inert import neutralise
 from bulk_update.sheet.reader import Table
@@ -45,8 +46,10 @@ def report_lines(
     None: the report keeps no history, and has no such column).
     """
     kept = [i for i, name in enumerate(columns) if name not in (*OUTCOME_COLUMNS, HISTORY_COLUMN)]
-    # A live dry run's report is the base of its plan (unless the sheet has one already).
-    with_base = with_base and BASE_COLUMN not in columns
+    # A live dry run's report is the base of its plan (unless the sheet has one already:
+    # then an outcome's base, a conflict's live cells, replaces those cells of the row's).
+    has_base = columns.index(BASE_COLUMN) if BASE_COLUMN in columns else None
+    with_base = with_base and has_base is None
     yield (
         [columns[i] for i in kept]
         + list(OUTCOME_COLUMNS)
@@ -62,6 +65,9 @@ def report_lines(
             outcome = RowOutcome(row.number, unrecorded(row.number))
         tally.add(outcome)
         cells = row.cells
+        if has_base is not None and outcome.base:
+            cells = list(cells)
+            cells[has_base] = rebased(cells[has_base], outcome.base)
         yield [cells[i] for i in kept] + [
             str(row.number),
             outcome.status.value,
@@ -75,6 +81,12 @@ def report_lines(
             *([outcome.base] if with_base else []),
             *([next(history)] if history is not None else []),
         ]
+
+
+def rebased(base: str, seen: str) -> str:
+    """An exported row's base cell with the cells in ``seen`` (JSON, header → cell) put over
+    its own."""
+    return wire_json({**json.loads(base or "{}"), **json.loads(seen)}).decode()
 
 
 def csv_delimiter(path: Path | None, input_delimiter: str | None) -> str:

@@ -1,43 +1,163 @@
 """What a run keeps from the runs before it: which rows are done, and which were edited since
-(a row whose cells changed never keeps the outcome of its old content)."""
+(a row whose cells changed never keeps the outcome of its old content; of a row done before,
+only the cells edited since are sent)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bulk_update.config import JobSettings
 from bulk_update.errors import HistoryExists
 from bulk_update.history.journal import Journal
-from bulk_update.history.journal_tables import recorded, same_input
-from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus
+from bulk_update.history.journal_tables import EarlierRow, recorded, same_input
+from bulk_update.models import HISTORY_COLUMN, OUTCOME_COLUMNS, RowOutcome, RowStatus
 from bulk_update.rules import is_done
+from bulk_update.sheet.columns import ColumnPlan
+from bulk_update.sheet.validate import exported_base
+from bulk_update.sheet.values import ValueProblem
 
 
 def content_digest(cells: list[str], columns: list[int]) -> bytes:
-    """What identifies a row's content (its input cells), to tell an edited row apart."""
+    """A digest of a row's ``columns`` (b"" when none), to tell an edited row apart."""
+    if not columns:
+        return b""
     text = "\x1f".join(cells[i] for i in columns)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
+@dataclass(frozen=True)
+class RowBase:
+    """What a row's change cells are compared with, so that only those edited since are
+    sent: header → cell, as last done or as exported (None: the row is sent whole)."""
+
+    cells: dict[str, Any] | None
+    done: bool = False  # they are the row's cells as last done
+    problem: str = ""  # an exported sheet's base cell that is not as the export wrote it
+
+
 class EarlierRuns:
-    """Walks the journal's record of earlier runs' rows alongside this run's rows."""
+    """Walks the journal's record of earlier runs' rows alongside this run's rows: which
+    earlier outcome stands, and what each row's change cells are compared with.
 
-    def __init__(self, journal: Journal):
+    The journal keeps, of each row, its id and change cells (an empty one as its base had
+    it) joined by U+001F in the order of ``meta['content_columns']``, and a digest of its
+    other cells; of a row sent again after it was done, also its cells as done then."""
+
+    def __init__(self, journal: Journal, plan: ColumnPlan, columns: list[str]):
         self._journal = journal
-        self._rows = journal.earlier_rows()
+        self._plan = plan
+        tools = (*OUTCOME_COLUMNS, HISTORY_COLUMN)  # not the row's: what the tool wrote of it
+        self._content = [i for i, name in enumerate(columns) if name not in tools]
+        changes = plan.change_columns
+        self._cells = [(index, header) for index, (header, _key) in changes.items()]
+        self._other = [i for i in self._content if i != plan.id_index and i not in changes]
+        headers = [header for _index, header in self._cells]
+        self._recorded = headers  # the order of the cells the journal holds
+        self._rows: Iterator[tuple[Any, ...]] = iter(())
+        if journal.history:
+            recorded = journal.meta().get("content_columns")
+            self._recorded = headers if recorded is None else recorded
+            if recorded != headers:
+                journal.set_meta({"content_columns": headers})
+            self._rows = journal.earlier_rows()
+        self._in_order = self._recorded == headers
         self._next = next(self._rows, None)
+        self._last = 0
+        self._was_done = False
 
-    def reconcile(self, row: int, digest: bytes, *, again: bool) -> None:
-        """Drop the row's earlier outcome if its content changed since (the outcome was for
-        other cells), or if it failed and the report is being run ``again``."""
+    def reconcile(self, row: int, cells: list[str], *, again: bool) -> RowBase:
+        """What the row's change cells are compared with: its cells as last done when it was
+        done (updated or skipped; or done once, and what was sent after that did not
+        finish), else an exported sheet's base.
+
+        The row's earlier outcome is dropped when its content changed and it was not done
+        (it was for other cells), or when it failed and the report is run ``again``; a done
+        one stands until :meth:`edited` says otherwise."""
+        self._last = row
+        earlier = self._earlier(row)
+        self._was_done = earlier is not None and is_done(earlier.status or "")
+        known = self._known(earlier, cells[self._plan.id_index])
+        base = RowBase(known, done=True) if known is not None else self._exported(cells)
+        if not self._journal.history:
+            return base
+        row_id = cells[self._plan.id_index]
+        text = self._encode(row_id, cells, base.cells or {})
+        other = content_digest(cells, self._other)
+        if earlier is not None and self._same(earlier, cells, text, other):
+            if again and earlier.status == RowStatus.FAILED.value:
+                self._journal.forget(row)
+            if not earlier.cells:  # a journal of an earlier version learns the row's cells
+                self._journal.note_content(row, other, text, "")
+            return base
+        if earlier is not None and not (self._was_done and known is not None):
+            self._journal.forget(row)
+        done = self._encode(row_id, None, known) if known is not None else ""
+        self._journal.note_content(row, other, text, done)
+        return base
+
+    @property
+    def stands(self) -> bool:
+        """Whether the row's earlier outcome is a done one, which stands."""
+        return self._was_done
+
+    def edited(self, row: int) -> None:
+        """The row was edited since it was done: its done outcome is for other cells."""
+        if self._was_done:
+            self._journal.forget(row)
+
+    def finish(self) -> None:
+        """Rows past the last one read keep nothing in the old order of columns."""
+        if not self._in_order:
+            self._journal.forget_contents_after(self._last)
+
+    def _earlier(self, row: int) -> EarlierRow | None:
         while self._next is not None and self._next[0] < row:
             self._next = next(self._rows, None)
-        if self._next is not None and self._next[0] == row:
-            _row, old_digest, old_status = self._next
-            if old_digest != digest or (again and old_status == RowStatus.FAILED.value):
-                self._journal.forget(row)
-        self._journal.note_content(row, digest)
+        if self._next is None or self._next[0] != row:
+            return None
+        return EarlierRow(*self._next)
+
+    def _same(self, earlier: EarlierRow, cells: list[str], text: str, other: bytes) -> bool:
+        """Whether the row's content is as the journal has it (a journal of an earlier
+        version has only a digest of it all)."""
+        if not earlier.cells:
+            return earlier.digest == content_digest(cells, self._content)
+        return self._in_order and earlier.cells == text and earlier.digest == other
+
+    def _known(self, earlier: EarlierRow | None, row_id: str) -> dict[str, Any] | None:
+        """The row's cells as last done, if they were done for this conversation; a conflict
+        since then takes the live cells it saw as theirs."""
+        if earlier is None:
+            return None
+        text = earlier.cells if self._was_done else earlier.done
+        parts = text.split(_SEPARATOR) if text else []
+        if len(parts) != len(self._recorded) + 1 or parts[0] != row_id:
+            return None
+        done: dict[str, Any] = dict(zip(self._recorded, parts[1:], strict=True))
+        if earlier.status == RowStatus.CONFLICT.value and earlier.base:
+            done.update(json.loads(earlier.base))
+        return done
+
+    def _exported(self, cells: list[str]) -> RowBase:
+        if self._plan.base_index is None:
+            return RowBase(None)
+        try:
+            return RowBase(exported_base(self._plan, cells))
+        except ValueProblem as problem:
+            return RowBase(None, problem=str(problem))
+
+    def _encode(self, row_id: str, cells: list[str] | None, base: Mapping[str, Any]) -> str:
+        """The row's id and change cells as they stand once it is done: an empty cell (or
+        no ``cells``) leaves what ``base`` has."""
+        values = [(cells[i] if cells else "") or str(base.get(h, "")) for i, h in self._cells]
+        return _SEPARATOR.join([row_id, *values])
+
+
+_SEPARATOR = "\x1f"
 
 
 class ReportedOutcomes:

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from bulk_update.config import JobSettings
 from bulk_update.errors import InputError
 from bulk_update.history.journal import Journal
-from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, content_digest
+from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, RowBase
 from bulk_update.models import (
     BASE_COLUMN,
-    HISTORY_COLUMN,
-    OUTCOME_COLUMNS,
     PreparedUpdate,
     RowOutcome,
     RowStatus,
@@ -39,7 +37,6 @@ from bulk_update.sheet.values import ValueProblem
 
 SAMPLE_BODIES = 3
 # What the tool writes into a report itself: never part of a row's content.
-TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, HISTORY_COLUMN})
 # Hand control back to the event loop this often during the validation pass, so that a
 # Ctrl-C is noticed even while a million rows are being checked.
 YIELD_EVERY_ROWS = 5000
@@ -64,19 +61,17 @@ async def validate_all(
     encode_bodies = settings.sends_requests
     sample: list[UpdateRequest] = []
     closes = 0
-    earlier = EarlierRuns(journal) if journal.history else None
+    journal.start_validation()
+    earlier = EarlierRuns(journal, plan, table.columns)
     keep_reported = table.is_report and not again
     columns = ReportedOutcomes(table.columns) if table.is_report else None
-    content = [i for i, name in enumerate(table.columns) if name not in TOOLS_COLUMNS]
-    journal.start_validation()
     for count, row in enumerate(table.rows(), start=1):
-        if earlier is not None:
-            earlier.reconcile(row.number, content_digest(row.cells, content), again=table.is_report)
+        compared = earlier.reconcile(row.number, row.cells, again=table.is_report)
         if keep_reported and columns is not None and columns.kept(row.cells):
             # No journal to tell an edit apart: a row reported done stays as it is.
             _keep(journal, plan, row.cells, columns.outcome(row.number, row.cells))
             continue
-        since = _edited_since_export(journal, plan, row.number, row.cells)
+        since = _edited_since(journal, plan, earlier, row.number, row.cells, compared)
         if since is None:
             continue
         cells, base = since
@@ -95,6 +90,7 @@ async def validate_all(
             closes += checked.actions is not None and checked.actions.state == "closed"
         if count % YIELD_EVERY_ROWS == 0:
             await asyncio.sleep(0)
+    earlier.finish()
     if table.rows_read == 0:
         raise InputError(table.path, "has a header but no data rows")
     rejected = cross_row_problems(journal)
@@ -114,31 +110,46 @@ async def validate_all(
 
 
 def _keep(journal: Journal, plan: ColumnPlan, cells: list[str], outcome: RowOutcome) -> None:
-    """A row decided without a request. Its id still counts, so that another row for the
-    same conversation is a duplicate."""
+    """A row decided without a request."""
     journal.record(outcome)
+    _count_id(journal, plan, outcome.row, cells)
+
+
+def _count_id(journal: Journal, plan: ColumnPlan, row: int, cells: list[str]) -> None:
+    """A row sent nothing still counts its id, so that another row for the same
+    conversation is a duplicate."""
     with contextlib.suppress(ValueProblem):
-        kept_id = check_conversation_id(cells[plan.id_index])
-        journal.add_update(PreparedUpdate(outcome.row, kept_id, b""))
+        journal.add_update(PreparedUpdate(row, check_conversation_id(cells[plan.id_index]), b""))
 
 
-def _edited_since_export(
-    journal: Journal, plan: ColumnPlan, row: int, cells: list[str]
+def _edited_since(
+    journal: Journal,
+    plan: ColumnPlan,
+    earlier: EarlierRuns,
+    row: int,
+    cells: list[str],
+    base: RowBase,
 ) -> tuple[list[str], dict[str, list[str]]] | None:
-    """The cells to validate: of an exported sheet's row, only those edited since the export,
-    with what each was when exported (None: the row is decided already, unedited or with its
-    base damaged)."""
-    if plan.base_index is None:
-        return cells, {}
-    try:
-        edited = since_base(plan, cells)
-    except ValueProblem as problem:
-        journal.record(invalid(row, BASE_COLUMN, str(problem)))
+    """The cells to validate: only those edited since the row was done or, of an exported
+    sheet's row, since the export; with what each was then (an exported sheet's, for the
+    conflict check). None: the row is decided already (nothing edited since, or its base
+    damaged)."""
+    if base.problem:
+        journal.record(invalid(row, BASE_COLUMN, base.problem))
         return None
+    if base.cells is None:
+        return cells, {}
+    edited = since_base(plan, cells, base.cells)
+    if edited is None and base.done and earlier.stands:
+        _count_id(journal, plan, row, cells)  # its done outcome stands
+    elif edited is None:
+        unchanged = "unchanged since done" if base.done else "unchanged since the export"
+        _keep(journal, plan, cells, RowOutcome(row, RowStatus.SKIPPED, changes=unchanged))
+    elif base.done:
+        earlier.edited(row)
     if edited is None:
-        unchanged = RowOutcome(row, RowStatus.SKIPPED, changes="unchanged since the export")
-        _keep(journal, plan, cells, unchanged)
-    return edited
+        return None
+    return edited if plan.base_index is not None else (edited[0], {})
 
 
 def cross_row_problems(journal: Journal) -> dict[int, str]:

@@ -138,7 +138,7 @@ class ActOnRow:
                 attempts=attempts,
                 changes=shown_changes or "unchanged",
                 steps=_shown(verdicts, steps),
-                base=settings.plan_base(update.conversation_id, conversation),
+                base=settings.plan_base(update, conversation),
             )
         before.update(action_values(conversation))
         ours = {**(intended(update.payload) if update.payload else {}), **action_values(after)}

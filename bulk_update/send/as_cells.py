@@ -23,7 +23,8 @@ class ConversationCells:
 
     # An edited row whose live cell moved since its base: what its outcome says.
     conflict_message = (
-        "changed in Intercom since the export and edited here: nothing of the row was sent"
+        "changed in Intercom since the export (or since it was last sent) and edited here: "
+        "nothing of the row was sent"
     )
     unset = ""
     partial = False  # a conflict holds back the whole row

@@ -76,16 +76,17 @@ class ReadFirst:
     # Whether an update row is read at all (an action row always is).
     reads: bool = True
 
-    def plan_base(self, conversation_id: str, conversation: Any) -> str:
+    def plan_base(self, update: PreparedUpdate, conversation: Any) -> str:
         """A live dry run's row: its change cells as they read now, as the report's base
-        (naming the conversation, as an export's does)."""
-        if not self.dry_run or self.exported is None:
+        (naming the conversation, as an export's does), unless the row has one (an exported
+        sheet's)."""
+        if not self.dry_run or self.exported is None or update.base:
             return ""
         read = conversation if isinstance(conversation, dict) else {}
         known = [(header, key) for header, key in self.base_columns if self.exported.knows(key)]
         live = self.exported.live(read, [key for _header, key in known])
         cells = {header: live[key] for header, key in known}
-        return wire_json({BASE_ID_KEY: conversation_id, **cells}).decode()
+        return wire_json({BASE_ID_KEY: update.conversation_id, **cells}).decode()
 
     def merge(
         self, update: PreparedUpdate, conversation: Any, attempts: int
@@ -94,7 +95,8 @@ class ReadFirst:
         base (the export; for an undo, what the sheet's rounds left): ``base → live →
         yours``. An exported sheet's row is then a ``conflict`` and nothing of it is sent;
         an undo leaves out only the fields that moved. A live value that is already yours
-        is no conflict."""
+        is no conflict. A conflict's ``base`` is the live cells it saw: the report's base for
+        the row, so that running the report again sends yours over them."""
         merge = self.exported
         if not update.base or merge is None or self.overwrite_conflicts:
             return update, Moved()
@@ -111,6 +113,7 @@ class ReadFirst:
             return update, Moved()
         if merge.partial and len(moved) < len(base):
             return update.without(list(moved)), Moved(tuple(moved.values()), merge.conflict_message)
+        headers = {key: header for header, key in self.base_columns}
         return RowOutcome(
             update.row,
             RowStatus.CONFLICT,
@@ -118,6 +121,7 @@ class ReadFirst:
             error_code="conflict",
             error_message=merge.conflict_message,
             changes="; ".join(moved.values()),
+            base=wire_json({headers[key]: live[key] for key in moved}).decode(),
         )
 
     def compare(self, payload: bytes, conversation: Any) -> tuple[dict[str, Any], list[str]]:
@@ -206,7 +210,7 @@ class UpdateRow:
                 status,
                 attempts=attempts,
                 changes=changes or "unchanged",
-                base=settings.plan_base(update.conversation_id, conversation),
+                base=settings.plan_base(update, conversation),
             )
             return outcome, changes
         ours = intended(update.payload)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,13 +51,9 @@ class RowProblem:
     message: str
 
 
-def since_base(
-    plan: ColumnPlan, cells: Sequence[str]
-) -> tuple[list[str], dict[str, list[str]]] | None:
-    """The row's cells with every change cell still as exported blanked (an unedited cell is
-    never sent, whatever the live value is now), and each edited column (as read) with its
-    cell as exported and as edited; None when no cell was edited. Raises ValueProblem when
-    the base cell itself was changed, or is another row's.
+def exported_base(plan: ColumnPlan, cells: Sequence[str]) -> dict[str, Any]:
+    """An exported sheet's row's cells as exported (its base cell, header → cell). Raises
+    ValueProblem when the base cell itself was changed, or is another row's.
 
     A base names its conversation (``BASE_ID_KEY``; a base written before it did names none,
     and is taken as the row's): a row whose base names another conversation was sorted or
@@ -74,14 +70,25 @@ def since_base(
             "whole column to send every cell as it is"
         )
     _check_base_is_the_rows(plan, cells, base)
+    return base
+
+
+def since_base(
+    plan: ColumnPlan, cells: Sequence[str], base: Mapping[str, Any]
+) -> tuple[list[str], dict[str, list[str]]] | None:
+    """The row's cells with every change cell still as in ``base`` (header → cell: as
+    exported, or as last done) blanked, so that an unedited cell is never sent, whatever the
+    live value is now; and each edited column (as read) with its cell in ``base`` and as
+    edited. None when no cell was edited (an emptied cell is not an edit: it leaves the
+    field as it is)."""
     edited = list(cells)
     changed: dict[str, list[str]] = {}
     for index, (column, key) in plan.change_columns.items():
-        exported = str(base.get(column, ""))
-        if index < len(cells) and cells[index] == exported:
+        was = str(base.get(column, ""))
+        if index < len(cells) and cells[index] == was:
             edited[index] = ""
         elif index < len(cells) and cells[index]:
-            changed[key] = [exported, cells[index]]
+            changed[key] = [was, cells[index]]
     return (edited, changed) if changed else None
 
 

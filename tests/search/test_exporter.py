@@ -384,3 +384,60 @@ def test_formula_looking_text_is_inert_in_the_file_and_reads_back_exactly(
     assert writes(populated) == 0  # read back exactly: nothing looks edited
     frame = bulk_update.run(out, token=TOKEN, base_url=populated.url, dry_run=True).outcomes
     assert list(frame["title"][: len(ids)]) == FORMULAS
+
+
+def test_a_conflict_takes_the_live_value_as_its_base_and_running_the_report_again_sends_yours(
+    populated: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sheet.csv"
+    a, b, c = "215467900001", "215467900002", "215467900003"
+    where = f"id in {a}, {b}, {c}"
+    assert cli(populated, "export", str(out), "--where", where, "--columns", "issue_type") == 0
+    for conversation_id, theirs in ((a, "Billing"), (b, "Billing"), (c, "Other")):
+        populated.server.conversation(conversation_id)["custom_attributes"]["issue_type"] = theirs
+    with out.open(newline="", encoding="utf-8-sig") as handle:
+        header, *rows = list(csv_rows(handle.read()))
+    for row in rows:
+        row[header.index("issue_type")] = "Other"  # edited here; C's teammate did the same
+    edited = write_csv(tmp_path / "edited.csv", header, rows)
+    capsys.readouterr()
+    assert main(["run", str(edited), "--admin", ADA, "--base-url", populated.url]) == 1
+    out_text = capsys.readouterr().out
+    report = tmp_path / "edited.results.csv"
+    assert "their base in " in out_text and "is now the live value you have seen" in out_text
+    lines = {line["id"]: line for line in read_report(report)}
+    assert [lines[i]["status"] for i in (a, b, c)] == ["conflict", "conflict", "updated"]
+    assert json.loads(lines[a]["bulk_update_base"])["issue_type"] == "Billing"  # the live value
+    # B's teammate changes it again; A stays as seen. The report is run again as it is.
+    populated.server.conversation(b)["custom_attributes"]["issue_type"] = "Bug"
+    assert cli(populated, "run", str(report), "--admin", ADA) == 1
+    lines = {line["id"]: line for line in read_report(report)}
+    assert (lines[a]["status"], lines[b]["status"]) == ("updated", "conflict")
+    assert "issue_type: Billing → Bug → Other" in lines[b]["changes"]
+    assert populated.server.conversation(a)["custom_attributes"]["issue_type"] == "Other"
+    assert populated.server.conversation(b)["custom_attributes"]["issue_type"] == "Bug"
+    # Seen now, and still wanted: running the report once more sends it.
+    assert cli(populated, "run", str(report), "--admin", ADA) == 0
+    assert populated.server.conversation(b)["custom_attributes"]["issue_type"] == "Other"
+
+
+def test_a_done_row_edited_again_is_compared_with_what_was_sent_not_with_the_export(
+    populated: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "sheet.csv"
+    a = "215467900001"
+    columns = "issue_type,priority"
+    assert cli(populated, "export", str(out), "--where", f"id = {a}", "--columns", columns) == 0
+    with out.open(newline="", encoding="utf-8-sig") as handle:
+        header, row = list(csv_rows(handle.read()))
+    row[header.index("issue_type")] = "Other"
+    report = tmp_path / "report.csv"
+    assert cli(populated, "run", str(write_csv(out, header, [row])), "--report", str(report)) == 0
+    populated.server.conversation(a)["custom_attributes"]["priority"] = "Urgent"  # a teammate's
+    (line,) = read_report(report)
+    line["issue_type"] = "Account"  # edited again: Other, as sent, is its base now
+    write_csv(report, list(line), [list(line.values())])
+    assert cli(populated, "run", str(report)) == 0
+    assert read_report(report)[0]["status"] == "updated"
+    assert populated.state.last_bodies[a] == {"custom_attributes": {"issue_type": "Account"}}
+    assert populated.server.conversation(a)["custom_attributes"]["priority"] == "Urgent"

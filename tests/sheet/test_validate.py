@@ -15,6 +15,7 @@ from bulk_update.sheet.schema import Schema, ValueProblem
 from bulk_update.sheet.validate import (
     RowProblem,
     check_conversation_id,
+    exported_base,
     since_base,
     validate_row,
 )
@@ -256,16 +257,21 @@ def base(**cells: str) -> str:
     return json.dumps(cells)
 
 
+def edited_since_export(cells: list[str]) -> tuple[list[str], dict[str, list[str]]] | None:
+    exported = plan(EXPORTED)
+    return since_base(exported, cells, exported_base(exported, cells))
+
+
 def test_a_base_naming_its_row_s_conversation_sends_only_the_edited_cells() -> None:
     cells = ["101", "Account", "t", base(id="101", issue_type="Bug", title="t")]
-    edited = since_base(plan(EXPORTED), cells)
+    edited = edited_since_export(cells)
     assert edited == (["101", "Account", "", cells[3]], {"issue_type": ["Bug", "Account"]})
 
 
 def test_a_base_naming_another_conversation_is_a_row_sorted_without_its_base() -> None:
     cells = ["102", "Account", "t", base(id="101", issue_type="Bug", title="t")]
     with pytest.raises(ValueProblem) as problem:
-        since_base(plan(EXPORTED), cells)
+        edited_since_export(cells)
     assert str(problem.value) == (
         "the bulk_update_base cell is another conversation's: the rows look sorted or moved "
         "without their bulk_update_base column; sort all the columns together (or undo the "
@@ -275,7 +281,7 @@ def test_a_base_naming_another_conversation_is_a_row_sorted_without_its_base() -
 
 def test_a_base_written_before_bases_named_their_conversation_still_reads() -> None:
     cells = ["102", "Bug", "t2", base(issue_type="Bug", title="t")]
-    assert since_base(plan(EXPORTED), cells) == (
+    assert edited_since_export(cells) == (
         ["102", "", "t2", cells[3]],
         {"title": ["t", "t2"]},
     )
@@ -283,4 +289,4 @@ def test_a_base_written_before_bases_named_their_conversation_still_reads() -> N
 
 def test_a_bad_id_is_the_id_s_problem_not_the_base_s() -> None:
     cells = ["2.15468E+11", "Account", "t", base(id="215467900001", issue_type="Bug", title="t")]
-    assert since_base(plan(EXPORTED), cells) is not None
+    assert edited_since_export(cells) is not None
