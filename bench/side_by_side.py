@@ -1,5 +1,6 @@
 """Two installed builds of the tool, side by side: interleaved rounds against a fresh sandbox
-each run (no limit, no latency), the CPU and peak RSS of the client alone (``os.wait4``).
+each run (no limit, no latency), the CPU and peak RSS of the client alone (``os.wait4``), and
+the requests per row the sandbox took. Modes: plain, ``--skip-unchanged`` and ``--backup``.
 
     python -m bench.side_by_side OLD/bin/bulk-update NEW/bin/bulk-update [ROWS] [ROUNDS]
 
@@ -17,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import TOKEN, sandbox
+from bench.harness import TOKEN, sandbox, sandbox_stats
 
 
 def write_sheet(path: Path, rows: int) -> Path:
@@ -27,11 +28,15 @@ def write_sheet(path: Path, rows: int) -> Path:
     return path
 
 
-def one_run(tool: str, sheet: Path, folder: Path, extra: list[str]) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS MB) of one run of ``tool``."""
+def one_run(
+    tool: str, sheet: Path, folder: Path, extra: list[str]
+) -> tuple[float, float, float, int]:
+    """(wall s, CPU s, peak RSS MB, requests) of one run of ``tool``."""
     with sandbox(10_000_000, 10, 0.0) as url:
         report = folder / f"r-{time.monotonic_ns()}.csv"
         command = [tool, "run", str(sheet), "--base-url", url, "-q", "--report", str(report)]
+        if extra == ["--backup"]:
+            extra = ["--backup", str(folder / f"b-{time.monotonic_ns()}.csv")]
         env = {**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN}
         started = time.monotonic()
         process = subprocess.Popen(
@@ -41,7 +46,10 @@ def one_run(tool: str, sheet: Path, folder: Path, extra: list[str]) -> tuple[flo
             stderr=subprocess.DEVNULL,
         )
         _pid, _status, usage = os.wait4(process.pid, 0)
-        return time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        wall = time.monotonic() - started
+        counts = sandbox_stats(url)["status_counts"]
+        requests = sum(counts.values()) if isinstance(counts, dict) else 0
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, requests
 
 
 def main() -> None:
@@ -51,8 +59,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         sheet = write_sheet(folder / "sheet.csv", rows)
-        for label, extra in (("plain", []), ("--skip-unchanged", ["--skip-unchanged"])):
-            runs: dict[str, list[tuple[float, float, float]]] = {"old": [], "new": []}
+        modes = (
+            ("plain", []),
+            ("--skip-unchanged", ["--skip-unchanged"]),
+            ("--backup", ["--backup"]),
+        )
+        for label, extra in modes:
+            runs: dict[str, list[tuple[float, float, float, int]]] = {"old": [], "new": []}
             for _round in range(rounds):
                 for key, tool in (("old", old), ("new", new)):
                     runs[key].append(one_run(tool, sheet, folder, extra))
@@ -63,9 +76,10 @@ def main() -> None:
                 cpu[key] = statistics.median(m[1] for m in measured)
                 rss = statistics.median(m[2] for m in measured)
                 per_row = cpu[key] / rows * 1e6
+                requests = statistics.median(m[3] for m in measured) / rows
                 print(
                     f"{key}: wall {wall:.2f} s, CPU {cpu[key]:.2f} s ({per_row:.0f} µs/row), "
-                    f"peak RSS {rss:.0f} MB"
+                    f"peak RSS {rss:.0f} MB, {requests:.3f} requests/row"
                 )
             print(f"new/old CPU: {cpu['new'] / cpu['old']:.3f}x")
 

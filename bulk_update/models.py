@@ -43,7 +43,11 @@ OUTCOME_COLUMNS = (
 
 def wire_json(value: Any) -> bytes:
     """The one compact JSON encoding of what is sent and journalled (UTF-8, no spaces)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return _WIRE.encode(value).encode()
+
+
+# One encoder for every call (``json.dumps`` with any option builds a new one each time).
+_WIRE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)

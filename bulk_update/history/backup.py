@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.errors import StorageFailed, UsageError, escape, storage_reason
-from bulk_update.models import BACKUP_COLUMN
+from bulk_update.models import BACKUP_COLUMN, wire_json
 from bulk_update.sheet.inert import neutralise
 from bulk_update.sheet.values import iso_8601
 
@@ -123,7 +123,7 @@ class BackupWriter:
         found = backup_cells(before, self._columns, self._marker, self._dates)
         left = backup_cells(ours, self._columns, self._marker, self._dates)
         cells = [found.get(column, "") for column in self._columns]
-        self._append([conversation_id, *cells, json.dumps(left, ensure_ascii=False)])
+        self._append([conversation_id, *cells, wire_json(left).decode()])
         self.written += 1
 
     def close(self) -> None:
@@ -182,7 +182,7 @@ class Backup:
 def read_backup(path: Path, rows: Iterable[list[str]], columns: list[str]) -> Backup:
     """Fold a backup's lines (``rows``, after its header ``columns``) into one entry per
     conversation: the first line's cells, and each field's latest "ours"."""
-    fields = [name for name in columns if name not in ("id", BACKUP_COLUMN)]
+    fields = [(index, name) for index, name in enumerate(columns) if name not in _NOT_FIELDS]
     at_id, at_marker = columns.index("id"), columns.index(BACKUP_COLUMN)
     conversations: dict[str, BackedUp] = {}
     merges = True
@@ -190,14 +190,17 @@ def read_backup(path: Path, rows: Iterable[list[str]], columns: list[str]) -> Ba
         conversation_id = cells[at_id]
         entry = conversations.get(conversation_id)
         if entry is None:
-            before = dict(zip(fields, (cells[columns.index(f)] for f in fields), strict=True))
+            before = {name: cells[index] for index, name in fields}
             entry = conversations[conversation_id] = BackedUp(before)
         ours = _ours(path, cells[at_marker])
         if ours is None:
             merges = False
         else:
             entry.ours.update(ours)
-    return Backup(fields, conversations, merges)
+    return Backup([name for _index, name in fields], conversations, merges)
+
+
+_NOT_FIELDS = ("id", BACKUP_COLUMN)
 
 
 def _ours(path: Path, marker: str) -> dict[str, str] | None:

@@ -260,7 +260,7 @@ class ActOnRow:
     ) -> tuple[Step, dict[str, Any], list[str]]:
         """The ``PUT`` as a step (in place when the values are already there and unchanged
         rows are to be skipped), the attributes' present values, and what would change."""
-        before, changes = self._read_first.compare(update.payload, conversation)
+        before, changes, _after = self._read_first.compare(update.payload, conversation)
         in_place = self._read_first.skip_unchanged and not changes
         step = Step(
             "attributes",

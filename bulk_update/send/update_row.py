@@ -124,13 +124,15 @@ class ReadFirst:
             base=wire_json({headers[key]: live[key] for key in moved}).decode(),
         )
 
-    def compare(self, payload: bytes, conversation: Any) -> tuple[dict[str, Any], list[str]]:
-        """The present values of the fields the body sets, and what it would change
-        (``field: before → after``), from a read of the conversation."""
+    def compare(
+        self, payload: bytes, conversation: Any
+    ) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+        """The present values of the fields the body sets, what it would change (``field:
+        before → after``), from a read of the conversation, and the values it sets."""
         after = intended(payload)
         read = conversation if isinstance(conversation, dict) else {}
         before = current_values(read, list(after))
-        return before, differences(before, after, self.dates)
+        return before, differences(before, after, self.dates), after
 
     def back_up(
         self, conversation_id: str, before: dict[str, Any], ours: dict[str, Any], stats: SendStats
@@ -201,7 +203,7 @@ class UpdateRow:
         ``field: before → after; ...``."""
         settings = self._read_first
         assert settings is not None
-        before, differing = settings.compare(update.payload, conversation)
+        before, differing, ours = settings.compare(update.payload, conversation)
         changes = "; ".join(differing)
         if settings.dry_run or (not changes and settings.skip_unchanged):
             status = RowStatus.WOULD_UPDATE if changes else RowStatus.SKIPPED
@@ -213,7 +215,6 @@ class UpdateRow:
                 base=settings.plan_base(update, conversation),
             )
             return outcome, changes
-        ours = intended(update.payload)
         settings.back_up(update.conversation_id, before, ours, self._caller.stats)
         return None, changes
 

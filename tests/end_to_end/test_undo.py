@@ -248,7 +248,7 @@ def test_dates_read_as_iso_in_changes_and_backups_and_undo_reads_them_back(
     assert main(["run", str(path), "--base-url", url, "-q", "--backup", str(backup)]) == 0
     assert backup.read_text(encoding="utf-8").splitlines() == [
         "id,due_date,bulk_update_backup",  # the last column says it is a backup
-        '51,2026-12-01T00:00:00Z,"{""due_date"": ""2026-12-15T00:00:00Z""}"',  # and what was left
+        '51,2026-12-01T00:00:00Z,"{""due_date"":""2026-12-15T00:00:00Z""}"',  # and what was left
     ]
     assert main(["undo", str(backup), "--base-url", url, "-q"]) == 2
     assert "undo would restore 1 conversation(s)' due_date from" in capsys.readouterr().err

@@ -17,5 +17,5 @@ def test_a_resumed_backup_drops_a_line_a_crash_cut_short(tmp_path: Path) -> None
     assert path.read_text(encoding="utf-8").splitlines() == [
         f"id,title,{BACKUP_COLUMN}",
         "101,old,",
-        '102,older,"{""title"": ""new""}"',
+        '102,older,"{""title"":""new""}"',
     ]
