@@ -192,10 +192,7 @@ def _next_steps(summary: RunSummary, carry: str) -> list[str]:
             + (f" (it also sends the {left} rows not attempted yet)" if left else "")
         )
     elif left:
-        steps.append(
-            f"next: {again} sends the {left} rows not attempted yet "
-            "(or run the same command again with --resume)"
-        )
+        steps.append(f"next: {again} sends the {left} rows not attempted yet")
     return steps
 
 

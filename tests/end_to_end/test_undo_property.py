@@ -1,11 +1,17 @@
-"""Any sequence of rounds, undos and teammates' changes on one sheet: no teammate's change is
+"""Any sequence of rounds (some killed with ``kill -9`` while sending and run again), undos
+and teammates' changes on one sheet: no teammate's change is
 reverted unless a cell of it was edited here or the undo was told to overwrite conflicts;
 every undo puts each field no teammate touched since back as the sheet's first round found
 it; and until an undo, every row the report calls done matches the server."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +21,7 @@ from hypothesis import strategies as st
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from tests.conftest import TOKEN, ThreadedSandbox, examples, read_report, write_csv
+from tests.end_to_end.test_resume import wait_until
 
 ADA, GRACE = "ada@example.com", "grace@example.com"
 ADMIN_IDS = {ADA: 101, GRACE: 102}
@@ -27,7 +34,11 @@ SHEET_PRIORITIES, TEAMMATE_PRIORITIES = ("Low", "High"), ("Medium", "Urgent")
 Field = tuple[str, str]  # (conversation id, field)
 
 COMMANDS = st.one_of(
-    st.tuples(st.just("edit"), st.sampled_from(IDS), st.sampled_from(FIELDS)),
+    st.tuples(
+        st.sampled_from(["edit", "edit, kill -9, run again"]),
+        st.sampled_from(IDS),
+        st.sampled_from(FIELDS),
+    ),
     st.tuples(st.just("teammate"), st.sampled_from(IDS), st.sampled_from(FIELDS)),
     st.tuples(st.sampled_from(["undo", "undo overwrite", "lose next"]), st.just(""), st.just("")),
 )
@@ -103,15 +114,20 @@ def test_undo_is_a_merge_over_any_sequence_of_rounds(
         moved: set[Field] = set()  # changed by a teammate since the tool last wrote it
         undone = False  # an undo leaves the sheet's report behind: it says what rounds did
 
-        def cli(*args: str, edited: Field | None = None, overwrite: bool = False) -> int:
+        @contextlib.contextmanager
+        def watching(edited: Field | None = None, overwrite: bool = False) -> Iterator[None]:
+            """What the tool writes meanwhile reverts no teammate's change unless told to."""
             before = values(sandbox)
-            code = main([*args, "--base-url", sandbox.url, "--admin", ADA, "-q"])
+            yield
             config.lost_answer_rate = 0.0  # a fault lasts one command
             after = values(sandbox)
             for key in [key for key in moved if after[key] != before[key]]:
-                assert overwrite or key == edited, f"{args[0]} reverted a teammate's {key}"
+                assert overwrite or key == edited, f"the tool reverted a teammate's {key}"
                 moved.discard(key)
-            return code
+
+        def cli(*args: str, edited: Field | None = None, overwrite: bool = False) -> int:
+            with watching(edited, overwrite):
+                return main([*args, "--base-url", sandbox.url, "--admin", ADA, "-q"])
 
         argv = ["run", str(first_sheet), "--report", str(report), "--backup", str(backup)]
         assert cli(*argv) == 0
@@ -126,6 +142,11 @@ def test_undo_is_a_merge_over_any_sequence_of_rounds(
                 assert cli("run", str(report), edited=(conversation_id, field)) in (0, 1)
                 if not undone:
                     done_rows_match_the_server(report, sandbox, moved)
+            elif command == "edit, kill -9, run again":
+                sheet.edit(conversation_id, field)
+                with watching(edited=(conversation_id, field)):
+                    killed_while_sending(sandbox, report)
+                assert cli("run", str(report), edited=(conversation_id, field)) in (0, 1)
             else:
                 undone, overwrite = True, command == "undo overwrite"
                 more = ["--overwrite-conflicts"] if overwrite else []
@@ -134,6 +155,31 @@ def test_undo_is_a_merge_over_any_sequence_of_rounds(
                 assert {k: v for k, v in now.items() if k not in moved} == {
                     k: v for k, v in first_found.items() if k not in moved
                 }
+
+
+def killed_while_sending(sandbox: Sandbox, report: Path) -> None:
+    """``run REPORT`` in a process of its own, killed (``kill -9``) once its first request
+    for a conversation has arrived (or when it ends first)."""
+    seen = len(sandbox.state.paths)
+    sandbox.server.config.latency = 0.05
+    command = ["run", str(report), "--base-url", sandbox.url, "--admin", ADA, "-q"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulk_update", *command],
+        env={**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(
+            lambda: (
+                process.poll() is not None
+                or any("/conversations/" in path for path in sandbox.state.paths[seen:])
+            )
+        )
+    finally:
+        process.kill()
+        process.wait()
+        sandbox.server.config.latency = 0.0
 
 
 def done_rows_match_the_server(report: Path, sandbox: Sandbox, moved: set[Field]) -> None:

@@ -76,6 +76,8 @@ def test_after_a_limit_the_summary_says_how_to_do_the_rest(
     assert main(["run", str(path), "--base-url", threaded_sandbox.url, "-q", "--limit", "2"]) == 1
     report = tmp_path / "in.results.csv"
     again = f"bulk-update run {report} --base-url {threaded_sandbox.url}"
-    assert f"next: {again} sends the 3 rows not attempted yet" in (capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert f"next: {again} sends the 3 rows not attempted yet" in out
+    assert "--resume" not in out  # the run finished: there is nothing to resume
     assert main(["run", str(report), "--base-url", threaded_sandbox.url, "-q"]) == 0
     assert threaded_sandbox.state.put_counts == {str(n): 1 for n in range(1, 6)}
