@@ -194,11 +194,12 @@ async def undo_async(
 ) -> RunResult:
     """:func:`undo` as a coroutine: a merge (see ``job.undoing``) that holds the sheet's
     history like every command."""
-    plan = undo_plan(Path(backup_or_report))
-    hooks = hooks or RunHooks()
-    hooks = dataclasses.replace(hooks, notices=hooks.notices + undo_notices(plan))
-    settings.setdefault("report_path", default_report_path(plan.backup))
-    with holding(plan.held, "undo"):
+    given, dry_run = Path(backup_or_report), bool(settings.get("dry_run"))
+    with holding([] if dry_run else undo_plan(given).held, "undo"):
+        plan = undo_plan(given)  # read again, held: no round is adding to the backup
+        hooks = hooks or RunHooks()
+        hooks = dataclasses.replace(hooks, notices=hooks.notices + undo_notices(plan))
+        settings.setdefault("report_path", default_report_path(plan.backup, dry_run=dry_run))
         if not plan.conversations:
             return nothing_to_undo(plan)
         return await _run_job(plan.rows, token, sandbox, hooks, settings, undo_of=plan.backup)

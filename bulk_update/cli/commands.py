@@ -159,8 +159,9 @@ async def _sheet_command(
     with _logs_above_the_bar(hooks):
         result = await call(args.input, token=token, sandbox=sandbox, hooks=hooks, **settings)
     print(render_run(result, quiet=args.quiet, carry=carried_flags(args)))
-    if result.summary.interrupted and not result.summary.undo:
-        print(interrupted_note(result.summary), file=sys.stderr)
+    if result.summary.interrupted:
+        if not result.summary.undo:  # an undo's own summary says how to finish it
+            print(interrupted_note(result.summary), file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if result.summary.all_succeeded else EXIT_ROWS_NOT_UPDATED
 

@@ -3,10 +3,12 @@ that ``bulk-update undo`` puts them back.
 
 Every round of a sheet that changes a conversation appends a line for it, written before
 the change is sent: the values it found (the cells) and, in the last column, the values it
-is about to leave there ("ours", JSON). The first line of a conversation says what the
-sheet's first round found; the latest "ours" of each field says what the sheet's rounds
-last left there. An undo restores a field only where the live value is still that (see
-:func:`read_backup`), so a teammate's later change is never reverted silently.
+is about to leave there ("ours", JSON); once the change is confirmed, a line with no cells
+and ``done`` in the last column. The first line of a conversation says what the sheet's
+first round found; the "ours" of its last confirmed line, and of any line after it (whose
+change may have landed or not), say what the sheet's rounds may have left there. An undo
+restores a field only where the live value is still one of those (see :func:`read_backup`),
+so a teammate's later change is never reverted silently.
 """
 
 from __future__ import annotations
@@ -116,6 +118,10 @@ class BackupWriter:
             )
         return exists
 
+    def confirm(self, conversation_id: str) -> None:
+        """The conversation's change, whose line was written before it, is done."""
+        self._append([conversation_id, *("" for _column in self._columns), DONE])
+
     def write(self, conversation_id: str, before: dict[str, Any], ours: dict[str, Any]) -> None:
         """The conversation's values ``before`` this round and those it is about to leave
         there. Raises :class:`StorageFailed` when the line cannot be written: its update
@@ -150,19 +156,35 @@ _LONGEST_LINE = 1 << 20  # a backup line holds a row's fields, never near a mega
 
 @dataclass
 class BackedUp:
-    """One conversation of a backup: what the sheet's first round found, and what its
-    rounds last left in each field (unknown for a backup of an earlier version)."""
+    """One conversation of a backup: what the sheet's first round found, what its last
+    confirmed change left in each field, and what the changes after that (unconfirmed: they
+    may have landed or not) were to leave."""
 
     before: dict[str, str]
-    ours: dict[str, str] = field(default_factory=dict)
+    confirmed: dict[str, str] = field(default_factory=dict)
+    unconfirmed: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, ours: dict[str, str] | None) -> None:
+        """A line's "ours" (None: its ``done`` line, which confirms the last one)."""
+        if ours is not None:
+            self.unconfirmed.append(ours)
+        elif self.unconfirmed:
+            self.confirmed.update(self.unconfirmed[-1])
+            self.unconfirmed.clear()
+
+    def may_hold(self, column: str) -> list[str]:
+        """What the sheet's rounds may have left in ``column``, the last confirmed first."""
+        held = [self.confirmed[column]] if column in self.confirmed else []
+        held += [ours[column] for ours in self.unconfirmed if column in ours]
+        return list(dict.fromkeys(held))
 
     def to_restore(self) -> dict[str, str]:
-        """The fields whose value the rounds left differs from what the first one found (a
-        state goes back with the time it was snoozed until)."""
+        """The fields the rounds may have left other than the first one found them (a state
+        goes back with the time it was snoozed until)."""
         restore = {
             column: cell
             for column, cell in self.before.items()
-            if column in self.ours and self.ours[column] != cell
+            if any(held != cell for held in self.may_hold(column))
         }
         if "state" in restore and self.before.get("snoozed_until"):
             restore["snoozed_until"] = self.before["snoozed_until"]
@@ -181,31 +203,33 @@ class Backup:
 
 def read_backup(path: Path, rows: Iterable[list[str]], columns: list[str]) -> Backup:
     """Fold a backup's lines (``rows``, after its header ``columns``) into one entry per
-    conversation: the first line's cells, and each field's latest "ours"."""
+    conversation: the first line's cells, and what the rounds may have left."""
     fields = [(index, name) for index, name in enumerate(columns) if name not in _NOT_FIELDS]
     at_id, at_marker = columns.index("id"), columns.index(BACKUP_COLUMN)
     conversations: dict[str, BackedUp] = {}
     merges = True
     for cells in rows:
-        conversation_id = cells[at_id]
+        conversation_id, marker = cells[at_id], cells[at_marker]
         entry = conversations.get(conversation_id)
         if entry is None:
+            if marker == DONE:
+                continue  # a confirmation whose line a crash cut off
             before = {name: cells[index] for index, name in fields}
             entry = conversations[conversation_id] = BackedUp(before)
-        ours = _ours(path, cells[at_marker])
-        if ours is None:
-            merges = False
+        if not marker:
+            merges = False  # a line of an earlier version: what its round left is not known
         else:
-            entry.ours.update(ours)
+            entry.add(None if marker == DONE else _ours(path, marker))
     return Backup([name for _index, name in fields], conversations, merges)
 
 
 _NOT_FIELDS = ("id", BACKUP_COLUMN)
+# The last cell of a line that confirms the change of the line before it for the same
+# conversation.
+DONE = "done"
 
 
-def _ours(path: Path, marker: str) -> dict[str, str] | None:
-    if not marker:
-        return None  # a line of an earlier version: what its round left is not known
+def _ours(path: Path, marker: str) -> dict[str, str]:
     try:
         left = json.loads(marker)
     except ValueError:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bulk_update.config import journal_beside
 from bulk_update.errors import UsageError
-from bulk_update.history.journal_tables import history_of
+from bulk_update.history.journal_tables import history_of, recorded, same_input
 from bulk_update.models import HISTORY_COLUMN
 from bulk_update.sheet.reader import Table
 
@@ -60,11 +60,12 @@ def find_history(sheet: Path, table: Table) -> Path | None:
     """The journal of the history ``sheet`` continues: the one beside it, or the one where
     the file says its history was made (if it is still that history), or none. A journal
     beside the file that is not the history the file names is refused: it is another sheet's,
-    and its outcomes and notes are not this one's."""
+    and its outcomes and notes are not this one's (unless it was run from this very file)."""
     identity = identity_of(table)
     beside = journal_beside(sheet)
     if beside.exists():
-        if identity is not None and history_of(beside) != identity.history:
+        foreign = identity is not None and history_of(beside) != identity.history
+        if identity is not None and foreign and not _ran_from(beside, table):
             raise UsageError(
                 f"{beside} is another sheet's history, not the one {sheet} names "
                 f"({identity.history}): move that journal away and run again (nothing was sent)"
@@ -74,3 +75,12 @@ def find_history(sheet: Path, table: Table) -> Path | None:
     if identity is not None and made_at is not None and history_of(made_at) == identity.history:
         return made_at
     return None
+
+
+def _ran_from(journal: Path, table: Table) -> bool:
+    """Whether a history was run from this very file (its bytes): a copy's own history,
+    begun beside it, whose first run there ended before the copy was rewritten to name it."""
+    found = recorded(journal)
+    return found is not None and any(
+        same_input(known, table.fingerprint()) for known in found.inputs
+    )

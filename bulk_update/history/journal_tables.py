@@ -63,8 +63,8 @@ class EarlierRow(NamedTuple):
 
     row: int
     digest: bytes  # of its input cells, to tell an edited row apart
-    cells: str  # its change cells (JSON, header → cell) as they stand once it is done
-    done: str  # its change cells as last done before that ('' when none were)
+    cells: str  # its id and change cells (U+001F-joined) as they stand once it is done
+    done: str  # the same as last done before that ('' when none were)
     status: str | None  # its outcome's (None: none)
     base: str | None  # its outcome's (a conflict's: the live cells it saw)
 

@@ -85,8 +85,12 @@ def report_lines(
 
 def rebased(base: str, seen: str) -> str:
     """An exported row's base cell with the cells in ``seen`` (JSON, header → cell) put over
-    its own."""
-    return wire_json({**json.loads(base or "{}"), **json.loads(seen)}).decode()
+    its own (a base cell that is no longer as the export wrote it keeps only those)."""
+    try:
+        cells = json.loads(base or "{}")
+    except ValueError:
+        cells = None
+    return wire_json({**(cells if isinstance(cells, dict) else {}), **json.loads(seen)}).decode()
 
 
 def csv_delimiter(path: Path | None, input_delimiter: str | None) -> str:

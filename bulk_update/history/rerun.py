@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulk_update.config import JobSettings
-from bulk_update.errors import HistoryExists
+from bulk_update.errors import HistoryExists, UsageError
 from bulk_update.history.journal import Journal
 from bulk_update.history.journal_tables import EarlierRow, recorded, same_input
 from bulk_update.models import HISTORY_COLUMN, OUTCOME_COLUMNS, RowOutcome, RowStatus
@@ -44,23 +44,36 @@ class EarlierRuns:
     earlier outcome stands, and what each row's change cells are compared with.
 
     The journal keeps, of each row, its id and change cells (an empty one as its base had
-    it) joined by U+001F in the order of ``meta['content_columns']``, and a digest of its
-    other cells; of a row sent again after it was done, also its cells as done then."""
+    it) joined by U+001F in the order of ``meta['content_columns']`` (by header: moving a
+    column changes nothing), and a digest of its other cells (by header too); of a row sent
+    again after it was done, also its cells as done then. A pass over some rows only
+    (``whole`` false: retry) cannot bring the others to other change columns: it refuses."""
 
-    def __init__(self, journal: Journal, plan: ColumnPlan, columns: list[str]):
+    def __init__(
+        self, journal: Journal, plan: ColumnPlan, columns: list[str], *, whole: bool = True
+    ):
         self._journal = journal
         self._plan = plan
         tools = (*OUTCOME_COLUMNS, HISTORY_COLUMN)  # not the row's: what the tool wrote of it
         self._content = [i for i, name in enumerate(columns) if name not in tools]
         changes = plan.change_columns
-        self._cells = [(index, header) for index, (header, _key) in changes.items()]
-        self._other = [i for i in self._content if i != plan.id_index and i not in changes]
+        self._cells = sorted(
+            ((index, header) for index, (header, _key) in changes.items()), key=lambda c: c[1]
+        )
+        other = [i for i in self._content if i != plan.id_index and i not in changes]
+        self._other = sorted(other, key=lambda i: columns[i])
         headers = [header for _index, header in self._cells]
         self._recorded = headers  # the order of the cells the journal holds
         self._rows: Iterator[tuple[Any, ...]] = iter(())
         if journal.history:
             recorded = journal.meta().get("content_columns")
             self._recorded = headers if recorded is None else recorded
+            if recorded is not None and recorded != headers and not whole:
+                raise UsageError(
+                    "the report's change columns are not those of its last run (added or "
+                    "taken away since): run the whole report (bulk-update run REPORT), which "
+                    "sends what failed too, rather than retry"
+                )
             if recorded != headers:
                 journal.set_meta({"content_columns": headers})
             self._rows = journal.earlier_rows()

@@ -101,8 +101,10 @@ def _rows_to_restore(backup: Backup) -> pd.DataFrame:
         restore = entry.to_restore()
         if restore:
             cells = [restore.get(column, "") for column in backup.columns]
-            base = {BASE_ID_KEY: conversation_id}
-            base.update((column, entry.ours.get(column, "")) for column in restore)
+            base: dict[str, str | list[str]] = {BASE_ID_KEY: conversation_id}
+            for column, cell in restore.items():  # several: a change may have landed or not
+                held = [value for value in entry.may_hold(column) if value != cell] or [""]
+                base[column] = held[0] if len(held) == 1 else held
             lines.append([conversation_id, *cells, json.dumps(base, ensure_ascii=False)])
     return pd.DataFrame(lines, columns=[*columns, BASE_COLUMN], dtype=object)
 

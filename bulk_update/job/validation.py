@@ -36,7 +36,6 @@ from bulk_update.sheet.validate import (
 from bulk_update.sheet.values import ValueProblem
 
 SAMPLE_BODIES = 3
-# What the tool writes into a report itself: never part of a row's content.
 # Hand control back to the event loop this often during the validation pass, so that a
 # Ctrl-C is noticed even while a million rows are being checked.
 YIELD_EVERY_ROWS = 5000
@@ -62,7 +61,7 @@ async def validate_all(
     sample: list[UpdateRequest] = []
     closes = 0
     journal.start_validation()
-    earlier = EarlierRuns(journal, plan, table.columns)
+    earlier = EarlierRuns(journal, plan, table.columns, whole=settings.only_statuses is None)
     keep_reported = table.is_report and not again
     columns = ReportedOutcomes(table.columns) if table.is_report else None
     for count, row in enumerate(table.rows(), start=1):

@@ -93,7 +93,11 @@ class ActOnRow:
         outcome = await self._act(
             update, actions, (conversation, attempts), (recorded, sent_by, note_check)
         )
-        return merged[1].settle(outcome) if outcome is not None else None
+        if outcome is None:
+            return None
+        if outcome.status is RowStatus.UPDATED:
+            self._read_first.confirm(update.conversation_id)
+        return merged[1].settle(outcome)
 
     async def _act(
         self,

@@ -94,9 +94,10 @@ class ReadFirst:
         """The row as it goes on when a cell edited here also changed in Intercom since its
         base (the export; for an undo, what the sheet's rounds left): ``base → live →
         yours``. An exported sheet's row is then a ``conflict`` and nothing of it is sent;
-        an undo leaves out only the fields that moved. A live value that is already yours
-        is no conflict. A conflict's ``base`` is the live cells it saw: the report's base for
-        the row, so that running the report again sends yours over them."""
+        an undo leaves out only the fields that moved. A live value that is already yours,
+        or any of the base's values (where it lists several), is no conflict. A conflict's
+        ``base`` is the live cells it saw: the report's base for the row, so that running the
+        report again sends yours over them."""
         merge = self.exported
         if not update.base or merge is None or self.overwrite_conflicts:
             return update, Moved()
@@ -104,10 +105,11 @@ class ReadFirst:
         base = {key: cells for key, cells in base.items() if merge.knows(key)}
         read = conversation if isinstance(conversation, dict) else {}
         live = merge.live(read, list(base))
+        unset = {self.clear_marker: merge.unset}
         moved = {
-            key: f"{key}: {exported or 'unset'} → {live[key] or 'unset'} → {yours}"
-            for key, (exported, yours) in base.items()
-            if live[key] not in (exported, merge.unset if yours == self.clear_marker else yours)
+            key: f"{key}: {cells[0] or 'unset'} → {live[key] or 'unset'} → {cells[-1]}"
+            for key, cells in base.items()
+            if live[key] not in {unset.get(cell, cell) for cell in cells}
         }
         if not moved:
             return update, Moved()
@@ -133,6 +135,11 @@ class ReadFirst:
         read = conversation if isinstance(conversation, dict) else {}
         before = current_values(read, list(after))
         return before, differences(before, after, self.dates), after
+
+    def confirm(self, conversation_id: str) -> None:
+        """The change backed up for the conversation is done (the backup says so)."""
+        if self.backup is not None:
+            self.backup.confirm(conversation_id)
 
     def back_up(
         self, conversation_id: str, before: dict[str, Any], ours: dict[str, Any], stats: SendStats
@@ -193,6 +200,8 @@ class UpdateRow:
         response, attempts = sent
         if not response.ok:
             return failure(update.row, response, attempts)
+        if self._read_first is not None:
+            self._read_first.confirm(update.conversation_id)
         return moved.settle(updated(update.row, response, attempts, changes))
 
     def _compare(

@@ -80,15 +80,18 @@ def since_base(
     exported, or as last done) blanked, so that an unedited cell is never sent, whatever the
     live value is now; and each edited column (as read) with its cell in ``base`` and as
     edited. None when no cell was edited (an emptied cell is not an edit: it leaves the
-    field as it is)."""
+    field as it is). A base cell may be a list: each value the field may hold (an undo's
+    base, when a round's request may have landed or not); a cell is compared with the first,
+    and a live value that is any of them is no conflict."""
     edited = list(cells)
     changed: dict[str, list[str]] = {}
     for index, (column, key) in plan.change_columns.items():
-        was = str(base.get(column, ""))
-        if index < len(cells) and cells[index] == was:
+        listed = base.get(column, "")
+        was = [str(cell) for cell in listed] if isinstance(listed, list) else [str(listed)]
+        if index < len(cells) and cells[index] == was[0]:
             edited[index] = ""
         elif index < len(cells) and cells[index]:
-            changed[key] = [was, cells[index]]
+            changed[key] = [*was, cells[index]]
     return (edited, changed) if changed else None
 
 

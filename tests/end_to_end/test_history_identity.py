@@ -5,7 +5,10 @@ sheet's journal beside a report is refused. Against the sandbox over loopback.""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.sheet.reader import Table
 from tests.conftest import TOKEN, ThreadedSandbox, read_report, write_csv
 from tests.end_to_end.test_notes_once import note_counts
+from tests.end_to_end.test_resume import wait_until
 
 ADA, GRACE = "ada@example.com", "grace@example.com"
 IDS = ["6200", "6210", "6220"]
@@ -175,3 +179,45 @@ def test_a_dry_run_of_a_report_writes_a_plan_of_the_same_history(
         # The plan run as it is continues the report's history: no note twice.
         assert cli(sandbox, "run", str(plan)) == 0
         assert each_note_once(sandbox)
+
+
+def test_a_copy_whose_first_run_there_was_killed_goes_on_from_the_history_it_began(
+    token_env: str, tmp_path: Path
+) -> None:
+    """The copy still names its old history (it was not rewritten before the kill), and the
+    journal beside it is the one its own run began: that is no other sheet's history."""
+    config = SandboxConfig(token=TOKEN, limit=100_000, seed=3)
+    with ThreadedSandbox(config) as sandbox:
+        here, there = tmp_path / "here", tmp_path / "there"
+        here.mkdir()
+        there.mkdir()
+        ids = [str(6300 + 10 * n) for n in range(30)]
+        report = here / "r.csv"
+        first = ["run", str(sheet(here, ids)), "--report", str(report), "--limit", "1"]
+        assert cli(sandbox, *first) == 1  # the rest not attempted
+        copy = Path(shutil.copy(report, there / "r.csv"))
+        shutil.rmtree(here)  # another machine: no history where the copy was made
+        config.latency = 0.05
+        seen = len(sandbox.state.paths)
+        command = ["run", str(copy), "--base-url", sandbox.url, "--admin", ADA, "-q"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bulk_update", *command],
+            env={**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(
+            lambda: (
+                process.poll() is not None
+                or any("/parts" in path for path in sandbox.state.paths[seen:])
+            )
+        )
+        assert process.poll() is None  # killed while sending
+        process.kill()
+        process.wait()
+        config.latency = 0.0
+        assert (there / "r.csv.journal").exists()
+        assert cli(sandbox, "run", str(copy)) == 0
+        for conversation_id, notes in note_counts(sandbox, ids).items():
+            assert sandbox.server.conversation(conversation_id)["admin_assignee_id"] == 102
+            assert sum(notes.values()) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import json
 import sqlite3
 import tempfile
 from collections import Counter
@@ -433,3 +434,86 @@ def test_a_report_with_its_columns_moved_still_sends_only_the_edited_cell(
     assert (
         threaded_sandbox.server.conversation("3004")["custom_attributes"]["issue_type"] == "Other"
     )
+
+
+def reorder(
+    report: Path, first: list[str], changes: dict[int, dict[str, str]] | None = None
+) -> None:
+    """The analyst drags columns about (and edits cells), saves."""
+    lines = read_report(report)
+    for line in lines:
+        line.update((changes or {}).get(int(line["row"]), {}))
+    order = first + [name for name in lines[0] if name not in first]
+    with report.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=order)
+        writer.writeheader()
+        writer.writerows(lines)
+
+
+def test_columns_moved_before_a_retry_keep_every_rows_edits_and_teammates_changes(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    rows = [["11", "EU", "Bug"], ["13404", "EU", "Bug"], ["14", "EU", "Bug"], ["15", "EU", "Bug"]]
+    sheet = write_csv(tmp_path / "s.csv", ["id", "region", "issue_type"], rows)
+    report = tmp_path / "r.csv"
+    run = ["--base-url", threaded_sandbox.url, "--schema", SCHEMA, "-q"]
+    assert main(["run", str(sheet), "--report", str(report), *run]) == 1  # 13404: not found
+    reorder(report, ["id", "issue_type", "region"])
+    assert main(["retry", str(report), *run]) == 1
+    threaded_sandbox.server.conversation("11")["custom_attributes"]["region"] = "a teammate's"
+    reorder(report, ["id", "issue_type", "region"], {5: {"region": "APAC"}})
+    puts = dict(threaded_sandbox.state.put_counts)
+    main(["run", str(report), *run])
+    sent = {i: n - puts.get(i, 0) for i, n in threaded_sandbox.state.put_counts.items()}
+    assert {i: n for i, n in sent.items() if n} == {"15": 1}  # the edited row alone
+    assert threaded_sandbox.server.conversation("11")["custom_attributes"]["region"] == (
+        "a teammate's"
+    )
+    assert threaded_sandbox.state.last_bodies["15"] == {"custom_attributes": {"region": "APAC"}}
+
+
+def test_a_retry_of_a_report_whose_change_columns_changed_is_refused(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [["11", "EU", "Bug"], ["13404", "EU", "Bug"]]
+    sheet = write_csv(tmp_path / "s.csv", ["id", "region", "issue_type"], rows)
+    report = tmp_path / "r.csv"
+    run = ["--base-url", threaded_sandbox.url, "--schema", SCHEMA, "-q"]
+    assert main(["run", str(sheet), "--report", str(report), *run]) == 1
+    lines = read_report(report)
+    for line in lines:
+        del line["issue_type"]
+    write_csv(report, list(lines[0]), [list(line.values()) for line in lines])
+    puts = threaded_sandbox.state.puts_applied
+    capsys.readouterr()
+    assert main(["retry", str(report), *run]) == 2
+    assert "rather than retry" in capsys.readouterr().err
+    assert threaded_sandbox.state.puts_applied == puts
+
+
+def test_a_cell_cleared_then_edited_is_no_conflict_and_a_damaged_base_is_no_crash(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cells a row was last done with are its base: a cleared one (the clear marker) is
+    live as no value; and a base cell mangled since is left out of the report's rebasing."""
+    found = threaded_sandbox.server.conversation("11")["custom_attributes"]
+    found["region"] = "EU"
+    base = json.dumps({"id": "11", "region": "EU"})
+    sheet = write_csv(
+        tmp_path / "s.csv", ["id", "region", "bulk_update_base"], [["11", "#N/A", base]]
+    )
+    report = tmp_path / "r.csv"
+    run = ["--base-url", threaded_sandbox.url, "--schema", SCHEMA, "-q"]
+    assert main(["run", str(sheet), "--report", str(report), *run]) == 0
+    assert "region" not in found
+    edit(report, {2: {"region": "US"}})
+    assert main(["run", str(report), *run]) == 0
+    assert found["region"] == "US"
+    found["region"] = "a teammate's"
+    edit(report, {2: {"region": "APAC", "bulk_update_base": "oops"}})
+    capsys.readouterr()
+    assert main(["run", str(report), *run]) == 1
+    assert "bug" not in capsys.readouterr().err
+    line = read_report(report)[0]
+    assert (line["status"], found["region"]) == ("conflict", "a teammate's")
+    assert json.loads(line["bulk_update_base"]) == {"region": "a teammate's"}

@@ -73,7 +73,10 @@ def test_backup_then_undo_restores_every_touched_conversation(
     assert snapshot(threaded_sandbox, ids) != before
     with backup.open(newline="") as handle:
         lines = list(csv.reader(handle))
-    assert lines[0] == [*HEADER, "bulk_update_backup"] and len(lines) == 41
+    assert lines[0] == [*HEADER, "bulk_update_backup"]
+    # A line before each update, and once it is confirmed a line that says it is done.
+    assert len([x for x in lines[1:] if x[-1] != "done"]) == 40
+    assert sorted(x[0] for x in lines[1:] if x[-1] == "done") == sorted(ids)
     assert lines[1][3] == ""  # not changed, so not in the backup
     assert main(["undo", str(report), "--base-url", url, "-q", "--yes"]) == 0
     assert snapshot(threaded_sandbox, ids) == before
@@ -249,6 +252,7 @@ def test_dates_read_as_iso_in_changes_and_backups_and_undo_reads_them_back(
     assert backup.read_text(encoding="utf-8").splitlines() == [
         "id,due_date,bulk_update_backup",  # the last column says it is a backup
         '51,2026-12-01T00:00:00Z,"{""due_date"":""2026-12-15T00:00:00Z""}"',  # and what was left
+        "51,,done",  # and that it was done
     ]
     assert main(["undo", str(backup), "--base-url", url, "-q"]) == 2
     assert "undo would restore 1 conversation(s)' due_date from" in capsys.readouterr().err

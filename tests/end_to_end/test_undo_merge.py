@@ -184,3 +184,59 @@ def test_undo_of_a_copied_report_finds_its_history_where_it_was_made(
     copy.write_bytes(report.read_bytes())
     assert _undo(threaded_sandbox, copy) == 0
     assert _titles(threaded_sandbox, ids) == ["old 341", "old 342"]
+
+
+def test_an_undo_whose_requests_failed_is_finished_by_the_next_one(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = ["5000", "5018"]  # open, snoozed
+    before = {i: situation(threaded_sandbox, i) for i in ids}
+    sheet = write_csv(tmp_path / "close.csv", ["id", "state"], [[i, "closed"] for i in ids])
+    backup = tmp_path / "before.csv"
+    argv = ["run", str(sheet), "--admin", ADA, "--backup", str(backup), "-q"]
+    assert main([*argv, "--base-url", threaded_sandbox.url]) == 0
+    threaded_sandbox.config.failing_paths = ("/parts",)
+    assert _undo(threaded_sandbox, backup, "--admin", ADA, "--max-retries", "0") == 1
+    threaded_sandbox.config.failing_paths = ()
+    assert [conversation(threaded_sandbox, i)["state"] for i in ids] == ["closed", "closed"]
+    capsys.readouterr()
+    # Its hint: the same undo again restores what is left.
+    assert _undo(threaded_sandbox, backup, "--admin", ADA) == 0
+    assert "2 restored" in capsys.readouterr().out
+    assert {i: situation(threaded_sandbox, i) for i in ids} == before
+
+
+def test_a_round_that_failed_leaves_undo_restoring_the_first_rounds_state(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A change backed up but never done is no value the rounds left: undo restores past it,
+    with no conflict."""
+    ids = ["5000", "5018"]  # open, snoozed
+    before = {i: situation(threaded_sandbox, i) for i in ids}
+    sheet = write_csv(tmp_path / "close.csv", ["id", "state"], [[i, "closed"] for i in ids])
+    backup, report = tmp_path / "before.csv", tmp_path / "r.csv"
+    run = ["--admin", ADA, "-q", "--base-url", threaded_sandbox.url]
+    assert main(["run", str(sheet), "--report", str(report), "--backup", str(backup), *run]) == 0
+    text = report.read_text(encoding="utf-8-sig").replace("closed", "open")
+    report.write_text(text, encoding="utf-8-sig")
+    threaded_sandbox.config.failing_paths = ("/parts",)
+    assert main(["run", str(report), *run, "--max-retries", "0"]) == 1
+    threaded_sandbox.config.failing_paths = ()
+    capsys.readouterr()
+    assert _undo(threaded_sandbox, report, "--admin", ADA) == 0
+    assert "0 in conflict" in capsys.readouterr().out
+    assert {i: situation(threaded_sandbox, i) for i in ids} == before
+
+
+def test_a_dry_run_of_an_undo_writes_its_plan_beside_the_undos_report(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    ids = ["351", "352"]
+    _titled(threaded_sandbox, ids)
+    report = _run_with_backup(threaded_sandbox, tmp_path, ids)
+    threaded_sandbox.server.conversation("352")["title"] = "a teammate's"
+    assert _undo(threaded_sandbox, report) == 1
+    assert _undo(threaded_sandbox, report, "--dry-run", "--overwrite-conflicts") == 0
+    plan = read_report(tmp_path / "before.dry-run.csv")
+    assert [line["status"] for line in plan] == ["would_update"]
+    assert _titles(threaded_sandbox, ids) == ["old 351", "a teammate's"]
