@@ -134,7 +134,7 @@ def render_undo(summary: RunSummary, carry: str = "") -> str:
     ]
     if conflicts:
         lines.append(
-            f"next: {conflicts} conversations changed in Intercom since the sheet's last round "
+            f"next: {conflicts} conversation(s) changed in Intercom since the sheet's last round "
             "(ours → live → before in their changes) and were left as they are; to restore "
             f"them anyway: {again} --overwrite-conflicts"
         )

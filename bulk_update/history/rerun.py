@@ -236,13 +236,15 @@ def open_journal(settings: JobSettings, fingerprint: dict[str, Any], *, again: b
 
 def check_history(settings: JobSettings, fingerprint: dict[str, Any], *, again: bool) -> None:
     """A sheet run with ``--report`` where a history already is: refused before anything is
-    read from Intercom or written, unless this run continues it (``again``, ``resume``) or
-    its own run of this very input did not finish (opening the journal names ``resume``).
+    read from Intercom or written, unless this run continues it (``again``; ``resume`` of the
+    input the history was last run from) or its own run of this very input did not finish
+    (opening the journal names ``resume``). Resuming an input the history went on from since
+    (the sheet, after report rounds) would send it over those rounds: refused too.
 
     The input "changed since" only when its bytes are none of the inputs the history was run
     from; otherwise the way on is the report (which holds every row's outcome) or a new one.
     """
-    if again or settings.resume or settings.dry_run or not settings.durable_journal:
+    if again or settings.dry_run or not settings.durable_journal:
         return
     if settings.input_path is None or settings.report_path is None:
         return
@@ -251,6 +253,8 @@ def check_history(settings: JobSettings, fingerprint: dict[str, Any], *, again: 
     if history is None:
         return
     changed = not any(same_input(known, fingerprint) for known in history.inputs)
+    if settings.resume and (changed or same_input(history.inputs[-1], fingerprint)):
+        return  # its own run resumed, or another input (opening the journal says so)
     unfinished = not (history.finished and settings.report_path.exists())
     if unfinished and same_input(history.inputs[-1], fingerprint):
         return  # its own run, not finished: opening the journal names resume

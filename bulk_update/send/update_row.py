@@ -106,8 +106,10 @@ class ReadFirst:
         read = conversation if isinstance(conversation, dict) else {}
         live = merge.live(read, list(base))
         unset = {self.clear_marker: merge.unset}
+        shown = {self.clear_marker: "unset", merge.unset: "unset", "": "unset"}
         moved = {
-            key: f"{key}: {cells[0] or 'unset'} → {live[key] or 'unset'} → {cells[-1]}"
+            key: f"{key}: {shown.get(cells[0], cells[0])} → {shown.get(live[key], live[key])} → "
+            f"{shown.get(cells[-1], cells[-1])}"
             for key, cells in base.items()
             if live[key] not in {unset.get(cell, cell) for cell in cells}
         }

@@ -314,6 +314,11 @@ def test_the_original_sheet_after_report_rounds_is_no_change_but_other_bytes_are
     assert main(["run", str(sheet), "--report", str(report), *run]) == 2
     error = capsys.readouterr().err
     assert "was run already" in error and "changed since" not in error
+    # Resumed (even forced), the sheet would go over the report's rounds: refused the same way.
+    for resume in (["--resume"], ["--resume", "--force"]):
+        assert main(["run", str(sheet), "--report", str(report), *run, *resume]) == 2
+        error = capsys.readouterr().err
+        assert "was run already" in error and "--resume" not in error
     write_csv(sheet, ["id", "title"], [["61", "a"], ["62", "other"]])
     assert main(["run", str(sheet), "--report", str(report), *run]) == 2
     assert f"{sheet} changed since the run that wrote {report}" in capsys.readouterr().err
