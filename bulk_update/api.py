@@ -78,6 +78,7 @@ class RunSettings(TypedDict, total=False):
     skip_unchanged: bool
     admin: str | None
     create_tags: bool
+    no_notify: bool
     overwrite_conflicts: bool
     read_via: ReadVia
     limit: int | None
@@ -194,6 +195,7 @@ async def undo_async(
 ) -> RunResult:
     """:func:`undo` as a coroutine: a merge (see ``job.undoing``) that holds the sheet's
     history like every command."""
+    _check_names(settings, RunSettings)  # a misspelt setting, before the file is looked at
     given, dry_run = Path(backup_or_report), bool(settings.get("dry_run"))
     with holding([] if dry_run else undo_plan(given).held, "undo"):
         plan = undo_plan(given)  # read again, held: no round is adding to the backup

@@ -153,3 +153,16 @@ def test_a_misspelt_setting_is_refused_before_anything_is_sent(threaded_sandbox:
     with pytest.raises(TypeError, match="'wehre'; did you mean 'where'"):
         bulk_update.export("x.csv", token=TOKEN, base_url=threaded_sandbox.url, wehre=["a = 1"])  # type: ignore[call-arg]
     assert threaded_sandbox.state.paths == []
+
+
+def test_undo_names_a_misspelt_setting_before_it_looks_at_the_file(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="unknown setting 'bogus'"):
+        bulk_update.undo(tmp_path / "no such file.csv", bogus=1)  # type: ignore[call-arg]
+
+
+def test_undo_of_a_sheet_names_the_setting_not_a_flag(tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("id,title\n1,a\n", encoding="utf-8")
+    with pytest.raises(bulk_update.UsageError) as refused:
+        bulk_update.undo(sheet, sandbox=True)
+    assert "backup_path" in str(refused.value) and "--backup" not in str(refused.value)

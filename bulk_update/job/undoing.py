@@ -61,9 +61,10 @@ def undo_plan(given: Path) -> UndoPlan:
     sheet = Table(given, ReadOptions())
     columns = sheet.columns
     if "status" not in columns and BACKUP_COLUMN not in columns:
-        raise UsageError(
-            f"{given} is neither a backup that --backup wrote nor the report of a run that "
-            "kept one: undo runs only those (to apply a sheet, use 'bulk-update run')"
+        raise UsageError.naming_settings(
+            f"{escape(str(given))} is neither a backup that {{backup_path}} wrote nor the report "
+            "of a run that kept one: undo runs only those (to apply a sheet, use 'bulk-update "
+            "run')"
         )
     history: Path | None = None
     if "status" in columns:  # a report: its history's backup (beside it, or where made)
@@ -77,7 +78,9 @@ def undo_plan(given: Path) -> UndoPlan:
         backup = found
     table = Table(backup, ReadOptions())
     if "id" not in table.columns or BACKUP_COLUMN not in table.columns:
-        raise UsageError(f"{backup} is not a backup that --backup wrote (no id or no marker)")
+        raise UsageError.naming_settings(
+            f"{escape(str(backup))} is not a backup that {{backup_path}} wrote (no id or no marker)"
+        )
     read = read_backup(backup, (row.cells for row in table.rows()), table.columns)
     rows = _rows_to_restore(read)
     return UndoPlan(backup, len(rows), tuple(read.columns), rows, history)
