@@ -19,6 +19,7 @@ from bulk_update.config.value_types import (
     to_path,
     to_renames,
 )
+from bulk_update.config.versions import has_since
 from bulk_update.errors import UsageError, escape
 
 REGION_BASE_URLS = {
@@ -303,6 +304,11 @@ class JobSettings:
         "send the edited cells of an exported sheet's rows whose conversation also changed "
         "since the export (a conflict) all the same",
     )
+    no_notify: bool = setting(
+        False,
+        "--no-notify",
+        "send notes with skip_notifications: nobody is notified of them ({api_version} 2.15+)",
+    )
     # Create the tags that action cells name and the workspace lacks (POST /tags).
     create_tags: bool = setting(
         False,
@@ -337,6 +343,11 @@ class JobSettings:
         if self.read_via not in ("search", "get"):
             raise UsageError.naming_settings(
                 "{read_via} must be 'search' or 'get', got " + escape(repr(self.read_via))
+            )
+        if self.no_notify and not has_since(self.send.api_version, "2.15"):
+            raise UsageError.naming_settings(
+                "{no_notify}: Intercom takes skip_notifications from version 2.15 (set "
+                "{api_version} 2.15 or later); nothing was sent"
             )
         if self.dry_run and self.backup_path is not None:
             raise UsageError.naming_settings(

@@ -157,6 +157,8 @@ class Job:
         cells = acting.cells if acting is not None else None
         notices += corrections(plan, cells, settings.read.timezone)
         notices += action_notices(validated.closes, cells, stats, settings.dry_run)
+        if settings.no_notify and asked:
+            notices += ("notes were sent with skip_notifications: nobody was notified of them",)
         if table.is_report and not again:
             notices += (
                 f"{table.path} is a report run without its history (none beside it, nor where "
@@ -228,7 +230,7 @@ class Job:
             create_tags=self.settings.create_tags,
             now=self._clock,
         )
-        return Acting(StepContext(admin.id, directory), cells)
+        return Acting(StepContext(admin.id, directory, self.settings.no_notify), cells)
 
     async def _load_schema_or_report(self, table: Table) -> Schema:
         """The workspace's attributes. A token refused here still leaves a report, every row

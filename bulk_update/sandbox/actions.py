@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bulk_update.config.versions import has_since
+
 Error = Callable[..., web.Response]
 
 
@@ -189,6 +191,11 @@ class ActionRoutes:
             return self._invalid("message_type must be note or comment, from type admin")
         if not isinstance(body.get("body"), str) or not body["body"]:
             return self._invalid("body is required")
+        if "skip_notifications" in body:  # from 2.15
+            if not has_since(request.headers.get("Intercom-Version", "2.14"), "2.15"):
+                return self._invalid("skip_notifications is not a parameter of this version")
+            if body["skip_notifications"] is True:
+                self.workspace.count("notifications skipped")
         self._add_part(conversation, str(body["message_type"]), body)
         return web.json_response(conversation)
 

@@ -97,6 +97,8 @@ class StepContext:
 
     admin_id: str
     directory: Directory
+    # Notes carry skip_notifications: nobody is notified of them (Intercom-Version 2.15+).
+    quiet: bool = False
 
 
 def state_of(conversation: Conversation) -> str:
@@ -164,7 +166,7 @@ def plan_steps(
     if actions.note is not None:
         # Resumed under another teammate, the note to look for is still the first one's.
         author = seen.by or admin
-        steps.append(_note_step(base, admin, author, actions.note, note_check))
+        steps.append(_note_step(base, context, author, actions.note, note_check))
     for kind, wanted in (("admin", actions.admin_assignee), ("team", actions.team_assignee)):
         if wanted is not None:
             steps.append(_assign_step(base, admin, kind, wanted, context.directory))
@@ -226,7 +228,13 @@ def _detach_step(base: str, admin: str, tag: Named) -> Step:
     )
 
 
-def _note_step(base: str, admin: str, author: str, text: str, check: NoteCheck) -> Step:
+def _note_step(base: str, context: StepContext, author: str, text: str, check: NoteCheck) -> Step:
+    admin = context.admin_id
+    body: dict[str, Any] = {"message_type": "note", "type": "admin", "admin_id": admin}
+    body["body"] = text
+    if context.quiet:
+        body["skip_notifications"] = True
+
     def apply(conversation: Conversation) -> None:
         conversation["conversation_parts"]["conversation_parts"].append(
             {"part_type": "note", "body": text, "author": {"type": "admin", "id": admin}}
@@ -244,7 +252,7 @@ def _note_step(base: str, admin: str, author: str, text: str, check: NoteCheck) 
         "note",
         "POST",
         f"{base}/reply",
-        encoded({"message_type": "note", "type": "admin", "admin_id": admin, "body": text}),
+        encoded(body),
         in_place,
         apply,
         idempotent=False,

@@ -337,3 +337,18 @@ def test_the_sample_sheet_of_actions_runs_as_its_readme_says(
     statuses = [line["status"] for line in read_report(report)]
     assert statuses.count("updated") == 7 and statuses.count("skipped") == 2
     assert statuses.count("invalid") == 4
+
+
+def test_no_notify_sends_notes_quietly_from_2_15_and_stops_before_sending_on_2_14(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [["5100", "", "", "", "", "", "Checked quietly."]]
+    path = write_csv(tmp_path / "quiet.csv", HEADER, rows)
+    quiet = ["--admin", ADA, "--no-notify"]
+    assert run(threaded_sandbox, str(path), *quiet, "--api-version", "2.14") == 2
+    assert "2.15" in capsys.readouterr().err
+    assert threaded_sandbox.state.paths == []  # nothing sent, not even a lookup
+    assert run(threaded_sandbox, str(path), *quiet, "--api-version", "2.15") == 0
+    assert "nobody was notified" in capsys.readouterr().out
+    assert notes(threaded_sandbox, "5100") == ["Checked quietly."]
+    assert threaded_sandbox.state.workspace.actions["notifications skipped"] == 1
