@@ -46,7 +46,7 @@ from bulk_update.history.lock import holding
 from bulk_update.job import Job
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import RoundKind, prepare_run
-from bulk_update.job.undoing import nothing_to_undo, undo_notices, undo_plan
+from bulk_update.job.undoing import nothing_to_undo, undo_notices, undo_plan, undo_sources
 from bulk_update.models import RunResult
 from bulk_update.rules import RETRY_STATUSES
 from bulk_update.sheet.values import did_you_mean
@@ -197,8 +197,9 @@ async def undo_async(
     history like every command."""
     _check_names(settings, RunSettings)  # a misspelt setting, before the file is looked at
     given, dry_run = Path(backup_or_report), bool(settings.get("dry_run"))
-    with holding([] if dry_run else undo_plan(given).held, "undo"):
-        plan = undo_plan(given)  # read again, held: no round is adding to the backup
+    _backup, history = undo_sources(given)  # held first: no round adds to the backup then
+    with holding([history] if history is not None and not dry_run else [], "undo"):
+        plan = undo_plan(given)
         hooks = hooks or RunHooks()
         hooks = dataclasses.replace(hooks, notices=hooks.notices + undo_notices(plan))
         settings.setdefault("report_path", default_report_path(plan.backup, dry_run=dry_run))

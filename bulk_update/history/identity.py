@@ -81,6 +81,7 @@ def _ran_from(journal: Path, table: Table) -> bool:
     """Whether a history was run from this very file (its bytes): a copy's own history,
     begun beside it, whose first run there ended before the copy was rewritten to name it."""
     found = recorded(journal)
-    return found is not None and any(
-        same_input(known, table.fingerprint()) for known in found.inputs
-    )
+    if found is None:
+        return False
+    here = table.fingerprint()  # the file's bytes, hashed once
+    return any(same_input(known, here) for known in found.inputs)

@@ -35,29 +35,36 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class UndoPlan:
-    """The backup an undo runs: how many conversations it restores, which of their fields,
-    and the sheet's history (its journal) when the undo was given the report."""
+    """The backup an undo runs: how many conversations it restores, and which of their
+    fields."""
 
     backup: Path
     conversations: int
     fields: tuple[str, ...]
     rows: pd.DataFrame
-    history: Path | None = None
 
     @property
     def restores_actions(self) -> bool:
         return "state" in self.fields
 
-    @property
-    def held(self) -> list[Path]:
-        """What the undo holds besides the backup (which its run holds): the history."""
-        return [self.history] if self.history is not None and self.history.exists() else []
-
 
 def undo_plan(given: Path) -> UndoPlan:
     """The backup that undoing ``given`` runs (itself, or its report's run's backup), and
     the rows that restore what is left to restore."""
-    backup = given
+    backup, _history = undo_sources(given)
+    table = Table(backup, ReadOptions())
+    if "id" not in table.columns or BACKUP_COLUMN not in table.columns:
+        raise UsageError.naming_settings(
+            f"{escape(str(backup))} is not a backup that {{backup_path}} wrote (no id or no marker)"
+        )
+    read = read_backup(backup, (row.cells for row in table.rows()), table.columns)
+    rows = _rows_to_restore(read)
+    return UndoPlan(backup, len(rows), tuple(read.columns), rows)
+
+
+def undo_sources(given: Path) -> tuple[Path, Path | None]:
+    """The backup that undoing ``given`` runs, and the sheet's history (its journal) when
+    ``given`` is a report; found without reading the backup (what an undo holds first)."""
     sheet = Table(given, ReadOptions())
     columns = sheet.columns
     if "status" not in columns and BACKUP_COLUMN not in columns:
@@ -66,24 +73,16 @@ def undo_plan(given: Path) -> UndoPlan:
             "of a run that kept one: undo runs only those (to apply a sheet, use 'bulk-update "
             "run')"
         )
-    history: Path | None = None
-    if "status" in columns:  # a report: its history's backup (beside it, or where made)
-        history = find_history(given, sheet)
-        found = backup_of(history) if history is not None else None
-        if found is None:
-            raise UsageError.naming_settings(
-                f"{escape(str(given))} is the report of a run without {{backup_path}}: there "
-                "is nothing to undo"
-            )
-        backup = found
-    table = Table(backup, ReadOptions())
-    if "id" not in table.columns or BACKUP_COLUMN not in table.columns:
+    if "status" not in columns:
+        return given, None
+    history = find_history(given, sheet)  # a report: beside it, or where it was made
+    found = backup_of(history) if history is not None else None
+    if found is None:
         raise UsageError.naming_settings(
-            f"{escape(str(backup))} is not a backup that {{backup_path}} wrote (no id or no marker)"
+            f"{escape(str(given))} is the report of a run without {{backup_path}}: there "
+            "is nothing to undo"
         )
-    read = read_backup(backup, (row.cells for row in table.rows()), table.columns)
-    rows = _rows_to_restore(read)
-    return UndoPlan(backup, len(rows), tuple(read.columns), rows, history)
+    return found, history
 
 
 def _rows_to_restore(backup: Backup) -> pd.DataFrame:
