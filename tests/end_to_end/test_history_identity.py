@@ -5,10 +5,7 @@ sheet's journal beside a report is refused. Against the sandbox over loopback.""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.sheet.reader import Table
 from tests.conftest import TOKEN, ThreadedSandbox, read_report, write_csv
 from tests.end_to_end.test_notes_once import note_counts
-from tests.end_to_end.test_resume import wait_until
+from tests.end_to_end.test_resume import killed_while_sending
 
 ADA, GRACE = "ada@example.com", "grace@example.com"
 IDS = ["6200", "6210", "6220"]
@@ -197,25 +194,8 @@ def test_a_copy_whose_first_run_there_was_killed_goes_on_from_the_history_it_beg
         assert cli(sandbox, *first) == 1  # the rest not attempted
         copy = Path(shutil.copy(report, there / "r.csv"))
         shutil.rmtree(here)  # another machine: no history where the copy was made
-        config.latency = 0.05
-        seen = len(sandbox.state.paths)
-        command = ["run", str(copy), "--base-url", sandbox.url, "--admin", ADA, "-q"]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bulk_update", *command],
-            env={**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(
-            lambda: (
-                process.poll() is not None
-                or any("/parts" in path for path in sandbox.state.paths[seen:])
-            )
-        )
-        assert process.poll() is None  # killed while sending
-        process.kill()
-        process.wait()
-        config.latency = 0.0
+        run_copy = ["run", str(copy), "--admin", ADA]
+        assert killed_while_sending(sandbox, run_copy, "/parts")  # killed while sending
         assert (there / "r.csv.journal").exists()
         assert cli(sandbox, "run", str(copy)) == 0
         for conversation_id, notes in note_counts(sandbox, ids).items():

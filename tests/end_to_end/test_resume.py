@@ -64,6 +64,32 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.005)
 
 
+def killed_while_sending(sandbox: Sandbox, argv: list[str], sign: str = "/conversations/") -> bool:
+    """``bulk-update ARGV`` against ``sandbox`` in a process of its own, killed (``kill -9``)
+    once a request whose path holds ``sign`` has arrived; whether it was still running then
+    (it may end first)."""
+    seen = len(sandbox.state.paths)
+    sandbox.server.config.latency = 0.05
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulk_update", *argv, "--base-url", sandbox.url, "-q"],
+        env={**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(
+            lambda: (
+                process.poll() is not None
+                or any(sign in path for path in sandbox.state.paths[seen:])
+            )
+        )
+        return process.poll() is None
+    finally:
+        process.kill()
+        process.wait()
+        sandbox.server.config.latency = 0.0
+
+
 def confirmed_ids(journal: Path, ids_by_row: dict[int, str]) -> set[str]:
     return {ids_by_row[row] for row in confirmed_in_journal(journal)}
 

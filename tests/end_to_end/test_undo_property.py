@@ -7,9 +7,6 @@ it; and until an undo, every row the report calls done matches the server."""
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +18,7 @@ from hypothesis import strategies as st
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from tests.conftest import TOKEN, ThreadedSandbox, examples, read_report, write_csv
-from tests.end_to_end.test_resume import wait_until
+from tests.end_to_end.test_resume import killed_while_sending
 
 ADA, GRACE = "ada@example.com", "grace@example.com"
 ADMIN_IDS = {ADA: 101, GRACE: 102}
@@ -145,7 +142,7 @@ def test_undo_is_a_merge_over_any_sequence_of_rounds(
             elif command == "edit, kill -9, run again":
                 sheet.edit(conversation_id, field)
                 with watching(edited=(conversation_id, field)):
-                    killed_while_sending(sandbox, report)
+                    killed_while_sending(sandbox, ["run", str(report), "--admin", ADA])
                 assert cli("run", str(report), edited=(conversation_id, field)) in (0, 1)
             else:
                 undone, overwrite = True, command == "undo overwrite"
@@ -155,31 +152,6 @@ def test_undo_is_a_merge_over_any_sequence_of_rounds(
                 assert {k: v for k, v in now.items() if k not in moved} == {
                     k: v for k, v in first_found.items() if k not in moved
                 }
-
-
-def killed_while_sending(sandbox: Sandbox, report: Path) -> None:
-    """``run REPORT`` in a process of its own, killed (``kill -9``) once its first request
-    for a conversation has arrived (or when it ends first)."""
-    seen = len(sandbox.state.paths)
-    sandbox.server.config.latency = 0.05
-    command = ["run", str(report), "--base-url", sandbox.url, "--admin", ADA, "-q"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bulk_update", *command],
-        env={**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until(
-            lambda: (
-                process.poll() is not None
-                or any("/conversations/" in path for path in sandbox.state.paths[seen:])
-            )
-        )
-    finally:
-        process.kill()
-        process.wait()
-        sandbox.server.config.latency = 0.0
 
 
 def done_rows_match_the_server(report: Path, sandbox: Sandbox, moved: set[Field]) -> None:
