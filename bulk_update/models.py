@@ -5,8 +5,8 @@ encoding that goes on the wire and into the journal."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,35 +50,36 @@ def wire_json(value: Any) -> bytes:
 _WIRE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-@dataclass(frozen=True)
-class RowActions:
-    """What one row asks of its conversation beyond attribute values. ``None`` (or empty)
-    leaves that part as it is."""
+class RowActions(Mapping[str, Any]):
+    """What one row asks of its conversation beyond attribute values: each action column's
+    value (``sheet.action_table`` says which columns there are and what their values hold).
+    A column left out (or None) leaves that part as it is."""
 
-    state: str | None = None  # "open", "closed" or "snoozed"
-    snoozed_until: int | None = None  # unix seconds, with state "snoozed"
-    admin_assignee: str | None = None  # a teammate's id; "0" unassigns
-    team_assignee: str | None = None  # a team's id; "0" unassigns
-    add_tags: tuple[str, ...] = ()  # tag names as the workspace spells them (or to create)
-    remove_tags: tuple[str, ...] = ()
-    tags: tuple[str, ...] | None = None  # the exact set to end with
-    note: str | None = None
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: Any):
+        self._values = {column: value for column, value in values.items() if value is not None}
+
+    def __getitem__(self, column: str) -> Any:
+        return self._values[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"RowActions({self._values!r})"
 
     def encode(self) -> bytes:
-        values = {
-            key: value
-            for key, value in asdict(self).items()
-            if value is not None and (value != () or key == "tags")  # tags=(): none at all
-        }
-        return wire_json(values)
+        return wire_json(self._values)
 
     @classmethod
     def decode(cls, payload: bytes) -> RowActions:
+        """Lists (tag names) come back as the tuples they were."""
         values: dict[str, Any] = json.loads(payload)
-        for key in ("add_tags", "remove_tags", "tags"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 @dataclass(frozen=True)
@@ -155,14 +156,7 @@ class PreparedUpdate:
         for column in columns:
             body.pop(column, None)
             custom.pop(column, None)
-        left_out: dict[str, dict[str, Any]] = {
-            "state": {"state": None, "snoozed_until": None},
-            "admin_assignee": {"admin_assignee": None},
-            "team_assignee": {"team_assignee": None},
-            "tags": {"tags": None},
-        }
-        for column in columns:
-            actions = replace(actions, **left_out.get(column, {}))
+        actions = RowActions(**{k: v for k, v in actions.items() if k not in columns})
         if custom:
             body["custom_attributes"] = custom
         encoded = actions.encode()
@@ -204,6 +198,8 @@ class SendStats:
     backed_up: int = 0
     steps_done: int = 0
     steps_in_place: int = 0  # asked for, but already so: nothing sent
+    # Re-snoozes and re-closes not needed: Preview's skip_unsnooze and skip_reopen were sent.
+    requests_spared: int = 0
     tags_created: tuple[str, ...] = ()
 
 
@@ -288,6 +284,7 @@ class RunSummary:
             "backed_up": self.backed_up,
             "steps_done": self.sent.steps_done,
             "steps_in_place": self.sent.steps_in_place,
+            "requests_spared": self.sent.requests_spared,
             "tags_created": list(self.sent.tags_created),
             "backup": self.backup_path,
             "dry_run": self.dry_run,

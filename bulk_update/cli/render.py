@@ -8,7 +8,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from bulk_update.models import Reason, RowStatus, RunResult, RunSummary
-from bulk_update.sheet.action_cells import ACTION_COLUMNS
+from bulk_update.sheet.action_table import ACTION_COLUMNS
 
 if TYPE_CHECKING:
     from bulk_update.search.exporter import ExportResult
@@ -91,6 +91,11 @@ def render_summary(summary: RunSummary, carry: str = "") -> str:
         lines.append(
             f"actions: {sent.steps_done} done, {sent.steps_in_place} already in place "
             "(nothing sent for those)"
+            + (
+                f", {sent.requests_spared} requests spared by skip_unsnooze/skip_reopen"
+                if sent.requests_spared
+                else ""
+            )
         )
     if summary.backup_path:
         lines.append(

@@ -19,7 +19,6 @@ from bulk_update.errors import (
     BulkUpdateError,
     StorageFailed,
     UsageError,
-    escape,
 )
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
@@ -35,6 +34,7 @@ from bulk_update.job.outputs import (
     plan_notices,
     report_rows,
 )
+from bulk_update.job.preparation import actions_asked
 from bulk_update.job.sending import Acting, commit_periodically, create_tags, read_first
 from bulk_update.job.validation import (
     Validated,
@@ -45,7 +45,6 @@ from bulk_update.job.validation import (
 )
 from bulk_update.models import RunResult, RunSummary, SendStats, UpdateRequest
 from bulk_update.send.action_row import ActOnRow
-from bulk_update.send.action_steps import StepContext
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
 from bulk_update.send.pacing import Pacer
@@ -54,9 +53,10 @@ from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.update_row import ReadFirst, RowWork, UpdateRow
 from bulk_update.sheet.action_cells import ActionCells
-from bulk_update.sheet.columns import ColumnPlan, action_columns, plan_columns
+from bulk_update.sheet.columns import ColumnPlan, plan_columns
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import Schema
+from bulk_update.sheet.steps import StepContext
 from bulk_update.sheet.values import ValueProblem
 
 
@@ -114,7 +114,7 @@ class Job:
         started = time.monotonic()
         settings = self.settings
         table = self._open_table()
-        asked = self._actions_asked(table)
+        asked = actions_asked(table, settings)
         # Decided before the journal is opened (which creates one where there was none).
         again = runs_report_again(settings, table.is_report)
         fingerprint = table.fingerprint()
@@ -135,7 +135,7 @@ class Job:
                 if settings.backup_path is not None:
                     backup = BackupWriter(
                         settings.backup_path,
-                        backed_up_columns(plan),
+                        backed_up_columns(plan, settings.send.api_version),
                         settings.read.clear_marker,
                         resume=settings.backs_up_again,
                         dates=date_fields(plan) | {"snoozed_until"},
@@ -196,17 +196,6 @@ class Job:
         if table.is_report:
             table.number_rows_by("row")
         return table
-
-    def _actions_asked(self, table: Table) -> list[str]:
-        """The action columns of the sheet; with any, the teammate to act as must be named."""
-        read = self.settings.read
-        asked = action_columns(table.columns, read.ignore_columns, dict(read.renames))
-        if asked and not self.settings.admin:
-            raise UsageError.naming_settings(
-                f"the sheet has action columns ({escape(', '.join(asked))}): name the teammate "
-                "they are made as with {admin} (an email or an id; Intercom requires one)"
-            )
-        return asked
 
     async def _load_directory(self, conventions: Conventions) -> Acting:
         """The teammates, teams and tags that action cells name, the teammate to act as, and

@@ -13,15 +13,16 @@ from bulk_update.errors import StorageFailed
 from bulk_update.history.backup import BackupWriter
 from bulk_update.history.journal import Journal
 from bulk_update.job.validation import date_fields
-from bulk_update.send.action_steps import StepContext
 from bulk_update.send.as_cells import BackupCells, ConversationCells
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import create_tag
 from bulk_update.send.retry import Caller
 from bulk_update.send.update_row import ReadFirst
-from bulk_update.sheet.action_cells import ActionCells, Named
+from bulk_update.sheet.action_cells import ActionCells
 from bulk_update.sheet.columns import ColumnPlan
+from bulk_update.sheet.directory import Named
 from bulk_update.sheet.schema import Schema
+from bulk_update.sheet.steps import StepContext
 
 # Outcomes not yet committed are sent again after a kill -9: keep that to the last tenth of
 # a second of answers (a WAL commit without fsync costs microseconds).

@@ -21,7 +21,7 @@ from bulk_update.models import (
     UpdateRequest,
     wire_json,
 )
-from bulk_update.sheet.action_cells import STATE_COLUMNS
+from bulk_update.sheet.action_table import kept_columns
 from bulk_update.sheet.columns import ColumnPlan
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType
@@ -86,7 +86,7 @@ async def validate_all(
             )
             if len(sample) < 2 * SAMPLE_BODIES:
                 sample.append(checked)
-            closes += checked.actions is not None and checked.actions.state == "closed"
+            closes += checked.actions is not None and checked.actions.get("state") == "closed"
         if count % YIELD_EVERY_ROWS == 0:
             await asyncio.sleep(0)
     earlier.finish()
@@ -191,12 +191,12 @@ def status_filter(table: Table, wanted: frozenset[str]) -> Callable[[list[str]],
     return lambda cells: cells[status_index] in wanted
 
 
-def backed_up_columns(plan: ColumnPlan) -> list[str]:
+def backed_up_columns(plan: ColumnPlan, version: str) -> list[str]:
     """What a backup keeps: the attributes the sheet changes, and with any action column
-    the conversation's state, assignees and tags (which ``undo`` puts back)."""
+    the conversation's own state as ``version`` reads it (which ``undo`` puts back)."""
     columns = [planned.key for planned in plan.fields]
     if plan.actions:
-        columns += STATE_COLUMNS
+        columns += kept_columns(version)
     return columns
 
 

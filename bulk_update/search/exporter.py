@@ -32,7 +32,7 @@ from bulk_update.send.pacing import Pacer
 from bulk_update.send.progress import Progress, SilentProgress
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.searching import Page, Query, pages
-from bulk_update.sheet.action_cells import STATE_COLUMNS
+from bulk_update.sheet.action_table import STATE_COLUMNS, action_of, kept_columns
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import Schema
 from bulk_update.sheet.values import did_you_mean, iso_8601
@@ -40,7 +40,6 @@ from bulk_update.sheet.values import did_you_mean, iso_8601
 if TYPE_CHECKING:
     import pandas as pd
 
-_NEEDS_DIRECTORY = frozenset({"admin_assignee", "team_assignee", "tags"})
 SUFFIXES = (".csv", ".xlsx")
 
 
@@ -116,10 +115,12 @@ class Export:
         client = IntercomClient.for_settings(send, self._token, connections=1)
         async with client:
             schema = await fetch_schema(client, self._policy, clock=self._clock, sleep=self._sleep)
-            columns = _columns(settings.columns, schema)
+            columns = _columns(settings.columns, schema, send.api_version)
             directory = None
             names_needed = any(condition.needs_directory for condition in settings.conditions)
-            if names_needed or _NEEDS_DIRECTORY & set(columns):
+            if names_needed or any(
+                column in STATE_COLUMNS and action_of(column).shows_names for column in columns
+            ):
                 directory = await fetch_directory(
                     client, self._policy, clock=self._clock, sleep=self._sleep
                 )
@@ -201,13 +202,20 @@ def _lines(header: list[str], spool: Path) -> Iterator[list[str]]:
         yield from csv.reader(handle)
 
 
-def _columns(asked: Sequence[str] | None, schema: Schema) -> list[str]:
-    """The columns after ``id``: as asked (checked), or the default set."""
+def _columns(asked: Sequence[str] | None, schema: Schema, version: str) -> list[str]:
+    """The columns after ``id``: as asked (checked), or the default set (what ``version``
+    can write back)."""
     writable = [name for name, attribute in schema.attributes.items() if attribute.writable]
     if asked is None:
-        return [*STATE_COLUMNS, *writable]
+        return [*kept_columns(version, written=True), *writable]
     columns: list[str] = []
     for name in (custom_name(name.strip()) or name.strip() for name in asked):
+        if name in STATE_COLUMNS and name not in kept_columns(version):
+            since = action_of(name).reads_since
+            raise UsageError.naming_settings(
+                f"{{columns}}: Intercom answers with {escape(repr(name))} from version {since} "
+                f"on, not in {escape(version)}: set {{api_version}} {since}"
+            )
         if name in FIELD_COLUMNS or name in writable:
             columns.append(name)
             continue

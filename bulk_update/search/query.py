@@ -28,7 +28,7 @@ from bulk_update.search.searchable import (
     custom_name,
 )
 from bulk_update.send.searching import Query
-from bulk_update.sheet.action_cells import UNASSIGNED, UNASSIGNED_WORDS, Directory
+from bulk_update.sheet.directory import UNASSIGNED, UNASSIGNED_WORDS, Directory
 from bulk_update.sheet.schema import AttributeType, Schema, converter_for, converter_for_type
 from bulk_update.sheet.values import ValueProblem, did_you_mean
 

@@ -16,22 +16,14 @@ from typing import Any, Protocol
 
 from bulk_update.history.changes import intended
 from bulk_update.models import PreparedUpdate, RowActions, RowOutcome, RowStatus
-from bulk_update.send.action_steps import (
-    Conversation,
-    Seen,
-    Step,
-    StepContext,
-    action_values,
-    described,
-    forecast,
-    plan_steps,
-    working_copy,
-)
+from bulk_update.send.action_steps import action_values, described, forecast, plan_steps
 from bulk_update.send.client import ApiResponse, IntercomClient, the_conversation
-from bulk_update.send.notes import NoteCheck
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, CallLabel
 from bulk_update.send.update_row import ReadFirst, failure, updated
+from bulk_update.sheet.conversations import Conversation, working_copy
+from bulk_update.sheet.notes import NoteCheck
+from bulk_update.sheet.steps import Seen, Step, StepContext
 
 DONE, IN_PLACE, FAILED, NOT_DONE, WOULD_DO = "done", "in place", "failed", "not done", "would do"
 
@@ -126,10 +118,7 @@ class ActOnRow:
             steps.insert(0, attributes)
         needed, after = forecast(steps, conversation)
         settings = self._read_first
-        note = None
-        if any(step.name == "note" for step in needed):
-            note = "will be added" if settings.dry_run else "added"
-        changes += described(conversation, after, self._context.directory, note=note)
+        changes += described(conversation, after, self._context.directory, ahead=settings.dry_run)
         shown_changes = "; ".join(changes)
         if settings.dry_run or not needed:
             verdict = WOULD_DO if settings.dry_run else IN_PLACE
@@ -158,11 +147,12 @@ class ActOnRow:
         may be no history to ask: by anyone, as no cell says who), or when the run skips what
         is in place."""
         admin = self._context.admin_id
-        if actions.note is None:
+        note = actions.get("note")
+        if note is None:
             return admin, None
         if recorded is not None:
             return Seen.decode(recorded).by or admin, "ours"
-        earlier = self._intents.note_sent_by(update.conversation_id, actions.note)
+        earlier = self._intents.note_sent_by(update.conversation_id, note)
         if earlier is not None:
             return earlier, "ours"
         looked_for = update.note_may_have_landed or self._read_first.skip_unchanged
@@ -208,6 +198,11 @@ class ActOnRow:
                 current = working_copy(answered)
             else:
                 step.apply(current)
+        # At most one re-snooze or re-close a row: spared when a step with the flag went.
+        stats.requests_spared += any(
+            step.spares and verdict == DONE
+            for step, (_, verdict) in zip(steps, verdicts, strict=True)
+        )
         if last is None:  # the answers before showed every step in place after all
             return RowOutcome(
                 update.row, RowStatus.SKIPPED, changes="unchanged", steps=_shown(verdicts, steps)

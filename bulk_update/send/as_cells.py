@@ -9,10 +9,10 @@ from typing import Any
 from bulk_update.history.backup import as_cell, backup_cells
 from bulk_update.history.changes import current_values, shown
 from bulk_update.models import BASE_ID_KEY, wire_json
-from bulk_update.send.action_steps import action_values, assignee_of, state_of, tags_value
-from bulk_update.sheet.action_cells import STATE_COLUMNS, Directory
+from bulk_update.send.action_steps import action_values
+from bulk_update.sheet.action_table import STATE_COLUMNS, action_of
+from bulk_update.sheet.directory import Directory
 from bulk_update.sheet.schema import AttributeType, Schema
-from bulk_update.sheet.values import iso_8601
 
 # Columns that are not attributes, in the order they are written.
 FIELD_COLUMNS = ("read", "title", *STATE_COLUMNS, "company_id")
@@ -63,21 +63,9 @@ class ConversationCells:
         return {column: self._cell(column, conversation, values) for column in columns}
 
     def _cell(self, column: str, conversation: dict[str, Any], values: dict[str, Any]) -> str:
-        directory = self._directory
-        if column == "state":
-            return state_of(conversation)
-        if column == "snoozed_until":
-            until = conversation.get("snoozed_until")
-            snoozed = state_of(conversation) == "snoozed"
-            return iso_8601(until) if snoozed and isinstance(until, int) else ""
-        if column in ("admin_assignee", "team_assignee"):
-            kind = column.split("_")[0]
-            assignee = assignee_of(conversation, kind)
-            if assignee == "0" or directory is None:
-                return "" if assignee == "0" else assignee
-            return directory.assignee_shown(kind, assignee)
-        if column == "tags":
-            return as_cell(tags_value(conversation), "")
+        if column in STATE_COLUMNS:
+            exported = action_of(column).exported(conversation, self._directory)
+            return as_cell(exported.get(column), "")
         return shown(values.get(column), column in self._dates, unset="")
 
 

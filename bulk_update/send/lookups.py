@@ -15,7 +15,7 @@ from bulk_update.errors import AuthenticationFailed, UsageError, escape
 from bulk_update.send.client import ApiResponse, IntercomClient, fetch_listing
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.retry import Caller, RetryPolicy
-from bulk_update.sheet.action_cells import Directory, Named
+from bulk_update.sheet.directory import Directory, Named
 from bulk_update.sheet.schema import Schema
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from bulk_update.config import POINT, Conventions, ReadOptions
 from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, HISTORY_COLUMN, OUTCOME_COLUMNS
-from bulk_update.sheet.action_cells import ACTION_COLUMNS, ActionCells
+from bulk_update.sheet.action_cells import ActionCells
+from bulk_update.sheet.action_table import ACTION_COLUMNS
 from bulk_update.sheet.schema import AttributeType, Schema, converter_for
 from bulk_update.sheet.values import did_you_mean, to_boolean
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulk_update.models import BASE_COLUMN, BASE_ID_KEY, RowActions, UpdateRequest
+from bulk_update.sheet.action_table import read_cell, row_actions
 from bulk_update.sheet.columns import ID_COLUMNS, ColumnPlan, FieldPlan
 from bulk_update.sheet.values import ValueProblem
 
@@ -167,13 +168,13 @@ def _row_actions(
         if text == "":
             continue
         try:
-            values[planned.action] = reader.value(planned.action, text)
+            values[planned.action] = read_cell(reader, planned.action, text)
         except ValueProblem as problem:
             problems.append((planned.column, problem.describe(plan.names)))
     if not values or problems:
         return None
     try:
-        return reader.combine(values)
+        return row_actions(values)
     except ValueProblem as problem:
         problems.append(("", problem.describe(plan.names)))
         return None

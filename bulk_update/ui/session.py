@@ -20,8 +20,7 @@ from bulk_update.errors import UsageError
 from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import Interruption, RunHooks
 from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
-from bulk_update.sheet.action_cells import ACTION_COLUMNS
-from bulk_update.sheet.columns import MARKER_COLUMNS
+from bulk_update.sheet.columns import MARKER_COLUMNS, action_columns
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
 from bulk_update.ui.events import Broadcast, EventProgress
 from bulk_update.ui.shown import described, page_message, review
@@ -136,7 +135,7 @@ class Session:
             "name": path.name,
             "columns": table.columns,
             "is_report": table.is_report,
-            "acts": bool(set(table.columns) & set(ACTION_COLUMNS)),  # who acts must be chosen
+            "acts": bool(action_columns(table.columns)),  # who acts must be chosen (any case)
             "kept_by_the_tool": [name for name in table.columns if name in _TOOLS_COLUMNS],
         }
 

@@ -8,21 +8,11 @@ from typing import Any
 
 from bulk_update.errors import BulkUpdateError
 from bulk_update.models import RowStatus, RunResult
+from bulk_update.sheet.action_table import step_kinds
 
 SHOWN_ROWS = 500  # rows listed on the page at most (counts cover them all)
-# Words of a report's steps column → what the review panel counts.
-_STEP_KINDS = {
-    "attributes": "changed",
-    "close": "closed",
-    "open": "opened",
-    "snooze": "snoozed",
-    "assign": "assigned",
-    "unassign": "assigned",
-    "tag": "tagged",
-    "untag": "tagged",
-    "tags": "tagged",
-    "note": "noted",
-}
+# Words of a report's steps column → what the review panel counts (the table of actions').
+_STEP_KINDS = step_kinds()
 
 
 def page_message(error: BaseException) -> str:
@@ -84,20 +74,19 @@ def _text(value: object) -> str:
 
 
 def review(result: RunResult) -> dict[str, int]:
-    """What the run would do, counted by kind: how many conversations change, close, ..."""
+    """What the run would do, counted: how many conversations change, and of them how many
+    each kind of action touches (closed, assigned, ...), in the table's order."""
     counted: dict[str, int] = {"conversations": 0}
     frame = result.outcomes
     for status, steps in zip(frame["status"], frame["steps"], strict=True):
         if status != RowStatus.WOULD_UPDATE.value:
             continue
         counted["conversations"] += 1
-        kinds = set()
-        for step in str(steps or "").split("; "):
-            what, _, verdict = step.rpartition(": ")
-            if verdict == "would do":
-                kinds.add(_STEP_KINDS.get(what.split(" ")[0], "changed"))
-        if not steps:
-            kinds.add("changed")
-        for kind in kinds:
+        kinds = {
+            _STEP_KINDS[what.split(" ")[0]]
+            for what, _, verdict in (step.rpartition(": ") for step in str(steps or "").split("; "))
+            if verdict == "would do" and what.split(" ")[0] in _STEP_KINDS
+        }
+        for kind in sorted(kinds, key=list(_STEP_KINDS.values()).index):
             counted[kind] = counted.get(kind, 0) + 1
     return counted

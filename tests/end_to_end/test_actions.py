@@ -16,7 +16,7 @@ import pytest
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox
-from bulk_update.send.notes import read_as_text
+from bulk_update.sheet.notes import read_as_text
 from tests.conftest import read_report, write_csv
 
 ADA, GRACE = "ada@example.com", "grace@example.com"

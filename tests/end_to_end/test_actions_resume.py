@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from bulk_update.send.notes import read_as_text
+from bulk_update.sheet.notes import read_as_text
 from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, examples, write_csv
 
 ROWS = 16

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from bulk_update.send.notes import read_as_text
+from bulk_update.sheet.notes import read_as_text
 from tests.conftest import TOKEN, ThreadedSandbox, examples, read_report, write_csv
 
 ADA, GRACE = "ada@example.com", "grace@example.com"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bulk_update.cli.commands import main
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from bulk_update.send.notes import read_as_text
+from bulk_update.sheet.notes import read_as_text
 from tests.conftest import TOKEN, ThreadedSandbox, read_report, write_csv
 
 ADA = "ada@example.com"

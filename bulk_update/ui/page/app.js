@@ -197,7 +197,7 @@ $("preview").addEventListener("click", () => guarded($("preview"), async () => {
   state.review = data.review;
   const r = data.review;
   const panel = element("p", `${r.conversations} conversations will be changed` +
-    ["closed", "opened", "snoozed", "assigned", "tagged", "noted"].filter((k) => r[k]).map((k) => `, ${r[k]} ${k}`).join("") +
+    Object.entries(r).filter(([k, n]) => k !== "conversations" && n).map(([k, n]) => `, ${n} ${k}`).join("") +
     (choices().admin ? `, as ${choices().admin}` : ""), { "aria-label": "Review" });
   $("preview-result").replaceChildren(panel, counts(data), reasons(data), notices(data),
     rowsTable(data, ["row", "id", "status", "changes", "steps"], "Preview rows"));

@@ -1,117 +1,16 @@
-"""Action cells read alone and together, names looked up, and the steps' fixed order. Pure."""
+"""The steps of a row planned from the table of actions: their fixed order, what is in place,
+the requests' shapes in each version. Pure."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from bulk_update.config import Conventions
 from bulk_update.models import RowActions
-from bulk_update.send.action_steps import Seen, StepContext, forecast, has_note, plan_steps
-from bulk_update.sheet.action_cells import ActionCells, Directory
-from bulk_update.sheet.values import ValueProblem
-
-NOW = 1_800_000_000.0
-DIRECTORY = Directory.from_listings(
-    {"admins": [{"id": "101", "name": "Ada Lovelace", "email": "Ada@Example.com"}]},
-    {"teams": [{"id": "201", "name": "Support"}, {"id": "202", "name": "Billing"}]},
-    {"data": [{"id": "301", "name": "migrated"}, {"id": "303", "name": "VIP"}]},
-)
-
-
-def cells(create_tags: bool = False) -> ActionCells:
-    return ActionCells(
-        DIRECTORY,
-        clear_marker="#N/A",
-        conventions=Conventions(),
-        create_tags=create_tags,
-        now=lambda: NOW,
-    )
-
-
-@pytest.mark.parametrize(
-    ("column", "text", "value"),
-    [
-        ("state", " Closed ", "closed"),
-        ("state", "close", "closed"),
-        ("state", "SNOOZE", "snoozed"),
-        ("state", "reopen", "open"),
-        ("admin_assignee", "ada@example.com", "101"),
-        ("admin_assignee", "101", "101"),
-        ("admin_assignee", "Ada Lovelace", "101"),
-        ("admin_assignee", "Unassigned", "0"),
-        ("admin_assignee", "#N/A", "0"),
-        ("team_assignee", "billing", "202"),
-        ("team_assignee", "201", "201"),
-        ("add_tags", "vip; Migrated", ("VIP", "migrated")),
-        ("add_tags", "VIP,vip", ("VIP",)),
-        ("add_tags", '["migrated", "VIP"]', ("migrated", "VIP")),
-        ("tags", "#N/A", ()),
-        ("snoozed_until", "2030-01-01", 1893456000),
-        ("note", "Line one\nline two", "Line one\nline two"),
-    ],
-)
-def test_each_cell_alone(column: str, text: str, value: Any) -> None:
-    assert cells().value(column, text) == value
-
-
-@pytest.mark.parametrize(
-    ("column", "text", "says"),
-    [
-        ("state", "closd", "is not a state"),
-        ("state", "#N/A", "cannot be cleared"),
-        ("admin_assignee", "adda@example.com", "did you mean 'Ada@Example.com'?"),
-        ("team_assignee", "Suport", "did you mean 'Support'?"),
-        ("add_tags", "migratd", "did you mean 'migrated'?"),
-        ("add_tags", "; ,", "names no tag"),
-        ("add_tags", '["a", 1]', "array of tag name strings"),
-        ("snoozed_until", "2020-01-01", "in the past"),
-        ("note", "   ", "only spaces"),
-    ],
-)
-def test_a_bad_cell_says_why(column: str, text: str, says: str) -> None:
-    with pytest.raises(ValueProblem, match=says.replace("?", r"\?")):
-        cells().value(column, text)
-
-
-def test_create_tags_accepts_new_names_to_add_but_never_to_remove() -> None:
-    reader = cells(create_tags=True)
-    assert reader.value("add_tags", "Q4 cleanup; VIP") == ("Q4 cleanup", "VIP")
-    assert reader.value("tags", "q4 CLEANUP") == ("Q4 cleanup",)  # one new tag, as first written
-    assert list(reader.tags_to_create.values()) == ["Q4 cleanup"]
-    with pytest.raises(ValueProblem, match="no tag 'gone'"):
-        reader.value("remove_tags", "gone")
-
-
-def test_the_cells_together() -> None:
-    reader = cells()
-    assert reader.combine({"snoozed_until": 1893456000}).state == "snoozed"
-    for values, says in [
-        ({"state": "snoozed"}, "needs a time"),
-        ({"state": "closed", "snoozed_until": 1893456000}, "goes with the state snoozed"),
-        ({"add_tags": ("VIP",), "remove_tags": ("vip",)}, "both in 'add_tags' and"),
-    ]:
-        with pytest.raises(ValueProblem, match=says):
-            reader.combine(values)
-
-
-@given(
-    st.builds(
-        RowActions,
-        state=st.sampled_from([None, "open", "closed", "snoozed"]),
-        snoozed_until=st.none() | st.integers(0, 2**40),
-        admin_assignee=st.none() | st.text("0123456789", min_size=1),
-        add_tags=st.lists(st.text(min_size=1)).map(tuple),
-        tags=st.none() | st.lists(st.text(min_size=1)).map(tuple),
-        note=st.none() | st.text(min_size=1),
-    )
-)
-def test_row_actions_survive_the_journal(actions: RowActions) -> None:
-    assert RowActions.decode(actions.encode()) == actions
+from bulk_update.send.action_steps import forecast, plan_steps
+from bulk_update.sheet.notes import has_note
+from bulk_update.sheet.steps import Seen, StepContext
+from tests.sheet.test_action_table import DIRECTORY
 
 
 def conversation(**values: Any) -> dict[str, Any]:
