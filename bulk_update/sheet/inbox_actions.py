@@ -201,7 +201,7 @@ ASSIGNEES = Action(
     _plan_assignees,
     _describe_assignees,
     {"assign": "assigned", "unassign": "assigned"},
-    {"admin_assignee": "grace@example.com"},
+    {"admin_assignee": "ada@example.com"},
     kept=("admin_assignee", "team_assignee"),
     live=_live_assignees,
     exported=_exported_assignees,
