@@ -131,6 +131,9 @@ class SandboxApp:
             return failed
         if config.latency > 0:
             await asyncio.sleep(self._random.expovariate(1 / config.latency))
+        if config.answers_as_version is not None:
+            headers = {**request.headers, "Intercom-Version": config.answers_as_version}
+            request = request.clone(headers=headers)
         try:
             response: web.StreamResponse = await handler(request)
         except web.HTTPNotFound:
