@@ -218,7 +218,9 @@ def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         commands,
         "schema",
         "save the workspace's conversation attributes to a file (for --schema)",
-        "Read GET /data_attributes?model=conversation and save it as JSON.",
+        "Read the workspace's conversation attributes, archived ones too (GET "
+        "/conversations/attributes from --api-version 2.16, GET "
+        "/data_attributes?model=conversation before) and save them as JSON.",
         (
             "bulk-update schema --out schema.json",
             "bulk-update schema --out schema.json --region eu",

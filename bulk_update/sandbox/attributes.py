@@ -1,15 +1,28 @@
 """The sandbox workspace's conversation attributes (also saved as sample_data/schema.json), and
-which values Intercom takes for each and how it shows them."""
+which values Intercom takes for each and how it shows them.
+
+The attributes are defined in the stable ``GET /data_attributes`` shape, with what only
+2.16's ``GET /conversations/attributes`` says beside it where a test needs it (``reference``:
+a relationship's ``one|many``; ``required``, ``visible_to_team_ids``); each endpoint shows
+them in its own shape."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
+# What only the 2.16 shape says: the stable listing leaves these out.
+_NEWER_KEYS = ("reference", "required", "visible_to_team_ids", "multiline")
+# The stable data_type → 2.16's (a string with options is a list).
+_NEWER_TYPES = {"float": "decimal", "date": "datetime"}
 
-def _attribute(
+
+def defined_attribute(
     number: int, name: str, data_type: str, *, options: list[str] | None = None, **extra: Any
 ) -> dict[str, Any]:
+    """A conversation attribute of the sandbox workspace, as the stable listing shows it
+    (``extra`` may add ``archived``, ``api_writable`` or a relationship's ``reference``)."""
     attribute: dict[str, Any] = {
         "type": "data_attribute",
         "id": 1000 + number,
@@ -35,27 +48,96 @@ def _attribute(
 
 
 def default_listing() -> dict[str, Any]:
-    """``GET /data_attributes?model=conversation`` of the sandbox workspace."""
+    """The sandbox workspace's conversation attributes (as ``GET /data_attributes`` shows
+    them, archived ones too)."""
     return {
         "type": "list",
         "data": [
-            _attribute(
+            defined_attribute(
                 1,
                 "issue_type",
                 "string",
                 options=["Billing", "Bug", "Feature request", "Account", "Other"],
             ),
-            _attribute(2, "priority", "string", options=["Low", "Medium", "High", "Urgent"]),
-            _attribute(3, "region", "string"),
-            _attribute(4, "csat_score", "integer"),
-            _attribute(5, "monthly_spend", "float"),
-            _attribute(6, "vip", "boolean"),
-            _attribute(7, "due_date", "date"),
-            _attribute(8, "orders", "relationship"),
-            _attribute(9, "legacy_code", "string", archived=True),
-            _attribute(10, "sla_breached", "boolean", api_writable=False),
+            defined_attribute(2, "priority", "string", options=["Low", "Medium", "High", "Urgent"]),
+            defined_attribute(3, "region", "string"),
+            defined_attribute(4, "csat_score", "integer"),
+            defined_attribute(5, "monthly_spend", "float"),
+            defined_attribute(6, "vip", "boolean"),
+            defined_attribute(7, "due_date", "date"),
+            defined_attribute(8, "orders", "relationship"),
+            defined_attribute(9, "legacy_code", "string", archived=True),
+            defined_attribute(10, "sla_breached", "boolean", api_writable=False),
         ],
     }
+
+
+def data_attributes(definitions: dict[str, Any], *, include_archived: bool) -> dict[str, Any]:
+    """``GET /data_attributes?model=conversation`` (before 2.16)."""
+    data = [
+        {key: value for key, value in item.items() if key not in _NEWER_KEYS}
+        for item in _shown(definitions, include_archived)
+    ]
+    return {**definitions, "data": data}
+
+
+def conversation_attributes(
+    definitions: dict[str, Any], *, include_archived: bool
+) -> dict[str, Any]:
+    """``GET /conversations/attributes`` (2.16 on): each as a ``conversation_attribute``."""
+    return {
+        "type": "list",
+        "data": [_conversation_attribute(item) for item in _shown(definitions, include_archived)],
+    }
+
+
+def _shown(definitions: dict[str, Any], include_archived: bool) -> list[dict[str, Any]]:
+    """By default Intercom lists only attributes that are not archived."""
+    return [a for a in definitions["data"] if include_archived or not a.get("archived", False)]
+
+
+def _conversation_attribute(item: dict[str, Any]) -> dict[str, Any]:
+    data_type = item.get("data_type", "string")
+    options = item.get("options") or []
+    if data_type == "string" and options:
+        data_type = "list"
+    shown: dict[str, Any] = {
+        "type": "conversation_attribute",
+        "id": item.get("id"),
+        "name": item.get("name"),
+        "description": item.get("description", ""),
+        "data_type": _NEWER_TYPES.get(data_type, data_type),
+        "required": item.get("required", False),
+        "visible_to_team_ids": item.get("visible_to_team_ids", []),
+        "archived": item.get("archived", False),
+        "created_at": item.get("created_at"),
+        "updated_at": item.get("updated_at"),
+        "admin_id": item.get("admin_id"),
+    }
+    if data_type == "string":
+        shown["multiline"] = item.get("multiline", False)
+    if data_type == "list":
+        shown["options"] = [_option(item["name"], option) for option in options]
+    if data_type == "relationship":
+        default = {"type": "many", "object_type_id": _object_type(item["name"])}
+        shown["reference"] = {**default, **item.get("reference", {})}
+    return shown
+
+
+def _option(name: str, option: Any) -> dict[str, Any]:
+    """A list option as 2.16 shows it: its own uuid (the same every time), label, archived."""
+    label = option["label"] if isinstance(option, dict) else option
+    archived = option.get("archived", False) if isinstance(option, dict) else False
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{label}")),
+        "label": label,
+        "archived": archived,
+    }
+
+
+def _object_type(name: str) -> str:
+    """The custom object type a relationship attribute names (``orders`` → ``Order``)."""
+    return name.rstrip("s").capitalize() or "Object"
 
 
 def value_fits(attribute: dict[str, Any], value: Any) -> bool:
@@ -81,7 +163,12 @@ def value_fits(attribute: dict[str, Any], value: Any) -> bool:
             return False
         return True
     if data_type == "relationship":
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+        one = (attribute.get("reference") or {}).get("type") == "one"
+        return (
+            isinstance(value, list)
+            and all(isinstance(item, str) for item in value)
+            and (len(value) == 1 or not one)
+        )
     return True
 
 
@@ -91,7 +178,7 @@ def rendered(conversation: dict[str, Any], attributes: dict[str, dict[str, Any]]
     custom = {}
     for name, value in conversation["custom_attributes"].items():
         if attributes.get(name, {}).get("data_type") == "relationship":
-            object_type = name.rstrip("s").capitalize() or "Object"
+            object_type = _object_type(name)
             value = {
                 "type": f"{object_type}.list",
                 "instances": [{"id": item, "type": object_type} for item in value],

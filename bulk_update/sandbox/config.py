@@ -79,3 +79,6 @@ class SandboxConfig:
     wrong_search_pages: dict[int, str] = field(default_factory=dict)
     wrong_search_times: int | None = None
     listing: dict[str, Any] = field(default_factory=default_listing)
+    # Answer as this Intercom-Version whatever a request's header says (None: as it says): an
+    # Intercom that answers ahead of (or behind) the version asked.
+    answers_as_version: str | None = None

@@ -20,8 +20,15 @@ from typing import Any
 
 from aiohttp import web
 
+from bulk_update.config.versions import has_since
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
-from bulk_update.sandbox.attributes import rendered, value_fits, varied_values
+from bulk_update.sandbox.attributes import (
+    conversation_attributes,
+    data_attributes,
+    rendered,
+    value_fits,
+    varied_values,
+)
 from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
 from bulk_update.sandbox.faults import Faults, conversation_named
 from bulk_update.sandbox.faults import error_response as _error
@@ -74,6 +81,8 @@ class SandboxApp:
         self._random = random.Random(self.config.seed)
         self._faults = Faults(lambda: self.config, self._random, self.conversation)
         self.app = web.Application(middlewares=[self._middleware])
+        # Before /conversations/{id}, which would take "attributes" for an id.
+        self.app.router.add_route("GET", "/conversations/attributes", self._conversation_attributes)
         self.app.router.add_route("PUT", "/conversations/{id}", self._put_conversation)
         self.app.router.add_route("GET", "/conversations/{id}", self._get_conversation)
         self.app.router.add_route("GET", "/data_attributes", self._data_attributes)
@@ -122,6 +131,9 @@ class SandboxApp:
             return failed
         if config.latency > 0:
             await asyncio.sleep(self._random.expovariate(1 / config.latency))
+        if config.answers_as_version is not None:
+            headers = {**request.headers, "Intercom-Version": config.answers_as_version}
+            request = request.clone(headers=headers)
         try:
             response: web.StreamResponse = await handler(request)
         except web.HTTPNotFound:
@@ -282,11 +294,22 @@ class SandboxApp:
             return _error(
                 400, "parameter_invalid", "model must be one of contact, company, conversation"
             )
-        include_archived = request.query.get("include_archived") == "true"
-        listing = dict(self.config.listing)
-        listing["data"] = [
-            a for a in listing["data"] if include_archived or not a.get("archived", False)
-        ]
+        if _since_2_16(request):
+            return _error(
+                422,
+                "parameter_invalid",
+                "model=conversation is no longer supported. Use GET /conversations/attributes "
+                "instead",
+            )
+        archived = _include_archived(request)
+        return web.json_response(data_attributes(self.config.listing, include_archived=archived))
+
+    async def _conversation_attributes(self, request: web.Request) -> web.Response:
+        """2.16's own endpoint for conversation attributes (none before it)."""
+        if not _since_2_16(request):
+            raise web.HTTPNotFound()
+        archived = _include_archived(request)
+        listing = conversation_attributes(self.config.listing, include_archived=archived)
         return web.json_response(listing)
 
     async def _stats(self, request: web.Request) -> web.Response:
@@ -297,6 +320,15 @@ class SandboxApp:
         app = {"type": "app", "id_code": "sandbox", "name": "bulk-update sandbox", "region": "US"}
         operator = {"type": "admin", "id": "1", "email": "sandbox@example.invalid"}
         return web.json_response({**operator, "name": "Sandbox Operator", "app": app})
+
+
+def _since_2_16(request: web.Request) -> bool:
+    """Whether the request's Intercom-Version lists conversation attributes on their own."""
+    return has_since(request.headers.get("Intercom-Version", "2.14"), "2.16")
+
+
+def _include_archived(request: web.Request) -> bool:
+    return request.query.get("include_archived", "").lower() == "true"
 
 
 class Sandbox:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bulk_update.config import SendOptions, Token, require_token, scrub
+from bulk_update.config.versions import has_since
 from bulk_update.rules import is_refused
 from bulk_update.version import __version__
 
@@ -66,6 +67,7 @@ class IntercomClient:
         connections: int,
     ):
         self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
         self._headers = {
             "Authorization": f"Bearer {token.reveal()}",
             "Accept": "application/json",
@@ -317,8 +319,14 @@ def _retry_after(value: str | None) -> float | None:
 
 
 async def fetch_listing(client: IntercomClient) -> ApiResponse:
-    """``GET /data_attributes?model=conversation``, falling back to the Preview endpoint."""
-    response = await client.get_json("/data_attributes", {"model": "conversation"})
-    if is_refused(response.status) and "conversations/attributes" in response.error_message:
-        response = await client.get_json("/conversations/attributes")
-    return response
+    """The workspace's conversation attributes, archived ones too (a column naming one is
+    told it is archived): ``GET /conversations/attributes`` from Intercom-Version 2.16 on,
+    ``GET /data_attributes?model=conversation`` before; and the former on any version where
+    the latter answers that it is gone (a workspace may be ahead of the version asked)."""
+    archived = {"include_archived": "true"}
+    if not has_since(client.api_version, "2.16"):
+        response = await client.get_json("/data_attributes", {"model": "conversation", **archived})
+        gone = is_refused(response.status) and "conversations/attributes" in response.error_message
+        if not gone:
+            return response
+    return await client.get_json("/conversations/attributes", archived)

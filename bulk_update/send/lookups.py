@@ -32,7 +32,8 @@ async def fetch_schema(
     response = await _answer(caller, lambda: fetch_listing(client))
     if not response.ok:
         _refused(response, client, "conversation attributes")
-    return Schema.from_listing(response.data, source=f"{client.base_url}/data_attributes")
+    source = f"{client.base_url}'s conversation attribute listing"
+    return Schema.from_listing(response.data, source=source)
 
 
 async def fetch_directory(

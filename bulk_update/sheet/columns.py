@@ -226,10 +226,19 @@ class _Planner:
             self.fields.append(FieldPlan(index, column, key, False, str))
             return
         attribute = self._schema.attributes[key]
-        if not attribute.writable:
+        if attribute.archived:
+            named = repr(key) if column == key else f"column {column!r} ({key!r})"
             self.problems.append(
-                f"column {escape(repr(column))} is an attribute the API cannot write (archived "
-                "or not api_writable); remove the column or leave it out with {ignore_columns}"
+                f"{escape(named)} is an archived conversation attribute: unarchive it in "
+                "Intercom or drop the column (leave it out with {ignore_columns} "
+                f"{escape(repr(column))})"
+            )
+            return
+        if not attribute.writable:
+            why = "a files attribute" if attribute.declared_type == "files" else "not api_writable"
+            self.problems.append(
+                f"column {escape(repr(column))} is an attribute the API cannot write ({why}); "
+                "remove the column or leave it out with {ignore_columns}"
             )
             return
         if attribute.type is AttributeType.UNKNOWN:

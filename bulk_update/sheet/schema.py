@@ -2,9 +2,11 @@
 
 Intercom lists conversation attributes in two shapes: the stable
 ``GET /data_attributes?model=conversation`` (``data_type`` in string/integer/float/boolean/
-date, a list attribute being a string with ``options``) and the Preview
+date, a list attribute being a string with ``options``) and, from 2.16,
 ``GET /conversations/attributes`` (``data_type`` in string/integer/list/decimal/boolean/
-datetime/relationship/files, options as ``{"label": ...}`` objects). Both are accepted here.
+datetime/relationship/files, options as ``{"label": ...}`` objects, a relationship's
+``reference.type`` one or many, and ``required`` and ``visible_to_team_ids``, kept here for
+the library's callers). Both are accepted here.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bulk_update.sheet.values import (
     to_float,
     to_id_list,
     to_integer,
+    to_one_id,
 )
 
 __all__ = ["Attribute", "AttributeType", "Schema", "ValueProblem", "converter_for"]
@@ -56,6 +59,10 @@ _TYPE_ALIASES = {
 }
 
 
+# Types the API cannot write: a files attribute takes uploads, not a cell's text.
+_UNWRITABLE_TYPES = frozenset({"files"})
+
+
 @dataclass(frozen=True)
 class Attribute:
     name: str
@@ -64,6 +71,12 @@ class Attribute:
     writable: bool = True
     declared_type: str = ""
     label: str = ""  # what the workspace shows people ("Issue type" for issue_type)
+    archived: bool = False
+    # A relationship's cardinality (2.16's reference.type): "one" takes a single id, "many"
+    # (or unknown, as the stable listing does not say) any number.
+    reference: str = ""
+    required: bool = False
+    visible_to_team_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_listing(cls, item: dict[str, Any]) -> Attribute:
@@ -73,12 +86,26 @@ class Attribute:
         kind = _TYPE_ALIASES.get(declared, AttributeType.UNKNOWN)
         if kind is AttributeType.STRING and options:
             kind = AttributeType.LIST
+        archived = item.get("archived", False) is True
         writable = (
             item.get("api_writable", True) is not False
-            and not item.get("archived", False)
+            and not archived
             and item.get("custom", True) is not False
+            and declared not in _UNWRITABLE_TYPES
         )
-        return cls(name, kind, options, writable, declared, str(item.get("label") or ""))
+        reference = item.get("reference")
+        return cls(
+            name,
+            kind,
+            options,
+            writable,
+            declared,
+            str(item.get("label") or ""),
+            archived,
+            str(reference.get("type") or "") if isinstance(reference, dict) else "",
+            item.get("required", False) is True,
+            tuple(str(team) for team in item.get("visible_to_team_ids") or ()),
+        )
 
 
 def _option_label(option: Any) -> str:
@@ -111,7 +138,7 @@ class Schema:
             if item.get("name"):
                 attribute = Attribute.from_listing(item)
                 # Archived duplicates must not shadow the live attribute of the same name.
-                if attribute.name not in attributes or attribute.writable:
+                if attribute.name not in attributes or not attribute.archived:
                     attributes[attribute.name] = attribute
         return cls(attributes, listing)
 
@@ -139,6 +166,8 @@ def converter_for(attribute: Attribute, conventions: Conventions = POINT) -> Con
     """The function that turns a cell's text into the JSON value Intercom takes."""
     if attribute.type is AttributeType.LIST:
         return OptionMatcher(attribute.options)
+    if attribute.type is AttributeType.RELATIONSHIP and attribute.reference == "one":
+        return to_one_id
     return converter_for_type(attribute.type, conventions)
 
 

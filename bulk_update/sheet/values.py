@@ -257,6 +257,14 @@ def to_id_list(text: str) -> list[str]:
     return ids
 
 
+def to_one_id(text: str) -> list[str]:
+    """A ``one`` relationship's value: a single id (sent, as any relationship's, in a list)."""
+    ids = to_id_list(text)
+    if len(ids) > 1:
+        raise ValueProblem(f"{text!r} is {len(ids)} ids: this relationship takes one id")
+    return ids
+
+
 def did_you_mean(wanted: str, known: Iterable[str]) -> str:
     """``; did you mean 'x'?`` naming the closest of ``known`` (compared in any case, shown
     as spelt there), or nothing when none is close."""

@@ -10,9 +10,11 @@ from bulk_update.send.client import IntercomClient, fetch_listing
 from tests.conftest import TOKEN, VirtualClock
 
 
-def client_for(sandbox: Sandbox, token: str = TOKEN, timeout: float = 5.0) -> IntercomClient:
+def client_for(
+    sandbox: Sandbox, token: str = TOKEN, timeout: float = 5.0, api_version: str = "2.14"
+) -> IntercomClient:
     return IntercomClient(
-        sandbox.url, Token(token), api_version="2.14", timeout=timeout, connections=4
+        sandbox.url, Token(token), api_version=api_version, timeout=timeout, connections=4
     )
 
 
@@ -96,12 +98,36 @@ async def test_id_is_percent_encoded_into_one_path_segment(sandbox: Sandbox) -> 
     assert sandbox.state.paths == ["/conversations/1%2F..%2F..%2Fme"]
 
 
-async def test_listing_is_fetched(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize(
+    ("version", "path"),
+    [
+        ("2.14", "/data_attributes?model=conversation&include_archived=true"),
+        ("2.15", "/data_attributes?model=conversation&include_archived=true"),
+        ("2.16", "/conversations/attributes?include_archived=true"),
+        ("Preview", "/conversations/attributes?include_archived=true"),
+    ],
+)
+async def test_the_listing_is_read_where_the_version_has_it_archived_ones_too(
+    sandbox: Sandbox, version: str, path: str
+) -> None:
+    async with client_for(sandbox, api_version=version) as client:
+        response = await fetch_listing(client)
+    assert response.ok and sandbox.state.paths == [path]
+    names = {item["name"] for item in response.data["data"]}
+    assert "priority" in names and "legacy_code" in names
+
+
+async def test_an_old_version_asked_of_an_intercom_past_2_16_reads_the_new_endpoint(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.config.answers_as_version = "2.16"
     async with client_for(sandbox) as client:
         response = await fetch_listing(client)
-    assert response.ok
-    names = {item["name"] for item in response.data["data"]}
-    assert "priority" in names and "legacy_code" not in names
+    assert response.ok and {item["type"] for item in response.data["data"]} == {
+        "conversation_attribute"
+    }
+    assert sandbox.state.status_counts == {422: 1, 200: 1}
+    assert sandbox.state.paths[-1] == "/conversations/attributes?include_archived=true"
 
 
 def test_client_repr_hides_the_token() -> None:

@@ -5,7 +5,7 @@ import pytest
 from bulk_update.config import Conventions
 from bulk_update.errors import InputError, UsageError
 from bulk_update.sandbox import default_listing
-from bulk_update.sheet.schema import AttributeType, Schema, converter_for
+from bulk_update.sheet.schema import Attribute, AttributeType, Schema, converter_for
 from bulk_update.sheet.values import (
     OptionMatcher,
     ValueProblem,
@@ -120,14 +120,48 @@ def test_preview_listing_shape_is_understood() -> None:
             {"type": "conversation_attribute", "name": "amount", "data_type": "decimal"},
             {"type": "conversation_attribute", "name": "when", "data_type": "datetime"},
             {"type": "conversation_attribute", "name": "doc", "data_type": "files"},
+            {
+                "type": "conversation_attribute",
+                "name": "account",
+                "data_type": "relationship",
+                "required": True,
+                "visible_to_team_ids": ["201"],
+                "reference": {"type": "one", "object_type_id": "Account"},
+            },
+            {
+                "type": "conversation_attribute",
+                "name": "old_field",
+                "data_type": "string",
+                "archived": True,
+            },
         ],
     }
     attrs = Schema.from_listing(listing).attributes
     assert attrs["tier"].type is AttributeType.LIST and attrs["tier"].options == ("Gold",)
     assert attrs["amount"].type is AttributeType.FLOAT
     assert attrs["when"].type is AttributeType.DATE
-    assert attrs["doc"].type is AttributeType.UNKNOWN
-    assert converter_for(attrs["doc"])("x.pdf") == "x.pdf"
+    assert not attrs["doc"].writable  # files take uploads, not a cell's text
+    account = attrs["account"]
+    assert account.type is AttributeType.RELATIONSHIP and account.reference == "one"
+    assert account.required and account.visible_to_team_ids == ("201",)
+    assert attrs["old_field"].archived and not attrs["old_field"].writable
+
+
+def test_a_one_relationship_takes_a_single_id() -> None:
+    one = Attribute("account", AttributeType.RELATIONSHIP, reference="one")
+    many = Attribute("orders", AttributeType.RELATIONSHIP, reference="many")
+    assert converter_for(one)("21") == ["21"] and converter_for(one)('["21"]') == ["21"]
+    with pytest.raises(ValueProblem, match="'21;34' is 2 ids: this relationship takes one id"):
+        converter_for(one)("21;34")
+    assert converter_for(many)("21;34") == ["21", "34"]
+
+
+def test_an_archived_duplicate_never_shadows_the_live_attribute() -> None:
+    live = {"name": "region", "data_type": "string"}
+    old = {**live, "data_type": "integer", "archived": True}
+    for items in ([live, old], [old, live]):
+        region = Schema.from_listing({"data": items}).attributes["region"]
+        assert region.type is AttributeType.STRING and not region.archived
 
 
 def test_list_values_must_be_options_and_near_misses_are_suggested() -> None:

@@ -140,8 +140,11 @@ def test_settings_naming_no_column_are_usage_errors() -> None:
 def test_unwritable_and_archived_attributes_stop_the_run() -> None:
     with pytest.raises(InputError, match="cannot write"):
         plan(["id", "sla_breached"])
-    with pytest.raises(InputError, match="cannot write"):
+    archived = "is an archived conversation attribute: unarchive it in Intercom or drop the column"
+    with pytest.raises(InputError, match=f"'legacy_code' {archived}"):
         plan(["id", "legacy_code"])
+    with pytest.raises(InputError, match=rf"column 'Legacy code' \('legacy_code'\) {archived}"):
+        plan(["id", "Legacy code"])
 
 
 def test_missing_id_column_and_duplicate_columns_stop_the_run() -> None:
