@@ -18,7 +18,6 @@ from bulk_update.config.versions import has_since
 # The version a request without an Intercom-Version header is answered in (a workspace's
 # default is set in its developer hub; the sandbox's is the tool's default).
 WORKSPACE_VERSION = "2.14"
-PRIORITIES = ("none", "low", "medium", "high", "urgent")
 ASSIGNEES = ("admin_assignee_id", "team_assignee_id")
 
 
