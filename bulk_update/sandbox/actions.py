@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bulk_update.config.versions import has_since
+from bulk_update.sandbox.answers import version_of
 
 Error = Callable[..., web.Response]
 
@@ -113,18 +114,20 @@ def initial_situation(conversation_id: str, created: int, now: float) -> dict[st
 
 
 class ActionRoutes:
-    """The routes; ``conversation`` finds (or 404s) a conversation, ``error`` builds an error
-    body, ``clock`` gives the time."""
+    """The routes; ``conversation`` finds (or 404s) a conversation, ``shown`` renders one as
+    a version answers it, ``error`` builds an error body, ``clock`` gives the time."""
 
     def __init__(
         self,
         workspace: Workspace,
         conversation: Callable[[str], dict[str, Any]],
+        shown: Callable[[dict[str, Any], str], dict[str, Any]],
         error: Error,
         clock: Callable[[], float],
     ):
         self.workspace = workspace
         self._conversation = conversation
+        self._shown = shown
         self._error = error
         self._clock = clock
 
@@ -163,7 +166,7 @@ class ActionRoutes:
         else:
             return self._invalid("message_type must be one of close, open, snoozed, assignment")
         self._add_part(conversation, str(kind), body)
-        return web.json_response(conversation)
+        return web.json_response(self._shown(conversation, version_of(request)))
 
     def _assign(self, conversation: dict[str, Any], body: dict[str, Any]) -> web.Response | None:
         kind, assignee = body.get("type"), str(body.get("assignee_id", ""))
@@ -192,12 +195,12 @@ class ActionRoutes:
         if not isinstance(body.get("body"), str) or not body["body"]:
             return self._invalid("body is required")
         if "skip_notifications" in body:  # from 2.15
-            if not has_since(request.headers.get("Intercom-Version", "2.14"), "2.15"):
+            if not has_since(version_of(request), "2.15"):
                 return self._invalid("skip_notifications is not a parameter of this version")
             if body["skip_notifications"] is True:
                 self.workspace.count("notifications skipped")
         self._add_part(conversation, str(body["message_type"]), body)
-        return web.json_response(conversation)
+        return web.json_response(self._shown(conversation, version_of(request)))
 
     async def _attach_tag(self, request: web.Request) -> web.Response:
         conversation = self._conversation(request.match_info["id"])

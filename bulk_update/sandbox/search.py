@@ -2,6 +2,11 @@
 groups of them: at most 15 filters a group, 2 levels of nesting), each field's operators,
 ``per_page`` up to 150 and cursor pages; ``400 parameter_invalid`` for what Intercom rejects.
 
+A filter's ``value`` may be null (``single_filter_search_request``: ``nullable: true``, every
+version) with ``=`` and ``!=``: a field without a value. Conversations are matched as the
+request's version shows them (``sandbox/answers.py``): nobody assigned is found by null before
+2.16 (not by 0, which that version does not show) and by 0 from 2.16 (and, inferred, by null).
+
 It searches the conversations the sandbox holds. Ids named by an ``id`` filter are made to
 exist first, as every all-digit id does in the sandbox (except the missing ones).
 """
@@ -18,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bulk_update.sandbox.answers import ASSIGNEES, as_version, version_of
 from bulk_update.search.searchable import (
     BOOLEAN,
     DATE,
@@ -56,14 +62,15 @@ class SearchRefused(Exception):
 
 class SearchRoute:
     """``conversations()`` is every conversation held; ``conversation(id)`` makes one exist
-    (or raises 404); ``attributes()`` the workspace's; ``render`` a conversation as answered."""
+    (or raises 404); ``attributes()`` the workspace's; ``render`` a conversation as a version
+    answers it."""
 
     def __init__(
         self,
         conversations: Callable[[], dict[str, Conversation]],
         conversation: Callable[[str], Conversation],
         attributes: Callable[[], dict[str, dict[str, Any]]],
-        render: Callable[[Conversation], Conversation],
+        render: Callable[[Conversation, str], Conversation],
         error: Callable[..., web.Response],
         wrong_page: Callable[[int], str | None],
     ):
@@ -93,7 +100,8 @@ class SearchRoute:
             held = self._conversations()
         except SearchRefused as refused:
             return self._error(refused.status, "parameter_invalid", "Search is not available")
-        found = [c for c in held.values() if self._matches(body["query"], c)]
+        version = version_of(request)
+        found = [c for c in held.values() if self._matches(body["query"], as_version(c, version))]
         found.sort(key=lambda conversation: int(conversation["id"]))
         page = found[start : start + per_page]
         pages: dict[str, Any] = {
@@ -106,7 +114,7 @@ class SearchRoute:
             pages["next"] = {"per_page": per_page, "starting_after": _cursor(start + per_page)}
         answer = {
             "type": "conversation.list",
-            "conversations": [_list_item(self._render(c)) for c in page],
+            "conversations": [_list_item(self._render(c, version)) for c in page],
             "total_count": len(found),
             "pages": pages,
         }
@@ -139,6 +147,8 @@ class SearchRoute:
         if operator not in OPERATORS[kind]:
             raise Invalid(f"operator {operator!r} cannot be used with {field} ({kind})")
         values: list[Any] = [value]
+        if value is None and operator in ("=", "!="):  # a field without a value
+            return
         if operator in ("IN", "NIN"):
             if not isinstance(value, list):
                 raise Invalid(f"{operator} takes an array of values")
@@ -203,8 +213,8 @@ def _values_of(conversation: Conversation, field: str) -> list[Any]:
     value: Any = conversation
     for key in field.split("."):
         value = value.get(key) if isinstance(value, dict) else None
-    if field in ("admin_assignee_id", "team_assignee_id") and value is None:
-        return [0]  # no one: Intercom searches (and 2.16 shows) an unassigned one as 0
+    if field in ASSIGNEES and value == 0:
+        return [0, None]  # shown as 0 from 2.16; null, inferred, still means nobody
     return [value]
 
 

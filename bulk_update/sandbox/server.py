@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bulk_update.config.versions import has_since
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
+from bulk_update.sandbox.answers import as_version, version_of
 from bulk_update.sandbox.attributes import (
     conversation_attributes,
     data_attributes,
@@ -88,12 +89,14 @@ class SandboxApp:
         self.app.router.add_route("GET", "/data_attributes", self._data_attributes)
         self.app.router.add_route("GET", "/me", self._me)
         self.app.router.add_route("GET", "/_sandbox/stats", self._stats)
-        ActionRoutes(self.state.workspace, self.conversation, _error, clock).register(self.app)
+        ActionRoutes(self.state.workspace, self.conversation, self.shown, _error, clock).register(
+            self.app
+        )
         SearchRoute(
             self._searchable,
             self.conversation,
             self._attributes,
-            lambda conversation: rendered(conversation, self._attributes()),
+            self.shown,
             _error,
             self._faults.search_page,
         ).register(self.app)
@@ -197,11 +200,15 @@ class SandboxApp:
                 "state": "open",
                 "open": True,
                 "read": False,
-                "priority": "not_priority",
+                "priority": "none",  # held as 2.16's enum (see sandbox/answers.py)
                 "custom_attributes": {},
                 **initial_situation(conversation_id, created, self._clock()),
             }
         return self.state.conversations[conversation_id]
+
+    def shown(self, conversation: dict[str, Any], version: str) -> dict[str, Any]:
+        """The conversation as an answer in Intercom-Version ``version`` shows it."""
+        return rendered(as_version(conversation, version), self._attributes())
 
     def _searchable(self) -> dict[str, dict[str, Any]]:
         """The conversations a search can find (refusing it, when configured to)."""
@@ -230,7 +237,8 @@ class SandboxApp:
         conversation["updated_at"] = conversation["created_at"] + number * 3600
 
     async def _get_conversation(self, request: web.Request) -> web.Response:
-        return web.json_response(self.conversation(request.match_info["id"]))
+        conversation = self.conversation(request.match_info["id"])
+        return web.json_response(self.shown(conversation, version_of(request)))
 
     async def _put_conversation(self, request: web.Request) -> web.Response:
         conversation_id = request.match_info["id"]
@@ -262,7 +270,7 @@ class SandboxApp:
             else:
                 conversation["custom_attributes"][name] = value
         conversation["updated_at"] = int(self._clock())
-        return web.json_response(rendered(conversation, attributes))
+        return web.json_response(self.shown(conversation, version_of(request)))
 
     def _attributes(self) -> dict[str, dict[str, Any]]:
         return {a["name"]: a for a in self.config.listing["data"] if not a.get("archived", False)}

@@ -4,6 +4,11 @@ query, typed as sheet cells are (the paged search that answers it is ``send.sear
 Fields are Intercom's conversation search fields (``search_fields``), a conversation
 attribute's name (sent as ``custom_attributes.NAME``), or the friendly ``admin_assignee``
 (email → id), ``team_assignee`` (name → id) and ``tag`` (name → ``tag_ids``).
+
+``unassigned`` is asked for as the API version shows nobody: null before 2.16, ``0`` from it
+(Intercom's OpenAPI descriptions: ``admin_assignee_id`` "will return null" in 2.14, "will
+return 0" in 2.16; a search filter's ``value`` is ``nullable`` in both). A filter's IN list
+holds no null, so before 2.16 ``in X, unassigned`` is asked as ``IN [X] OR = null``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_update.config import POINT, Conventions
+from bulk_update.config import DEFAULT_API_VERSION, POINT, Conventions
+from bulk_update.config.versions import has_since
 from bulk_update.errors import UsageError, escape
 from bulk_update.search.searchable import (
     BOOLEAN,
@@ -33,6 +39,7 @@ from bulk_update.sheet.schema import AttributeType, Schema, converter_for, conve
 from bulk_update.sheet.values import ValueProblem, did_you_mean
 
 FRIENDLY_FIELDS = {"admin_assignee": "admin_assignee_id", "team_assignee": "team_assignee_id"}
+_EQUALITY = ("=", "!=", "IN", "NIN")  # what an assignee is compared with
 _WHERE = re.compile(
     r"\s*(?P<field>[A-Za-z_][\w.]*)\s*"
     r"(?P<op>not\s+in\b|in\b|!=|<=|>=|!~|=|<|>|~|\^|\$)\s*(?P<value>.*?)\s*",
@@ -83,9 +90,10 @@ def build_query(
     schema: Schema,
     directory: Directory | None = None,
     conventions: Conventions = POINT,
+    version: str = DEFAULT_API_VERSION,
 ) -> Query:
-    """Intercom's query object: one filter, or an AND group of them. UsageError names the
-    expression that cannot be asked and why."""
+    """Intercom's query object, as Intercom-Version ``version`` asks it: one filter, or an AND
+    group of them. UsageError names the expression that cannot be asked and why."""
     if not conditions:
         raise UsageError.naming_settings("give at least one {where} (or a {query_path})")
     if len(conditions) > MAX_FILTERS_PER_GROUP:
@@ -93,16 +101,26 @@ def build_query(
             f"Intercom's search takes at most {MAX_FILTERS_PER_GROUP} conditions together; "
             "narrow the {where} list (or write the query yourself with {query_path})"
         )
-    filters = [_filter(condition, schema, directory, conventions) for condition in conditions]
+    nobody = 0 if has_since(version, "2.16") else None
+    filters = [_filter(each, schema, directory, conventions, nobody) for each in conditions]
     return filters[0] if len(filters) == 1 else {"operator": "AND", "value": filters}
 
 
 def _filter(
-    condition: Condition, schema: Schema, directory: Directory | None, conventions: Conventions
+    condition: Condition,
+    schema: Schema,
+    directory: Directory | None,
+    conventions: Conventions,
+    nobody: int | None,
 ) -> Query:
+    """``nobody`` is how the version asks for an unassigned conversation."""
     shown = escape(f"{condition.field} {condition.operator} {condition.text}")
-    field, kind, convert = _field(condition.field, schema, directory, conventions)
+    field, kind, convert = _field(condition.field, schema, directory, conventions, nobody)
     operator = condition.operator
+    if condition.field in FRIENDLY_FIELDS and operator not in _EQUALITY:
+        raise UsageError.naming_settings(
+            f"{{where}} '{shown}': an assignee is compared with =, !=, in or not in only"
+        )
     if operator not in OPERATORS[kind]:
         allowed = ", ".join(sorted(OPERATORS[kind]))
         hint = " (Intercom's < and > on dates include the time given)" if kind == DATE else ""
@@ -117,17 +135,34 @@ def _filter(
             value = convert(condition.text)
     except ValueProblem as problem:
         raise UsageError.naming_settings(f"{{where}} '{shown}': " + problem.as_template()) from None
-    return {"field": field, "operator": operator, "value": value}
+    return _asked(field, operator, value)
+
+
+def _asked(field: str, operator: str, value: Any) -> Query:
+    """The filter. An IN list holds no null (the schema's array items are strings or
+    integers): nobody (null, before 2.16) in one is asked for beside it."""
+    if not isinstance(value, list) or None not in value:
+        return {"field": field, "operator": operator, "value": value}
+    nobody = {"field": field, "operator": "=" if operator == "IN" else "!=", "value": None}
+    others = [item for item in value if item is not None]
+    if not others:
+        return nobody
+    listed = {"field": field, "operator": operator, "value": others}
+    return {"operator": "OR" if operator == "IN" else "AND", "value": [listed, nobody]}
 
 
 def _field(
-    name: str, schema: Schema, directory: Directory | None, conventions: Conventions
+    name: str,
+    schema: Schema,
+    directory: Directory | None,
+    conventions: Conventions,
+    nobody: int | None,
 ) -> tuple[str, str, Callable[[str], Any]]:
     """(the search field, its type, what turns a value's text into the value to send)."""
     if name in FRIENDLY_FIELDS:
         assert directory is not None
         lookup = directory.admin if name == "admin_assignee" else directory.team
-        return FRIENDLY_FIELDS[name], INTEGER, lambda text: _assignee(lookup, text)
+        return FRIENDLY_FIELDS[name], INTEGER, lambda text: _assignee(lookup, text, nobody)
     if name == "tag":
         assert directory is not None
 
@@ -162,12 +197,12 @@ def _field(
     )
 
 
-def _assignee(lookup: Callable[[str], Any], text: str) -> int:
-    """An assignee's id; nobody is 0, as Intercom searches an unassigned conversation."""
+def _assignee(lookup: Callable[[str], Any], text: str, nobody: int | None) -> int | None:
+    """An assignee's id, or ``nobody`` (an id of 0 is nobody too)."""
     if text.strip().isdigit():
-        return int(text)
+        return nobody if int(text) == int(UNASSIGNED) else int(text)
     if text.strip().casefold() in UNASSIGNED_WORDS:
-        return int(UNASSIGNED)
+        return nobody
     return int(lookup(text).id)
 
 

@@ -352,3 +352,39 @@ def test_no_notify_sends_notes_quietly_from_2_15_and_stops_before_sending_on_2_1
     assert "nobody was notified" in capsys.readouterr().out
     assert notes(threaded_sandbox, "5100") == ["Checked quietly."]
     assert threaded_sandbox.state.workspace.actions["notifications skipped"] == 1
+
+
+@pytest.mark.parametrize("version", ["2.14", "2.16"])
+def test_unassigned_is_read_described_backed_up_and_undone_in_every_version(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, version: str
+) -> None:
+    """Nobody is null before 2.16 and 0 from it: either is unassigned on every path."""
+    rows = [
+        ["6000", "", "", ADA, "", "", ""],  # nobody → Ada
+        ["6001", "", "", "unassigned", "unassigned", "", ""],  # Ada and Support → nobody
+        ["6004", "", "", "unassigned", "", "", ""],  # nobody already: nothing to send
+    ]
+    path = write_csv(tmp_path / "assign.csv", HEADER, rows)
+    before = {row[0]: situation(threaded_sandbox, row[0]) for row in rows}
+    at = ["--admin", ADA, "--api-version", version]
+    assert run(threaded_sandbox, str(path), *at, "--dry-run", "--live") == 0
+    planned = read_report(tmp_path / "assign.dry-run.csv")
+    assert [(line["status"], line["changes"]) for line in planned] == [
+        ("would_update", f"admin_assignee: unassigned → {ADA}"),
+        (
+            "would_update",
+            f"admin_assignee: {ADA} → unassigned; team_assignee: Support → unassigned",
+        ),
+        ("skipped", "unchanged"),
+    ]
+    backup = tmp_path / "before.csv"
+    assert run(threaded_sandbox, str(path), *at, "--backup", str(backup)) == 0
+    kept = {line["id"]: line for line in read_report(backup) if line["state"]}
+    assert (kept["6000"]["admin_assignee"], kept["6000"]["team_assignee"]) == ("unassigned",) * 2
+    assert (kept["6001"]["admin_assignee"], kept["6001"]["team_assignee"]) == ("101", "201")
+    assert "6004" not in kept
+    assert situation(threaded_sandbox, "6001")[2:4] == (None, None)
+    assert main(["undo", str(backup), "--yes", *at, "--base-url", threaded_sandbox.url, "-q"]) == 0
+    # Undo unassigned 6000 again (assignee_id "0": the sandbox takes no other id for nobody).
+    assert {i: situation(threaded_sandbox, i) for i in before} == before
+    assert threaded_sandbox.state.workspace.actions["assignment"] == 3 + 3

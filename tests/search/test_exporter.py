@@ -123,6 +123,33 @@ def test_a_query_file_says_what_where_cannot(
     assert [line["title"] for line in read_report(out)] == ["Conversation 3", "Conversation 5"]
 
 
+@pytest.mark.parametrize("version", ["2.14", "2.16", "Preview"])
+def test_unassigned_exports_exactly_the_unassigned_in_every_version(
+    populated: Sandbox, token_env: str, tmp_path: Path, version: str
+) -> None:
+    """Nobody is null before 2.16 and 0 from it, in answers and in searches alike."""
+    held = [int(i) for i in populated.state.conversations]
+    unassigned = [i for i in held if i % 4 != 1]  # ids ≡ 1 (mod 4) start with Ada and Support
+
+    def exported(where: str) -> list[dict[str, str]]:
+        out = tmp_path / "out.csv"
+        columns = "admin_assignee,team_assignee"
+        args = ["--where", where, "--columns", columns, "--api-version", version]
+        assert cli(populated, "export", str(out), *args) == 0
+        return read_report(out)
+
+    nobody = exported("admin_assignee = unassigned")
+    assert [int(line["id"]) for line in nobody] == sorted(unassigned)
+    assert {(line["admin_assignee"], line["team_assignee"]) for line in nobody} == {("", "")}
+    somebody = exported("team_assignee != unassigned")
+    assert [int(line["id"]) for line in somebody] == sorted(set(held) - set(unassigned))
+    assert {(line["admin_assignee"], line["team_assignee"]) for line in somebody} == {
+        (ADA, "Support")
+    }
+    assert len(exported("admin_assignee in ada@example.com, unassigned")) == len(held)
+    assert exported("admin_assignee not in ada@example.com, nobody") == []
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [

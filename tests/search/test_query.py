@@ -126,6 +126,37 @@ def test_an_expression_that_cannot_be_asked_says_why(expression: str, says: str)
         query(expression)
 
 
+@pytest.mark.parametrize(
+    ("version", "nobody"), [("2.14", None), ("2.15", None), ("2.16", 0), ("Preview", 0)]
+)
+def test_unassigned_is_asked_for_as_the_version_shows_nobody(version: str, nobody: Any) -> None:
+    def asked(expression: str) -> Any:
+        return build_query([Condition.parse(expression)], SCHEMA, DIRECTORY, version=version)
+
+    def nobody_is(operator: str) -> Any:
+        return {"field": "admin_assignee_id", "operator": operator, "value": nobody}
+
+    assert asked("admin_assignee = unassigned") == nobody_is("=")
+    assert asked("admin_assignee != Nobody") == nobody_is("!=")
+    assert asked("admin_assignee = 0") == nobody_is("=")  # the id of nobody
+    alone = asked("admin_assignee in unassigned")
+    assert alone == (nobody_is("=") if nobody is None else nobody_is("IN") | {"value": [0]})
+    either = asked("admin_assignee in ada@example.com, unassigned")
+    neither = asked("admin_assignee not in ada@example.com, unassigned")
+    if nobody is None:  # an IN list holds no null: nobody is asked for beside it
+        listed = {"field": "admin_assignee_id", "operator": "IN", "value": [101]}
+        assert either == {"operator": "OR", "value": [listed, nobody_is("=")]}
+        assert neither == {
+            "operator": "AND",
+            "value": [listed | {"operator": "NIN"}, nobody_is("!=")],
+        }
+    else:
+        assert either == {"field": "admin_assignee_id", "operator": "IN", "value": [101, 0]}
+        assert neither == {"field": "admin_assignee_id", "operator": "NIN", "value": [101, 0]}
+    with pytest.raises(UsageError, match="compared with =, !=, in or not in only"):
+        asked("admin_assignee > unassigned")
+
+
 def test_more_than_15_conditions_are_refused_before_asking() -> None:
     with pytest.raises(UsageError, match="at most 15"):
         query(*["state = open"] * 16)
@@ -144,8 +175,10 @@ def test_a_query_file_takes_intercoms_own_object_or_a_whole_body() -> None:
 # --- the sandbox's search, over loopback ----------------------------------------------------
 
 
-async def search(sandbox: Sandbox, body: Any) -> ApiResponse:
-    client = IntercomClient(sandbox.url, Token(TOKEN), api_version="2.14", timeout=5, connections=1)
+async def search(sandbox: Sandbox, body: Any, version: str = "2.14") -> ApiResponse:
+    client = IntercomClient(
+        sandbox.url, Token(TOKEN), api_version=version, timeout=5, connections=1
+    )
     async with client:
         return await client.request("POST", "/conversations/search", json.dumps(body).encode())
 
@@ -264,6 +297,9 @@ async def test_each_operator_finds_what_it_says(
             {"query": {"field": "created_at", "operator": ">", "value": "yesterday"}},
             "not a date value",
         ),
+        # null is a value for = and != only; an IN list holds strings or integers
+        ({"query": {"field": "admin_assignee_id", "operator": "<", "value": None}}, "None"),
+        ({"query": {"field": "admin_assignee_id", "operator": "IN", "value": [None]}}, "None"),
     ],
 )
 async def test_the_sandbox_refuses_what_intercom_refuses(
@@ -272,6 +308,30 @@ async def test_the_sandbox_refuses_what_intercom_refuses(
     answer = await search(populated, body)
     assert (answer.status, answer.error_code) == (400, "parameter_invalid")
     assert says in answer.error_message
+
+
+@pytest.mark.parametrize(
+    ("version", "shown", "found_by"), [("2.14", None, (None,)), ("2.16", 0, (0, None))]
+)
+async def test_the_sandbox_finds_nobody_assigned_as_the_version_shows_it(
+    populated: Sandbox, version: str, shown: Any, found_by: tuple[Any, ...]
+) -> None:
+    """Before 2.16 nobody is null, and a search for 0 finds no one; from 2.16 it is 0 (and
+    null, inferred, finds it too)."""
+    unassigned, assigned = population(lambda n, i: i % 4 != 1), population(lambda n, i: i % 4 == 1)
+
+    async def total(operator: str, value: Any) -> int:
+        query = {"field": "team_assignee_id", "operator": operator, "value": value}
+        answer = await search(populated, {"query": query}, version)
+        assert answer.ok, answer.error_message
+        if answer.data["conversations"] and operator == "=":
+            assert answer.data["conversations"][0]["team_assignee_id"] == shown
+        return int(answer.data["total_count"])
+
+    for value in (None, 0):
+        assert await total("=", value) == (unassigned if value in found_by else 0)
+    assert await total("!=", shown) == assigned
+    assert await total("IN", [201, 0]) == assigned + (unassigned if shown == 0 else 0)
 
 
 async def test_pages_follow_the_cursor_to_the_end_and_ids_in_find_any_id(
