@@ -193,10 +193,10 @@ def status_filter(table: Table, wanted: frozenset[str]) -> Callable[[list[str]],
 
 def backed_up_columns(plan: ColumnPlan, version: str) -> list[str]:
     """What a backup keeps: the attributes the sheet changes, and with any action column
-    the conversation's own state as ``version`` reads it (which ``undo`` puts back)."""
+    the conversation's own state that ``version`` can change (which ``undo`` puts back)."""
     columns = [planned.key for planned in plan.fields]
     if plan.actions:
-        columns += kept_columns(version)
+        columns += kept_columns(version, written=True)
     return columns
 
 
