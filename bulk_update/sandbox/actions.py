@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bulk_update.config.versions import has_since
 from bulk_update.sandbox.answers import version_of
+from bulk_update.sheet.action_types import FLAGS_SINCE
 
 Error = Callable[..., web.Response]
 
@@ -182,7 +183,10 @@ class ActionRoutes:
                 return self._error(404, "assignee_not_found", "Assignee not found")
             conversation[key] = int(assignee) if kind == "admin" else assignee
         if conversation["state"] == "closed":  # documented: assigning reopens
-            conversation.update(state="open", open=True, snoozed_until=None)
+            if body.get("skip_reopen") is True:  # Preview
+                self.workspace.count("reopen skipped")
+            else:
+                conversation.update(state="open", open=True, snoozed_until=None)
         return None
 
     async def _reply(self, request: web.Request) -> web.Response:
@@ -194,11 +198,13 @@ class ActionRoutes:
             return self._invalid("message_type must be note or comment, from type admin")
         if not isinstance(body.get("body"), str) or not body["body"]:
             return self._invalid("body is required")
-        if "skip_notifications" in body:  # from 2.15
-            if not has_since(version_of(request), "2.15"):
-                return self._invalid("skip_notifications is not a parameter of this version")
-            if body["skip_notifications"] is True:
-                self.workspace.count("notifications skipped")
+        if body.get("skip_notifications") is True:
+            self.workspace.count("notifications skipped")
+        if conversation["state"] == "snoozed":  # a reply wakes a snoozed conversation
+            if body.get("skip_unsnooze") is True:  # Preview
+                self.workspace.count("unsnooze skipped")
+            else:
+                conversation.update(state="open", open=True, snoozed_until=None)
         self._add_part(conversation, str(body["message_type"]), body)
         return web.json_response(self._shown(conversation, version_of(request)))
 
@@ -269,6 +275,12 @@ class ActionRoutes:
             return self._invalid("the body must be a JSON object with admin_id")
         if "admin_id" not in body:
             return self._invalid("admin_id is required")
+        version = version_of(request)
+        for flag, since in FLAGS_SINCE.items():  # the table of actions' flags
+            if flag in body and not has_since(version, since):
+                return self._invalid(f"{flag} is not a parameter of Intercom-Version {version}")
+            if flag in body and not isinstance(body[flag], bool):
+                return self._invalid(f"{flag} must be a boolean")
         if self.workspace.admin(body["admin_id"]) is None:
             return self._error(404, "admin_not_found", "Admin not found")
         return body

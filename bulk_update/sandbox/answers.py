@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bulk_update.config.versions import has_since
+from bulk_update.sheet.inbox_actions import PRIORITIES, PRIORITY
 
 # The version a request without an Intercom-Version header is answered in (a workspace's
 # default is set in its developer hub; the sandbox's is the tool's default).
@@ -38,3 +39,15 @@ def as_version(conversation: dict[str, Any], version: str) -> dict[str, Any]:
         priority = "not_priority" if priority == "none" else "priority"
     shown["priority"] = priority
     return shown
+
+
+def priority_refused(body: dict[str, Any], version: str) -> str | None:
+    """Why a ``PUT`` body's ``priority`` is refused: Preview alone takes it (with the teammate
+    credited as ``admin_id``), as one of 2.16's enum."""
+    if "priority" not in body:
+        return None
+    if not has_since(version, PRIORITY.writes_since):
+        return f"priority is not a parameter of Intercom-Version {version}"
+    if body["priority"] not in PRIORITIES:
+        return f"'{body['priority']}' is not a valid value for 'priority'"
+    return None

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bulk_update.config.versions import has_since
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
-from bulk_update.sandbox.answers import as_version, version_of
+from bulk_update.sandbox.answers import as_version, priority_refused, version_of
 from bulk_update.sandbox.attributes import (
     conversation_attributes,
     data_attributes,
@@ -250,13 +250,13 @@ class SandboxApp:
         if not isinstance(body, dict):
             return _error(400, "parameter_invalid", "Body is required")
         attributes = self._attributes()
-        problem = self._check_body(body, attributes)
+        problem = self._check_body(body, attributes) or priority_refused(body, version_of(request))
         if problem:
             return _error(400, "parameter_invalid", problem)
         self.state.put_counts[conversation_id] += 1
         self.state.puts_applied += 1
         self.state.last_bodies[conversation_id] = body
-        for key in ("read", "title"):
+        for key in ("read", "title", "priority"):
             if key in body:
                 conversation[key] = body[key]
         if "company_id" in body:  # shown as the API 2.16 shows it
