@@ -219,7 +219,9 @@ class Job:
             create_tags=self.settings.create_tags,
             now=self._clock,
         )
-        return Acting(StepContext(admin.id, directory, self.settings.no_notify), cells)
+        settings = self.settings
+        context = StepContext(admin.id, directory, settings.no_notify, settings.send.api_version)
+        return Acting(context, cells)
 
     async def _load_schema_or_report(self, table: Table) -> Schema:
         """The workspace's attributes. A token refused here still leaves a report, every row

@@ -289,6 +289,10 @@ def _unknown_column(column: str, name: str, schema: Schema) -> str:
         [n for n, a in schema.attributes.items() if a.writable] + list(TOP_LEVEL_FIELDS)
     )
     hint = escape(did_you_mean(name, writable))
+    # ``priority`` with no such attribute: Intercom's own is the action conversation_priority.
+    meant = [action for action in ACTION_COLUMNS if action.endswith(f"_{_folded(name)}")]
+    if meant:
+        hint = f"; for Intercom's own {escape(name)}, name the column {escape(repr(meant[0]))}"
     return (
         f"column {escape(repr(column))} is not 'read', 'title', 'company_id', an action "
         f"column or a conversation attribute of this workspace{hint} (name it with "

@@ -1,0 +1,117 @@
+"""What Intercom's Preview version changes for actions, end to end against the sandbox: a
+note leaves a snoozed conversation asleep (``skip_unsnooze``) and an assignment leaves a
+closed one closed (``skip_reopen``), one request less each than 2.14's wake-up and put-back;
+Intercom's own priority is written (``conversation_priority``), exported and undone; and
+versions that cannot write it stop before sending."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bulk_update.cli.commands import main
+from bulk_update.sandbox import Sandbox
+from tests.conftest import read_report, write_csv
+
+ADA = "ada@example.com"
+
+
+def run(sandbox: Sandbox, path: Path, version: str, *more: str) -> int:
+    at = ["--base-url", sandbox.url, "--api-version", version, "--admin", ADA, "-q"]
+    return main(["run", str(path), *at, *more])
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "first_id"),
+    [("note", "Checked in the cleanup.", 8008), ("admin_assignee", "grace@example.com", 8007)],
+    ids=["note on snoozed", "assignment of closed"],
+)
+def test_preview_keeps_a_conversation_as_it_was_with_one_request_less(
+    threaded_sandbox: Sandbox,
+    token_env: str,
+    tmp_path: Path,
+    column: str,
+    cell: str,
+    first_id: int,
+) -> None:
+    """Ids ending in 8 start snoozed, in 7 closed: the same rows on 2.14 then on Preview."""
+    spent = {}
+    for version, offset in (("2.14", 0), ("Preview", 100)):
+        ids = [str(first_id + offset + 10 * n) for n in range(5)]
+        was = {i: threaded_sandbox.server.conversation(i)["state"] for i in ids}
+        path = write_csv(tmp_path / f"{version}.csv", ["id", column], [[i, cell] for i in ids])
+        summary = tmp_path / f"{version}.json"
+        before = len(threaded_sandbox.state.paths)
+        assert run(threaded_sandbox, path, version, "--summary-json", str(summary)) == 0
+        spent[version] = len(threaded_sandbox.state.paths) - before
+        assert {i: threaded_sandbox.server.conversation(i)["state"] for i in ids} == was
+        spared = json.loads(summary.read_text())["requests_spared"]
+        assert spared == (5 if version == "Preview" else 0)
+    assert spent["2.14"] - spent["Preview"] == 5  # one put-back a row, no more
+    skipped = threaded_sandbox.state.workspace.actions
+    assert skipped["unsnooze skipped"] + skipped["reopen skipped"] == 5
+
+
+def test_conversation_priority_round_trip_run_export_undo(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    ids = ["8100", "8101", "8102"]
+    threaded_sandbox.server.conversation("8102")["priority"] = "high"  # in place already
+    path = write_csv(
+        tmp_path / "triage.csv", ["id", "conversation_priority"], [[i, "High"] for i in ids]
+    )
+    backup = tmp_path / "backup.csv"
+    assert run(threaded_sandbox, path, "Preview", "--backup", str(backup)) == 0
+    report = read_report(tmp_path / "triage.results.csv")
+    assert [line["status"] for line in report] == ["updated", "updated", "skipped"]
+    assert report[0]["changes"] == "conversation_priority: none → high"
+    assert all(threaded_sandbox.server.conversation(i)["priority"] == "high" for i in ids)
+
+    exported = tmp_path / "export.csv"
+    where = ["--where", "id in 8100, 8101", "--columns", "conversation_priority"]
+    at = ["--base-url", threaded_sandbox.url, "--api-version", "2.16", "-q"]
+    assert main(["export", str(exported), *where, *at]) == 0
+    assert [line["conversation_priority"] for line in read_report(exported)] == ["high"] * 2
+
+    undo = ["undo", str(backup), "--yes", "--base-url", threaded_sandbox.url, "--admin", ADA]
+    assert main([*undo, "--api-version", "Preview", "-q"]) == 0
+    priorities = [threaded_sandbox.server.conversation(i)["priority"] for i in ids]
+    assert priorities == ["none", "none", "high"]
+
+
+@pytest.mark.parametrize("version", ["2.14", "2.16"])
+def test_a_sheet_writing_priority_stops_before_sending_before_preview(
+    threaded_sandbox: Sandbox,
+    token_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    version: str,
+) -> None:
+    path = write_csv(tmp_path / "triage.csv", ["id", "conversation_priority"], [["8200", "low"]])
+    assert run(threaded_sandbox, path, version) == 2
+    assert "--api-version Preview" in capsys.readouterr().err
+    assert threaded_sandbox.state.paths == []
+
+
+def test_exporting_priority_needs_a_version_that_reads_it(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at = ["--base-url", threaded_sandbox.url, "--api-version", "2.14", "-q"]
+    columns = ["--columns", "conversation_priority"]
+    assert main(["export", str(tmp_path / "out.csv"), "--where", "id = 8300", *columns, *at]) == 2
+    assert "--api-version 2.16" in capsys.readouterr().err
+
+
+def test_a_priority_column_without_such_an_attribute_points_to_conversation_priority(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threaded_sandbox.server.config.listing["data"] = [
+        attribute
+        for attribute in threaded_sandbox.server.config.listing["data"]
+        if attribute["name"] != "priority"
+    ]
+    path = write_csv(tmp_path / "triage.csv", ["id", "priority"], [["8400", "high"]])
+    assert run(threaded_sandbox, path, "Preview") == 2
+    assert "conversation_priority" in capsys.readouterr().err
