@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import tempfile
@@ -260,6 +261,46 @@ def actions(args: argparse.Namespace, folder: Path) -> None:
     print(f"a script sending every asked change: {asked} requests ({asked / rows:.2f} per row)")
 
 
+def versions(args: argparse.Namespace, folder: Path) -> None:
+    """Requests per row on 2.14 and on Preview, side by side, for notes on snoozed
+    conversations and assignments of closed ones, each to stay as it was."""
+    rows = args.action_rows
+    sheet = folder / "versions.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "note", "admin_assignee"])
+        for n in range(rows):  # ids ending in 8 start snoozed, in 7 closed (sandbox/actions.py)
+            snoozed = n % 2 == 0
+            conversation_id = str(30_000_000 + 10 * n + (8 if snoozed else 7))
+            writer.writerow(
+                [
+                    conversation_id,
+                    "Checked." if snoozed else "",
+                    "" if snoozed else "grace@example.com",
+                ]
+            )
+    print(
+        f"\n## versions: {rows} rows, half a note on a snoozed conversation, half an "
+        "assignment of a closed one; sandbox 1666/10 s, 50 ms"
+    )
+    for version in ("2.14", "Preview"):
+        summary = folder / f"versions-{version}.json"
+        with sandbox(1666, 10, 0.05) as url:
+            report = folder / f"versions-{version}.csv"
+            command = client_commands(sheet, url, report, "1666/10")["bulk-update"]
+            command += ["--admin", "ada@example.com", "--api-version", version]
+            command += ["--summary-json", str(summary)]
+            wall, cpu, _rss, code, _out = measure(command)
+            stats = sandbox_stats(url)
+        requests = sum(stats["status_counts"].values())  # type: ignore[attr-defined]
+        spared = json.loads(summary.read_text())["requests_spared"]
+        print(
+            f"{version:>8}: {requests} requests ({requests / rows:.2f} per row), "
+            f"{spared} spared by skip_unsnooze/skip_reopen, {wall:.1f} s, CPU {cpu:.2f} s, "
+            f"exit {code}; actions by kind {dict(stats['actions'])}"  # type: ignore[call-overload]
+        )
+
+
 def rerun(args: argparse.Namespace, folder: Path) -> None:
     """--skip-unchanged run again over a sheet already applied: reads only, in batches."""
     rows = 5000
@@ -342,6 +383,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "backup": backup,
     "memory": memory,
     "actions": actions,
+    "versions": versions,
     "rerun": rerun,
     "export": export,
     "roundtrip": roundtrip,

@@ -20,7 +20,7 @@ from bulk_update.send.action_steps import action_values, described, forecast, pl
 from bulk_update.send.client import ApiResponse, IntercomClient, the_conversation
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, CallLabel
-from bulk_update.send.update_row import ReadFirst, failure, updated
+from bulk_update.send.update_row import Found, ReadFirst, failure, read_merged, updated
 from bulk_update.sheet.conversations import Conversation, working_copy
 from bulk_update.sheet.notes import NoteCheck
 from bulk_update.sheet.steps import Seen, Step, StepContext
@@ -69,18 +69,14 @@ class ActOnRow:
         sent_by, note_check = self._note_check(update, actions, recorded)
         # A row this run may have acted on already is read exactly: its own changes of a
         # moment ago; so is one whose note is to be looked for (a search result has no parts).
-        read = await self._reads.read(update, exact=recorded is not None or note_check is not None)
-        if read is None:
-            return None
-        response, attempts = read
-        if not response.ok:
-            return failure(update.row, response, attempts)
-        conversation: Conversation = response.data if isinstance(response.data, dict) else {}
-        merged = self._read_first.merge(update, conversation, attempts)
-        if isinstance(merged, RowOutcome):
+        exact = recorded is not None or note_check is not None
+        merged = await read_merged(self._reads, self._read_first, update, exact=exact)
+        if merged is None or isinstance(merged, RowOutcome):
             return merged
-        if merged[0] is not update:  # an undo's fields a teammate changed since: left out
-            update = merged[0]
+        data, attempts, left, moved = merged
+        conversation: Conversation = data if isinstance(data, dict) else {}
+        if left is not update:  # an undo's fields a teammate changed since: left out
+            update = left
             actions = RowActions.decode(update.actions) if update.actions else RowActions()
         outcome = await self._act(
             update, actions, (conversation, attempts), (recorded, sent_by, note_check)
@@ -89,7 +85,7 @@ class ActOnRow:
             return None
         if outcome.status is RowStatus.UPDATED:
             self._read_first.confirm(update.conversation_id)
-        return merged[1].settle(outcome)
+        return moved.settle(outcome)
 
     async def _act(
         self,
@@ -120,22 +116,17 @@ class ActOnRow:
         settings = self._read_first
         changes += described(conversation, after, self._context.directory, ahead=settings.dry_run)
         shown_changes = "; ".join(changes)
-        if settings.dry_run or not needed:
-            verdict = WOULD_DO if settings.dry_run else IN_PLACE
-            if not settings.dry_run:
-                self._caller.stats.steps_in_place += sum(not step.implied for step in steps)
-            verdicts = [(step.name, verdict if step in needed else IN_PLACE) for step in steps]
-            return RowOutcome(
-                update.row,
-                RowStatus.WOULD_UPDATE if needed else RowStatus.SKIPPED,
-                attempts=attempts,
-                changes=shown_changes or "unchanged",
-                steps=_shown(verdicts, steps),
-                base=settings.plan_base(update, conversation),
-            )
+        verdict = WOULD_DO if settings.dry_run else IN_PLACE
+        verdicts = [(step.name, verdict if step in needed else IN_PLACE) for step in steps]
         before.update(action_values(conversation))
         ours = {**(intended(update.payload) if update.payload else {}), **action_values(after)}
-        settings.back_up(update.conversation_id, before, ours, self._caller.stats)
+        found = Found(bool(needed), shown_changes, before, ours, _shown(verdicts, steps))
+        stats = self._caller.stats
+        decided = settings.decide(update, (conversation, attempts), found, stats)
+        if decided is not None:
+            if decided.status is RowStatus.SKIPPED and not settings.dry_run:
+                stats.steps_in_place += sum(not step.implied for step in steps)
+            return decided
         return await self._do(update, steps, conversation, seen, recorded, shown_changes)
 
     def _note_check(

@@ -55,6 +55,37 @@ class Moved:
 
 
 @dataclass(frozen=True)
+class Found:
+    """What comparing a row with its conversation as read found: whether any request is
+    needed, the changes as told, the steps' verdicts (an action row's), and the values as
+    they are and as the row leaves them (the backup line)."""
+
+    needed: bool
+    changes: str
+    before: dict[str, Any]
+    ours: dict[str, Any]
+    steps: str = ""
+
+
+async def read_merged(
+    reads: Reads, read_first: ReadFirst, update: PreparedUpdate, *, exact: bool = False
+) -> RowOutcome | tuple[Any, int, PreparedUpdate, Moved] | None:
+    """Read the row's conversation and merge the row with it (:meth:`ReadFirst.merge`): the
+    conversation, the attempts, the row as it goes on and what the merge left out; or the
+    row's outcome already (a failed read, a conflict); or None when the run stopped."""
+    read = await reads.read(update, exact=exact)
+    if read is None:
+        return None
+    response, attempts = read
+    if not response.ok:
+        return failure(update.row, response, attempts)
+    merged = read_first.merge(update, response.data, attempts)
+    if isinstance(merged, RowOutcome):
+        return merged
+    return response.data, attempts, *merged
+
+
+@dataclass(frozen=True)
 class ReadFirst:
     """Read each conversation before writing it: to skip what is already in place, to
     back up what is about to change, or (a live dry run) only to report the difference."""
@@ -138,6 +169,29 @@ class ReadFirst:
         before = current_values(read, list(after))
         return before, differences(before, after, self.dates), after
 
+    def decide(
+        self,
+        update: PreparedUpdate,
+        read: tuple[Any, int],
+        found: Found,
+        stats: SendStats,
+    ) -> RowOutcome | None:
+        """The one decision after a read, for attribute rows and action rows alike: a dry
+        run's verdict, or ``skipped`` when nothing is needed; else the backup line goes out
+        (before anything changes) and None: go on and send."""
+        conversation, attempts = read
+        if self.dry_run or not found.needed:
+            return RowOutcome(
+                update.row,
+                RowStatus.WOULD_UPDATE if found.needed else RowStatus.SKIPPED,
+                attempts=attempts,
+                changes=found.changes or "unchanged",
+                steps=found.steps,
+                base=self.plan_base(update, conversation),
+            )
+        self.back_up(update.conversation_id, found.before, found.ours, stats)
+        return None
+
     def confirm(self, conversation_id: str) -> None:
         """The change backed up for the conversation is done (the backup says so)."""
         if self.backup is not None:
@@ -175,17 +229,17 @@ class UpdateRow:
 
     async def __call__(self, update: PreparedUpdate) -> RowOutcome | None:
         if self._read_first is not None:
-            read = await self._reads.read(update)
-            if read is None:
-                return None
-            response, attempts = read
-            if not response.ok:
-                return failure(update.row, response, attempts)
-            merged = self._read_first.merge(update, response.data, attempts)
-            if isinstance(merged, RowOutcome):
+            merged = await read_merged(self._reads, self._read_first, update)
+            if merged is None or isinstance(merged, RowOutcome):
                 return merged
-            update, moved = merged
-            decided, changes = self._compare(update, response.data, attempts)
+            conversation, attempts, update, moved = merged
+            settings = self._read_first
+            before, differing, ours = settings.compare(update.payload, conversation)
+            changes = "; ".join(differing)
+            # Written unless unchanged and skipped; a dry run only tells what would change.
+            needed = bool(changes) or not (settings.skip_unchanged or settings.dry_run)
+            found = Found(needed, changes, before, ours)
+            decided = settings.decide(update, (conversation, attempts), found, self._caller.stats)
             if decided is not None:
                 return moved.settle(decided)
         else:
@@ -205,29 +259,6 @@ class UpdateRow:
         if self._read_first is not None:
             self._read_first.confirm(update.conversation_id)
         return moved.settle(updated(update.row, response, attempts, changes))
-
-    def _compare(
-        self, update: PreparedUpdate, conversation: Any, attempts: int
-    ) -> tuple[RowOutcome | None, str]:
-        """What the read shows: a finished outcome (unchanged, or a live dry run's verdict),
-        or None to go on and write (after the backup line is safely out); and the changes,
-        ``field: before → after; ...``."""
-        settings = self._read_first
-        assert settings is not None
-        before, differing, ours = settings.compare(update.payload, conversation)
-        changes = "; ".join(differing)
-        if settings.dry_run or (not changes and settings.skip_unchanged):
-            status = RowStatus.WOULD_UPDATE if changes else RowStatus.SKIPPED
-            outcome = RowOutcome(
-                update.row,
-                status,
-                attempts=attempts,
-                changes=changes or "unchanged",
-                base=settings.plan_base(update, conversation),
-            )
-            return outcome, changes
-        settings.back_up(update.conversation_id, before, ours, self._caller.stats)
-        return None, changes
 
 
 def updated(
