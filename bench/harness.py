@@ -109,14 +109,20 @@ def sandbox_stats(url: str) -> dict[str, object]:
 
 
 def measure(
-    command: list[str], *, cwd: Path = ROOT, stderr: str = "none"
+    command: list[str], *, cwd: Path = ROOT, stderr: str = "none", this_checkout: bool = True
 ) -> tuple[float, float, float, int, str]:
     """(wall seconds, CPU seconds, peak RSS MB, exit code, stdout) of one child process.
 
     ``stderr``: "none" (discarded), "file" (a file, as in a CI log) or "terminal" (a
     pseudo-terminal, drained by a thread, as a person at a terminal sees it).
+    ``this_checkout``: the child imports this checkout's code; False for an installed build
+    run by its own path (``bench.side_by_side``), which must import its own.
     """
-    env = {**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN}
+    if this_checkout:
+        env["PYTHONPATH"] = str(ROOT)
+    else:
+        env.pop("PYTHONPATH", None)
     with contextlib.ExitStack() as stack:
         target: int | IO[bytes] = subprocess.DEVNULL
         if stderr == "file":

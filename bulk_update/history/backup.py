@@ -25,7 +25,7 @@ from typing import Any
 
 from bulk_update.errors import StorageFailed, UsageError, escape, storage_reason
 from bulk_update.models import BACKUP_COLUMN, wire_json
-from bulk_update.sheet.inert import neutralise
+from bulk_update.sheet.inert import neutralised
 from bulk_update.sheet.values import iso_8601
 
 
@@ -95,7 +95,7 @@ class BackupWriter:
 
     def _append(self, cells: list[str]) -> None:
         line = io.StringIO()
-        csv.writer(line).writerow([neutralise(cell) for cell in cells])
+        csv.writer(line).writerow(neutralised(cells))
         data = line.getvalue().encode("utf-8")
         try:
             written = 0

@@ -22,7 +22,7 @@ from bulk_update.models import (
     RunSummary,
     wire_json,
 )
-from bulk_update.sheet.inert import neutralise
+from bulk_update.sheet.inert import neutralised
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.rows import SheetRow
 
@@ -107,7 +107,7 @@ def write_report(
     r"""Write atomically (temp file, then rename) so a crash never leaves half a report.
 
     A CSV report is UTF-8 with a BOM (so that Excel reads it as UTF-8 in any locale), in
-    :func:`csv_delimiter`, its cells :func:`neutralise`\ d (the tool's reader restores them).
+    :func:`csv_delimiter`, its cells :func:`neutralised` (the tool's reader restores them).
     """
     temporary = path.with_name(path.name + ".partial")
     try:
@@ -119,7 +119,7 @@ def write_report(
                 writer = csv.writer(handle, delimiter=delimiter)
                 rows = iter(lines)
                 writer.writerow(next(rows, []))
-                writer.writerows([neutralise(cell) for cell in line] for line in rows)
+                writer.writerows(neutralised(line) for line in rows)
         os.replace(temporary, path)
     except OSError as error:
         with contextlib.suppress(OSError):

@@ -43,9 +43,10 @@ class SandboxConfig:
     # Share answered 502 by a "proxy" whose error page repeats the request's headers.
     echo_rate: float = 0.0
     # Share of conversation answers carried out, then replaced by one of these: "other" (another
-    # conversation), "html", "truncated" (JSON cut short), "empty" ({}).
+    # conversation), "html", "truncated" (JSON cut short), "empty" ({}), "array" (the
+    # conversation inside a JSON array).
     wrong_answer_rate: float = 0.0
-    wrong_answers: tuple[str, ...] = ("other", "html", "truncated", "empty")
+    wrong_answers: tuple[str, ...] = ("other", "html", "truncated", "empty", "array")
     # Intercom sends no Retry-After. None: none; "auto": the seconds to the reset; any other
     # text is sent as it is (to try hostile values: "-5", "99999", "soon").
     retry_after: str | None = setting(

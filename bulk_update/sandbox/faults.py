@@ -106,6 +106,8 @@ class Faults:
         if kind == "truncated":
             body = response.body if isinstance(response.body, bytes) else b"{}"
             return web.Response(body=body[: len(body) // 2], content_type="application/json")
+        if kind == "array":
+            return web.json_response([self._conversation(named)])
         return web.json_response({})
 
     def search_page(self, number: int) -> str | None:

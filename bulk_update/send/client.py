@@ -12,10 +12,11 @@ import logging
 import math
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 import aiohttp
+import msgspec
 
 from bulk_update.config import SendOptions, Token, require_token, scrub
 from bulk_update.config.versions import has_since
@@ -25,6 +26,33 @@ from bulk_update.version import __version__
 log = logging.getLogger(__name__)
 
 MAX_ERROR_BODY = 2000
+
+
+class _Claim(TypedDict, total=False):
+    """What a write's answer is checked for (:func:`the_conversation`): the decoder skips the
+    rest of it (all of it is still parsed, so JSON cut short is no claim) and builds nothing
+    else; nothing reads more of a write's answer."""
+
+    type: Any
+    id: Any
+    request_id: Any
+
+
+ANY_JSON: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+CLAIM: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_Claim)
+
+
+def decoded(raw: bytes, decoder: msgspec.json.Decoder[Any] = ANY_JSON) -> Any:
+    """An answer's JSON (None when it is none), by msgspec's decoder; what that one refuses
+    and the standard library reads (a lone surrogate, NaN; ``CLAIM``: no object) is read by
+    the standard library, so that no answer is taken for less than it was."""
+    try:
+        return decoder.decode(raw)
+    except ValueError:  # msgspec.DecodeError, ValidationError
+        try:
+            return json.loads(raw)
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +140,11 @@ class IntercomClient:
             self._session = None
 
     async def update_conversation(self, conversation_id: str, body: bytes) -> ApiResponse:
-        """PUT one update; its answer must be the conversation updated."""
+        """PUT one update; its answer must be the conversation updated. Of that answer only
+        what the check reads is kept as its ``data`` (``CLAIM``)."""
         path = _conversation_path(conversation_id)
-        return the_conversation(await self.request("PUT", path, body), conversation_id)
+        answer = await self.request("PUT", path, body, decoder=CLAIM)
+        return the_conversation(answer, conversation_id)
 
     async def get_conversation(self, conversation_id: str) -> ApiResponse:
         """GET one conversation; its answer must be that conversation."""
@@ -144,8 +174,9 @@ class IntercomClient:
         body: bytes | None = None,
         params: dict[str, str] | None = None,
         *,
-        decode_success: bool = True,
+        decoder: msgspec.json.Decoder[Any] = ANY_JSON,
     ) -> ApiResponse:
+        """One request, its answer classified; a 2xx answer's JSON by ``decoder``."""
         assert self._session is not None, "use IntercomClient inside 'async with'"
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s%s headers=%s", method, self.base_url, path, self._shown_headers())
@@ -160,7 +191,7 @@ class IntercomClient:
             ) as response:
                 raw = await response.read()
                 latency = time.monotonic() - started
-                return self._scrubbed(_classify(response, raw, latency, decode_success))
+                return self._scrubbed(_classify(response, raw, latency, decoder))
         except TimeoutError:
             return ApiResponse(
                 None,
@@ -233,20 +264,16 @@ def _describe_transport_error(error: aiohttp.ClientError) -> str:
 
 
 def _classify(
-    response: aiohttp.ClientResponse, raw: bytes, latency: float, decode_success: bool
+    response: aiohttp.ClientResponse, raw: bytes, latency: float, decoder: msgspec.json.Decoder[Any]
 ) -> ApiResponse:
     status = response.status
     headers = response.headers
-    data: Any = None
-    if raw and (decode_success or not 200 <= status < 300):
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            data = None
+    success = 200 <= status < 300
+    data = decoded(raw, decoder if success else ANY_JSON) if raw else None
     code, message, request_id = "", "", headers.get("X-Request-Id", "")
     if isinstance(data, dict):
         request_id = str(data.get("request_id") or request_id or "")
-    if not 200 <= status < 300:
+    if not success:
         code, message = _error_details(status, data, raw, response)
     return ApiResponse(
         status,
@@ -255,7 +282,7 @@ def _classify(
         request_id,
         rate=_rate_limit_info(headers),
         retry_after=_retry_after(headers.get("Retry-After")),
-        data=data if 200 <= status < 300 else None,
+        data=data if success else None,
         latency=latency,
     )
 

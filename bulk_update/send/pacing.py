@@ -68,11 +68,6 @@ class Pacer:
             self._warned.add(header)
             log.warning(message)
 
-    @property
-    def budget(self) -> float:
-        """Requests this client may still send in the current window (inf when unknown)."""
-        return self._budget
-
     def _seconds_to_wait(self, now: float) -> float:
         if self._paused_until > now:
             return self._paused_until - now

@@ -18,6 +18,10 @@ from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, HISTORY_COLUMN
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MARK = "'"
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*(?:[eE][+-]?\d+)?")
+# A cell that may need the mark starts with one of these: a line none of whose cells does (the
+# most of them) is found so by one search over its joined cells, not a look at every cell.
+_SEPARATOR = "\x1f"
+_MAY_NEED_MARK = re.compile(f"(?:^|{_SEPARATOR})[{re.escape(MARK + ''.join(FORMULA_STARTS))}]")
 
 
 def neutralise(text: str) -> str:
@@ -27,6 +31,13 @@ def neutralise(text: str) -> str:
     ):
         return MARK + text
     return text
+
+
+def neutralised(cells: list[str]) -> list[str]:
+    """A line's cells as a CSV file of this tool holds them (:func:`neutralise` on each)."""
+    if _MAY_NEED_MARK.search(_SEPARATOR.join(cells)) is None:
+        return cells
+    return [neutralise(cell) for cell in cells]
 
 
 def restore(text: str) -> str:

@@ -4,7 +4,6 @@
 __getattr__  # a module's lazy attributes (bulk_update, bulk_update.sandbox): Python calls it
 _.freeze_panes  # openpyxl reads it when the report's workbook is saved
 _.ref  # openpyxl's auto_filter.ref, read when the workbook is saved
-_.budget  # Pacer.budget: what tests read of the pacer's view of the window
 _.initial  # SilentProgress.initial: what tests read of where a resumed run started
 _.example  # Action.example: the cells the table-wide tests read, plan, send and undo per action
 _.required  # Attribute.required: what 2.16's listing says, for the library's callers (bulk_update.Schema)

@@ -32,6 +32,35 @@ async def test_update_succeeds_with_rate_limit_headers(sandbox: Sandbox) -> None
     assert sandbox.state.conversations["000123"]["read"] is True
 
 
+@pytest.mark.parametrize("kind", ["other", "html", "truncated", "empty", "array"])
+async def test_a_write_answered_with_anything_but_its_conversation_is_no_answer(
+    sandbox: Sandbox, kind: str
+) -> None:
+    """A write's answer is only checked, not all decoded; still, JSON cut short after the
+    conversation's type and id (``truncated``), or the conversation inside an array, is
+    not the conversation."""
+    sandbox.config.wrong_answer_rate = 1.0
+    sandbox.config.wrong_answers = (kind,)
+    async with client_for(sandbox) as client:
+        response = await client.update_conversation("8001", body({"read": True}))
+    assert (response.status, response.error_code) == (None, "unexpected_answer")
+    assert response.error_message.endswith("not conversation '8001'")
+    assert response.data is None
+
+
+async def test_an_answer_the_fast_decoder_refuses_is_read_as_the_standard_library_reads_it(
+    sandbox: Sandbox,
+) -> None:
+    """A lone surrogate (text cut inside an emoji) is JSON the standard library reads and
+    msgspec refuses: the conversation is still the conversation, to a write and to a read."""
+    sandbox.server.conversation("8001")["title"] = "broken \ud83d emoji"
+    async with client_for(sandbox) as client:
+        written = await client.update_conversation("8001", body({"read": True}))
+        read = await client.get_conversation("8001")
+    assert written.ok and read.ok
+    assert read.data["title"] == "broken \ud83d emoji"
+
+
 async def test_wrong_token_is_401_without_rate_headers(sandbox: Sandbox) -> None:
     async with client_for(sandbox, token="wrong") as client:
         response = await client.update_conversation("1", body({"read": True}))

@@ -31,6 +31,17 @@ def pacer_with(clock: FakeClock, **kw: object) -> Pacer:
     return Pacer(Rate(1_000_000, 1), clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
 
 
+async def sent_before_waiting(pacer: Pacer, clock: FakeClock, most: int = 1000) -> int:
+    """How many requests the pacer lets go before one waits for the window to end: what it
+    believes is left of the window, as its callers meet it. (The probe spends the window.)"""
+    for sent in range(most):
+        waits = len(clock.slept)
+        await pacer.acquire()
+        if len(clock.slept) > waits:
+            return sent
+    return most
+
+
 async def test_a_429_pauses_every_caller_until_the_reset() -> None:
     clock = FakeClock()
     pacer = pacer_with(clock)
@@ -63,17 +74,20 @@ async def test_spent_budget_waits_for_the_window_without_a_429() -> None:
 
 
 async def test_requests_in_flight_count_against_the_reported_budget() -> None:
-    clock = FakeClock()
-    pacer = pacer_with(clock)
-    await pacer.acquire()
-    pacer.observe(answer(200, 50, 1010.0))
-    for _ in range(5):
+    async def five_sent_then(remaining: list[int]) -> int:
+        clock = FakeClock()
+        pacer = pacer_with(clock)
         await pacer.acquire()
-    pacer.observe(answer(200, 5, 1010.0))  # the 4 others in flight may not be counted yet
-    assert pacer.budget == 1
-    for remaining in (4, 3, 2, 1):
-        pacer.observe(answer(200, remaining, 1010.0))
-    assert pacer.budget == 1  # every answer in: the last one's count is exact
+        pacer.observe(answer(200, 50, 1010.0))
+        for _ in range(5):
+            await pacer.acquire()
+        for left in remaining:
+            pacer.observe(answer(200, left, 1010.0))
+        return await sent_before_waiting(pacer, clock)
+
+    assert await five_sent_then([5]) == 1  # the 4 others in flight may not be counted yet
+    # Every answer in: the last one's count is exact.
+    assert await five_sent_then([5, 4, 3, 2, 1]) == 1
 
 
 async def test_headroom_leaves_a_share_of_the_limit_unused() -> None:
@@ -81,7 +95,7 @@ async def test_headroom_leaves_a_share_of_the_limit_unused() -> None:
     pacer = pacer_with(clock, headroom_percent=20)
     await pacer.acquire()
     pacer.observe(answer(200, 50, 1010.0, limit=100))
-    assert pacer.budget == 30
+    assert await sent_before_waiting(pacer, clock) == 30
 
 
 async def test_reset_far_in_the_future_is_capped() -> None:
@@ -115,7 +129,7 @@ async def test_stale_window_answers_do_not_shrink_the_new_window() -> None:
     await pacer.acquire()
     pacer.observe(answer(200, 80, 1020.0))
     pacer.observe(answer(200, 0, 1010.0))  # from the earlier window, arriving late
-    assert pacer.budget > 0
+    assert await sent_before_waiting(pacer, clock) == 79  # 80 left, one request in flight
 
 
 def test_backoff_is_full_jitter_capped_exponential() -> None:
@@ -135,18 +149,20 @@ def test_retry_decisions() -> None:
 
 
 async def test_an_answer_overtaken_by_a_fresher_one_does_not_raise_the_budget() -> None:
-    clock = FakeClock()
-    pacer = pacer_with(clock)
-    await pacer.acquire()
-    pacer.observe(answer(200, 50, 1010.0))  # the probe: now the others may go
-    for _ in range(3):
+    async def three_sent_then(remaining: list[int]) -> int:
+        clock = FakeClock()
+        pacer = pacer_with(clock)
         await pacer.acquire()
-    pacer.observe(answer(200, 10, 1010.0))  # counted last, answered first
-    assert pacer.budget == 8
-    pacer.observe(answer(200, 40, 1010.0))  # counted earlier, answered late: stale
-    assert pacer.budget == 8
-    pacer.observe(answer(200, 9, 1010.0))
-    assert pacer.budget == 9
+        pacer.observe(answer(200, 50, 1010.0))  # the probe: now the others may go
+        for _ in range(3):
+            await pacer.acquire()
+        for left in remaining:
+            pacer.observe(answer(200, left, 1010.0))
+        return await sent_before_waiting(pacer, clock)
+
+    assert await three_sent_then([10]) == 8  # counted last, answered first
+    assert await three_sent_then([10, 40]) == 8  # counted earlier, answered late: stale
+    assert await three_sent_then([10, 40, 9]) == 9
 
 
 async def test_one_request_probes_the_window_before_the_others_go() -> None:
