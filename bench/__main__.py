@@ -262,7 +262,7 @@ def actions(args: argparse.Namespace, folder: Path) -> None:
 
 
 def versions(args: argparse.Namespace, folder: Path) -> None:
-    """Requests per row on 2.14 and on Preview, side by side, for notes on snoozed
+    """Requests per row in each Intercom-Version, side by side, for notes on snoozed
     conversations and assignments of closed ones, each to stay as it was."""
     rows = args.action_rows
     sheet = folder / "versions.csv"
@@ -283,7 +283,7 @@ def versions(args: argparse.Namespace, folder: Path) -> None:
         f"\n## versions: {rows} rows, half a note on a snoozed conversation, half an "
         "assignment of a closed one; sandbox 1666/10 s, 50 ms"
     )
-    for version in ("2.14", "Preview"):
+    for version in ("2.14", "2.15", "2.16", "Preview"):
         summary = folder / f"versions-{version}.json"
         with sandbox(1666, 10, 0.05) as url:
             report = folder / f"versions-{version}.csv"

@@ -27,7 +27,7 @@ REGION_BASE_URLS = {
     "eu": "https://api.eu.intercom.io",
     "au": "https://api.au.intercom.io",
 }
-DEFAULT_API_VERSION = "2.14"
+DEFAULT_API_VERSION = "2.15"
 DEFAULT_CLEAR_MARKER = "#N/A"
 
 

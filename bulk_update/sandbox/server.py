@@ -332,7 +332,7 @@ class SandboxApp:
 
 def _since_2_16(request: web.Request) -> bool:
     """Whether the request's Intercom-Version lists conversation attributes on their own."""
-    return has_since(request.headers.get("Intercom-Version", "2.14"), "2.16")
+    return has_since(version_of(request), "2.16")
 
 
 def _include_archived(request: web.Request) -> bool:

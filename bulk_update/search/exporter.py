@@ -126,9 +126,7 @@ class Export:
                 )
             query = settings.query
             if query is None:
-                query = build_query(
-                    settings.conditions, schema, directory, settings.conventions, send.api_version
-                )
+                query = build_query(settings.conditions, schema, directory, settings.conventions)
             pacer = Pacer(send.rate, max_wait=send.max_wait, clock=self._clock, sleep=self._sleep)
             caller = Caller(pacer, self._policy, sleep=self._sleep)
             snapshot_at = iso_8601(int(self._clock()))

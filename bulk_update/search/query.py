@@ -5,10 +5,11 @@ Fields are Intercom's conversation search fields (``search_fields``), a conversa
 attribute's name (sent as ``custom_attributes.NAME``), or the friendly ``admin_assignee``
 (email → id), ``team_assignee`` (name → id) and ``tag`` (name → ``tag_ids``).
 
-``unassigned`` is asked for as the API version shows nobody: null before 2.16, ``0`` from it
-(Intercom's OpenAPI descriptions: ``admin_assignee_id`` "will return null" in 2.14, "will
-return 0" in 2.16; a search filter's ``value`` is ``nullable`` in both). A filter's IN list
-holds no null, so before 2.16 ``in X, unassigned`` is asked as ``IN [X] OR = null``.
+``unassigned`` is asked for in both forms Intercom shows nobody in, on every version: null
+(up to 2.15: ``admin_assignee_id`` "will return null") or ``0`` (from 2.16: "will return 0");
+a search filter's ``value`` is ``nullable`` in both descriptions, and the form a version does
+not use matches nothing there. So ``= unassigned`` is ``= null OR = 0``, and ``in X,
+unassigned`` is ``IN [X, 0] OR = null`` (an IN list holds no null).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_update.config import DEFAULT_API_VERSION, POINT, Conventions
-from bulk_update.config.versions import has_since
+from bulk_update.config import POINT, Conventions
 from bulk_update.errors import UsageError, escape
 from bulk_update.search.searchable import (
     BOOLEAN,
@@ -90,10 +90,9 @@ def build_query(
     schema: Schema,
     directory: Directory | None = None,
     conventions: Conventions = POINT,
-    version: str = DEFAULT_API_VERSION,
 ) -> Query:
-    """Intercom's query object, as Intercom-Version ``version`` asks it: one filter, or an AND
-    group of them. UsageError names the expression that cannot be asked and why."""
+    """Intercom's query object: one filter, or an AND group of them. UsageError names the
+    expression that cannot be asked and why."""
     if not conditions:
         raise UsageError.naming_settings("give at least one {where} (or a {query_path})")
     if len(conditions) > MAX_FILTERS_PER_GROUP:
@@ -101,8 +100,7 @@ def build_query(
             f"Intercom's search takes at most {MAX_FILTERS_PER_GROUP} conditions together; "
             "narrow the {where} list (or write the query yourself with {query_path})"
         )
-    nobody = 0 if has_since(version, "2.16") else None
-    filters = [_filter(each, schema, directory, conventions, nobody) for each in conditions]
+    filters = [_filter(each, schema, directory, conventions) for each in conditions]
     return filters[0] if len(filters) == 1 else {"operator": "AND", "value": filters}
 
 
@@ -111,11 +109,9 @@ def _filter(
     schema: Schema,
     directory: Directory | None,
     conventions: Conventions,
-    nobody: int | None,
 ) -> Query:
-    """``nobody`` is how the version asks for an unassigned conversation."""
     shown = escape(f"{condition.field} {condition.operator} {condition.text}")
-    field, kind, convert = _field(condition.field, schema, directory, conventions, nobody)
+    field, kind, convert = _field(condition.field, schema, directory, conventions)
     operator = condition.operator
     if condition.field in FRIENDLY_FIELDS and operator not in _EQUALITY:
         raise UsageError.naming_settings(
@@ -139,16 +135,18 @@ def _filter(
 
 
 def _asked(field: str, operator: str, value: Any) -> Query:
-    """The filter. An IN list holds no null (the schema's array items are strings or
-    integers): nobody (null, before 2.16) in one is asked for beside it."""
-    if not isinstance(value, list) or None not in value:
+    """The filter; an assignee that is nobody (None) is asked in both forms (see the
+    module): ``0`` beside the others, and null in a filter of its own (an IN list holds no
+    null: the schema's array items are strings or integers)."""
+    listed = value if isinstance(value, list) else [value]
+    if None not in listed:
         return {"field": field, "operator": operator, "value": value}
-    nobody = {"field": field, "operator": "=" if operator == "IN" else "!=", "value": None}
-    others = [item for item in value if item is not None]
-    if not others:
-        return nobody
-    listed = {"field": field, "operator": operator, "value": others}
-    return {"operator": "OR" if operator == "IN" else "AND", "value": [listed, nobody]}
+    others = [item for item in listed if item is not None] + [int(UNASSIGNED)]
+    with_zero = others if isinstance(value, list) else int(UNASSIGNED)
+    positive = operator in ("=", "IN")
+    null = {"field": field, "operator": "=" if positive else "!=", "value": None}
+    zero = {"field": field, "operator": operator, "value": with_zero}
+    return {"operator": "OR" if positive else "AND", "value": [zero, null]}
 
 
 def _field(
@@ -156,13 +154,12 @@ def _field(
     schema: Schema,
     directory: Directory | None,
     conventions: Conventions,
-    nobody: int | None,
 ) -> tuple[str, str, Callable[[str], Any]]:
     """(the search field, its type, what turns a value's text into the value to send)."""
     if name in FRIENDLY_FIELDS:
         assert directory is not None
         lookup = directory.admin if name == "admin_assignee" else directory.team
-        return FRIENDLY_FIELDS[name], INTEGER, lambda text: _assignee(lookup, text, nobody)
+        return FRIENDLY_FIELDS[name], INTEGER, lambda text: _assignee(lookup, text)
     if name == "tag":
         assert directory is not None
 
@@ -197,12 +194,12 @@ def _field(
     )
 
 
-def _assignee(lookup: Callable[[str], Any], text: str, nobody: int | None) -> int | None:
-    """An assignee's id, or ``nobody`` (an id of 0 is nobody too)."""
+def _assignee(lookup: Callable[[str], Any], text: str) -> int | None:
+    """An assignee's id, or None for nobody (an id of 0 is nobody too)."""
     if text.strip().isdigit():
-        return nobody if int(text) == int(UNASSIGNED) else int(text)
+        return None if int(text) == int(UNASSIGNED) else int(text)
     if text.strip().casefold() in UNASSIGNED_WORDS:
-        return nobody
+        return None
     return int(lookup(text).id)
 
 

@@ -348,12 +348,15 @@ def _retry_after(value: str | None) -> float | None:
 async def fetch_listing(client: IntercomClient) -> ApiResponse:
     """The workspace's conversation attributes, archived ones too (a column naming one is
     told it is archived): ``GET /conversations/attributes`` from Intercom-Version 2.16 on,
-    ``GET /data_attributes?model=conversation`` before; and the former on any version where
-    the latter answers that it is gone (a workspace may be ahead of the version asked)."""
+    ``GET /data_attributes?model=conversation`` before; and the other where the one asked
+    first is not there: the old one answers that it is gone (a workspace may be ahead of the
+    version asked), the new one is not found (a server behind it)."""
     archived = {"include_archived": "true"}
-    if not has_since(client.api_version, "2.16"):
-        response = await client.get_json("/data_attributes", {"model": "conversation", **archived})
-        gone = is_refused(response.status) and "conversations/attributes" in response.error_message
-        if not gone:
-            return response
-    return await client.get_json("/conversations/attributes", archived)
+    old = ("/data_attributes", {"model": "conversation", **archived})
+    new = ("/conversations/attributes", archived)
+    first, other = (new, old) if has_since(client.api_version, "2.16") else (old, new)
+    response = await client.get_json(*first)
+    gone = is_refused(response.status) and "conversations/attributes" in response.error_message
+    if gone or response.status == 404:
+        return await client.get_json(*other)
+    return response

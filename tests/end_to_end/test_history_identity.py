@@ -42,7 +42,10 @@ def edit(report: Path, line: int, column: str, value: str) -> None:
 def conversation_requests(sandbox: Sandbox) -> int:
     """Requests about conversations (a run reads the workspace's attributes and teammates
     whether or not it has anything to send)."""
-    return sum(path.startswith("/conversations") for path in sandbox.state.paths)
+    return sum(
+        path.startswith("/conversations") and not path.startswith("/conversations/attributes")
+        for path in sandbox.state.paths
+    )
 
 
 def each_note_once(sandbox: Sandbox) -> bool:

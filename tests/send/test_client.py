@@ -159,6 +159,16 @@ async def test_an_old_version_asked_of_an_intercom_past_2_16_reads_the_new_endpo
     assert sandbox.state.paths[-1] == "/conversations/attributes?include_archived=true"
 
 
+async def test_a_new_version_asked_of_a_server_without_the_new_endpoint_reads_the_old(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.config.answers_as_version = "2.14"  # no /conversations/attributes: a 404
+    async with client_for(sandbox, api_version="2.16") as client:
+        response = await fetch_listing(client)
+    assert response.ok and {item["type"] for item in response.data["data"]} == {"data_attribute"}
+    assert sandbox.state.status_counts == {404: 1, 200: 1}
+
+
 def test_client_repr_hides_the_token() -> None:
     client = IntercomClient(
         "https://api.intercom.io", Token(TOKEN), api_version="2.14", timeout=1, connections=1
