@@ -138,7 +138,7 @@ class Job:
                         backed_up_columns(plan, settings.send.api_version),
                         settings.read.clear_marker,
                         resume=settings.backs_up_again,
-                        dates=date_fields(plan) | {"snoozed_until"},
+                        dates=date_fields(plan),
                     )
                 validated = await self._validate(table, plan, journal, again, fresh)
                 if settings.sends_requests:

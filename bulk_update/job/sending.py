@@ -82,7 +82,7 @@ def read_first(
     keys = [key for _header, key in plan.change_columns.values()]
     merge: ConversationCells | BackupCells | None = None
     if settings.undoing:
-        merge = BackupCells(keys, settings.read.clear_marker, date_fields(plan) | {"snoozed_until"})
+        merge = BackupCells(keys, settings.read.clear_marker, date_fields(plan))
     elif plan.base_index is not None or settings.live:
         columns = [key for key in keys if ConversationCells.exports(key, schema)]
         directory = acting.context.directory if acting is not None else None

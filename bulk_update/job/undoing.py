@@ -27,6 +27,7 @@ from bulk_update.models import (
     RunResult,
     RunSummary,
 )
+from bulk_update.sheet.action_table import STATE_COLUMNS
 from bulk_update.sheet.reader import Table
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class UndoPlan:
 
     @property
     def restores_actions(self) -> bool:
-        return "state" in self.fields
+        return any(field in STATE_COLUMNS for field in self.fields)
 
 
 def undo_plan(given: Path) -> UndoPlan:

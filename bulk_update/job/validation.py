@@ -21,7 +21,7 @@ from bulk_update.models import (
     UpdateRequest,
     wire_json,
 )
-from bulk_update.sheet.action_table import kept_columns
+from bulk_update.sheet.action_table import DATE_COLUMNS, kept_columns
 from bulk_update.sheet.columns import ColumnPlan
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType
@@ -201,5 +201,7 @@ def backed_up_columns(plan: ColumnPlan, version: str) -> list[str]:
 
 
 def date_fields(plan: ColumnPlan) -> frozenset[str]:
-    """The fields that hold dates (unix seconds on the wire, ISO 8601 for people)."""
-    return frozenset(planned.key for planned in plan.fields if planned.kind is AttributeType.DATE)
+    """The fields that hold dates (unix seconds on the wire, ISO 8601 for people): date
+    attributes, and the actions' times (a snooze's)."""
+    dates = {planned.key for planned in plan.fields if planned.kind is AttributeType.DATE}
+    return frozenset(dates) | DATE_COLUMNS

@@ -33,6 +33,8 @@ ACTION_COLUMNS = tuple(column for action in ACTIONS for column in action.columns
 # A conversation's own state, as cells of those columns: what a backup keeps of a
 # conversation acted on (for undo), what an export writes by default, what a conflict reads.
 STATE_COLUMNS = tuple(column for action in ACTIONS for column in action.kept)
+# Those that hold a time: unix seconds on the wire, ISO 8601 in cells.
+DATE_COLUMNS = frozenset(column for action in ACTIONS for column in action.dates)
 _BY_COLUMN = {column: action for action in ACTIONS for column in action.columns}
 
 

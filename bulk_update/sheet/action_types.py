@@ -76,6 +76,7 @@ class Action:
     example: Mapping[str, str]  # cells a test reads, runs and undoes
     combine: Callable[[Mapping[str, Any]], dict[str, Any]] = _as_read
     kept: tuple[str, ...] = ()  # the conversation's own fields it changes
+    dates: tuple[str, ...] = ()  # those of them that hold a time (unix seconds; ISO in cells)
     live: Callable[[Conversation], dict[str, Any]] = _none
     exported: Callable[[Conversation, Directory | None], dict[str, Any]] = field(
         default=lambda conversation, directory: {}

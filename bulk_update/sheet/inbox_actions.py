@@ -104,6 +104,7 @@ STATE = Action(
     {"state": "closed"},
     combine=_combine_state,
     kept=("state", "snoozed_until"),
+    dates=("snoozed_until",),
     live=_live_state,
     exported=_exported_state,
     rank=9,
