@@ -228,7 +228,11 @@ def _columns(asked: Sequence[str] | None, schema: Schema, version: str) -> list[
         raise UsageError.naming_settings(
             f"{{columns}}: {escape(repr(name))} is {why}{escape(hint)}"
         )
-    if "state" in columns and "snoozed_until" not in columns:
-        # A snoozed conversation's row is only valid input with its time.
-        columns.insert(columns.index("state") + 1, "snoozed_until")
+    asked_of = {
+        action_of(column).name: action_of(column) for column in columns if column in STATE_COLUMNS
+    }
+    for action in asked_of.values():
+        if action.kept_together:  # written where the first of them was asked
+            at = min(columns.index(column) for column in action.kept if column in columns)
+            columns[at:at] = action.kept
     return list(dict.fromkeys(columns))

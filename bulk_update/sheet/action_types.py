@@ -77,6 +77,11 @@ class Action:
     combine: Callable[[Mapping[str, Any]], dict[str, Any]] = _as_read
     kept: tuple[str, ...] = ()  # the conversation's own fields it changes
     dates: tuple[str, ...] = ()  # those of them that hold a time (unix seconds; ISO in cells)
+    # An export asked for one of its kept columns writes them all (a snoozed state's row is
+    # only valid input with its time).
+    kept_together: bool = False
+    # What only the sheet's header shows is wrong (its action columns, by canonical name).
+    header_problem: Callable[[frozenset[str]], str | None] = lambda _named: None
     live: Callable[[Conversation], dict[str, Any]] = _none
     exported: Callable[[Conversation, Directory | None], dict[str, Any]] = field(
         default=lambda conversation, directory: {}

@@ -14,7 +14,7 @@ from bulk_update.config import POINT, Conventions, ReadOptions
 from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, HISTORY_COLUMN, OUTCOME_COLUMNS
 from bulk_update.sheet.action_cells import ActionCells
-from bulk_update.sheet.action_table import ACTION_COLUMNS
+from bulk_update.sheet.action_table import ACTION_COLUMNS, ACTIONS
 from bulk_update.sheet.schema import AttributeType, Schema, converter_for
 from bulk_update.sheet.values import did_you_mean, to_boolean
 
@@ -155,13 +155,9 @@ def _id_index(path: Path, columns: Sequence[str], wanted: Mapping[int, str]) -> 
 
 
 def _conflicting_actions(actions: Sequence[ActionPlan]) -> list[str]:
-    named = {planned.action for planned in actions}
-    if "tags" in named and named & {"add_tags", "remove_tags"}:
-        return [
-            "'tags' (the exact set to end with) cannot go with 'add_tags' or 'remove_tags' in "
-            "one file; keep 'tags', or the other two"
-        ]
-    return []
+    named = frozenset(planned.action for planned in actions)
+    problems = (action.header_problem(named) for action in ACTIONS)
+    return [problem for problem in problems if problem is not None]
 
 
 class _Planner:

@@ -105,6 +105,15 @@ def _describe_tags(before: Conversation, after: Conversation, _told: Told) -> li
     return ["tags: " + " ".join(moved)] if moved else []
 
 
+def _tags_header_problem(named: frozenset[str]) -> str | None:
+    if "tags" in named and named & {"add_tags", "remove_tags"}:
+        return (
+            "'tags' (the exact set to end with) cannot go with 'add_tags' or 'remove_tags' in "
+            "one file; keep 'tags', or the other two"
+        )
+    return None
+
+
 TAGS = Action(
     "tags",
     ("add_tags", "remove_tags", "tags"),
@@ -115,6 +124,7 @@ TAGS = Action(
     {"add_tags": "VIP"},
     combine=_combine_tags,
     kept=("tags",),
+    header_problem=_tags_header_problem,
     live=lambda conversation: {"tags": tags_value(conversation)},
     exported=lambda conversation, _directory: {"tags": tags_value(conversation)},
     rank=1,

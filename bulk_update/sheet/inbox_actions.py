@@ -105,6 +105,7 @@ STATE = Action(
     combine=_combine_state,
     kept=("state", "snoozed_until"),
     dates=("snoozed_until",),
+    kept_together=True,
     live=_live_state,
     exported=_exported_state,
     rank=9,
