@@ -200,6 +200,7 @@ class SendStats:
     steps_in_place: int = 0  # asked for, but already so: nothing sent
     # Re-snoozes and re-closes not needed: Preview's skip_unsnooze and skip_reopen were sent.
     requests_spared: int = 0
+    quiet_notes: int = 0  # notes sent with skip_notifications
     tags_created: tuple[str, ...] = ()
 
 

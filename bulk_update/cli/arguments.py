@@ -25,6 +25,7 @@ from bulk_update.config import (
 )
 from bulk_update.config.fields import default_of
 from bulk_update.errors import SettingNames
+from bulk_update.sheet.action_table import STATE_COLUMNS
 from bulk_update.version import __version__
 
 # The settings a sheet command (run, retry, undo) takes, in the order --help lists them.
@@ -134,7 +135,7 @@ def _add_sheet_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "Run the backup of a --backup run (given itself, or the run's report) to restore the "
         "previous values.",
         ("REPORT_OR_BACKUP", "a --backup file, or its run's report"),
-        "results file; default <backup>.results.csv",
+        "results file; default <backup name without .csv>.results.csv",
         ("bulk-update undo before.csv", "bulk-update undo results.csv --yes"),
     )
     undo.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -199,9 +200,10 @@ def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.add_argument(
         "--columns",
         metavar="A,B,...",
-        help="what follows id: attribute names, read, title, state, snoozed_until, "
-        "admin_assignee, team_assignee, tags, company_id (default: state, both assignees, "
-        "tags and every writable attribute)",
+        help="what follows id: attribute names, read, title, company_id, "
+        + ", ".join(STATE_COLUMNS)
+        + " (default: those of them the --api-version can write back, and every writable "
+        "attribute)",
     )
     export.add_argument("--limit", type=int, metavar="N", help="stop after N conversations")
     groups = _Groups(export)

@@ -15,16 +15,30 @@ CARRIED_SETTINGS = (
     "sandbox",
     "region",
     "base_url",
+    "api_version",
+    "no_notify",
     "decimal_comma",
     "date_order",
     "timezone",
     "schema_path",
 )
+# How the same sheet's columns read: carried by the suggestions that run that sheet (or its
+# report) again, not by an undo (a backup's columns are the attributes' own names).
+COLUMN_SETTINGS = ("renames", "ignore_columns")
 
 
 def carried_flags(args: argparse.Namespace) -> str:
     """The flags among :data:`CARRIED_SETTINGS` this command line gave, as they would be
     typed again (each with a leading space), in that order."""
+    return _typed(args, CARRIED_SETTINGS)
+
+
+def column_flags(args: argparse.Namespace) -> str:
+    """The flags among :data:`COLUMN_SETTINGS` this command line gave, typed again."""
+    return _typed(args, COLUMN_SETTINGS)
+
+
+def _typed(args: argparse.Namespace, names: tuple[str, ...]) -> str:
     given = vars(args)
     flags = {
         setting.name: flag
@@ -32,7 +46,7 @@ def carried_flags(args: argparse.Namespace) -> str:
         for setting, flag in flagged_fields(settings)
     }
     typed = []
-    for name in CARRIED_SETTINGS:
+    for name in names:
         if name not in given:
             continue
         value, flag = given[name], flags[name]
@@ -40,6 +54,8 @@ def carried_flags(args: argparse.Namespace) -> str:
             typed.append(flag.names[flag.values.index(value)])
         elif value is True:
             typed.append(flag.names[0])
+        elif flag.repeatable and isinstance(value, list | tuple):
+            typed += [f"{flag.names[0]} {shlex.quote(str(item))}" for item in value]
         elif value not in (False, None):
             typed.append(f"{flag.names[0]} {shlex.quote(str(value))}")
     return "".join(f" {text}" for text in typed)

@@ -25,7 +25,7 @@ from bulk_update.cli.arguments import (
     given_settings,
     setting_names,
 )
-from bulk_update.cli.carry import carried_flags
+from bulk_update.cli.carry import carried_flags, column_flags
 from bulk_update.cli.logs import configure_logging, redact
 from bulk_update.config import Token, read_token, require_token
 from bulk_update.errors import (
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush cannot fail again
         return EXIT_OK
     except BulkUpdateError as error:
-        return _refused(error, setting_names(args), carried_flags(args))
+        return _refused(error, setting_names(args), carried_flags(args) + column_flags(args))
     except Exception as error:  # a bug: say so in one line; the traceback goes to -vv
         log.debug("unexpected error", exc_info=True)
         message = redact(f"{type(error).__name__}: {error}", secret)
@@ -158,7 +158,7 @@ async def _sheet_command(
     token = _token(args)
     with _logs_above_the_bar(hooks):
         result = await call(args.input, token=token, sandbox=sandbox, hooks=hooks, **settings)
-    print(render_run(result, quiet=args.quiet, carry=carried_flags(args)))
+    print(render_run(result, quiet=args.quiet, carry=carried_flags(args), again=column_flags(args)))
     if result.summary.interrupted:
         if not result.summary.undo:  # an undo's own summary says how to finish it
             print(interrupted_note(result.summary), file=sys.stderr)

@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from bulk_update.search.exporter import ExportResult
 
 
-def render_run(result: RunResult, *, quiet: bool, carry: str = "") -> str:
+def render_run(result: RunResult, *, quiet: bool, carry: str = "", again: str = "") -> str:
     """What a run prints: a dry run's sample requests (unless quiet), then its summary.
-    ``carry`` is the flags every suggested command must be given again (``carried_flags``)."""
+    ``carry`` is the flags every suggested command must be given again (``carried_flags``),
+    ``again`` those a command reading the same sheet's columns needs too (``column_flags``)."""
     lines = []
     for request in () if quiet else result.sample_requests:
         path = f"/conversations/{request.conversation_id}"
@@ -24,7 +25,7 @@ def render_run(result: RunResult, *, quiet: bool, carry: str = "") -> str:
             lines.append(f"row {request.row}: PUT {path} {json.dumps(request.body)}")
         if request.actions is not None:
             lines.append(f"row {request.row}: {path} actions {request.actions.encode().decode()}")
-    return "\n".join([*lines, render_summary(result.summary, carry)])
+    return "\n".join([*lines, render_summary(result.summary, carry, again)])
 
 
 def interrupted_note(summary: RunSummary) -> str:
@@ -52,7 +53,7 @@ def render_export(result: ExportResult, limit: int | None, carry: str = "") -> s
     return "\n".join([*lines, *_sandbox_note(carry)])
 
 
-def render_summary(summary: RunSummary, carry: str = "") -> str:
+def render_summary(summary: RunSummary, carry: str = "", again: str = "") -> str:
     def count(status: RowStatus) -> int:
         return summary.count(status)
 
@@ -92,7 +93,7 @@ def render_summary(summary: RunSummary, carry: str = "") -> str:
             f"actions: {sent.steps_done} done, {sent.steps_in_place} already in place "
             "(nothing sent for those)"
             + (
-                f", {sent.requests_spared} requests spared by skip_unsnooze/skip_reopen"
+                f", {sent.requests_spared} request(s) spared by skip_unsnooze/skip_reopen"
                 if sent.requests_spared
                 else ""
             )
@@ -110,7 +111,7 @@ def render_summary(summary: RunSummary, carry: str = "") -> str:
         lines.append(f"stopped early: {summary.stop_reason}")
     lines.extend(_reasons(summary.reasons))
     lines.append(f"report: {summary.report_path}")
-    steps = _next_steps(summary, carry)
+    steps = _next_steps(summary, carry + again)
     return "\n".join([*lines, *steps, *(_sandbox_note(carry) if steps else [])])
 
 

@@ -4,7 +4,6 @@ setting is declared (``config.fields``), the value types settings hold
 
 from bulk_update.config.fields import Flag, flagged_fields, pick
 from bulk_update.config.settings import (
-    DEFAULT_API_VERSION,
     DEFAULT_CLEAR_MARKER,
     REGION_BASE_URLS,
     Destination,
@@ -24,6 +23,7 @@ from bulk_update.config.value_types import (
     check_base_url,
     is_loopback_url,
 )
+from bulk_update.config.versions import DEFAULT_API_VERSION
 
 __all__ = [
     "DEFAULT_API_VERSION",

@@ -19,7 +19,7 @@ from bulk_update.config.value_types import (
     to_path,
     to_renames,
 )
-from bulk_update.config.versions import has_since
+from bulk_update.config.versions import DEFAULT_API_VERSION, has_since, intercom_version
 from bulk_update.errors import UsageError, escape
 
 REGION_BASE_URLS = {
@@ -27,7 +27,6 @@ REGION_BASE_URLS = {
     "eu": "https://api.eu.intercom.io",
     "au": "https://api.au.intercom.io",
 }
-DEFAULT_API_VERSION = "2.15"
 DEFAULT_CLEAR_MARKER = "#N/A"
 
 
@@ -116,8 +115,9 @@ class SendOptions:
     api_version: str = setting(
         DEFAULT_API_VERSION,
         "--api-version",
-        "Intercom-Version header (default {default})",
+        "Intercom-Version header: 2.14, 2.15, 2.16 or Preview (default {default})",
         group="connection",
+        convert=intercom_version,
     )
     rate: Rate = setting(
         flag="--rate",

@@ -25,6 +25,7 @@ from typing import Any
 
 from bulk_update.errors import StorageFailed, UsageError, escape, storage_reason
 from bulk_update.models import BACKUP_COLUMN, wire_json
+from bulk_update.sheet.action_table import with_companions
 from bulk_update.sheet.inert import neutralised
 from bulk_update.sheet.values import iso_8601
 
@@ -179,16 +180,18 @@ class BackedUp:
         return list(dict.fromkeys(held))
 
     def to_restore(self) -> dict[str, str]:
-        """The fields the rounds may have left other than the first one found them (a state
-        goes back with the time it was snoozed until)."""
-        restore = {
-            column: cell
+        """The fields the rounds may have left other than the first one found them, each with
+        those that go together with it (a state with the time it was snoozed until)."""
+        moved = [
+            column
             for column, cell in self.before.items()
             if any(held != cell for held in self.may_hold(column))
+        ]
+        return {
+            column: self.before[column]
+            for column in with_companions(moved)
+            if column in self.before and (column in moved or self.before[column])
         }
-        if "state" in restore and self.before.get("snoozed_until"):
-            restore["snoozed_until"] = self.before["snoozed_until"]
-        return restore
 
 
 @dataclass

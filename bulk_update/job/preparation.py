@@ -19,7 +19,6 @@ from bulk_update.errors import UsageError, escape
 from bulk_update.history.identity import find_history
 from bulk_update.history.journal_tables import backup_of
 from bulk_update.models import BACKUP_COLUMN
-from bulk_update.sheet.action_table import unwritable
 from bulk_update.sheet.columns import action_columns
 from bulk_update.sheet.reader import Table
 
@@ -99,22 +98,12 @@ def _same(input_path: Path, report_path: Any) -> bool:
 
 
 def actions_asked(table: Table, settings: JobSettings) -> list[str]:
-    """The action columns of the sheet; with any, the teammate to act as must be named, and
-    the run's Intercom-Version must write each of them (else nothing is sent)."""
+    """The action columns of the sheet; with any, the teammate to act as must be named."""
     read = settings.read
     asked = action_columns(table.columns, read.ignore_columns, dict(read.renames))
     if asked and not settings.admin:
         raise UsageError.naming_settings(
             f"the sheet has action columns ({escape(', '.join(asked))}): name the teammate "
             "they are made as with {admin} (an email or an id; Intercom requires one)"
-        )
-    version = settings.send.api_version
-    unable = unwritable(asked, version)
-    if unable is not None:
-        column, since = unable
-        raise UsageError.naming_settings(
-            f"the sheet writes {escape(repr(column))}, which Intercom takes from version "
-            f"{since} on, not in {escape(version)}: set {{api_version}} {since} (nothing "
-            "was sent)"
         )
     return asked

@@ -157,8 +157,12 @@ class Job:
         cells = acting.cells if acting is not None else None
         notices += corrections(plan, cells, settings.read.timezone)
         notices += action_notices(validated.closes, cells, stats, settings.dry_run)
-        if settings.no_notify and asked:
-            notices += ("notes were sent with skip_notifications: nobody was notified of them",)
+        if settings.no_notify and stats.quiet_notes:
+            notices += (
+                f"{stats.quiet_notes} note(s) sent with skip_notifications: nobody was notified",
+            )
+        elif settings.no_notify and settings.dry_run and "note" in asked:
+            notices += ("notes would be sent with skip_notifications: nobody would be notified",)
         if table.is_report and not again:
             notices += (
                 f"{table.path} is a report run without its history (none beside it, nor where "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bulk_update.config import JobSettings
-from bulk_update.errors import InputError
+from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.history.journal import Journal
 from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, RowBase
 from bulk_update.models import (
@@ -21,7 +21,7 @@ from bulk_update.models import (
     UpdateRequest,
     wire_json,
 )
-from bulk_update.sheet.action_table import DATE_COLUMNS, kept_columns
+from bulk_update.sheet.action_table import DATE_COLUMNS, backed_up, unwritable
 from bulk_update.sheet.columns import ColumnPlan
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType
@@ -60,6 +60,7 @@ async def validate_all(
     encode_bodies = settings.sends_requests
     sample: list[UpdateRequest] = []
     closes = 0
+    version, unable = settings.send.api_version, None
     journal.start_validation()
     earlier = EarlierRuns(journal, plan, table.columns, whole=settings.only_statuses is None)
     keep_reported = table.is_report and not again
@@ -87,11 +88,15 @@ async def validate_all(
             if len(sample) < 2 * SAMPLE_BODIES:
                 sample.append(checked)
             closes += checked.actions is not None and checked.actions.get("state") == "closed"
+            if unable is None and checked.actions is not None:
+                unable = _unwritable(checked, version)
         if count % YIELD_EVERY_ROWS == 0:
             await asyncio.sleep(0)
     earlier.finish()
     if table.rows_read == 0:
         raise InputError(table.path, "has a header but no data rows")
+    if unable is not None:
+        raise unable
     rejected = cross_row_problems(journal)
     for rejected_row, why in rejected.items():
         journal.record(invalid(rejected_row, "id", why))
@@ -180,6 +185,20 @@ def invalid(row: int, column: str, message: str) -> RowOutcome:
     return RowOutcome(row, RowStatus.INVALID, error_code="invalid", error_message=where + message)
 
 
+def _unwritable(checked: UpdateRequest, version: str) -> UsageError | None:
+    """What stops the run before anything is sent: the row writes an action that
+    ``version`` cannot write (only rows that do: an unedited export's cell writes nothing)."""
+    assert checked.actions is not None
+    found = unwritable(list(checked.actions), version)
+    if found is None:
+        return None
+    column, since = found
+    return UsageError.naming_settings(
+        f"row {checked.row} writes {escape(repr(column))}, which Intercom takes from version "
+        f"{since} on, not in {escape(version)}: set {{api_version}} {since} (nothing was sent)"
+    )
+
+
 def status_filter(table: Table, wanted: frozenset[str]) -> Callable[[list[str]], bool]:
     if "status" not in table.columns:
         raise InputError(
@@ -196,7 +215,7 @@ def backed_up_columns(plan: ColumnPlan, version: str) -> list[str]:
     the conversation's own state that ``version`` can change (which ``undo`` puts back)."""
     columns = [planned.key for planned in plan.fields]
     if plan.actions:
-        columns += kept_columns(version, written=True)
+        columns += backed_up([planned.action for planned in plan.actions], version)
     return columns
 
 

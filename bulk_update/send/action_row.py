@@ -184,16 +184,19 @@ class ActOnRow:
             attempts += tries
             verdicts.append((step.name, DONE))
             stats.steps_done += 1
+            stats.quiet_notes += step.note is not None and self._context.quiet
             answered = last.data
             if isinstance(answered, dict) and answered.get("type") == "conversation":
                 current = working_copy(answered)
             else:
                 step.apply(current)
-        # At most one re-snooze or re-close a row: spared when a step with the flag went.
-        stats.requests_spared += any(
+        # At most one re-snooze or re-close a row: spared when a step with the flag went and
+        # the state (the last step) was in place after it: Intercom heeded the flag.
+        flagged = any(
             step.spares and verdict == DONE
             for step, (_, verdict) in zip(steps, verdicts, strict=True)
         )
+        stats.requests_spared += flagged and verdicts[-1][1] == IN_PLACE
         if last is None:  # the answers before showed every step in place after all
             return RowOutcome(
                 update.row, RowStatus.SKIPPED, changes="unchanged", steps=_shown(verdicts, steps)

@@ -25,6 +25,7 @@ from bulk_update.send.as_cells import BackupCells, ConversationCells
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.reads import Reads
 from bulk_update.send.retry import Caller, CallLabel
+from bulk_update.sheet.action_table import with_companions
 
 
 class RowWork(Protocol):
@@ -147,7 +148,8 @@ class ReadFirst:
         if not moved:
             return update, Moved()
         if merge.partial and len(moved) < len(base):
-            return update.without(list(moved)), Moved(tuple(moved.values()), merge.conflict_message)
+            left_out = with_companions(list(moved))  # a state goes with its snooze time
+            return update.without(left_out), Moved(tuple(moved.values()), merge.conflict_message)
         headers = {key: header for header, key in self.base_columns}
         return RowOutcome(
             update.row,

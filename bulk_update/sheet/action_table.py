@@ -42,6 +42,18 @@ def action_of(column: str) -> Action:
     return _BY_COLUMN[column]
 
 
+def with_companions(columns: list[str]) -> list[str]:
+    """The columns with those that go together with them (a state and its snooze time): left
+    out together, restored together."""
+    together = [
+        companion
+        for column in columns
+        if column in _BY_COLUMN and _BY_COLUMN[column].kept_together
+        for companion in _BY_COLUMN[column].kept
+    ]
+    return list(dict.fromkeys([*columns, *together]))
+
+
 def read_cell(cells: ActionCells, column: str, text: str) -> Any:
     """One action cell's meaning, or ValueProblem."""
     return _BY_COLUMN[column].read(cells, column, text)
@@ -65,6 +77,19 @@ def kept_columns(version: str, *, written: bool = False) -> tuple[str, ...]:
         column
         for action in ACTIONS
         if has_since(version, action.writes_since if written else action.reads_since)
+        for column in action.kept
+    )
+
+
+def backed_up(asked: list[str], version: str) -> tuple[str, ...]:
+    """The state columns a backup keeps for a sheet with these action columns: the parts
+    of a conversation its actions change, where ``version`` can change them back."""
+    named = {_BY_COLUMN[column].name for column in asked}
+    return tuple(
+        column
+        for action in ACTIONS
+        if (action.name in named or action.moved_by_others)
+        and has_since(version, action.writes_since)
         for column in action.kept
     )
 

@@ -80,6 +80,9 @@ class Action:
     # An export asked for one of its kept columns writes them all (a snoozed state's row is
     # only valid input with its time).
     kept_together: bool = False
+    # Other actions' steps change its part too (an assignment reopens, a note wakes): a
+    # backup keeps it with any action, not only when the sheet names it.
+    moved_by_others: bool = False
     # What only the sheet's header shows is wrong (its action columns, by canonical name).
     header_problem: Callable[[frozenset[str]], str | None] = lambda _named: None
     live: Callable[[Conversation], dict[str, Any]] = _none

@@ -14,7 +14,7 @@ from bulk_update.config import POINT, Conventions, ReadOptions
 from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.models import BACKUP_COLUMN, BASE_COLUMN, HISTORY_COLUMN, OUTCOME_COLUMNS
 from bulk_update.sheet.action_cells import ActionCells
-from bulk_update.sheet.action_table import ACTION_COLUMNS, ACTIONS
+from bulk_update.sheet.action_table import ACTION_COLUMNS, ACTIONS, action_of
 from bulk_update.sheet.schema import AttributeType, Schema, converter_for
 from bulk_update.sheet.values import did_you_mean, to_boolean
 
@@ -288,7 +288,11 @@ def _unknown_column(column: str, name: str, schema: Schema) -> str:
     # ``priority`` with no such attribute: Intercom's own is the action conversation_priority.
     meant = [action for action in ACTION_COLUMNS if action.endswith(f"_{_folded(name)}")]
     if meant:
-        hint = f"; for Intercom's own {escape(name)}, name the column {escape(repr(meant[0]))}"
+        since = action_of(meant[0]).writes_since
+        hint = (
+            f"; for Intercom's own {escape(name)}, name the column {escape(repr(meant[0]))} "
+            f"(written from Intercom-Version {since} on)"
+        )
     return (
         f"column {escape(repr(column))} is not 'read', 'title', 'company_id', an action "
         f"column or a conversation attribute of this workspace{hint} (name it with "

@@ -106,6 +106,7 @@ STATE = Action(
     kept=("state", "snoozed_until"),
     dates=("snoozed_until",),
     kept_together=True,
+    moved_by_others=True,
     live=_live_state,
     exported=_exported_state,
     rank=9,

@@ -68,6 +68,8 @@ def test_conversation_priority_round_trip_run_export_undo(
     assert [line["status"] for line in report] == ["updated", "updated", "skipped"]
     assert report[0]["changes"] == "conversation_priority: none → high"
     assert all(threaded_sandbox.server.conversation(i)["priority"] == "high" for i in ids)
+    # The teammate credited with the change, as Preview's update_conversation_request has it.
+    assert threaded_sandbox.state.last_bodies["8100"] == {"priority": "high", "admin_id": "101"}
 
     exported = tmp_path / "export.csv"
     where = ["--where", "id in 8100, 8101", "--columns", "conversation_priority"]
@@ -89,10 +91,33 @@ def test_a_sheet_writing_priority_stops_before_sending_before_preview(
     capsys: pytest.CaptureFixture[str],
     version: str,
 ) -> None:
-    path = write_csv(tmp_path / "triage.csv", ["id", "conversation_priority"], [["8200", "low"]])
+    rows = [["8200", "low"], ["8201", "Urgent"]]
+    path = write_csv(tmp_path / "triage.csv", ["id", "conversation_priority"], rows)
     assert run(threaded_sandbox, path, version) == 2
-    assert "--api-version Preview" in capsys.readouterr().err
-    assert threaded_sandbox.state.paths == []
+    said = capsys.readouterr().err
+    assert "row 2 writes 'conversation_priority'" in said and "--api-version Preview" in said
+    assert not [p for p in threaded_sandbox.state.paths if p.startswith("/conversations/82")]
+    assert run(threaded_sandbox, path, "Preview") == 0  # the same sheet, where it can be written
+    assert threaded_sandbox.server.conversation("8200")["priority"] == "low"
+
+
+def test_an_export_with_priority_runs_back_unedited_on_2_16_with_nothing_sent(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path
+) -> None:
+    exported = tmp_path / "export.csv"
+    at = ["--base-url", threaded_sandbox.url, "--api-version", "2.16", "-q"]
+    where = ["--where", "id in 8500, 8501", "--columns", "conversation_priority,state"]
+    assert main(["export", str(exported), *where, *at]) == 0
+    before = (
+        threaded_sandbox.state.puts_applied,
+        sum(threaded_sandbox.state.workspace.actions.values()),
+    )
+    assert main(["run", str(exported), "--admin", ADA, "--skip-unchanged", *at]) == 0
+    after = (
+        threaded_sandbox.state.puts_applied,
+        sum(threaded_sandbox.state.workspace.actions.values()),
+    )
+    assert after == before
 
 
 def test_exporting_priority_needs_a_version_that_reads_it(
@@ -115,3 +140,33 @@ def test_a_priority_column_without_such_an_attribute_points_to_conversation_prio
     path = write_csv(tmp_path / "triage.csv", ["id", "priority"], [["8400", "high"]])
     assert run(threaded_sandbox, path, "Preview") == 2
     assert "conversation_priority" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("version", "undone_on"), [("2.16", "2.16"), ("Preview", "2.15")], ids=["2.16", "Preview"]
+)
+def test_a_backup_keeps_priority_only_where_the_sheet_writes_it_so_undo_needs_no_preview(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, version: str, undone_on: str
+) -> None:
+    """2.16 reads the priority but cannot write it back; a Preview sheet without the column
+    does not change it: neither backup holds it, and either undoes on a stable version."""
+    ids = ["8600", "8610"]
+    path = write_csv(
+        tmp_path / "close.csv", ["id", "state", "note"], [[i, "closed", "Done."] for i in ids]
+    )
+    backup = tmp_path / "backup.csv"
+    assert run(threaded_sandbox, path, version, "--backup", str(backup)) == 0
+    assert "conversation_priority" not in read_report(backup)[0]
+    undo = ["undo", str(backup), "--yes", "--base-url", threaded_sandbox.url, "--admin", ADA]
+    assert main([*undo, "--api-version", undone_on, "-q"]) == 0
+    assert all(threaded_sandbox.server.conversation(i)["state"] == "open" for i in ids)
+
+
+@pytest.mark.parametrize(("version", "writes_priority"), [("2.16", False), ("Preview", True)])
+def test_a_default_export_writes_priority_only_where_it_can_go_back_into_a_run(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, version: str, writes_priority: bool
+) -> None:
+    exported = tmp_path / "all.csv"
+    at = ["--base-url", threaded_sandbox.url, "--api-version", version, "-q"]
+    assert main(["export", str(exported), "--where", "id = 8700", *at]) == 0
+    assert ("conversation_priority" in read_report(exported)[0]) is writes_priority

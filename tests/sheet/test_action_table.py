@@ -20,10 +20,10 @@ from bulk_update.sheet.action_table import (
     read_cell,
     row_actions,
 )
-from bulk_update.sheet.action_types import Action, Planning, Told
+from bulk_update.sheet.action_types import FLAGS_SINCE, Action, Planning, Told
 from bulk_update.sheet.conversations import working_copy
 from bulk_update.sheet.directory import Directory
-from bulk_update.sheet.inbox_actions import STATE
+from bulk_update.sheet.inbox_actions import PRIORITY, STATE
 from bulk_update.sheet.steps import Seen, StepContext
 from bulk_update.sheet.values import ValueProblem
 
@@ -172,3 +172,19 @@ def test_the_columns_are_the_tables() -> None:
     assert tuple(c for action in ACTIONS for c in action.columns) == ACTION_COLUMNS
     assert len(set(ACTION_COLUMNS)) == len(ACTION_COLUMNS)
     assert IN_STEP_ORDER[-1] is STATE  # assigning reopens, a note wakes: the state goes last
+
+
+def test_the_versions_in_the_table_are_intercoms() -> None:
+    """What each version brought, as Intercom's OpenAPI descriptions say (the facts sheet's
+    §9.7): the sandbox and the planner both read these, so they are pinned here."""
+    assert FLAGS_SINCE == {
+        "skip_notifications": "2.15",
+        "skip_unsnooze": "Preview",
+        "skip_reopen": "Preview",
+    }
+    assert (PRIORITY.reads_since, PRIORITY.writes_since) == ("2.16", "Preview")
+    assert all(
+        (action.reads_since, action.writes_since) == ("2.7", "2.7")
+        for action in ACTIONS
+        if action is not PRIORITY
+    )
