@@ -115,7 +115,10 @@ def write_report(
             _write_xlsx(temporary, lines)
         else:
             delimiter = csv_delimiter(path, input_delimiter)
-            with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+            # The BOM written by hand: "utf-8-sig" would encode every line in Python
+            # (its codec's own encoder), "utf-8" does it in C; the bytes are the same.
+            with temporary.open("w", encoding="utf-8", newline="") as handle:
+                handle.write("\ufeff")
                 writer = csv.writer(handle, delimiter=delimiter)
                 rows = iter(lines)
                 writer.writerow(next(rows, []))

@@ -39,6 +39,10 @@ class RowBase:
     problem: str = ""  # an exported sheet's base cell that is not as the export wrote it
 
 
+# The base of a row sent whole (most rows of a sheet that is no export): one for them all.
+_SENT_WHOLE = RowBase(None)
+
+
 class EarlierRuns:
     """Walks the journal's record of earlier runs' rows alongside this run's rows: which
     earlier outcome stands, and what each row's change cells are compared with.
@@ -157,7 +161,7 @@ class EarlierRuns:
 
     def _exported(self, cells: list[str]) -> RowBase:
         if self._plan.base_index is None:
-            return RowBase(None)
+            return _SENT_WHOLE
         try:
             return RowBase(exported_base(self._plan, cells))
         except ValueProblem as problem:

@@ -55,6 +55,11 @@ class Moved:
         )
 
 
+# What a row that read nothing, or whose merge left nothing out, settles with: one instance
+# for every such row (it is frozen), not one made per row.
+_NOTHING_MOVED = Moved()
+
+
 @dataclass(frozen=True)
 class Found:
     """What comparing a row with its conversation as read found: whether any request is
@@ -132,7 +137,7 @@ class ReadFirst:
         report again sends yours over them."""
         merge = self.exported
         if not update.base or merge is None or self.overwrite_conflicts:
-            return update, Moved()
+            return update, _NOTHING_MOVED
         base: dict[str, list[str]] = json.loads(update.base)
         base = {key: cells for key, cells in base.items() if merge.knows(key)}
         read = conversation if isinstance(conversation, dict) else {}
@@ -146,7 +151,7 @@ class ReadFirst:
             if live[key] not in {unset.get(cell, cell) for cell in cells}
         }
         if not moved:
-            return update, Moved()
+            return update, _NOTHING_MOVED
         if merge.partial and len(moved) < len(base):
             left_out = with_companions(list(moved))  # a state goes with its snooze time
             return update.without(left_out), Moved(tuple(moved.values()), merge.conflict_message)
@@ -245,7 +250,7 @@ class UpdateRow:
             if decided is not None:
                 return moved.settle(decided)
         else:
-            changes, moved = "", Moved()
+            changes, moved = "", _NOTHING_MOVED
         label = CallLabel(
             update.row, update.conversation_id, update.payload if self._log_bodies else None
         )

@@ -17,6 +17,7 @@ def test_csv_report_has_a_bom_and_the_inputs_delimiter(tmp_path: Path) -> None:
     bulk_update.run(path, sandbox=True, schema_path=SAMPLE_DATA / "schema.json")
     raw = (tmp_path / "in.results.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbfid;title;row;status;http_status;")
+    assert raw.count("\ufeff".encode()) == 1  # one BOM, at the start: every line is UTF-8
     assert "000123;café;2;updated;200;" in raw.decode("utf-8-sig")
 
 
