@@ -23,7 +23,7 @@ from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
 from bulk_update.sheet.columns import MARKER_COLUMNS, action_columns
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
 from bulk_update.ui.events import Broadcast, EventProgress
-from bulk_update.ui.shown import described, page_message, review
+from bulk_update.ui.shown import PAGE_NAMES, described, page_message, review
 
 SHEET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", *EXCEL_SUFFIXES})
 
@@ -224,7 +224,7 @@ class Session:
                     api.run_async,
                     sheet,
                     choices,
-                    hooks=RunHooks(progress=progress, interruption=interruption),
+                    hooks=RunHooks(progress, PAGE_NAMES, interruption),
                     **extra,
                 )
             except Exception as error:
@@ -286,7 +286,9 @@ class Session:
         return self.choose(found.name.replace("found", "conversations", 1), found.read_bytes())
 
     async def _call(self, call: Any, source: Path, choices: Choices, **settings: Any) -> Any:
+        """One library call on the page's sheet; its rows' messages in the page's words."""
         connection = self._connection
+        settings.setdefault("hooks", RunHooks(setting_names=PAGE_NAMES))
         return await call(
             source,
             token=connection.token,

@@ -17,12 +17,12 @@ _STEP_KINDS = step_kinds()
 
 def page_message(error: BaseException) -> str:
     if isinstance(error, BulkUpdateError):
-        return error.describe(_PAGE_NAMES)
+        return error.describe(PAGE_NAMES)
     return f"unexpected {type(error).__name__}: {error}"
 
 
 # What the page calls a setting in a message.
-_PAGE_NAMES = {
+PAGE_NAMES = {
     "decimal_comma": "the Decimal comma choice",
     "date_order": "the Dates choice (day first or month first)",
     "timezone": "the Time zone",
@@ -32,6 +32,11 @@ _PAGE_NAMES = {
     "report_path": "another sheet name",
     "resume": "Run again",
     "create_tags": "Create missing tags",
+    "skip_unchanged": "Skip what is already in place",
+    "overwrite_conflicts": "Overwrite conflicts",
+    "where": "the Conditions",
+    "query_path": "the Conditions",
+    "columns": "the Conditions",
     "token": "INTERCOM_ACCESS_TOKEN (where bulk-update ui was started)",
     "sandbox": "bulk-update ui --sandbox",
 }

@@ -281,3 +281,23 @@ async def test_find_conversations_counts_them_and_downloads_the_sheet(
     await page.get_by_role("button", name="Use as the sheet", exact=True).click()
     await expect(page.get_by_role("status").first).to_contain_text("columns")
     assert page.problems == []
+
+
+async def test_an_error_shows_in_the_step_that_caused_it_in_the_pages_words(
+    ui: tuple[UiServer, Sandbox], page: Any
+) -> None:
+    """Check on an actions sheet with no Teammate: the refusal is an alert in the Check step,
+    naming the Teammate field, not a setting."""
+    server, _sandbox = ui
+    expect = playwright_api.expect
+    await page.goto(server.url)
+    await page.get_by_label("Sheet", exact=True).set_input_files(str(SAMPLE_DATA / "actions.csv"))
+    await expect(page.get_by_role("button", name="Check", exact=True)).to_be_enabled()
+    await page.get_by_role("button", name="Check", exact=True).click()
+    alert = page.get_by_role("region", name="2. Check").get_by_role("alert")
+    await expect(alert).to_contain_text("the Teammate")
+    assert "admin" not in (await alert.text_content() or "").split()
+    await page.get_by_label("Teammate").fill("ada@example.com")
+    await page.get_by_role("button", name="Check", exact=True).click()
+    await expect(page.get_by_role("region", name="Check result")).to_contain_text("rows")
+    await expect(alert).to_have_text("")  # a step that went through clears its own error

@@ -160,3 +160,15 @@ async def test_undo_is_refused_while_a_run_of_the_sheet_is_sending(tmp_path: Pat
     assert {
         c["custom_attributes"].get("issue_type") for c in sandbox.state.conversations.values()
     } <= {None}
+
+
+async def test_a_rows_message_names_the_pages_control_not_the_librarys_setting(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """The page's words in a row's message: the Create missing tags switch, not create_tags."""
+    page = session(tmp_path, sandbox)
+    page.choose("tags.csv", b"id,add_tags\n7001,no-such-tag\n")
+    checked = await page.check(Choices(admin="ada@example.com"))
+    said = " ".join(reason["message"] for reason in checked["reasons"])
+    said += " ".join(row["error_message"] for row in checked["rows"])
+    assert "Create missing tags" in said and "create_tags" not in said

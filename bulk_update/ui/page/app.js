@@ -11,7 +11,6 @@ function withKey(path) {
 }
 
 async function call(path, body) {
-  showError("");
   const init = { method: "POST", headers: { "X-Key": key } };
   if (body instanceof FormData) {
     init.body = body;
@@ -27,11 +26,26 @@ async function call(path, body) {
   return data;
 }
 
-function showError(text) { $("error").textContent = text; }
+// An error shows in the step (section) of the control that caused it, announced to screen
+// readers (role="alert"); one that belongs to no step shows at the page's foot.
+function alertOf(control) {
+  const section = control && control.closest("section");
+  if (!section) return $("error");
+  let alert = section.querySelector(":scope > [role=alert]");
+  if (!alert) {
+    alert = element("p", null, { role: "alert", class: "error" });
+    const heading = section.querySelector("h2");
+    heading.after(alert);
+  }
+  return alert;
+}
+
+function showError(text, control) { alertOf(control).textContent = text; }
 
 async function guarded(button, work) {
   button.disabled = true;
-  try { await work(); } catch (error) { showError(error.message); } finally { button.disabled = false; }
+  showError("", button);
+  try { await work(); } catch (error) { showError(error.message, button); } finally { button.disabled = false; }
 }
 
 function element(tag, text, attrs) {
@@ -139,6 +153,7 @@ function resetAfterSheet() {
 }
 
 async function chooseFile(file) {
+  showError("", $("sheet-file"));
   const form = new FormData();
   form.append("sheet", file, file.name);
   const sheet = await call("/api/sheet", form);
@@ -169,7 +184,7 @@ function chosen(sheet) {
 
 $("sheet-file").addEventListener("change", () => {
   const file = $("sheet-file").files[0];
-  if (file) chooseFile(file).catch((error) => showError(error.message));
+  if (file) chooseFile(file).catch((error) => showError(error.message, $("sheet-file")));
 });
 const drop = $("drop");
 drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
@@ -178,7 +193,7 @@ drop.addEventListener("drop", (event) => {
   event.preventDefault();
   drop.classList.remove("over");
   const file = event.dataTransfer.files[0];
-  if (file) chooseFile(file).catch((error) => showError(error.message));
+  if (file) chooseFile(file).catch((error) => showError(error.message, $("sheet-file")));
 });
 
 $("check").addEventListener("click", () => guarded($("check"), async () => {
@@ -248,7 +263,7 @@ function finished(event) {
   $("progress-box").hidden = true;
   $("run").disabled = false;
   if (event.kind === "error") {
-    showError(event.message);
+    showError(event.message, $("run"));
     return;
   }
   const head = element("p", event.interrupted ? "Stopped: the rows not sent are not_attempted in the report; Run again sends them." : `Done in ${event.elapsed_seconds} s, ${event.requests} requests.`, { role: "status" });
