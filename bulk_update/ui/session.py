@@ -282,8 +282,17 @@ class Session:
         return path
 
     def use_found(self, name: str) -> dict[str, Any]:
+        """The found sheet as the page's sheet, as often as the analyst finds: each find that
+        differs from the sheets kept before gets a name of its own (conversations-2.csv, ...),
+        as the page never writes over an earlier sheet (its history is beside it)."""
         found = self.found_file(name)
-        return self.choose(found.name.replace("found", "conversations", 1), found.read_bytes())
+        data = found.read_bytes()
+        base = found.name.replace("found", "conversations", 1)
+        for number in itertools.count(1):
+            kept = self.folder / (base if number == 1 else f"-{number}".join(_split(base)))
+            if not kept.exists() or kept.read_bytes() == data:
+                return self.choose(kept.name, data)
+        raise AssertionError("unreachable")
 
     async def _call(self, call: Any, source: Path, choices: Choices, **settings: Any) -> Any:
         """One library call on the page's sheet; its rows' messages in the page's words."""
@@ -296,6 +305,12 @@ class Session:
             **choices.settings(),
             **settings,
         )
+
+
+def _split(name: str) -> tuple[str, str]:
+    """``conversations.csv`` as (``conversations``, ``.csv``)."""
+    path = Path(name)
+    return path.stem, path.suffix
 
 
 def _safe_name(name: str) -> str:

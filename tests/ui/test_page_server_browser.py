@@ -280,6 +280,14 @@ async def test_find_conversations_counts_them_and_downloads_the_sheet(
     assert {line["admin_assignee"] for line in lines} == {""}
     await page.get_by_role("button", name="Use as the sheet", exact=True).click()
     await expect(page.get_by_role("status").first).to_contain_text("columns")
+    # Found again with other conditions, and used again: a sheet of its own, not refused.
+    await page.get_by_label("Conditions").fill("state = closed")
+    await page.get_by_role("button", name="Find", exact=True).click()
+    await expect(page.locator("#find-status")).to_contain_text("conversations match")
+    await page.get_by_role("button", name="Use as the sheet", exact=True).click()
+    await expect(page.get_by_role("status").first).to_contain_text("conversations-2")
+    alerts = page.get_by_role("region", name="1. Choose a sheet").get_by_role("alert")
+    assert "".join(await alerts.all_text_contents()) == ""
     assert page.problems == []
 
 

@@ -172,3 +172,13 @@ async def test_a_rows_message_names_the_pages_control_not_the_librarys_setting(
     said = " ".join(reason["message"] for reason in checked["reasons"])
     said += " ".join(row["error_message"] for row in checked["rows"])
     assert "Create missing tags" in said and "create_tags" not in said
+
+
+def test_a_header_the_library_reads_as_actions_is_actions_on_the_page(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """``State`` and ``Note`` are the actions state and note to a run: the page asks for the
+    Teammate just the same (it once compared the header with the names as written)."""
+    page = session(tmp_path, sandbox)
+    assert page.choose("acts.csv", b"id,State,Note\n7001,closed,Done.\n")["acts"] is True
+    assert page.choose("plain.csv", b"id,title\n7001,Hello\n")["acts"] is False
