@@ -23,7 +23,7 @@ from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
 from bulk_update.sheet.columns import MARKER_COLUMNS, action_columns
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
 from bulk_update.ui.events import Broadcast, EventProgress
-from bulk_update.ui.shown import PAGE_NAMES, described, page_message, review
+from bulk_update.ui.shown import PAGE_NAMES, described, page_message, review, undone
 
 SHEET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", *EXCEL_SUFFIXES})
 
@@ -245,7 +245,7 @@ class Session:
             raise UsageError("nothing to undo yet: run the sheet first")
         # Only who acts: the backup says which columns and values go back.
         result = await self._call(api.undo_async, report, Choices(admin=choices.admin))
-        return described(result, None)
+        return {**described(result, None), "undone": undone(result)}
 
     # --- find conversations -----------------------------------------------------------
 

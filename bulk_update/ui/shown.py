@@ -95,3 +95,15 @@ def review(result: RunResult) -> dict[str, int]:
         for kind in sorted(kinds, key=list(_STEP_KINDS.values()).index):
             counted[kind] = counted.get(kind, 0) + 1
     return counted
+
+
+def undone(result: RunResult) -> dict[str, int]:
+    """What an undo did, in its own words: conversations restored, those already as the
+    first round found them, and those left as a teammate changed them since (conflicts)."""
+    summary = result.summary
+    return {
+        "restored": summary.count(RowStatus.UPDATED),
+        "already as they were": summary.count(RowStatus.SKIPPED),
+        "left as changed since (conflicts)": summary.count(RowStatus.CONFLICT),
+        "failed": summary.count(RowStatus.FAILED) + summary.count(RowStatus.INVALID),
+    }

@@ -133,7 +133,9 @@ async def test_the_whole_loop_of_the_sample_sheet_from_the_page(
         .get_by_role("button", name="Confirm", exact=True)
         .click()
     )
-    await expect(page.get_by_role("region", name="Undo result")).to_contain_text("Undone.")
+    await expect(page.get_by_role("region", name="Undo result")).to_contain_text("restored")
+    run_card = page.get_by_role("region", name="Run result")
+    await expect(run_card).not_to_contain_text("updated")  # the run's figures are past
     await page.screenshot(path=folder / "ui-5-undo.png", full_page=True)
     assert sandbox.server.conversation(first_id)["title"] == original_title
     assert page.problems == []  # nothing went wrong in the page's console
@@ -197,7 +199,7 @@ async def test_a_sheet_with_actions_offers_the_teammates_and_reviews_what_it_doe
     undo = page.get_by_role("dialog", name="Undo review")
     await undo.get_by_role("button", name="Confirm", exact=True).click()
     undone = page.get_by_role("region", name="Undo result")
-    await expect(undone).to_contain_text("Undone.")
+    await expect(undone).to_contain_text("restored")
     await expect(undone).to_contain_text("note")  # notes cannot be taken back: it says so
     assert page.problems == []
 

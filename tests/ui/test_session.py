@@ -157,6 +157,7 @@ async def test_undo_is_refused_while_a_run_of_the_sheet_is_sending(tmp_path: Pat
         config.limit = 100_000
         undone = await page.undo(Choices())
     assert undone["counts"]["updated"] > 0
+    assert undone["undone"]["restored"] == undone["counts"]["updated"]
     assert {
         c["custom_attributes"].get("issue_type") for c in sandbox.state.conversations.values()
     } <= {None}

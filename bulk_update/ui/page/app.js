@@ -281,7 +281,10 @@ $("cancel-undo").addEventListener("click", () => { $("undo-review").hidden = tru
 $("confirm-undo").addEventListener("click", () => guarded($("confirm-undo"), async () => {
   $("undo-review").hidden = true;
   const data = await call("/api/undo", choices());
-  $("undo-result").replaceChildren(element("p", "Undone.", { role: "status" }), counts(data), reasons(data), notices(data));
+  const what = Object.entries(data.undone).filter(([, n]) => n).map(([kind, n]) => `${n} ${kind}`).join(", ");
+  $("undo-result").replaceChildren(element("p", `Undone: ${what || "nothing to put back"}.`, { role: "status" }), reasons(data), notices(data));
+  // The run's figures no longer say how the conversations are: the undo's do.
+  $("run-result").replaceChildren(element("p", "Undone since: see Undo below.", { class: "muted" }));
 }));
 
 $("find-button").addEventListener("click", () => guarded($("find-button"), async () => {
