@@ -265,7 +265,7 @@ class Session:
             "conversations": changed,
             "requests": requests,
             "seconds": round(requests * rate.seconds / rate.requests, 1),
-            "rate": str(rate),
+            "rate": {"requests": rate.requests, "seconds": rate.seconds},
             "backup": ahead.backup_path is not None,
             "teammate": summary.acted_as or None,
         }
