@@ -198,6 +198,9 @@ class SendStats:
     backed_up: int = 0
     steps_done: int = 0
     steps_in_place: int = 0  # asked for, but already so: nothing sent
+    # A live dry run's writes a run would send: a row's PUT (also one already in place,
+    # unless skip_unchanged), an action row's steps not in place.
+    writes_ahead: int = 0
     # Re-snoozes and re-closes not needed: Preview's skip_unsnooze and skip_reopen were sent.
     requests_spared: int = 0
     quiet_notes: int = 0  # notes sent with skip_notifications

@@ -120,7 +120,8 @@ class ActOnRow:
         verdicts = [(step.name, verdict if step in needed else IN_PLACE) for step in steps]
         before.update(action_values(conversation))
         ours = {**(intended(update.payload) if update.payload else {}), **action_values(after)}
-        found = Found(bool(needed), shown_changes, before, ours, _shown(verdicts, steps))
+        shown = _shown(verdicts, steps)
+        found = Found(bool(needed), shown_changes, before, ours, shown, writes=len(needed))
         stats = self._caller.stats
         decided = settings.decide(update, (conversation, attempts), found, stats)
         if decided is not None:

@@ -71,6 +71,7 @@ class Found:
     before: dict[str, Any]
     ours: dict[str, Any]
     steps: str = ""
+    writes: int = 0  # the requests a run would send for the row (counted by a dry run)
 
 
 async def read_merged(
@@ -187,6 +188,8 @@ class ReadFirst:
         run's verdict, or ``skipped`` when nothing is needed; else the backup line goes out
         (before anything changes) and None: go on and send."""
         conversation, attempts = read
+        if self.dry_run:
+            stats.writes_ahead += found.writes
         if self.dry_run or not found.needed:
             return RowOutcome(
                 update.row,
@@ -244,8 +247,9 @@ class UpdateRow:
             before, differing, ours = settings.compare(update.payload, conversation)
             changes = "; ".join(differing)
             # Written unless unchanged and skipped; a dry run only tells what would change.
-            needed = bool(changes) or not (settings.skip_unchanged or settings.dry_run)
-            found = Found(needed, changes, before, ours)
+            written = bool(changes) or not settings.skip_unchanged  # what a run would do
+            needed = written and (bool(changes) or not settings.dry_run)
+            found = Found(needed, changes, before, ours, writes=int(written))
             decided = settings.decide(update, (conversation, attempts), found, self._caller.stats)
             if decided is not None:
                 return moved.settle(decided)

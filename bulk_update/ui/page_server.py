@@ -68,6 +68,7 @@ class UiServer:
         app.router.add_post("/api/sheet", routes.sheet)
         app.router.add_post("/api/check", routes.check)
         app.router.add_post("/api/preview", routes.preview)
+        app.router.add_post("/api/plan", routes.plan)
         app.router.add_post("/api/run", routes.run)
         app.router.add_post("/api/stop", routes.stop)
         app.router.add_post("/api/undo", routes.undo)
@@ -160,6 +161,9 @@ class Routes:
 
     async def preview(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(await self._session.preview(await _choices(request)))
+
+    async def plan(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(await self._session.plan(await _choices(request)))
 
     async def run(self, request: web.Request) -> web.StreamResponse:
         self._session.start_run(await _choices(request))

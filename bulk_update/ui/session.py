@@ -15,10 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update import api
-from bulk_update.config import ReadOptions, Token, default_report_path, journal_beside
+from bulk_update.config import (
+    Destination,
+    ReadOptions,
+    Token,
+    default_report_path,
+    journal_beside,
+    pick,
+)
 from bulk_update.errors import UsageError
 from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import Interruption, RunHooks
+from bulk_update.job.preparation import actions_asked, prepare_run
 from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
 from bulk_update.sheet.columns import MARKER_COLUMNS, action_columns
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
@@ -87,6 +95,21 @@ class Choices:
         if self.admin:
             chosen["admin"] = self.admin
         chosen.update({name: True for name in _SWITCHES if getattr(self, name)})
+        return chosen
+
+
+@dataclass(frozen=True)
+class Round:
+    """The round Run starts: its sheet, its report and (a first round's) backup."""
+
+    sheet: Path
+    report: Path
+    backup: Path | None
+
+    def settings(self) -> dict[str, Any]:
+        chosen: dict[str, Any] = {"report_path": self.report}
+        if self.backup is not None:
+            chosen["backup_path"] = self.backup
         return chosen
 
 
@@ -201,31 +224,69 @@ class Session:
 
     # --- run, stop, undo ---------------------------------------------------------------
 
-    def start_run(self, choices: Choices) -> None:
-        if self.running is not None and not self.running.task.done():
-            raise UsageError("a run is going on already")
+    def _round(self) -> Round:
+        """The sheet a run starts on, where its report goes and its backup (a first round's:
+        later rounds carry it on, the library's choice)."""
         sheet, report = self._sheet(), self.report
         if sheet != report and journal_beside(report).exists():
             # Run again (after Stop, or a failure): the sheet is as it was (a changed one is
             # never written over it), so carry on from its report, as the CLI's loop does.
-            self.sheet = sheet = report
+            sheet = report
         first_round = report != sheet
         backup = sheet.with_name(f"{sheet.stem}.backup.csv") if first_round else None
+        return Round(sheet, report, backup)
+
+    async def plan(self, choices: Choices) -> dict[str, Any]:
+        """What Run would do, as a dry run of the round it would start: the sheet's history
+        applied; live (each pending conversation read) whenever the run reads first (to back
+        up, to skip what is in place, to plan actions), so that what is already so, or gone,
+        is not counted. Requests: those reads, then the writes the dry run counted (a row's
+        PUT, an action row's steps not in place)."""
+        planned = self._round()
+        connection = self._connection
+        given = {**connection.settings, **choices.settings(), **planned.settings()}
+        where = Destination(**pick(Destination, connection.settings)).url
+        ahead, table = prepare_run(planned.sheet, where, given)
+        live = ahead.reads_first or bool(actions_asked(table, ahead))
+        result: RunResult = await self._call(
+            api.run_async,
+            planned.sheet,
+            choices,
+            dry_run=True,
+            live=live,
+            report_path=self._aside("plan"),
+        )
+        summary = result.summary
+        changed = summary.count(RowStatus.WOULD_UPDATE)
+        writes = summary.sent.writes_ahead if live else changed
+        requests = (summary.requests if live else 0) + writes
+        rate = ahead.send.rate
+        return {
+            "conversations": changed,
+            "requests": requests,
+            "seconds": round(requests * rate.seconds / rate.requests, 1),
+            "rate": {"requests": rate.requests, "seconds": rate.seconds},
+            "backup": ahead.backup_path is not None,
+            "teammate": summary.acted_as or None,
+        }
+
+    def start_run(self, choices: Choices) -> None:
+        if self.running is not None and not self.running.task.done():
+            raise UsageError("a run is going on already")
+        planned = self._round()
+        self.sheet = sheet = planned.sheet
         interruption = Interruption()
         events = Broadcast()
         progress = EventProgress(events)
 
         async def run() -> RunResult:
-            extra: dict[str, Any] = {"report_path": report}
-            if backup is not None:
-                extra["backup_path"] = backup
             try:
                 result: RunResult = await self._call(
                     api.run_async,
                     sheet,
                     choices,
                     hooks=RunHooks(progress, PAGE_NAMES, interruption),
-                    **extra,
+                    **planned.settings(),
                 )
             except Exception as error:
                 events.send({"kind": "error", "message": page_message(error)})

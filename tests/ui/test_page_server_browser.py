@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -202,6 +203,63 @@ async def test_a_sheet_with_actions_offers_the_teammates_and_reviews_what_it_doe
     await expect(undone).to_contain_text("restored")
     await expect(undone).to_contain_text("note")  # notes cannot be taken back: it says so
     assert page.problems == []
+
+
+async def test_the_review_says_how_many_conversations_the_run_then_writes(
+    ui: tuple[UiServer, Sandbox], page: Any
+) -> None:
+    """Run's review, from the run's plan, against what the sandbox then saw written: the
+    sample's first round (its missing conversations not counted), the finished sheet chosen
+    again (nothing: no Confirm), and an actions sheet with no Preview before it."""
+    server, sandbox = ui
+    expect = playwright_api.expect
+    await page.goto(server.url)
+    sample, actions = str(SAMPLE_DATA / "conversations.csv"), str(SAMPLE_DATA / "actions.csv")
+    await page.get_by_label("Sheet", exact=True).set_input_files(sample)
+    # 292 valid rows, 2 of whose conversations do not exist: 290 written.
+    assert await _reviewed_then_run(page, sandbox, "") == (290, 290)
+
+    await page.get_by_label("Sheet", exact=True).set_input_files(sample)  # finished: chosen again
+    await page.get_by_role("button", name="Check", exact=True).click()
+    await page.get_by_role("button", name="Run", exact=True).click()
+    review = page.get_by_role("dialog", name="Review")
+    await expect(review).to_contain_text("Nothing will be sent")
+    await expect(review.get_by_role("button", name="Confirm")).to_have_count(0)
+    await review.get_by_role("button", name="Cancel", exact=True).click()
+
+    await page.get_by_label("Sheet", exact=True).set_input_files(actions)
+    await page.get_by_label("Teammate").fill("ada@example.com")
+    said, written = await _reviewed_then_run(page, sandbox, "ada@example.com")
+    assert said == written > 0
+    assert page.problems == []
+
+
+async def _reviewed_then_run(page: Any, sandbox: Sandbox, teammate: str) -> tuple[int, int]:
+    """The review's count of conversations to change, and how many the sandbox saw written
+    (a PUT that landed, or an action's request) once the run was confirmed and done (a
+    sheet chosen next clears the run's result)."""
+    expect = playwright_api.expect
+    await page.get_by_role("button", name="Check", exact=True).click()
+    await expect(page.get_by_role("region", name="Check result")).to_contain_text("rows")
+    await page.get_by_role("button", name="Run", exact=True).click()
+    review = page.get_by_role("dialog", name="Review")
+    await expect(review).to_contain_text("conversations will be changed")
+    await expect(review).to_contain_text("requests")
+    await expect(review).to_contain_text("a backup is taken")
+    if teammate:
+        await expect(review).to_contain_text(f"as {teammate}")
+    said = re.search(r"(\d+) conversations will be changed", await review.inner_text())
+    assert said is not None
+    put_before, paths_before = dict(sandbox.state.put_counts), len(sandbox.state.paths)
+    await review.get_by_role("button", name="Confirm", exact=True).click()
+    ran = page.get_by_role("region", name="Run result")
+    await expect(ran).to_contain_text("updated", timeout=60_000)
+    written = {key for key, n in sandbox.state.put_counts.items() if n > put_before.get(key, 0)}
+    acted = (
+        re.match(r"/conversations/(\d+)/", path) for path in sandbox.state.paths[paths_before:]
+    )
+    written |= {match.group(1) for match in acted if match}
+    return int(said.group(1)), len(written)
 
 
 @pytest.fixture

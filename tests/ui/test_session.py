@@ -183,3 +183,20 @@ def test_a_header_the_library_reads_as_actions_is_actions_on_the_page(
     page = session(tmp_path, sandbox)
     assert page.choose("acts.csv", b"id,State,Note\n7001,closed,Done.\n")["acts"] is True
     assert page.choose("plain.csv", b"id,title\n7001,Hello\n")["acts"] is False
+
+
+async def test_the_plan_counts_what_the_run_then_sends(tmp_path: Path, sandbox: Sandbox) -> None:
+    """The plan is a dry run of the round Run starts: a conversation already so is not
+    counted as changed (its PUT is, in the requests), and after the round nothing is left."""
+    page = session(tmp_path, sandbox)
+    sandbox.server.conversation("7001")["custom_attributes"]["issue_type"] = "Bug"
+    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Account\n")
+    plan = await page.plan(Choices())
+    assert plan["conversations"] == 2 and plan["backup"] is True
+    page.start_run(Choices())
+    assert page.running is not None
+    ran = await page.running.task
+    assert plan["requests"] == ran.summary.requests == 6  # 3 reads for the backup, 3 PUTs
+    assert plan["seconds"] == round(6 * 10 / 1666, 1)
+    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Account\n")
+    assert (await page.plan(Choices()))["conversations"] == 0

@@ -219,14 +219,18 @@ $("preview").addEventListener("click", () => guarded($("preview"), async () => {
   $("run").disabled = false;
 }));
 
-$("run").addEventListener("click", () => {
-  const data = state.checked;
-  const r = state.review;
-  const who = choices().admin ? ` as ${choices().admin}` : "";
-  const what = r ? `${r.conversations} conversations will be changed` : `${(data && data.rows_total) || "the"} rows will be sent (valid ones)`;
-  $("review-text").textContent = `Send to Intercom now: ${what}${who}. Every change is backed up first; Undo puts it back.`;
+$("run").addEventListener("click", () => guarded($("run"), async () => {
+  // What this run will do, from its plan (a dry run of the round Run starts).
+  const plan = await call("/api/plan", choices());
+  const who = plan.teammate ? ` as ${plan.teammate}` : "";
+  const backup = plan.backup ? "a backup is taken first (Undo puts it back)" : "no backup is taken";
+  $("review-text").textContent = plan.conversations === 0
+    ? "Nothing will be sent: no conversation is left to change."
+    : `${plan.conversations} conversations will be changed${who}: about ${plan.requests} requests, ` +
+      `about ${plan.seconds} s at the rate limit of ${plan.rate.requests} requests per ${plan.rate.seconds} s; ${backup}.`;
+  $("confirm-run").hidden = plan.conversations === 0;
   $("review").hidden = false;
-});
+}));
 $("cancel-run").addEventListener("click", () => { $("review").hidden = true; });
 
 $("confirm-run").addEventListener("click", () => guarded($("confirm-run"), async () => {
