@@ -10,6 +10,7 @@ import itertools
 import os
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,26 +110,30 @@ class Session:
         self._report = folder / "results.csv"  # set with the sheet
         self.running: Running | None = None
         self.events = Broadcast()
+        # Held while an upload is read (in a thread, off the server's loop): one at a time,
+        # and no run starts on a sheet that is about to change.
+        self._choosing = asyncio.Lock()
 
     # --- the sheet ----------------------------------------------------------------------
 
-    def choose(self, name: str, data: bytes) -> dict[str, Any]:
+    async def choose(self, name: str, data: bytes) -> dict[str, Any]:
         """Keep an uploaded sheet, read by the CLI's reader (a file it refuses is refused
-        here). A report of this page's sheet goes over that report: run, it sends only what
-        is not done yet or was edited. Any other file of the page's (an earlier sheet, a
-        backup) is never written over."""
+        here) in a thread, so that the page's server answers meanwhile. A report of this
+        page's sheet goes over that report: run, it sends only what is not done yet or was
+        edited. Any other file of the page's (an earlier sheet, a backup) is never written
+        over."""
+        if any(unicodedata.category(char) == "Cc" for char in name):
+            raise UsageError(
+                f"the file's name ({name.encode('unicode_escape').decode()[:80]}) holds a "
+                "control character: rename the file and choose it again"
+            )
         safe = _safe_name(name)
         if Path(safe).suffix.lower() not in SHEET_SUFFIXES:
             raise UsageError(f"{safe}: choose a .csv, .tsv, .xlsx or .xls sheet")
-        if self.running is not None and not self.running.task.done():
-            raise UsageError("a run is going on: stop it or wait for its end first")
-        incoming = self.folder / ".incoming" / safe
-        incoming.parent.mkdir(exist_ok=True)
-        incoming.write_bytes(data)
-        try:
-            path, table = self._keep(incoming, data)
-        finally:
-            incoming.unlink(missing_ok=True)
+        async with self._choosing:
+            if self.running is not None and not self.running.task.done():
+                raise UsageError("a run is going on: stop it or wait for its end first")
+            path, table = await asyncio.to_thread(self._take, safe, data)
         self.sheet = path
         self._report = path if table.is_report else default_report_path(path)
         return {
@@ -138,6 +143,15 @@ class Session:
             "acts": bool(action_columns(table.columns)),  # who acts must be chosen (any case)
             "kept_by_the_tool": [name for name in table.columns if name in _TOOLS_COLUMNS],
         }
+
+    def _take(self, name: str, data: bytes) -> tuple[Path, Table]:
+        incoming = self.folder / ".incoming" / name
+        incoming.parent.mkdir(exist_ok=True)
+        incoming.write_bytes(data)
+        try:
+            return self._keep(incoming, data)
+        finally:
+            incoming.unlink(missing_ok=True)
 
     def _keep(self, incoming: Path, data: bytes) -> tuple[Path, Table]:
         """Where the upload goes in the page's folder, and the table it is."""
@@ -204,6 +218,8 @@ class Session:
     def start_run(self, choices: Choices) -> None:
         if self.running is not None and not self.running.task.done():
             raise UsageError("a run is going on already")
+        if self._choosing.locked():
+            raise UsageError("a sheet is being read: run once it is chosen")
         sheet, report = self._sheet(), self.report
         if sheet != report and journal_beside(report).exists():
             # Run again (after Stop, or a failure): the sheet is as it was (a changed one is
@@ -228,7 +244,7 @@ class Session:
                     **extra,
                 )
             except Exception as error:
-                events.send({"kind": "error", "message": page_message(error)})
+                events.send({"kind": "error", "message": self.message(error)})
                 raise
             events.send({"kind": "done", **described(result, None)})
             return result
@@ -281,9 +297,15 @@ class Session:
             raise UsageError("find conversations first")
         return path
 
-    def use_found(self, name: str) -> dict[str, Any]:
+    async def use_found(self, name: str) -> dict[str, Any]:
         found = self.found_file(name)
-        return self.choose(found.name.replace("found", "conversations", 1), found.read_bytes())
+        return await self.choose(
+            found.name.replace("found", "conversations", 1), found.read_bytes()
+        )
+
+    def message(self, error: BaseException) -> str:
+        """What the page says of an error, naming a file of the page's folder by its name."""
+        return page_message(error, self.folder)
 
     async def _call(self, call: Any, source: Path, choices: Choices, **settings: Any) -> Any:
         connection = self._connection

@@ -31,7 +31,7 @@ async def test_a_renamed_column_is_read_as_its_attribute_and_an_ignored_one_not_
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     page = session(tmp_path, sandbox)
-    page.choose("s.csv", b"id,Kind of issue,title\n7001,Bug,a\n7003,Billing,b\n")
+    await page.choose("s.csv", b"id,Kind of issue,title\n7001,Bug,a\n7003,Billing,b\n")
     choices = Choices(renames=("Kind of issue=issue_type",), ignore_columns=("title",))
     checked = await page.check(choices)
     assert checked["columns_read"] == [["id", "id"], ["Kind of issue", "issue_type"]]
@@ -42,21 +42,21 @@ async def test_skip_unchanged_sends_nothing_for_what_is_in_place_and_a_report_ru
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     page = session(tmp_path, sandbox)
-    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n")
+    await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n")
     page.start_run(Choices())
     assert page.running is not None
     first = await page.running.task
     assert first.summary.counts == {"updated": 2}
     report = page.report
     assert report.name == "s.results.csv"
-    page.choose(report.name, report.read_bytes())
+    await page.choose(report.name, report.read_bytes())
     assert page.report == page.sheet  # the loop: the report is rewritten in place
     sent = sandbox.state.puts_applied
     page.start_run(Choices(skip_unchanged=True))
     again = await page.running.task
     assert again.summary.counts == {"updated": 2}  # done before: kept, nothing sent
     assert sandbox.state.puts_applied == sent
-    page.choose("t.csv", b"id,issue_type\n7001,Bug\n7003,Account\n")
+    await page.choose("t.csv", b"id,issue_type\n7001,Bug\n7003,Account\n")
     page.start_run(Choices(skip_unchanged=True))
     third = await page.running.task
     assert third.summary.counts == {"skipped": 1, "updated": 1}
@@ -67,7 +67,7 @@ async def test_the_xlsx_report_edited_goes_back_as_the_report_itself(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     page = session(tmp_path, sandbox)
-    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
+    await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
     page.start_run(Choices())
     assert page.running is not None
     await page.running.task
@@ -78,7 +78,7 @@ async def test_the_xlsx_report_edited_goes_back_as_the_report_itself(
     edited = tmp_path / "s.results.xlsx"
     workbook.save(edited)
     sent = sandbox.state.puts_applied
-    chosen = page.choose(edited.name, edited.read_bytes())
+    chosen = await page.choose(edited.name, edited.read_bytes())
     assert chosen["name"] == "s.results.csv" and chosen["is_report"]
     assert {"row", "status", "steps"} <= set(chosen["kept_by_the_tool"])
     assert "issue_type" not in chosen["kept_by_the_tool"]
@@ -97,7 +97,7 @@ async def test_the_progress_the_page_gets_counts_retries_and_waits(tmp_path: Pat
     async with Sandbox(config) as sandbox:
         page = session(tmp_path, sandbox)
         rows = "".join(f"{7001 + 2 * n},Bug\n" for n in range(60))
-        page.choose("s.csv", f"id,issue_type\n{rows}".encode())
+        await page.choose("s.csv", f"id,issue_type\n{rows}".encode())
         page.start_run(Choices())
         assert page.running is not None
         with page.running.events.listening() as queue:
@@ -114,7 +114,7 @@ async def test_a_file_of_the_page_is_never_written_over_and_run_again_carries_on
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     page = session(tmp_path, sandbox)
-    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
+    await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
     page.start_run(Choices())
     assert page.running is not None
     page.stop()  # before anything is sent: every row not attempted
@@ -127,9 +127,9 @@ async def test_a_file_of_the_page_is_never_written_over_and_run_again_carries_on
     backup = page.folder / "s.backup.csv"
     kept = backup.read_bytes()
     with pytest.raises(UsageError, match="never written over"):
-        page.choose("s.backup.csv", b"id,issue_type\n7001,Account\n")
+        await page.choose("s.backup.csv", b"id,issue_type\n7001,Account\n")
     with pytest.raises(UsageError, match="never written over"):
-        page.choose("s.csv", b"id,issue_type\n7001,Account\n")
+        await page.choose("s.csv", b"id,issue_type\n7001,Account\n")
     assert backup.read_bytes() == kept
 
 
@@ -140,7 +140,7 @@ async def test_undo_is_refused_while_a_run_of_the_sheet_is_sending(tmp_path: Pat
     async with Sandbox(config) as sandbox:
         page = session(tmp_path, sandbox)
         rows = "".join(f"{7001 + 2 * n},Bug\n" for n in range(40))
-        page.choose("s.csv", f"id,issue_type\n{rows}".encode())
+        await page.choose("s.csv", f"id,issue_type\n{rows}".encode())
         page.start_run(Choices())  # the first round, with its backup
         assert page.running is not None and (await page.running.task).summary.rows == 40
         report = page.report
