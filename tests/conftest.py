@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -90,6 +91,19 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: s
         writer = csv.writer(handle, delimiter=delimiter)
         writer.writerow(header)
         writer.writerows(rows)
+    return path
+
+
+def write_zip_bomb(path: Path, *, parts: int = 1, megabytes: int = 50) -> Path:
+    """A workbook-shaped zip whose worksheet parts are runs of zeros: each ``megabytes``
+    long, packed about a thousand times smaller."""
+    zeros = bytes(1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        for number in range(1, parts + 1):
+            with archive.open(f"xl/worksheets/sheet{number}.xml", "w") as part:
+                for _ in range(megabytes):
+                    part.write(zeros)
     return path
 
 

@@ -285,7 +285,7 @@ async def _ui(args: argparse.Namespace) -> int:
     from bulk_update.config import Token
     from bulk_update.sandbox import SANDBOX_POPULATION, SANDBOX_TOKEN, Sandbox, SandboxConfig
     from bulk_update.ui import UiServer
-    from bulk_update.ui.session import Connection
+    from bulk_update.ui.choices import Connection
 
     settings = given_settings(args, only=CONNECTION_NAMES)
     simulator: Sandbox | None = None

@@ -14,6 +14,14 @@ from bulk_update.sheet.rows import SheetRow, drop_trailing_blank_names, ragged_p
 
 log = logging.getLogger(__name__)
 
+# A workbook is a zip of XML parts. Refused before anything is unpacked (the zip's own
+# directory says how big each part gets): one whose parts together expand past this, or a
+# large part that expands more than any spreadsheet's XML does (a zip bomb; a real sheet's
+# XML shrinks 5-40 times).
+MAX_EXPANDED_BYTES = 200 * 1000 * 1000
+MAX_PART_RATIO = 100
+_RATIO_FROM_BYTES = 10 * 1000 * 1000  # a smaller part may shrink as it likes
+
 
 class ExcelSource:
     """Reads a workbook sheet row by row in read-only mode (constant memory for .xlsx)."""
@@ -38,7 +46,8 @@ class ExcelSource:
         suffix = self.path.suffix.lower()
         try:
             if suffix == ".xls":
-                return self._xls_rows()
+                return self._xls_rows()  # not compressed: it is as big as it is
+            _refuse_a_bomb(self.path)
             return self._xlsx_rows()
         except InputError:
             raise
@@ -156,6 +165,34 @@ class ExcelSource:
                 self.path,
                 used_formulas,
             )
+
+
+def _refuse_a_bomb(path: Path) -> None:
+    """Refuse a workbook whose parts would expand past the limits, by the zip's directory
+    alone (Python's zip reader never unpacks a part past the size this directory gives)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = archive.infolist()
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > _RATIO_FROM_BYTES and ratio > MAX_PART_RATIO:
+            raise InputError(
+                path.name,
+                f"refused before unpacking: its part {part.filename} expands {ratio:,.0f} "
+                f"times ({_megabytes(part.compress_size)} to {_megabytes(part.file_size)}), "
+                f"past the {MAX_PART_RATIO} times a spreadsheet's part may (a zip bomb?)",
+            )
+    total = sum(part.file_size for part in parts)
+    if total > MAX_EXPANDED_BYTES:
+        raise InputError(
+            path.name,
+            f"refused before unpacking: its parts expand to {_megabytes(total)}, past the "
+            f"{_megabytes(MAX_EXPANDED_BYTES)} a workbook may; save the sheet as CSV (read "
+            "row by row, no such limit) or split it",
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB".replace(".0 MB", " MB")
 
 
 def _has_merged_cells(path: Path) -> bool:

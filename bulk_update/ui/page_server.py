@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from bulk_update.errors import BulkUpdateError
-from bulk_update.ui.session import Choices, Connection, Session, remove_folder
-from bulk_update.ui.shown import page_message
+from bulk_update.ui.choices import Choices, Connection
+from bulk_update.ui.session import Session, remove_folder
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
@@ -37,6 +38,10 @@ _HEADERS = {
     "Referrer-Policy": "no-referrer",  # the key is in the page's address
     "Cache-Control": "no-store",
 }
+_BROKEN_UPLOAD = (
+    "the upload could not be read: its file's name holds a control character (or the "
+    "browser sent it broken); rename the file and choose it again"
+)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -106,7 +111,7 @@ class UiServer:
         try:
             response = await handler(request)
         except BulkUpdateError as error:
-            response = web.json_response({"error": page_message(error)}, status=400)
+            response = web.json_response({"error": self.session.message(error)}, status=400)
         except web.HTTPException:
             raise
         if not response.prepared:  # an event stream sent its own
@@ -150,11 +155,14 @@ class Routes:
 
     async def sheet(self, request: web.Request) -> web.StreamResponse:
         reader = await request.multipart()
-        part = await reader.next()
+        try:
+            part = await reader.next()
+        except BadHttpMessage:  # a NUL or line break in the part's headers: its file's name
+            return web.json_response({"error": _BROKEN_UPLOAD}, status=400)
         if not isinstance(part, BodyPartReader) or not part.filename:
             return web.json_response({"error": "choose a sheet"}, status=400)
         data = await part.read()
-        return web.json_response(self._session.choose(part.filename, bytes(data)))
+        return web.json_response(await self._session.choose(part.filename, bytes(data)))
 
     async def check(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(await self._session.check(await _choices(request)))
@@ -184,7 +192,7 @@ class Routes:
 
     async def use_found(self, request: web.Request) -> web.StreamResponse:
         given = await _json(request)
-        return web.json_response(self._session.use_found(str(given.get("name") or "")))
+        return web.json_response(await self._session.use_found(str(given.get("name") or "")))
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """The run's progress as server-sent events, until its last event."""

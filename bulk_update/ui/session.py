@@ -10,6 +10,7 @@ import itertools
 import os
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ from bulk_update import api
 from bulk_update.config import (
     Destination,
     ReadOptions,
-    Token,
     default_report_path,
     journal_beside,
     pick,
@@ -30,72 +30,15 @@ from bulk_update.job.preparation import actions_asked, prepare_run
 from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
 from bulk_update.sheet.columns import MARKER_COLUMNS, action_columns
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
+from bulk_update.ui.choices import Choices, Connection
 from bulk_update.ui.events import Broadcast, EventProgress
 from bulk_update.ui.shown import PAGE_NAMES, described, page_message, review, undone
 
 SHEET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", *EXCEL_SUFFIXES})
 
 
-@dataclass
-class Connection:
-    """Where the page's requests go: the library's connection settings and the token (which
-    stays in this process; the page never sees it)."""
-
-    settings: dict[str, Any]
-    token: Token | str | None
-
-
 # A report's columns the tool writes itself: never changes, whatever a sheet holds in them.
 _TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, *MARKER_COLUMNS})
-_SWITCHES = ("skip_unchanged", "overwrite_conflicts", "create_tags")
-
-
-@dataclass
-class Choices:
-    """What the page chose: how the sheet reads (locale, columns) and who acts."""
-
-    decimal_comma: bool | None = None
-    date_order: str | None = None
-    timezone: str = "UTC"
-    ignore_columns: tuple[str, ...] = ()
-    renames: tuple[str, ...] = ()
-    admin: str | None = None
-    # What a run does besides sending every valid row (the CLI's flags of the same names).
-    skip_unchanged: bool = False
-    overwrite_conflicts: bool = False
-    create_tags: bool = False
-
-    @classmethod
-    def from_json(cls, given: dict[str, Any]) -> Choices:
-        def text(name: str) -> str | None:
-            value = given.get(name)
-            return str(value).strip() or None if value is not None else None
-
-        decimal = given.get("decimal_comma")
-        return cls(
-            decimal_comma=decimal if isinstance(decimal, bool) else None,
-            date_order=text("date_order"),
-            timezone=text("timezone") or "UTC",
-            ignore_columns=tuple(str(name) for name in given.get("ignore_columns") or ()),
-            renames=tuple(str(rename) for rename in given.get("renames") or ()),
-            admin=text("admin"),
-            **{name: given.get(name) is True for name in _SWITCHES},
-        )
-
-    def settings(self) -> dict[str, Any]:
-        chosen: dict[str, Any] = {"timezone": self.timezone}
-        if self.decimal_comma is not None:
-            chosen["decimal_comma"] = self.decimal_comma
-        if self.date_order:
-            chosen["date_order"] = self.date_order
-        if self.ignore_columns:
-            chosen["ignore_columns"] = self.ignore_columns
-        if self.renames:
-            chosen["renames"] = self.renames
-        if self.admin:
-            chosen["admin"] = self.admin
-        chosen.update({name: True for name in _SWITCHES if getattr(self, name)})
-        return chosen
 
 
 @dataclass(frozen=True)
@@ -132,26 +75,30 @@ class Session:
         self._report = folder / "results.csv"  # set with the sheet
         self.running: Running | None = None
         self.events = Broadcast()
+        # Held while an upload is read (in a thread, off the server's loop): one at a time,
+        # and no run starts on a sheet that is about to change.
+        self._choosing = asyncio.Lock()
 
     # --- the sheet ----------------------------------------------------------------------
 
-    def choose(self, name: str, data: bytes) -> dict[str, Any]:
+    async def choose(self, name: str, data: bytes) -> dict[str, Any]:
         """Keep an uploaded sheet, read by the CLI's reader (a file it refuses is refused
-        here). A report of this page's sheet goes over that report: run, it sends only what
-        is not done yet or was edited. Any other file of the page's (an earlier sheet, a
-        backup) is never written over."""
+        here) in a thread, so that the page's server answers meanwhile. A report of this
+        page's sheet goes over that report: run, it sends only what is not done yet or was
+        edited. Any other file of the page's (an earlier sheet, a backup) is never written
+        over."""
+        if any(unicodedata.category(char) == "Cc" for char in name):
+            raise UsageError(
+                f"the file's name ({name.encode('unicode_escape').decode()[:80]}) holds a "
+                "control character: rename the file and choose it again"
+            )
         safe = _safe_name(name)
         if Path(safe).suffix.lower() not in SHEET_SUFFIXES:
             raise UsageError(f"{safe}: choose a .csv, .tsv, .xlsx or .xls sheet")
-        if self.running is not None and not self.running.task.done():
-            raise UsageError("a run is going on: stop it or wait for its end first")
-        incoming = self.folder / ".incoming" / safe
-        incoming.parent.mkdir(exist_ok=True)
-        incoming.write_bytes(data)
-        try:
-            path, table = self._keep(incoming, data)
-        finally:
-            incoming.unlink(missing_ok=True)
+        async with self._choosing:
+            if self.running is not None and not self.running.task.done():
+                raise UsageError("a run is going on: stop it or wait for its end first")
+            path, table = await asyncio.to_thread(self._take, safe, data)
         self.sheet = path
         self._report = path if table.is_report else default_report_path(path)
         return {
@@ -161,6 +108,15 @@ class Session:
             "acts": bool(action_columns(table.columns)),  # who acts must be chosen (any case)
             "kept_by_the_tool": [name for name in table.columns if name in _TOOLS_COLUMNS],
         }
+
+    def _take(self, name: str, data: bytes) -> tuple[Path, Table]:
+        incoming = self.folder / ".incoming" / name
+        incoming.parent.mkdir(exist_ok=True)
+        incoming.write_bytes(data)
+        try:
+            return self._keep(incoming, data)
+        finally:
+            incoming.unlink(missing_ok=True)
 
     def _keep(self, incoming: Path, data: bytes) -> tuple[Path, Table]:
         """Where the upload goes in the page's folder, and the table it is."""
@@ -273,6 +229,8 @@ class Session:
     def start_run(self, choices: Choices) -> None:
         if self.running is not None and not self.running.task.done():
             raise UsageError("a run is going on already")
+        if self._choosing.locked():
+            raise UsageError("a sheet is being read: run once it is chosen")
         planned = self._round()
         self.sheet = sheet = planned.sheet
         interruption = Interruption()
@@ -289,7 +247,7 @@ class Session:
                     **planned.settings(),
                 )
             except Exception as error:
-                events.send({"kind": "error", "message": page_message(error)})
+                events.send({"kind": "error", "message": self.message(error)})
                 raise
             events.send({"kind": "done", **described(result, None)})
             return result
@@ -342,7 +300,7 @@ class Session:
             raise UsageError("find conversations first")
         return path
 
-    def use_found(self, name: str) -> dict[str, Any]:
+    async def use_found(self, name: str) -> dict[str, Any]:
         """The found sheet as the page's sheet, as often as the analyst finds: each find that
         differs from the sheets kept before gets a name of its own (conversations-2.csv, ...),
         as the page never writes over an earlier sheet (its history is beside it)."""
@@ -352,8 +310,12 @@ class Session:
         for number in itertools.count(1):
             kept = self.folder / (base if number == 1 else f"-{number}".join(_split(base)))
             if not kept.exists() or kept.read_bytes() == data:
-                return self.choose(kept.name, data)
+                return await self.choose(kept.name, data)
         raise AssertionError("unreachable")
+
+    def message(self, error: BaseException) -> str:
+        """What the page says of an error, naming a file of the page's folder by its name."""
+        return page_message(error, self.folder)
 
     async def _call(self, call: Any, source: Path, choices: Choices, **settings: Any) -> Any:
         """One library call on the page's sheet; its rows' messages in the page's words."""

@@ -3,6 +3,8 @@ do, and a refusal's message in the page's words."""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +17,18 @@ SHOWN_ROWS = 500  # rows listed on the page at most (counts cover them all)
 _STEP_KINDS = step_kinds()
 
 
-def page_message(error: BaseException) -> str:
+def page_message(error: BaseException, folder: Path) -> str:
+    """The error in the page's words. A file of the page's ``folder`` (a temporary folder of
+    the server's) is named by its name alone: the page never shows the server's paths."""
     if isinstance(error, BulkUpdateError):
-        return error.describe(PAGE_NAMES)
-    return f"unexpected {type(error).__name__}: {error}"
+        text = error.describe(PAGE_NAMES)
+    else:
+        text = f"unexpected {type(error).__name__}: {error}"
+    for where in sorted({str(folder), os.path.realpath(folder)}, key=len, reverse=True):
+        # The folder and any folders of its own before the file's name.
+        text = re.sub(re.escape(where) + r"(?:[/\\][^/\\\s'\"]+)*[/\\]", "", text)
+        text = text.replace(where, "the page's folder")
+    return text
 
 
 # What the page calls a setting in a message.

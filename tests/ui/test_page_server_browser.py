@@ -19,7 +19,7 @@ import pytest
 
 from bulk_update.sandbox import SANDBOX_POPULATION, SANDBOX_TOKEN, Sandbox, SandboxConfig
 from bulk_update.ui import UiServer
-from bulk_update.ui.session import Connection
+from bulk_update.ui.choices import Connection
 from tests.conftest import SAMPLE_DATA
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -10,7 +10,8 @@ import pytest
 
 from bulk_update.errors import UsageError
 from bulk_update.sandbox import Sandbox
-from bulk_update.ui.session import Choices, Connection, Session
+from bulk_update.ui.choices import Choices, Connection
+from bulk_update.ui.session import Session
 from tests.conftest import SAMPLE_DATA, TOKEN
 
 
@@ -31,7 +32,7 @@ async def test_a_renamed_column_is_read_as_its_attribute_and_an_ignored_one_not_
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     page = session(tmp_path, sandbox)
-    page.choose("s.csv", b"id,Kind of issue,title\n7001,Bug,a\n7003,Billing,b\n")
+    await page.choose("s.csv", b"id,Kind of issue,title\n7001,Bug,a\n7003,Billing,b\n")
     choices = Choices(renames=("Kind of issue=issue_type",), ignore_columns=("title",))
     checked = await page.check(choices)
     assert checked["columns_read"] == [["id", "id"], ["Kind of issue", "issue_type"]]
@@ -42,21 +43,21 @@ async def test_skip_unchanged_sends_nothing_for_what_is_in_place_and_a_report_ru
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     page = session(tmp_path, sandbox)
-    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n")
+    await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n")
     page.start_run(Choices())
     assert page.running is not None
     first = await page.running.task
     assert first.summary.counts == {"updated": 2}
     report = page.report
     assert report.name == "s.results.csv"
-    page.choose(report.name, report.read_bytes())
+    await page.choose(report.name, report.read_bytes())
     assert page.report == page.sheet  # the loop: the report is rewritten in place
     sent = sandbox.state.puts_applied
     page.start_run(Choices(skip_unchanged=True))
     again = await page.running.task
     assert again.summary.counts == {"updated": 2}  # done before: kept, nothing sent
     assert sandbox.state.puts_applied == sent
-    page.choose("t.csv", b"id,issue_type\n7001,Bug\n7003,Account\n")
+    await page.choose("t.csv", b"id,issue_type\n7001,Bug\n7003,Account\n")
     page.start_run(Choices(skip_unchanged=True))
     third = await page.running.task
     assert third.summary.counts == {"skipped": 1, "updated": 1}
@@ -67,7 +68,7 @@ async def test_the_xlsx_report_edited_goes_back_as_the_report_itself(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     page = session(tmp_path, sandbox)
-    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
+    await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
     page.start_run(Choices())
     assert page.running is not None
     await page.running.task
@@ -78,7 +79,7 @@ async def test_the_xlsx_report_edited_goes_back_as_the_report_itself(
     edited = tmp_path / "s.results.xlsx"
     workbook.save(edited)
     sent = sandbox.state.puts_applied
-    chosen = page.choose(edited.name, edited.read_bytes())
+    chosen = await page.choose(edited.name, edited.read_bytes())
     assert chosen["name"] == "s.results.csv" and chosen["is_report"]
     assert {"row", "status", "steps"} <= set(chosen["kept_by_the_tool"])
     assert "issue_type" not in chosen["kept_by_the_tool"]
@@ -97,7 +98,7 @@ async def test_the_progress_the_page_gets_counts_retries_and_waits(tmp_path: Pat
     async with Sandbox(config) as sandbox:
         page = session(tmp_path, sandbox)
         rows = "".join(f"{7001 + 2 * n},Bug\n" for n in range(60))
-        page.choose("s.csv", f"id,issue_type\n{rows}".encode())
+        await page.choose("s.csv", f"id,issue_type\n{rows}".encode())
         page.start_run(Choices())
         assert page.running is not None
         with page.running.events.listening() as queue:
@@ -114,7 +115,7 @@ async def test_a_file_of_the_page_is_never_written_over_and_run_again_carries_on
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     page = session(tmp_path, sandbox)
-    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
+    await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Bug\n")
     page.start_run(Choices())
     assert page.running is not None
     page.stop()  # before anything is sent: every row not attempted
@@ -127,9 +128,9 @@ async def test_a_file_of_the_page_is_never_written_over_and_run_again_carries_on
     backup = page.folder / "s.backup.csv"
     kept = backup.read_bytes()
     with pytest.raises(UsageError, match="never written over"):
-        page.choose("s.backup.csv", b"id,issue_type\n7001,Account\n")
+        await page.choose("s.backup.csv", b"id,issue_type\n7001,Account\n")
     with pytest.raises(UsageError, match="never written over"):
-        page.choose("s.csv", b"id,issue_type\n7001,Account\n")
+        await page.choose("s.csv", b"id,issue_type\n7001,Account\n")
     assert backup.read_bytes() == kept
 
 
@@ -140,7 +141,7 @@ async def test_undo_is_refused_while_a_run_of_the_sheet_is_sending(tmp_path: Pat
     async with Sandbox(config) as sandbox:
         page = session(tmp_path, sandbox)
         rows = "".join(f"{7001 + 2 * n},Bug\n" for n in range(40))
-        page.choose("s.csv", f"id,issue_type\n{rows}".encode())
+        await page.choose("s.csv", f"id,issue_type\n{rows}".encode())
         page.start_run(Choices())  # the first round, with its backup
         assert page.running is not None and (await page.running.task).summary.rows == 40
         report = page.report
@@ -168,21 +169,21 @@ async def test_a_rows_message_names_the_pages_control_not_the_librarys_setting(
 ) -> None:
     """The page's words in a row's message: the Create missing tags switch, not create_tags."""
     page = session(tmp_path, sandbox)
-    page.choose("tags.csv", b"id,add_tags\n7001,no-such-tag\n")
+    await page.choose("tags.csv", b"id,add_tags\n7001,no-such-tag\n")
     checked = await page.check(Choices(admin="ada@example.com"))
     said = " ".join(reason["message"] for reason in checked["reasons"])
     said += " ".join(row["error_message"] for row in checked["rows"])
     assert "Create missing tags" in said and "create_tags" not in said
 
 
-def test_a_header_the_library_reads_as_actions_is_actions_on_the_page(
+async def test_a_header_the_library_reads_as_actions_is_actions_on_the_page(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     """``State`` and ``Note`` are the actions state and note to a run: the page asks for the
     Teammate just the same (it once compared the header with the names as written)."""
     page = session(tmp_path, sandbox)
-    assert page.choose("acts.csv", b"id,State,Note\n7001,closed,Done.\n")["acts"] is True
-    assert page.choose("plain.csv", b"id,title\n7001,Hello\n")["acts"] is False
+    assert (await page.choose("acts.csv", b"id,State,Note\n7001,closed,Done.\n"))["acts"] is True
+    assert (await page.choose("plain.csv", b"id,title\n7001,Hello\n"))["acts"] is False
 
 
 async def test_the_plan_counts_what_the_run_then_sends(tmp_path: Path, sandbox: Sandbox) -> None:
@@ -190,7 +191,7 @@ async def test_the_plan_counts_what_the_run_then_sends(tmp_path: Path, sandbox: 
     counted as changed (its PUT is, in the requests), and after the round nothing is left."""
     page = session(tmp_path, sandbox)
     sandbox.server.conversation("7001")["custom_attributes"]["issue_type"] = "Bug"
-    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Account\n")
+    await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Account\n")
     plan = await page.plan(Choices())
     assert plan["conversations"] == 2 and plan["backup"] is True
     page.start_run(Choices())
@@ -198,5 +199,5 @@ async def test_the_plan_counts_what_the_run_then_sends(tmp_path: Path, sandbox: 
     ran = await page.running.task
     assert plan["requests"] == ran.summary.requests == 6  # 3 reads for the backup, 3 PUTs
     assert plan["seconds"] == round(6 * 10 / 1666, 1)
-    page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Account\n")
+    await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Account\n")
     assert (await page.plan(Choices()))["conversations"] == 0
