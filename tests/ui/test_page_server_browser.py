@@ -285,10 +285,39 @@ async def test_stop_drains_the_run_and_reports_what_was_not_attempted(
     await page.get_by_role("button", name="Run", exact=True).click()
     await page.get_by_role("button", name="Confirm", exact=True).first.click()
     await expect(page.locator("#progress-text")).to_contain_text("updated", timeout=30_000)
+    # While the run goes, nothing that would start another job can be pressed; Stop can.
+    for name in ("Check", "Preview", "Run", "Undo"):
+        await expect(page.get_by_role("button", name=name, exact=True)).to_be_disabled()
+    await expect(page.locator("#find-button")).to_be_disabled()  # Find, folded away
     await page.get_by_role("button", name="Stop", exact=True).click()
     ran = page.get_by_role("region", name="Run result")
     await expect(ran).to_contain_text("Stopped", timeout=30_000)
     await expect(ran).to_contain_text("not attempted")
+    for name in ("Check", "Preview", "Run", "Undo"):
+        await expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
+    await expect(page.locator("#find-button")).to_be_enabled()
+    assert page.problems == []
+
+
+async def test_a_review_takes_the_focus_and_escape_cancels_it(
+    ui: tuple[UiServer, Sandbox], page: Any
+) -> None:
+    server, sandbox = ui
+    expect = playwright_api.expect
+    await page.goto(server.url)
+    await page.get_by_label("Sheet", exact=True).set_input_files(
+        str(SAMPLE_DATA / "conversations.csv")
+    )
+    await page.get_by_role("button", name="Check", exact=True).click()
+    await expect(page.get_by_role("region", name="Check result")).to_contain_text("invalid")
+    await page.get_by_role("button", name="Run", exact=True).click()
+    review = page.get_by_role("dialog", name="Review")
+    await expect(review).to_be_visible()
+    await expect(review.get_by_role("button", name="Confirm", exact=True)).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(review).to_be_hidden()
+    await expect(page.get_by_role("button", name="Run", exact=True)).to_be_focused()
+    assert sandbox.state.puts_applied == 0  # cancelled: nothing sent
     assert page.problems == []
 
 

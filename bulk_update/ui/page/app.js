@@ -42,10 +42,25 @@ function alertOf(control) {
 
 function showError(text, control) { alertOf(control).textContent = text; }
 
+// While a job (Check, Preview, Run, Undo, Find) goes on, the buttons that would start another
+// are disabled; each keeps what it would be otherwise (``want``) for when the jobs end.
+const JOBS = ["check", "preview", "run", "undo", "find-button", "use-found"];
+const wanted = {};
+let jobs = 0;
+JOBS.forEach((id) => { wanted[id] = !$(id).disabled; });
+function want(id, enabled) { wanted[id] = enabled; $(id).disabled = !enabled || jobs > 0; }
+function busy(delta) {
+  jobs += delta;
+  JOBS.forEach((id) => { $(id).disabled = jobs > 0 || wanted[id] === false; });
+}
+
 async function guarded(button, work) {
-  button.disabled = true;
+  const job = JOBS.includes(button.id) || button.id.startsWith("confirm-");
+  if (job) busy(+1); else button.disabled = true;
   showError("", button);
-  try { await work(); } catch (error) { showError(error.message, button); } finally { button.disabled = false; }
+  try { await work(); } catch (error) { showError(error.message, button); } finally {
+    if (job) busy(-1); else button.disabled = false;
+  }
 }
 
 function element(tag, text, attrs) {
@@ -147,8 +162,8 @@ function showMapping(columnsRead) {
 function resetAfterSheet() {
   ["check-result", "preview-result", "run-result", "undo-result"].forEach((id) => $(id).replaceChildren());
   $("downloads").hidden = true;
-  $("preview").disabled = true;
-  $("run").disabled = true;
+  want("preview", false);
+  want("run", false);
   state.review = null;
 }
 
@@ -177,8 +192,8 @@ function chosen(sheet) {
   $("mapping-rows").replaceChildren();
   $("mapping").hidden = true;
   $("sheet-status").textContent = `${sheet.name}: ${sheet.columns.length} columns` + (sheet.is_report ? " (a report of this sheet: run, it sends what is not done yet and what you edited)" : "");
-  $("check").disabled = false;
-  $("undo").disabled = !sheet.is_report;
+  want("check", true);
+  want("undo", sheet.is_report);
   resetAfterSheet();
 }
 
@@ -203,8 +218,8 @@ $("check").addEventListener("click", () => guarded($("check"), async () => {
   const box = $("check-result");
   box.replaceChildren(counts(data), reasons(data), notices(data));
   if (data.rows.length) box.appendChild(rowsTable(data, ["row", "id", "error_message"], "Invalid rows"));
-  $("preview").disabled = false;
-  $("run").disabled = false;
+  want("preview", true);
+  want("run", true);
 }));
 
 $("preview").addEventListener("click", () => guarded($("preview"), async () => {
@@ -216,7 +231,7 @@ $("preview").addEventListener("click", () => guarded($("preview"), async () => {
     (choices().admin ? `, as ${choices().admin}` : ""), { "aria-label": "Review" });
   $("preview-result").replaceChildren(panel, counts(data), reasons(data), notices(data),
     rowsTable(data, ["row", "id", "status", "changes", "steps"], "Preview rows"));
-  $("run").disabled = false;
+  want("run", true);
 }));
 
 $("run").addEventListener("click", () => guarded($("run"), async () => {
@@ -229,17 +244,17 @@ $("run").addEventListener("click", () => guarded($("run"), async () => {
     : `${plan.conversations} conversations will be changed${who}: about ${plan.requests} requests, ` +
       `about ${plan.seconds} s at the rate limit of ${plan.rate.requests} requests per ${plan.rate.seconds} s; ${backup}.`;
   $("confirm-run").hidden = plan.conversations === 0;
-  $("review").hidden = false;
+  openReview($("review"), plan.conversations === 0 ? $("cancel-run") : $("confirm-run"));
 }));
-$("cancel-run").addEventListener("click", () => { $("review").hidden = true; });
+$("cancel-run").addEventListener("click", () => closeReview($("review"), $("run")));
 
 $("confirm-run").addEventListener("click", () => guarded($("confirm-run"), async () => {
   window.bulkTimes = { confirm: performance.now() };
   $("review").hidden = true;
-  $("run").disabled = true;
   $("progress-box").hidden = false;
   $("progress-text").textContent = "starting…";
   await call("/api/run", choices());
+  busy(+1);  // the run is a job until its last event (finished)
   follow();
 }));
 
@@ -265,7 +280,7 @@ function follow() {
 
 function finished(event) {
   $("progress-box").hidden = true;
-  $("run").disabled = false;
+  busy(-1);
   if (event.kind === "error") {
     showError(event.message, $("run"));
     return;
@@ -275,13 +290,28 @@ function finished(event) {
   $("report-csv").href = withKey("/api/report?format=csv");
   $("report-xlsx").href = withKey("/api/report?format=xlsx");
   $("downloads").hidden = false;
-  $("undo").disabled = false;
+  want("undo", true);
 }
 
 $("stop").addEventListener("click", () => guarded($("stop"), () => call("/api/stop")));
 
-$("undo").addEventListener("click", () => { $("undo-review").hidden = false; });
-$("cancel-undo").addEventListener("click", () => { $("undo-review").hidden = true; });
+$("undo").addEventListener("click", () => openReview($("undo-review"), $("confirm-undo")));
+$("cancel-undo").addEventListener("click", () => closeReview($("undo-review"), $("undo")));
+
+// A review takes the focus when it opens (on what to press next), and Escape cancels it.
+function openReview(review, first) {
+  review.hidden = false;
+  first.focus();
+}
+function closeReview(review, back) {
+  review.hidden = true;
+  back.focus();
+}
+[["review", "run"], ["undo-review", "undo"]].forEach(([id, back]) => {
+  $(id).addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeReview($(id), $(back));
+  });
+});
 $("confirm-undo").addEventListener("click", () => guarded($("confirm-undo"), async () => {
   $("undo-review").hidden = true;
   const data = await call("/api/undo", choices());
