@@ -91,6 +91,8 @@ class Reason:
     count: int
     example_rows: tuple[int, ...]
     hint: str = ""
+    # The first example row's own message, its values in (``message`` has them taken out).
+    example: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class Reason:
             "count": self.count,
             "example_rows": list(self.example_rows),
             "hint": self.hint,
+            "example": self.example,
         }
 
 

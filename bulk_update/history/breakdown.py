@@ -54,6 +54,7 @@ class Tally:
         self.counts: Counter[str] = Counter()
         self._reasons: dict[tuple[str, int | None, str, str], list[int]] = {}
         self._sizes: Counter[tuple[str, int | None, str, str]] = Counter()
+        self._first: dict[tuple[str, int | None, str, str], str] = {}  # its own message
         self._other: list[int] = []
         self._other_count = 0
 
@@ -75,6 +76,7 @@ class Tally:
                     self._other.append(outcome.row)
                 return
             examples = self._reasons[key] = []
+            self._first[key] = outcome.error_message
         self._sizes[key] += 1
         if len(examples) < EXAMPLES:
             examples.append(outcome.row)
@@ -82,7 +84,7 @@ class Tally:
     def reasons(self) -> tuple[Reason, ...]:
         """Most frequent first."""
         found = [
-            Reason(*key, self._sizes[key], tuple(examples), hint_for(*key))
+            Reason(*key, self._sizes[key], tuple(examples), hint_for(*key), self._first[key])
             for key, examples in self._reasons.items()
         ]
         found.sort(key=lambda reason: -reason.count)

@@ -71,7 +71,10 @@ def described(result: RunResult, only: RowStatus | None) -> dict[str, Any]:
     return {
         "rows_total": summary.rows,
         "counts": summary.counts,
-        "reasons": [reason.as_dict() for reason in summary.reasons],
+        "reasons": [
+            reason | {"hint": what_to_do(reason)}
+            for reason in (found.as_dict() for found in summary.reasons)
+        ],
         "notices": list(summary.notices),
         "columns_read": [list(pair) for pair in summary.columns_read],
         "rows": rows,
@@ -117,3 +120,18 @@ def undone(result: RunResult) -> dict[str, int]:
         "left as changed since (conflicts)": summary.count(RowStatus.CONFLICT),
         "failed": summary.count(RowStatus.FAILED) + summary.count(RowStatus.INVALID),
     }
+
+
+def what_to_do(reason: dict[str, Any]) -> str:
+    """A reason's "What to do" on the page: the tool's hint where it knows one, else what
+    fixes a row of that kind (the page's loop: fix the report, choose it again, Run)."""
+    if reason["hint"]:
+        return str(reason["hint"])
+    if reason["status"] == RowStatus.INVALID.value:
+        return (
+            "fix the cell the message names in the report (Download report), choose the "
+            "report again and Run: only what is not done yet is sent"
+        )
+    if reason["http_status"] in (400, 409, 422):
+        return "Intercom refused the value: fix it in the report, choose it again and Run"
+    return "see the report's error_message column; Run again sends the rows not done"

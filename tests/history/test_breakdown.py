@@ -65,6 +65,7 @@ def test_the_summary_explains_and_says_the_next_command(
         "count": 2,
         "example_rows": [41, 94],
         "hint": "the id does not exist in this workspace and region: check the id and region",
+        "example": "Resource Not Found",
     }
     assert sum(reason["count"] for reason in reasons) == 10  # 2 failed + 8 invalid
 

@@ -38,6 +38,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 pytestmark = pytest.mark.timeout(240)
+# A shared 2-core machine under a whole test run: the page's steps (a review reads every
+# pending conversation) may take longer than Playwright's 5 s default to show.
+playwright_api.expect.set_options(timeout=20_000)
 
 
 @pytest.fixture

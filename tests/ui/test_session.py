@@ -201,3 +201,18 @@ async def test_the_plan_counts_what_the_run_then_sends(tmp_path: Path, sandbox: 
     assert plan["seconds"] == round(6 * 10 / 1666, 1)
     await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Account\n")
     assert (await page.plan(Choices()))["conversations"] == 0
+
+
+async def test_every_reason_shows_its_bad_value_and_what_to_do(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """The reasons table: a grouped message hides each row's value ('…'); the page shows an
+    example row's own message, and a "What to do" for every reason."""
+    page = session(tmp_path, sandbox)
+    sheet = b"id,csat_score,issue_type\n7001,abc,Bug\n7003,xyz,Bug\n7005,4,Nope\n7005,4,Bug\n"
+    await page.choose("bad.csv", sheet)
+    checked = await page.check(Choices())
+    reasons = checked["reasons"]
+    assert len(reasons) >= 2 and all(reason["hint"] for reason in reasons)
+    numbers = next(reason for reason in reasons if "…" in reason["message"])
+    assert "'abc'" in numbers["example"]

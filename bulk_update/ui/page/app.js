@@ -93,7 +93,8 @@ function reasons(data) {
   if (!data.reasons.length) return element("p", "No problems found.");
   return table(
     ["Rows", "Outcome", "Why", "Example rows", "What to do"],
-    data.reasons.map((r) => [r.count, [...new Set([r.status, r.http_status, r.error_code].filter(Boolean))].join(" "), r.message, r.example_rows.join(", "), r.hint]),
+    data.reasons.map((r) => [r.count, [...new Set([r.status, r.http_status, r.error_code].filter(Boolean))].join(" "),
+      r.example && r.example !== r.message ? `${r.message} (row ${r.example_rows[0]}: ${r.example})` : r.message, r.example_rows.join(", "), r.hint]),
     "Why rows were not updated",
   );
 }
