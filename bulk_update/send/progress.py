@@ -64,11 +64,23 @@ class Throttled(SilentProgress):
         self._clock = clock
         self._next_draw = 0.0
         self.done = 0
+        self._started = 0.0
+        self._first = 0  # rows done before this run (a resumed one's)
 
     def start(self, total: int, done: int) -> None:
         super().start(total, done)
         self.done = done
-        self._next_draw = self._clock() + self._interval
+        self._started = self._clock()
+        self._first = done
+        self._next_draw = self._started + self._interval
+
+    def pace(self, now: float) -> tuple[float, float | None]:
+        """Rows a second so far in this run, and about how many seconds are left (None
+        until there is a pace to tell it by)."""
+        elapsed = now - self._started
+        pace = (self.done - self._first) / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / pace if pace > 0 and self.total > self.done else None
+        return pace, left
 
     def advance(self, status: RowStatus | None = None) -> None:
         self.counts[status] += 1
@@ -144,23 +156,13 @@ class LineProgress(Throttled):
     ) -> None:
         super().__init__(interval, clock)
         self._stream = stream
-        self._started = 0.0
-        self._first = 0
-
-    def start(self, total: int, done: int) -> None:
-        super().start(total, done)
-        self._started = self._clock()
-        self._first = done
 
     def _draw(self, now: float) -> None:
         share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
         tally = ", ".join(f"{count} {name}" for name, count in self._tally().items())
         tally = f": {tally};" if tally else ";"
-        elapsed = now - self._started
-        pace = (self.done - self._first) / elapsed if elapsed > 0 else 0.0
-        left = ""
-        if pace > 0 and self.total > self.done:
-            left = f", about {_duration((self.total - self.done) / pace)} left"
+        pace, seconds_left = self.pace(now)
+        left = f", about {_duration(seconds_left)} left" if seconds_left is not None else ""
         print(
             f"progress: {self.done:,}/{self.total:,} rows{share}{tally} {pace:.0f} rows/s{left}",
             file=self._stream,

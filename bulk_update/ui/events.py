@@ -1,5 +1,6 @@
-"""A run's progress as events for the page: rows done by outcome, rate-limit waits and
-retries so far, sent to every listener as it happens (at most ten times a second)."""
+"""A run's progress as events for the page: rows done by outcome, the rate and about how
+long is left (as the command line's progress tells them), rate-limit waits and retries so far,
+sent to every listener as it happens (at most ten times a second)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ class EventProgress(Throttled):
         self._draw(self._clock())
 
     def _draw(self, now: float) -> None:
+        pace, left = self.pace(now)
         self._broadcast.send(
             {
                 "kind": "progress",
@@ -69,5 +71,7 @@ class EventProgress(Throttled):
                 "counts": {status.value: n for status, n in self.counts.items() if status},
                 "waits": self.waits,
                 "retries": self.retries,
+                "rows_per_second": round(pace, 1),
+                "seconds_left": None if left is None else round(left),
             }
         )

@@ -288,6 +288,7 @@ async def test_stop_drains_the_run_and_reports_what_was_not_attempted(
     await page.get_by_role("button", name="Run", exact=True).click()
     await page.get_by_role("button", name="Confirm", exact=True).first.click()
     await expect(page.locator("#progress-text")).to_contain_text("updated", timeout=30_000)
+    await expect(page.locator("#progress-text")).to_contain_text("rows/s")
     # While the run goes, nothing that would start another job can be pressed; Stop can.
     for name in ("Check", "Preview", "Run", "Undo"):
         await expect(page.get_by_role("button", name=name, exact=True)).to_be_disabled()

@@ -269,8 +269,9 @@ function follow() {
       $("progress").max = Math.max(event.total, 1);
       $("progress").value = event.done;
       const parts = Object.entries(event.counts).map(([status, n]) => `${n} ${status.replace("_", " ")}`);
+      const left = event.seconds_left === null ? "" : `, about ${event.seconds_left} s left`;
       $("progress-text").textContent = `${event.done} of ${event.total} rows done` + (parts.length ? ` (${parts.join(", ")})` : "") +
-        `; ${event.waits} rate-limit waits, ${event.retries} retries`;
+        `; ${event.rows_per_second} rows/s${left}; ${event.waits} rate-limit waits, ${event.retries} retries`;
     } else if (event.kind === "done" || event.kind === "error") {
       events.close();
       finished(event);
