@@ -297,6 +297,8 @@ async def test_stop_drains_the_run_and_reports_what_was_not_attempted(
     ran = page.get_by_role("region", name="Run result")
     await expect(ran).to_contain_text("Stopped", timeout=30_000)
     await expect(ran).to_contain_text("not attempted")
+    # The Check before the run said what it would do then: marked out of date now.
+    await expect(page.get_by_role("region", name="Check result")).to_contain_text("Out of date")
     for name in ("Check", "Preview", "Run", "Undo"):
         await expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
     await expect(page.locator("#find-button")).to_be_enabled()

@@ -280,9 +280,20 @@ function follow() {
   events.onerror = () => { events.close(); };
 }
 
+// A Check's or Preview's result said what a run would do before the sheet's history moved
+// (a run, an undo): it stays to read, marked out of date.
+function markStale() {
+  ["check-result", "preview-result"].forEach((id) => {
+    const box = $(id);
+    if (!box.firstChild || box.querySelector(".stale")) return;
+    box.prepend(element("p", "Out of date: the sheet's history moved since (a run or an undo); press again for what is left.", { class: "stale", role: "note" }));
+  });
+}
+
 function finished(event) {
   $("progress-box").hidden = true;
   busy(-1);
+  markStale();
   if (event.kind === "error") {
     showError(event.message, $("run"));
     return;
@@ -319,6 +330,7 @@ $("confirm-undo").addEventListener("click", () => guarded($("confirm-undo"), asy
   const data = await call("/api/undo", choices());
   const what = Object.entries(data.undone).filter(([, n]) => n).map(([kind, n]) => `${n} ${kind}`).join(", ");
   $("undo-result").replaceChildren(element("p", `Undone: ${what || "nothing to put back"}.`, { role: "status" }), reasons(data), notices(data));
+  markStale();
   // The run's figures no longer say how the conversations are: the undo's do.
   $("run-result").replaceChildren(element("p", "Undone since: see Undo below.", { class: "muted" }));
 }));
