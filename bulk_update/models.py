@@ -208,6 +208,9 @@ class SendStats:
     requests_spared: int = 0
     quiet_notes: int = 0  # notes sent with skip_notifications
     tags_created: tuple[str, ...] = ()
+    # A dry run's conversations by kind of step they would take (closed, assigned, ...),
+    # a conversation counted once a kind: the page's review.
+    would_do: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,9 @@ class ActOnRow:
         found = Found(bool(needed), shown_changes, before, ours, shown, writes=len(needed))
         stats = self._caller.stats
         decided = settings.decide(update, (conversation, attempts), found, stats)
+        if decided is not None and decided.status is RowStatus.WOULD_UPDATE:
+            for kind in {step.kind for step in needed if not step.implied}:
+                stats.would_do[kind] = stats.would_do.get(kind, 0) + 1
         if decided is not None:
             if decided.status is RowStatus.SKIPPED and not settings.dry_run:
                 stats.steps_in_place += sum(not step.implied for step in steps)

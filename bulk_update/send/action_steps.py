@@ -32,7 +32,12 @@ def plan_steps(
     (the history shows it may have been sent, in this command or an earlier one: "ours", a
     note by the teammate who sent it; or the run skips what is in place: "anyone's")."""
     planning = Planning(conversation_id, actions, conversation, seen, context, note_check)
-    return [step for action in IN_STEP_ORDER for step in action.plan(planning)]
+    steps = []
+    for action in IN_STEP_ORDER:
+        for step in action.plan(planning):
+            step.kind = action.step_kinds[step.name.split(" ")[0]]
+            steps.append(step)
+    return steps
 
 
 def forecast(steps: list[Step], conversation: Conversation) -> tuple[list[Step], Conversation]:

@@ -61,6 +61,8 @@ class Step:
     note: str | None = None
     # A request this step's flag spares (skip_unsnooze, skip_reopen): counted when it is sent.
     spares: bool = False
+    # What the page counts it as (closed, assigned, tagged, ...): its action's step_kinds.
+    kind: str = ""
 
     @property
     def answered_with_the_conversation(self) -> bool:

@@ -13,8 +13,8 @@ from bulk_update.models import RowStatus, RunResult
 from bulk_update.sheet.action_table import step_kinds
 
 SHOWN_ROWS = 500  # rows listed on the page at most (counts cover them all)
-# Words of a report's steps column → what the review panel counts (the table of actions').
-_STEP_KINDS = step_kinds()
+# What the review panel counts, in the table of actions' order.
+_KINDS = tuple(dict.fromkeys(step_kinds().values()))
 
 
 def page_message(error: BaseException, folder: Path) -> str:
@@ -94,19 +94,10 @@ def _text(value: object) -> str:
 def review(result: RunResult) -> dict[str, int]:
     """What the run would do, counted: how many conversations change, and of them how many
     each kind of action touches (closed, assigned, ...), in the table's order."""
-    counted: dict[str, int] = {"conversations": 0}
-    frame = result.outcomes
-    for status, steps in zip(frame["status"], frame["steps"], strict=True):
-        if status != RowStatus.WOULD_UPDATE.value:
-            continue
-        counted["conversations"] += 1
-        kinds = {
-            _STEP_KINDS[what.split(" ")[0]]
-            for what, _, verdict in (step.rpartition(": ") for step in str(steps or "").split("; "))
-            if verdict == "would do" and what.split(" ")[0] in _STEP_KINDS
-        }
-        for kind in sorted(kinds, key=list(_STEP_KINDS.values()).index):
-            counted[kind] = counted.get(kind, 0) + 1
+    summary = result.summary
+    counted = {"conversations": summary.count(RowStatus.WOULD_UPDATE)}
+    would_do = summary.sent.would_do
+    counted.update({kind: would_do[kind] for kind in _KINDS if kind in would_do})
     return counted
 
 

@@ -216,3 +216,15 @@ async def test_every_reason_shows_its_bad_value_and_what_to_do(
     assert len(reasons) >= 2 and all(reason["hint"] for reason in reasons)
     numbers = next(reason for reason in reasons if "…" in reason["message"])
     assert "'abc'" in numbers["example"]
+
+
+async def test_the_preview_counts_what_each_conversation_would_take_by_kind(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """Typed counts from the dry run itself, not read back out of its report's text: a
+    conversation counted once a kind; a put-back the row did not ask for is not counted."""
+    page = session(tmp_path, sandbox)
+    sheet = b"id,state,add_tags,note\n7000,closed,VIP,Done.\n7010,,VIP,\n7008,,,Hi.\n"
+    await page.choose("acts.csv", sheet)
+    previewed = await page.preview(Choices(admin="ada@example.com"))
+    assert previewed["review"] == {"conversations": 3, "closed": 1, "tagged": 2, "noted": 2}
