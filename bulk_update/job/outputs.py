@@ -201,3 +201,15 @@ def action_notices(
         if missing:
             notices.append("would create the tags: " + ", ".join(missing))
     return tuple(notices)
+
+
+def version_notices(journal: Journal, version: str) -> tuple[str, ...]:
+    """A round sent in another Intercom-Version than the sheet's history began with says so
+    (what a version sends differs: quiet notes, Preview's spared put-backs, the priority)."""
+    began = (journal.meta().get("options") or {}).get("api_version")
+    if not began or began == version:
+        return ()
+    return (
+        f"this sheet's history began with Intercom-Version {began}; this round was sent with "
+        f"{version}",
+    )

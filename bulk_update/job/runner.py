@@ -33,6 +33,7 @@ from bulk_update.job.outputs import (
     corrections,
     plan_notices,
     report_rows,
+    version_notices,
 )
 from bulk_update.job.preparation import actions_asked
 from bulk_update.job.sending import Acting, commit_periodically, create_tags, read_first
@@ -130,6 +131,7 @@ class Job:
         stats = SendStats()
         fresh = settings.journal_path is not None and not settings.journal_path.exists()
         journal = open_journal(settings, fingerprint, again=again)
+        notices += version_notices(journal, settings.send.api_version)
         with contextlib.closing(journal):
             try:
                 if settings.backup_path is not None:

@@ -170,3 +170,16 @@ def test_a_default_export_writes_priority_only_where_it_can_go_back_into_a_run(
     at = ["--base-url", threaded_sandbox.url, "--api-version", version, "-q"]
     assert main(["export", str(exported), "--where", "id = 8700", *at]) == 0
     assert ("conversation_priority" in read_report(exported)[0]) is writes_priority
+
+
+def test_a_round_in_another_version_than_the_history_began_with_says_so(
+    threaded_sandbox: Sandbox, token_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "notes.csv", ["id", "note"], [["8800", "Checked."]])
+    assert run(threaded_sandbox, path, "Preview") == 0
+    assert "began with" not in capsys.readouterr().out
+    report = tmp_path / "notes.results.csv"
+    assert run(threaded_sandbox, report, "2.15") == 0
+    assert "history began with Intercom-Version Preview; this round was sent with 2.15" in (
+        capsys.readouterr().out
+    )
