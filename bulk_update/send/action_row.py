@@ -118,10 +118,13 @@ class ActOnRow:
         shown_changes = "; ".join(changes)
         verdict = WOULD_DO if settings.dry_run else IN_PLACE
         verdicts = [(step.name, verdict if step in needed else IN_PLACE) for step in steps]
-        before.update(action_values(conversation))
-        ours = {**(intended(update.payload) if update.payload else {}), **action_values(after)}
+
+        def values() -> tuple[dict[str, Any], dict[str, Any]]:
+            ours = {**(intended(update.payload) if update.payload else {}), **action_values(after)}
+            return {**before, **action_values(conversation)}, ours
+
         shown = _shown(verdicts, steps)
-        found = Found(bool(needed), shown_changes, before, ours, shown, writes=len(needed))
+        found = Found(bool(needed), shown_changes, values, shown, writes=len(needed))
         stats = self._caller.stats
         decided = settings.decide(update, (conversation, attempts), found, stats)
         if decided is not None and decided.status is RowStatus.WOULD_UPDATE:

@@ -41,8 +41,8 @@ class ConversationCells:
     def row(self, conversation: dict[str, Any]) -> list[str]:
         """The conversation's id, its cells, and last the same cells as the row's base, which
         names the conversation too (a row sorted away from its base is told by it)."""
-        values = current_values(conversation, [*self._attributes, "read", "title", "company_id"])
-        cells = [self._cell(column, conversation, values) for column in self._columns]
+        values = self._values(conversation, self._columns)
+        cells = [self._cell(column, values) for column in self._columns]
         conversation_id = str(conversation.get("id", ""))
         base = wire_json(
             {BASE_ID_KEY: conversation_id, **dict(zip(self._columns, cells, strict=True))}
@@ -59,13 +59,21 @@ class ConversationCells:
 
     def live(self, conversation: dict[str, Any], columns: list[str]) -> dict[str, str]:
         """The cells ``columns`` (canonical names) would hold if exported now."""
-        values = current_values(conversation, [c for c in columns if c not in STATE_COLUMNS])
-        return {column: self._cell(column, conversation, values) for column in columns}
+        values = self._values(conversation, columns)
+        return {column: self._cell(column, values) for column in columns}
 
-    def _cell(self, column: str, conversation: dict[str, Any], values: dict[str, Any]) -> str:
+    def _values(self, conversation: dict[str, Any], columns: list[str]) -> dict[str, Any]:
+        """Each column's value: a field or attribute as read, an action's part as it exports
+        it (each action once a row, whichever of its columns are asked)."""
+        values = current_values(conversation, [c for c in columns if c not in STATE_COLUMNS])
+        actions = {action_of(c).name: action_of(c) for c in columns if c in STATE_COLUMNS}
+        for action in actions.values():
+            values.update(action.exported(conversation, self._directory))
+        return values
+
+    def _cell(self, column: str, values: dict[str, Any]) -> str:
         if column in STATE_COLUMNS:
-            exported = action_of(column).exported(conversation, self._directory)
-            return as_cell(exported.get(column), "")
+            return as_cell(values.get(column), "")
         return shown(values.get(column), column in self._dates, unset="")
 
 

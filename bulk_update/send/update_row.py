@@ -8,6 +8,7 @@ The worker pool (``pipeline``) knows nothing of this: it hands each row to a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -64,12 +65,12 @@ _NOTHING_MOVED = Moved()
 class Found:
     """What comparing a row with its conversation as read found: whether any request is
     needed, the changes as told, the steps' verdicts (an action row's), and the values as
-    they are and as the row leaves them (the backup line)."""
+    they are and as the row leaves them (the backup line: worked out only when it is
+    written, never for a row skipped or a dry run's)."""
 
     needed: bool
     changes: str
-    before: dict[str, Any]
-    ours: dict[str, Any]
+    values: Callable[[], tuple[dict[str, Any], dict[str, Any]]]
     steps: str = ""
     writes: int = 0  # the requests a run would send for the row (counted by a dry run)
 
@@ -199,7 +200,8 @@ class ReadFirst:
                 steps=found.steps,
                 base=self.plan_base(update, conversation),
             )
-        self.back_up(update.conversation_id, found.before, found.ours, stats)
+        if self.backup is not None:
+            self.back_up(update.conversation_id, *found.values(), stats)
         return None
 
     def confirm(self, conversation_id: str) -> None:
@@ -249,7 +251,7 @@ class UpdateRow:
             # Written unless unchanged and skipped; a dry run only tells what would change.
             written = bool(changes) or not settings.skip_unchanged  # what a run would do
             needed = written and (bool(changes) or not settings.dry_run)
-            found = Found(needed, changes, before, ours, writes=int(written))
+            found = Found(needed, changes, lambda: (before, ours), writes=int(written))
             decided = settings.decide(update, (conversation, attempts), found, self._caller.stats)
             if decided is not None:
                 return moved.settle(decided)
