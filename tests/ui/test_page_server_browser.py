@@ -275,16 +275,22 @@ async def slow_ui() -> AsyncIterator[UiServer]:
         await server.stop()
 
 
-async def test_stop_drains_the_run_and_reports_what_was_not_attempted(
-    slow_ui: UiServer, page: Any
-) -> None:
-    expect = playwright_api.expect
-    await page.goto(slow_ui.url)
+async def sample_checked(page: Any, url: str) -> None:
+    """The page open, the sample sheet chosen and checked (its 8 invalid rows told)."""
+    await page.goto(url)
     await page.get_by_label("Sheet", exact=True).set_input_files(
         str(SAMPLE_DATA / "conversations.csv")
     )
     await page.get_by_role("button", name="Check", exact=True).click()
-    await expect(page.get_by_role("region", name="Check result")).to_contain_text("8 invalid")
+    check = page.get_by_role("region", name="Check result")
+    await playwright_api.expect(check).to_contain_text("8 invalid")
+
+
+async def test_stop_drains_the_run_and_reports_what_was_not_attempted(
+    slow_ui: UiServer, page: Any
+) -> None:
+    expect = playwright_api.expect
+    await sample_checked(page, slow_ui.url)
     await page.get_by_role("button", name="Run", exact=True).click()
     await page.get_by_role("button", name="Confirm", exact=True).first.click()
     await expect(page.locator("#progress-text")).to_contain_text("updated", timeout=30_000)
@@ -310,12 +316,7 @@ async def test_a_review_takes_the_focus_and_escape_cancels_it(
 ) -> None:
     server, sandbox = ui
     expect = playwright_api.expect
-    await page.goto(server.url)
-    await page.get_by_label("Sheet", exact=True).set_input_files(
-        str(SAMPLE_DATA / "conversations.csv")
-    )
-    await page.get_by_role("button", name="Check", exact=True).click()
-    await expect(page.get_by_role("region", name="Check result")).to_contain_text("invalid")
+    await sample_checked(page, server.url)
     await page.get_by_role("button", name="Run", exact=True).click()
     review = page.get_by_role("dialog", name="Review")
     await expect(review).to_be_visible()
