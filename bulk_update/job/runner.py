@@ -152,7 +152,10 @@ class Job:
                         with contextlib.suppress(StorageFailed):
                             report_rows(settings, table, journal, validated.last_row)
                         raise
-                reported = report_rows(settings, table, journal, validated.last_row)
+                # A live dry run stopped early read some rows: those it did not read are
+                # not told as what they would do (not_attempted).
+                told = 0 if settings.live and self.interrupted else validated.last_row
+                reported = report_rows(settings, table, journal, told)
             finally:
                 if backup is not None:
                     backup.close()

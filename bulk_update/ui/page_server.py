@@ -15,6 +15,7 @@ import json
 import secrets
 import tempfile
 from collections.abc import Awaitable, Callable
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 
 from bulk_update.errors import BulkUpdateError
 from bulk_update.ui.choices import Choices, Connection
+from bulk_update.ui.jobs import LAST_EVENTS, JobKind, Work
 from bulk_update.ui.session import Session, remove_folder
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -96,7 +98,7 @@ class UiServer:
     async def stop(self) -> None:
         self.session.stop()
         running = self.session.running
-        if running is not None and not running.task.done():
+        if running is not None and running.going:
             await asyncio.wait([running.task], timeout=30)
         if self._runner is not None:
             await self._runner.cleanup()
@@ -164,38 +166,51 @@ class Routes:
         data = await part.read()
         return web.json_response(await self._session.choose(part.filename, bytes(data)))
 
+    # Check, Preview, the review's plan, Run, Undo and Find are jobs: each answers 202 when
+    # started; its progress and its result come as events (``/api/events``).
+
     async def check(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(await self._session.check(await _choices(request)))
+        choices = await _choices(request)
+        return self._started("check", partial(self._session.check, choices))
 
     async def preview(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(await self._session.preview(await _choices(request)))
+        given = await _json(request)
+        whole = given.pop("whole", False) is True  # the page's, not a setting
+        choices = Choices.from_json(given)
+        return self._started("preview", partial(self._session.preview, choices, whole=whole))
 
     async def plan(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(await self._session.plan(await _choices(request)))
+        choices = await _choices(request)
+        return self._started("plan", partial(self._session.plan, choices))
 
     async def run(self, request: web.Request) -> web.StreamResponse:
         self._session.start_run(await _choices(request))
-        return web.json_response({"started": True}, status=202)
+        return web.json_response({"started": "run"}, status=202)
 
     async def stop(self, _request: web.Request) -> web.StreamResponse:
         self._session.stop()
         return web.json_response({"stopping": True})
 
     async def undo(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(await self._session.undo(await _choices(request)))
+        choices = await _choices(request)
+        return self._started("undo", partial(self._session.undo, choices))
 
     async def find(self, request: web.Request) -> web.StreamResponse:
         given = await _json(request)
         where = [str(condition) for condition in given.get("where") or () if str(condition)]
         suffix = str(given.get("format") or ".csv")
-        return web.json_response(await self._session.find(where, suffix))
+        return self._started("find", partial(self._session.find, where, suffix))
+
+    def _started(self, kind: JobKind, work: Work) -> web.StreamResponse:
+        self._session.start(kind, work)
+        return web.json_response({"started": kind}, status=202)
 
     async def use_found(self, request: web.Request) -> web.StreamResponse:
         given = await _json(request)
         return web.json_response(await self._session.use_found(str(given.get("name") or "")))
 
     async def events(self, request: web.Request) -> web.StreamResponse:
-        """The run's progress as server-sent events, until its last event."""
+        """The job's progress as server-sent events, until its last event."""
         running = self._session.running
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", **_HEADERS, "Cache-Control": "no-cache"}
@@ -208,7 +223,7 @@ class Routes:
             while True:
                 event = await queue.get()
                 await response.write(f"data: {json.dumps(event)}\n\n".encode())
-                if event["kind"] in ("done", "error"):
+                if event["kind"] in LAST_EVENTS:
                     return response
 
     async def teammates(self, _request: web.Request) -> web.StreamResponse:

@@ -11,7 +11,8 @@ import os
 import re
 import shutil
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,18 @@ from bulk_update.config import (
 )
 from bulk_update.errors import UsageError
 from bulk_update.history.report import read_report, write_report
-from bulk_update.job.hooks import Interruption, RunHooks
+from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import actions_asked, prepare_run
 from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
 from bulk_update.sheet.columns import MARKER_COLUMNS, action_columns
 from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
 from bulk_update.ui.choices import Choices, Connection
-from bulk_update.ui.events import Broadcast, EventProgress
-from bulk_update.ui.shown import PAGE_NAMES, described, page_message, review, undone
+from bulk_update.ui.jobs import JOB_NAMES, JobKind, Running, Work, started
+from bulk_update.ui.shown import PAGE_NAMES, described, page_message, previewed, review, undone
 
 SHEET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", *EXCEL_SUFFIXES})
+# Rows a first Preview reads: shown within a couple of seconds on any sheet; all on request.
+PREVIEW_SAMPLE = 100
 
 
 # A report's columns the tool writes itself: never changes, whatever a sheet holds in them.
@@ -56,15 +59,6 @@ class Round:
         return chosen
 
 
-@dataclass
-class Running:
-    """The run going on: its task and how to stop it."""
-
-    task: asyncio.Task[RunResult]
-    interruption: Interruption
-    events: Broadcast = field(default_factory=Broadcast)
-
-
 class Session:
     """The page's sheet, its history and the run going on."""
 
@@ -73,8 +67,7 @@ class Session:
         self._connection = connection
         self.sheet: Path | None = None
         self._report = folder / "results.csv"  # set with the sheet
-        self.running: Running | None = None
-        self.events = Broadcast()
+        self.running: Running | None = None  # the job going on, or the last one
         # Held while an upload is read (in a thread, off the server's loop): one at a time,
         # and no run starts on a sheet that is about to change.
         self._choosing = asyncio.Lock()
@@ -96,8 +89,7 @@ class Session:
         if Path(safe).suffix.lower() not in SHEET_SUFFIXES:
             raise UsageError(f"{safe}: choose a .csv, .tsv, .xlsx or .xls sheet")
         async with self._choosing:
-            if self.running is not None and not self.running.task.done():
-                raise UsageError("a run is going on: stop it or wait for its end first")
+            self._refuse_while_going()
             path, table = await asyncio.to_thread(self._take, safe, data)
         self.sheet = path
         self._report = path if table.is_report else default_report_path(path)
@@ -151,27 +143,38 @@ class Session:
 
     # --- check, preview ---------------------------------------------------------------
 
-    async def check(self, choices: Choices) -> dict[str, Any]:
+    async def check(self, choices: Choices, hooks: RunHooks | None = None) -> dict[str, Any]:
         """Every row validated; nothing is read or sent but the workspace's attributes."""
-        sheet = self._sheet()
-        result = await self._call(
-            api.run_async, sheet, choices, dry_run=True, report_path=self._aside("check")
-        )
-        return described(result, RowStatus.INVALID)
-
-    async def preview(self, choices: Choices) -> dict[str, Any]:
-        """Each row's live before → after, read from Intercom; nothing is sent."""
         sheet = self._sheet()
         result = await self._call(
             api.run_async,
             sheet,
             choices,
+            hooks,
+            dry_run=True,
+            report_path=self._aside("check"),
+        )
+        return described(result, RowStatus.INVALID)
+
+    async def preview(
+        self, choices: Choices, hooks: RunHooks | None = None, *, whole: bool = False
+    ) -> dict[str, Any]:
+        """Each row's live before → after, read from Intercom; nothing is sent. The first
+        :data:`PREVIEW_SAMPLE` rows to send unless ``whole``: seconds, on any sheet."""
+        sheet = self._sheet()
+        result = await self._call(
+            api.run_async,
+            sheet,
+            choices,
+            hooks,
             dry_run=True,
             live=True,
+            limit=None if whole else PREVIEW_SAMPLE,
             report_path=self._aside("preview"),
         )
-        shown = described(result, None)
+        shown = described(result, None, unread=False)
         shown["review"] = review(result)
+        shown["previewed"] = previewed(result)
         return shown
 
     def _aside(self, what: str) -> Path:
@@ -192,7 +195,7 @@ class Session:
         backup = sheet.with_name(f"{sheet.stem}.backup.csv") if first_round else None
         return Round(sheet, report, backup)
 
-    async def plan(self, choices: Choices) -> dict[str, Any]:
+    async def plan(self, choices: Choices, hooks: RunHooks | None = None) -> dict[str, Any]:
         """What Run would do, as a dry run of the round it would start: the sheet's history
         applied; live (each pending conversation read) whenever the run reads first (to back
         up, to skip what is in place, to plan actions), so that what is already so, or gone,
@@ -208,6 +211,7 @@ class Session:
             api.run_async,
             planned.sheet,
             choices,
+            hooks,
             dry_run=True,
             live=live,
             report_path=self._aside("plan"),
@@ -224,57 +228,74 @@ class Session:
             "rate": {"requests": rate.requests, "seconds": rate.seconds},
             "backup": ahead.backup_path is not None,
             "teammate": summary.acted_as or None,
+            "interrupted": summary.interrupted,  # cancelled: no count to confirm
         }
 
-    def start_run(self, choices: Choices) -> None:
-        if self.running is not None and not self.running.task.done():
-            raise UsageError("a run is going on already")
+    def start(
+        self, kind: JobKind, work: Work, shown: Callable[[Any], dict[str, Any]] = dict
+    ) -> None:
+        """``work`` as the page's job: refused while another goes on or a sheet is read,
+        and (but a find) before a sheet is chosen."""
+        self._refuse_to_start()
+        if kind != "find":
+            self._sheet()
+        self.running = started(kind, work, shown, self.message)
+
+    def _refuse_to_start(self) -> None:
         if self._choosing.locked():
-            raise UsageError("a sheet is being read: run once it is chosen")
+            raise UsageError("a sheet is being read: start once it is chosen")
+        self._refuse_while_going()
+
+    def _refuse_while_going(self) -> None:
+        running = self.running
+        if running is not None and running.going:
+            how = "stop it" if running.kind == "run" else "cancel it"
+            raise UsageError(
+                f"{JOB_NAMES[running.kind]} is going on: {how} or wait for its end first"
+            )
+
+    def start_run(self, choices: Choices) -> None:
+        """Run, as a job: the round :meth:`_round` says, its report and backup."""
+        self._refuse_to_start()
         planned = self._round()
         self.sheet = sheet = planned.sheet
-        interruption = Interruption()
-        events = Broadcast()
-        progress = EventProgress(events)
 
-        async def run() -> RunResult:
-            try:
-                result: RunResult = await self._call(
-                    api.run_async,
-                    sheet,
-                    choices,
-                    hooks=RunHooks(progress, PAGE_NAMES, interruption),
-                    **planned.settings(),
-                )
-            except Exception as error:
-                events.send({"kind": "error", "message": self.message(error)})
-                raise
-            events.send({"kind": "done", **described(result, None)})
+        async def run(hooks: RunHooks) -> RunResult:
+            result: RunResult = await self._call(
+                api.run_async, sheet, choices, hooks, **planned.settings()
+            )
             return result
 
-        self.running = Running(asyncio.create_task(run()), interruption, events)
+        self.start("run", run, lambda result: described(result, None))
 
     def stop(self) -> None:
+        """Stop the run, or cancel the job, going on."""
         if self.running is not None:
-            self.running.interruption.request()
+            self.running.stop()
 
-    async def undo(self, choices: Choices) -> dict[str, Any]:
+    async def undo(self, choices: Choices, hooks: RunHooks | None = None) -> dict[str, Any]:
         report = self.report
         if not report.exists():
             raise UsageError("nothing to undo yet: run the sheet first")
         # Only who acts: the backup says which columns and values go back.
-        result = await self._call(api.undo_async, report, Choices(admin=choices.admin))
+        result = await self._call(api.undo_async, report, Choices(admin=choices.admin), hooks)
         return {**described(result, None), "undone": undone(result)}
 
     # --- find conversations -----------------------------------------------------------
 
-    async def find(self, where: list[str], suffix: str) -> dict[str, Any]:
+    async def find(
+        self, where: list[str], suffix: str, hooks: RunHooks | None = None
+    ) -> dict[str, Any]:
         out = self.folder / f"found{suffix if suffix in ('.csv', '.xlsx') else '.csv'}"
         out.unlink(missing_ok=True)
         connection = self._connection
-        found = await api.export_async(
-            out, where=where, token=connection.token, **connection.settings
-        )
+        try:
+            found = await api.export_async(
+                out, where=where, token=connection.token, hooks=hooks, **connection.settings
+            )
+        except asyncio.CancelledError:
+            out.unlink(missing_ok=True)  # a part of what matched is no sheet to use
+            raise
         return {"matched": found.matched, "written": found.written, "name": out.name}
 
     async def teammates(self) -> list[str]:
@@ -317,13 +338,21 @@ class Session:
         """What the page says of an error, naming a file of the page's folder by its name."""
         return page_message(error, self.folder)
 
-    async def _call(self, call: Any, source: Path, choices: Choices, **settings: Any) -> Any:
-        """One library call on the page's sheet; its rows' messages in the page's words."""
+    async def _call(
+        self,
+        call: Any,
+        source: Path,
+        choices: Choices,
+        hooks: RunHooks | None,
+        **settings: Any,
+    ) -> Any:
+        """One library call on the page's sheet (its job's ``hooks``, else none but the
+        page's words for its settings, which its rows' messages use)."""
         connection = self._connection
-        settings.setdefault("hooks", RunHooks(setting_names=PAGE_NAMES))
         return await call(
             source,
             token=connection.token,
+            hooks=hooks or RunHooks(setting_names=PAGE_NAMES),
             **connection.settings,
             **choices.settings(),
             **settings,

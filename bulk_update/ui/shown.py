@@ -52,12 +52,15 @@ PAGE_NAMES = {
 }
 
 
-def described(result: RunResult, only: RowStatus | None) -> dict[str, Any]:
-    """A run's summary as the page shows it, with its rows (those of status ``only``)."""
+def described(result: RunResult, only: RowStatus | None, *, unread: bool = True) -> dict[str, Any]:
+    """A run's summary as the page shows it, with its rows (those of status ``only``; not
+    those it did not get to, unless ``unread``)."""
     summary = result.summary
     frame = result.outcomes
     if only is not None:
         frame = frame[frame["status"] == only.value]
+    if not unread:
+        frame = frame[frame["status"] != RowStatus.NOT_ATTEMPTED.value]
     shown = frame.head(SHOWN_ROWS)
     columns = [
         name
@@ -126,3 +129,12 @@ def what_to_do(reason: dict[str, Any]) -> str:
     if reason["http_status"] in (400, 409, 422):
         return "Intercom refused the value: fix it in the report, choose it again and Run"
     return "see the report's error_message column; Run again sends the rows not done"
+
+
+def previewed(result: RunResult) -> dict[str, int | bool]:
+    """How far a Preview got: the rows it read (each with its before → after), and those it
+    left (past its sample, or not reached when it was cancelled)."""
+    summary = result.summary
+    left = summary.count(RowStatus.NOT_ATTEMPTED)
+    read = summary.rows - left - summary.count(RowStatus.INVALID)
+    return {"read": read, "left": left, "sample": summary.limited}

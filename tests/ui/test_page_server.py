@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -89,16 +90,27 @@ async def test_the_token_never_reaches_the_page_and_a_held_history_is_named(
         async with client.post(ui.origin + "/api/sheet", data=sheet, headers=headers) as answer:
             assert answer.status == 200
         async with client.post(ui.origin + "/api/check", json={}, headers=headers) as answer:
-            assert TOKEN not in await answer.text()
+            assert answer.status == 202  # a job: its result comes as its last event
+        checked = await _last_event(client, ui, headers)
+        assert checked["kind"] == "done" and checked["result"]["counts"]["invalid"] == 8
+        assert TOKEN not in json.dumps(checked)
         journal = ui.session.folder / "s.results.csv.journal"
         with holding(journal, "bulk-update run s.csv (a teammate's)"):
             async with client.post(ui.origin + "/api/run", json={}, headers=headers) as answer:
                 assert answer.status == 202
-            async with client.get(ui.origin + "/api/events", headers=headers) as events:
-                last = [line async for line in events.content if line.startswith(b"data:")][-1]
-    event = json.loads(last[len(b"data:") :])
+            event = await _last_event(client, ui, headers)
     assert event["kind"] == "error" and "is in use by" in event["message"]
     assert "a teammate's" in event["message"]
+
+
+async def _last_event(
+    client: aiohttp.ClientSession, ui: UiServer, headers: dict[str, str]
+) -> dict[str, Any]:
+    """The last event of the job going on (its result, or why it failed)."""
+    async with client.get(ui.origin + "/api/events", headers=headers) as events:
+        last = [line async for line in events.content if line.startswith(b"data:")][-1]
+    event: dict[str, Any] = json.loads(last[len(b"data:") :])
+    return event
 
 
 def _upload(name: bytes, data: bytes) -> tuple[bytes, str]:
@@ -172,7 +184,8 @@ async def test_the_server_answers_while_an_upload_is_read_and_runs_none_meanwhil
             assert answer.status == 200
         async with client.post(ui.origin + "/api/run", json={}, headers=headers) as answer:
             assert answer.status == 400
-            assert (await answer.json())["error"] == "a sheet is being read: run once it is chosen"
+            refused = (await answer.json())["error"]
+            assert refused == "a sheet is being read: start once it is chosen"
         gate.set()
         async with await upload as answer:
             assert answer.status == 200

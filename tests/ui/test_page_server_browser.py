@@ -191,7 +191,8 @@ async def test_a_sheet_with_actions_offers_the_teammates_and_reviews_what_it_doe
     await page.get_by_role("button", name="Check", exact=True).click()
     await expect(page.get_by_role("region", name="Check result")).to_contain_text("rows")
     await page.get_by_role("button", name="Preview", exact=True).click()
-    review = page.get_by_role("region", name="Preview result").get_by_label("Review", exact=True)
+    previewed = page.get_by_role("region", name="Preview result")
+    review = previewed.get_by_label("Preview summary", exact=True)
     for kind in ("closed", "assigned", "tagged", "noted", "as ada@example.com"):
         await expect(review).to_contain_text(kind)
     await page.screenshot(path=shots(tmp_path) / "ui-actions-preview.png", full_page=True)
@@ -405,3 +406,36 @@ async def test_an_error_shows_in_the_step_that_caused_it_in_the_pages_words(
     await page.get_by_role("button", name="Check", exact=True).click()
     await expect(page.get_by_role("region", name="Check result")).to_contain_text("rows")
     await expect(alert).to_have_text("")  # a step that went through clears its own error
+
+
+async def test_preview_reads_a_sample_first_and_a_whole_preview_shows_progress_and_cancels(
+    slow_ui: UiServer, page: Any
+) -> None:
+    """Preview reads the first rows to send and says how far it got; Preview all rows is a
+    job with a progressbar and Cancel, during which nothing else can start; cancelled, it
+    says how many rows it read."""
+    expect = playwright_api.expect
+    await sample_checked(page, slow_ui.url)
+    step = page.get_by_role("region", name="3. Preview")
+    await page.get_by_role("button", name="Preview", exact=True).click()
+    await expect(step).to_contain_text("In the first 100 rows to send (a sample)")
+    await expect(step).to_contain_text("100 rows read, 192 not read yet")
+    rows = step.get_by_role("table", name="Preview rows").locator("tbody tr")
+    await expect(rows).to_have_count(108)  # the sample's, with the 8 invalid rows told
+
+    await page.get_by_role("button", name="Preview all rows", exact=True).click()
+    await expect(step.get_by_role("progressbar")).to_be_visible()
+    await expect(step.get_by_role("status").first).to_contain_text("rows done")
+    for name in ("Check", "Preview", "Preview all rows", "Run", "Undo"):
+        await expect(page.get_by_role("button", name=name, exact=True)).to_be_disabled()
+    await step.get_by_role("button", name="Cancel", exact=True).click()
+    await expect(step).to_contain_text("rows read before Cancel")
+    await expect(step).to_contain_text("not read yet (cancelled)")
+    await expect(step.get_by_role("progressbar")).to_be_hidden()
+    said = await step.inner_text()
+    read = re.search(r"(\d+) rows read, (\d+) not read yet", said)
+    assert read is not None and int(read.group(2)) > 0
+    assert int(read.group(1)) + int(read.group(2)) == 292
+    for name in ("Check", "Preview", "Run"):
+        await expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
+    assert page.problems == []

@@ -3,6 +3,7 @@ the run's switches, and a report chosen again running in place."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -162,6 +163,33 @@ async def test_undo_is_refused_while_a_run_of_the_sheet_is_sending(tmp_path: Pat
     assert {
         c["custom_attributes"].get("issue_type") for c in sandbox.state.conversations.values()
     } <= {None}
+
+
+async def test_one_job_at_a_time_whichever_tab_starts_it(tmp_path: Path) -> None:
+    """While a slow Preview goes on, neither a Run nor another Check starts, and a sheet is
+    not chosen over it; cancelled, it says how far it got."""
+    from bulk_update.sandbox import SandboxConfig
+
+    async with Sandbox(SandboxConfig(token=TOKEN, latency=0.2)) as sandbox:
+        page = session(tmp_path, sandbox)
+        rows = "".join(f"{7001 + 2 * n},Bug\n" for n in range(60))
+        await page.choose("s.csv", f"id,issue_type\n{rows}".encode())
+        page.start("preview", partial(page.preview, Choices(), whole=True))
+        assert page.running is not None
+        with page.running.events.listening() as queue:
+            while (await queue.get()).get("done", 0) < 5:
+                pass
+            with pytest.raises(UsageError, match="Preview is going on: cancel it"):
+                page.start_run(Choices())
+            with pytest.raises(UsageError, match="Preview is going on"):
+                page.start("check", partial(page.check, Choices()))
+            with pytest.raises(UsageError, match="Preview is going on"):
+                await page.choose("t.csv", b"id,issue_type\n7001,Bug\n")
+            page.stop()
+            previewed = await page.running.task
+    assert previewed["interrupted"] and 0 < previewed["previewed"]["read"] < 60
+    assert previewed["previewed"]["read"] + previewed["previewed"]["left"] == 60
+    assert page.sheet is not None and page.sheet.name == "s.csv"
 
 
 async def test_a_rows_message_names_the_pages_control_not_the_librarys_setting(

@@ -44,7 +44,7 @@ function showError(text, control) { alertOf(control).textContent = text; }
 
 // While a job (Check, Preview, Run, Undo, Find) goes on, the buttons that would start another
 // are disabled; each keeps what it would be otherwise (``want``) for when the jobs end.
-const JOBS = ["check", "preview", "run", "undo", "find-button", "use-found"];
+const JOBS = ["check", "preview", "preview-all", "run", "undo", "find-button", "use-found"];
 const wanted = {};
 let jobs = 0;
 JOBS.forEach((id) => { wanted[id] = !$(id).disabled; });
@@ -61,6 +61,67 @@ async function guarded(button, work) {
   try { await work(); } catch (error) { showError(error.message, button); } finally {
     if (job) busy(-1); else button.disabled = false;
   }
+}
+
+// A job (Check, Preview, Run's review, Run, Undo, Find) is started by a POST (202) and followed
+// through the server's events: its progress shows in its step (a progressbar, rows done, rate,
+// time left) with Cancel (Stop for a run). It resolves with its result, or null if cancelled.
+async function job(button, path, body) {
+  const box = button.id === "confirm-run" ? $("progress-box") : jobBox(button);
+  showProgress(box, { kind: "started" });
+  box.hidden = false;
+  try {
+    await call(path, body);
+    return await follow(box);
+  } finally {
+    box.hidden = true;
+  }
+}
+
+function jobBox(button) {
+  const section = button.closest("section");
+  let box = section.querySelector(".job");
+  if (!box) {
+    box = element("div", null, { class: "job" });
+    const cancel = element("button", "Cancel", { type: "button", class: "secondary" });
+    cancel.addEventListener("click", () => call("/api/stop").catch((error) => showError(error.message, cancel)));
+    box.append(element("progress", null, { "aria-label": "Progress" }), element("p", null, { role: "status" }), cancel);
+    button.after(box);
+  }
+  return box;
+}
+
+function showProgress(box, event) {
+  const bar = box.querySelector("progress"), text = box.querySelector("[role=status]");
+  if (event.kind !== "progress") {
+    bar.removeAttribute("value");  // not counting rows yet: reading the sheet, the workspace
+    text.textContent = "starting: reading the sheet…";
+    return;
+  }
+  if (window.bulkTimes.first === undefined) window.bulkTimes.first = performance.now();
+  if (event.done > 0 && window.bulkTimes.firstRow === undefined) window.bulkTimes.firstRow = performance.now();
+  bar.max = Math.max(event.total, 1);
+  bar.value = event.done;
+  const parts = Object.entries(event.counts).map(([status, n]) => `${n} ${status.replace("_", " ")}`);
+  const left = event.seconds_left === null ? "" : `, about ${event.seconds_left} s left`;
+  text.textContent = `${event.done} of ${event.total} rows done` + (parts.length ? ` (${parts.join(", ")})` : "") +
+    `; ${event.rows_per_second} rows/s${left}; ${event.waits} rate-limit waits, ${event.retries} retries`;
+}
+
+function follow(box) {
+  return new Promise((resolve, reject) => {
+    const events = new EventSource(withKey("/api/events"));
+    events.onmessage = (message) => {
+      const event = JSON.parse(message.data);
+      if (event.kind === "progress") { showProgress(box, event); return; }
+      if (event.kind === "started") return;
+      events.close();
+      if (event.kind === "done") resolve(event.result);
+      else if (event.kind === "cancelled") resolve(null);
+      else reject(new Error(event.message || "nothing is going on"));
+    };
+    events.onerror = () => { events.close(); reject(new Error("the page's server stopped answering: start bulk-update ui again")); };
+  });
 }
 
 function element(tag, text, attrs) {
@@ -164,6 +225,7 @@ function resetAfterSheet() {
   ["check-result", "preview-result", "run-result", "undo-result"].forEach((id) => $(id).replaceChildren());
   $("downloads").hidden = true;
   want("preview", false);
+  want("preview-all", false);
   want("run", false);
   state.review = null;
 }
@@ -212,32 +274,45 @@ drop.addEventListener("drop", (event) => {
   if (file) chooseFile(file).catch((error) => showError(error.message, $("sheet-file")));
 });
 
+function cancelled(data, what) {
+  return data.interrupted ? [element("p", `Cancelled: ${what}.`, { role: "status" })] : [];
+}
+
 $("check").addEventListener("click", () => guarded($("check"), async () => {
-  const data = await call("/api/check", choices());
+  const data = await job($("check"), "/api/check", choices());
+  if (data === null) return;
   state.checked = data;
   showMapping(data.columns_read);
   const box = $("check-result");
-  box.replaceChildren(counts(data), reasons(data), notices(data));
+  box.replaceChildren(...cancelled(data, "the counts are of the rows checked before"), counts(data), reasons(data), notices(data));
   if (data.rows.length) box.appendChild(rowsTable(data, ["row", "id", "error_message"], "Invalid rows"));
   want("preview", true);
   want("run", true);
 }));
 
-$("preview").addEventListener("click", () => guarded($("preview"), async () => {
-  const data = await call("/api/preview", choices());
-  state.review = data.review;
-  const r = data.review;
-  const panel = element("p", `${r.conversations} conversations will be changed` +
-    Object.entries(r).filter(([k, n]) => k !== "conversations" && n).map(([k, n]) => `, ${n} ${k}`).join("") +
-    (choices().admin ? `, as ${choices().admin}` : ""), { "aria-label": "Review" });
-  $("preview-result").replaceChildren(panel, counts(data), reasons(data), notices(data),
+// Preview reads a sample first (its first rows in seconds on any sheet); Preview all rows,
+// on request, reads every one. Either says how far it got.
+async function preview(button, whole) {
+  const data = await job(button, "/api/preview", { ...choices(), whole: whole });
+  if (data === null) return;
+  const r = data.review, p = data.previewed;
+  const what = Object.entries(r).filter(([k, n]) => k !== "conversations" && n).map(([k, n]) => `, ${n} ${k}`).join("");
+  const scope = p.sample ? `In the first ${p.read} rows to send (a sample): ` : data.interrupted ? `In the ${p.read} rows read before Cancel: ` : "";
+  const panel = element("p", `${scope}${r.conversations} conversations will be changed${what}` +
+    (choices().admin ? `, as ${choices().admin}` : "") + ".", { "aria-label": "Preview summary" });
+  const far = p.left ? `${p.read} rows read, ${p.left} not read yet` + (p.sample ? ": Preview all rows reads them (the run reads each one anyway)." : " (cancelled).") : `All ${p.read} rows to send read.`;
+  $("preview-result").replaceChildren(panel, element("p", far, { class: "muted" }), counts(data), reasons(data), notices(data),
     rowsTable(data, ["row", "id", "status", "changes", "steps"], "Preview rows"));
+  want("preview-all", p.left > 0);
   want("run", true);
-}));
+}
+$("preview").addEventListener("click", () => guarded($("preview"), () => preview($("preview"), false)));
+$("preview-all").addEventListener("click", () => guarded($("preview-all"), () => preview($("preview-all"), true)));
 
 $("run").addEventListener("click", () => guarded($("run"), async () => {
   // What this run will do, from its plan (a dry run of the round Run starts).
-  const plan = await call("/api/plan", choices());
+  const plan = await job($("run"), "/api/plan", choices());
+  if (plan === null || plan.interrupted) return;
   const who = plan.teammate ? ` as ${plan.teammate}` : "";
   const backup = plan.backup ? "a backup is taken first (Undo puts it back)" : "no backup is taken";
   $("review-text").textContent = plan.conversations === 0
@@ -252,33 +327,12 @@ $("cancel-run").addEventListener("click", () => closeReview($("review"), $("run"
 $("confirm-run").addEventListener("click", () => guarded($("confirm-run"), async () => {
   window.bulkTimes = { confirm: performance.now() };
   $("review").hidden = true;
-  $("progress-box").hidden = false;
-  $("progress-text").textContent = "starting…";
-  await call("/api/run", choices());
-  busy(+1);  // the run is a job until its last event (finished)
-  follow();
+  try {
+    ran(await job($("confirm-run"), "/api/run", choices()));
+  } finally {
+    markStale();  // whatever happened, the sheet's history may have moved
+  }
 }));
-
-function follow() {
-  const events = new EventSource(withKey("/api/events"));
-  events.onmessage = (message) => {
-    const event = JSON.parse(message.data);
-    if (event.kind === "progress") {
-      if (window.bulkTimes.first === undefined) window.bulkTimes.first = performance.now();
-      if (event.done > 0 && window.bulkTimes.firstRow === undefined) window.bulkTimes.firstRow = performance.now();
-      $("progress").max = Math.max(event.total, 1);
-      $("progress").value = event.done;
-      const parts = Object.entries(event.counts).map(([status, n]) => `${n} ${status.replace("_", " ")}`);
-      const left = event.seconds_left === null ? "" : `, about ${event.seconds_left} s left`;
-      $("progress-text").textContent = `${event.done} of ${event.total} rows done` + (parts.length ? ` (${parts.join(", ")})` : "") +
-        `; ${event.rows_per_second} rows/s${left}; ${event.waits} rate-limit waits, ${event.retries} retries`;
-    } else if (event.kind === "done" || event.kind === "error") {
-      events.close();
-      finished(event);
-    }
-  };
-  events.onerror = () => { events.close(); };
-}
 
 // A Check's or Preview's result said what a run would do before the sheet's history moved
 // (a run, an undo): it stays to read, marked out of date.
@@ -290,16 +344,9 @@ function markStale() {
   });
 }
 
-function finished(event) {
-  $("progress-box").hidden = true;
-  busy(-1);
-  markStale();
-  if (event.kind === "error") {
-    showError(event.message, $("run"));
-    return;
-  }
-  const head = element("p", event.interrupted ? "Stopped: the rows not sent are not_attempted in the report; Run again sends them." : `Done in ${event.elapsed_seconds} s, ${event.requests} requests.`, { role: "status" });
-  $("run-result").replaceChildren(head, counts(event), reasons(event), notices(event));
+function ran(data) {
+  const head = element("p", data.interrupted ? "Stopped: the rows not sent are not_attempted in the report; Run again sends them." : `Done in ${data.elapsed_seconds} s, ${data.requests} requests.`, { role: "status" });
+  $("run-result").replaceChildren(head, counts(data), reasons(data), notices(data));
   $("report-csv").href = withKey("/api/report?format=csv");
   $("report-xlsx").href = withKey("/api/report?format=xlsx");
   $("downloads").hidden = false;
@@ -327,17 +374,27 @@ function closeReview(review, back) {
 });
 $("confirm-undo").addEventListener("click", () => guarded($("confirm-undo"), async () => {
   $("undo-review").hidden = true;
-  const data = await call("/api/undo", choices());
+  let data;
+  try {
+    data = await job($("undo"), "/api/undo", choices());
+  } finally {
+    markStale();
+  }
   const what = Object.entries(data.undone).filter(([, n]) => n).map(([kind, n]) => `${n} ${kind}`).join(", ");
-  $("undo-result").replaceChildren(element("p", `Undone: ${what || "nothing to put back"}.`, { role: "status" }), reasons(data), notices(data));
-  markStale();
+  const head = data.interrupted ? `Cancelled; undone so far: ${what || "nothing"}. Undo again puts back the rest.` : `Undone: ${what || "nothing to put back"}.`;
+  $("undo-result").replaceChildren(element("p", head, { role: "status" }), reasons(data), notices(data));
   // The run's figures no longer say how the conversations are: the undo's do.
   $("run-result").replaceChildren(element("p", "Undone since: see Undo below.", { class: "muted" }));
 }));
 
 $("find-button").addEventListener("click", () => guarded($("find-button"), async () => {
   const where = $("where").value.split("\n").map((line) => line.trim()).filter(Boolean);
-  const data = await call("/api/find", { where: where, format: $("find-format").value });
+  const data = await job($("find-button"), "/api/find", { where: where, format: $("find-format").value });
+  if (data === null) {
+    $("find-status").textContent = "Find cancelled: nothing was kept.";
+    $("find-links").hidden = true;
+    return;
+  }
   $("find-status").textContent = `${data.matched ?? data.written} conversations match; ${data.written} in the sheet.`;
   $("found-link").href = withKey(`/api/found?name=${encodeURIComponent(data.name)}`);
   $("found-link").dataset.name = data.name;
