@@ -123,10 +123,10 @@ async def test_the_whole_loop_of_the_sample_sheet_from_the_page(
     report.write_text(fixed, encoding="utf-8-sig")
     await page.get_by_label("Sheet", exact=True).set_input_files(str(report))
     await expect(page.get_by_role("status").first).to_contain_text("a report of this sheet")
-    await page.get_by_role("button", name="Check", exact=True).click()
+    # The review counts the two rows fixed (the two whose conversations are gone are not
+    # changed), and the run writes exactly those.
+    assert await _reviewed_then_run(page, sandbox, "") == (2, 2)
     await expect(checked).to_contain_text("6 invalid")
-    await page.get_by_role("button", name="Run", exact=True).click()
-    await page.get_by_role("button", name="Confirm", exact=True).first.click()
     await expect(ran).to_contain_text("292 updated", timeout=60_000)
     await expect(ran).to_contain_text("6 invalid")
     await page.screenshot(path=folder / "ui-4-resend.png", full_page=True)
@@ -249,15 +249,16 @@ async def _reviewed_then_run(page: Any, sandbox: Sandbox, teammate: str) -> tupl
     review = page.get_by_role("dialog", name="Review")
     await expect(review).to_contain_text("conversations will be changed")
     await expect(review).to_contain_text("requests")
-    await expect(review).to_contain_text("a backup is taken")
+    await expect(review).to_contain_text("a backup is taken")  # every round carries it on
     if teammate:
         await expect(review).to_contain_text(f"as {teammate}")
     said = re.search(r"(\d+) conversations will be changed", await review.inner_text())
     assert said is not None
     put_before, paths_before = dict(sandbox.state.put_counts), len(sandbox.state.paths)
     await review.get_by_role("button", name="Confirm", exact=True).click()
-    ran = page.get_by_role("region", name="Run result")
-    await expect(ran).to_contain_text("updated", timeout=60_000)
+    # Run is disabled from Confirm until the run's last event, when its result shows.
+    await expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled(timeout=60_000)
+    await expect(page.get_by_role("region", name="Run result")).to_contain_text("updated")
     written = {key for key, n in sandbox.state.put_counts.items() if n > put_before.get(key, 0)}
     acted = (
         re.match(r"/conversations/(\d+)/", path) for path in sandbox.state.paths[paths_before:]
@@ -267,12 +268,12 @@ async def _reviewed_then_run(page: Any, sandbox: Sandbox, teammate: str) -> tupl
 
 
 @pytest.fixture
-async def slow_ui() -> AsyncIterator[UiServer]:
+async def slow_ui() -> AsyncIterator[tuple[UiServer, Sandbox]]:
     config = SandboxConfig(population=SANDBOX_POPULATION, latency=0.3)
     async with Sandbox(config) as sandbox:
         server = UiServer(Connection({"base_url": sandbox.url}, SANDBOX_TOKEN))
         await server.start()
-        yield server
+        yield server, sandbox
         await server.stop()
 
 
@@ -288,10 +289,10 @@ async def sample_checked(page: Any, url: str) -> None:
 
 
 async def test_stop_drains_the_run_and_reports_what_was_not_attempted(
-    slow_ui: UiServer, page: Any
+    slow_ui: tuple[UiServer, Sandbox], page: Any
 ) -> None:
     expect = playwright_api.expect
-    await sample_checked(page, slow_ui.url)
+    await sample_checked(page, slow_ui[0].url)
     await page.get_by_role("button", name="Run", exact=True).click()
     await page.get_by_role("button", name="Confirm", exact=True).first.click()
     await expect(page.locator("#progress-text")).to_contain_text("updated", timeout=30_000)
@@ -309,6 +310,9 @@ async def test_stop_drains_the_run_and_reports_what_was_not_attempted(
     for name in ("Check", "Preview", "Run", "Undo"):
         await expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
     await expect(page.locator("#find-button")).to_be_enabled()
+    # Run again: the review counts what is left, and the run writes exactly that.
+    said, written = await _reviewed_then_run(page, slow_ui[1], "")
+    assert said == written > 0
     assert page.problems == []
 
 
@@ -409,13 +413,13 @@ async def test_an_error_shows_in_the_step_that_caused_it_in_the_pages_words(
 
 
 async def test_preview_reads_a_sample_first_and_a_whole_preview_shows_progress_and_cancels(
-    slow_ui: UiServer, page: Any
+    slow_ui: tuple[UiServer, Sandbox], page: Any
 ) -> None:
     """Preview reads the first rows to send and says how far it got; Preview all rows is a
     job with a progressbar and Cancel, during which nothing else can start; cancelled, it
     says how many rows it read."""
     expect = playwright_api.expect
-    await sample_checked(page, slow_ui.url)
+    await sample_checked(page, slow_ui[0].url)
     step = page.get_by_role("region", name="3. Preview")
     await page.get_by_role("button", name="Preview", exact=True).click()
     await expect(step).to_contain_text("In the first 100 rows to send (a sample)")
