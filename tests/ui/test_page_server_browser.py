@@ -20,7 +20,7 @@ import pytest
 from bulk_update.sandbox import SANDBOX_POPULATION, SANDBOX_TOKEN, Sandbox, SandboxConfig
 from bulk_update.ui import UiServer
 from bulk_update.ui.choices import Connection
-from tests.conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA, write_zip_bomb
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
@@ -393,14 +393,17 @@ async def test_find_conversations_counts_them_and_downloads_the_sheet(
 
 
 async def test_an_error_shows_in_the_step_that_caused_it_in_the_pages_words(
-    ui: tuple[UiServer, Sandbox], page: Any
+    ui: tuple[UiServer, Sandbox], page: Any, tmp_path: Path
 ) -> None:
-    """Check on an actions sheet with no Teammate: the refusal is an alert in the Check step,
-    naming the Teammate field, not a setting."""
+    """Check on a sheet headed ``id,State,Note`` (actions, as a run reads it) with no
+    Teammate: the refusal is an alert in the Check step, naming the Teammate field, not a
+    setting; with one, the columns read as the actions they are."""
     server, _sandbox = ui
     expect = playwright_api.expect
     await page.goto(server.url)
-    await page.get_by_label("Sheet", exact=True).set_input_files(str(SAMPLE_DATA / "actions.csv"))
+    acts = tmp_path / "acts.csv"
+    acts.write_text("id,State,Note\n215467800000,closed,Done.\n", encoding="utf-8")
+    await page.get_by_label("Sheet", exact=True).set_input_files(str(acts))
     await expect(page.get_by_role("button", name="Check", exact=True)).to_be_enabled()
     await page.get_by_role("button", name="Check", exact=True).click()
     alert = page.get_by_role("region", name="2. Check").get_by_role("alert")
@@ -410,6 +413,9 @@ async def test_an_error_shows_in_the_step_that_caused_it_in_the_pages_words(
     await page.get_by_role("button", name="Check", exact=True).click()
     await expect(page.get_by_role("region", name="Check result")).to_contain_text("rows")
     await expect(alert).to_have_text("")  # a step that went through clears its own error
+    for header, read_as in (("State", "state"), ("Note", "note")):
+        line = page.locator("#mapping-rows tr", has=page.get_by_role("cell", name=header))
+        await expect(line.get_by_role("cell").nth(1)).to_have_text(read_as)
 
 
 async def test_preview_reads_a_sample_first_and_a_whole_preview_shows_progress_and_cancels(
@@ -443,3 +449,26 @@ async def test_preview_reads_a_sample_first_and_a_whole_preview_shows_progress_a
     for name in ("Check", "Preview", "Run"):
         await expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
     assert page.problems == []
+
+
+async def test_a_zip_bomb_is_refused_at_the_sheet_while_the_page_answers(
+    ui: tuple[UiServer, Sandbox], page: Any, tmp_path: Path
+) -> None:
+    """A workbook whose parts would expand past the limit: refused before it is unpacked, the
+    refusal at the Sheet control, with no server path; the page's other steps answer."""
+    server, _sandbox = ui
+    expect = playwright_api.expect
+    await page.goto(server.url)
+    bomb = write_zip_bomb(tmp_path / "bomb.xlsx", megabytes=50)
+    await page.get_by_label("Sheet", exact=True).set_input_files(str(bomb))
+    alert = page.get_by_role("region", name="1. Choose a sheet").get_by_role("alert")
+    await expect(alert).to_contain_text("refused before unpacking")
+    assert str(tmp_path) not in (await alert.text_content() or "")
+    assert "/tmp" not in (await alert.text_content() or "")
+    await page.get_by_label("Sheet", exact=True).set_input_files(
+        str(SAMPLE_DATA / "conversations.csv")
+    )
+    await expect(page.get_by_role("status").first).to_contain_text("conversations.csv")
+    await expect(alert).to_have_text("")  # the sheet chosen next clears the refusal
+    # The console tells the refused upload's 400, and nothing else went wrong.
+    assert [problem for problem in page.problems if "400" not in problem] == []
