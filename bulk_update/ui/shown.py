@@ -56,20 +56,24 @@ def described(result: RunResult, only: RowStatus | None, *, unread: bool = True)
     """A run's summary as the page shows it, with its rows (those of status ``only``; not
     those it did not get to, unless ``unread``)."""
     summary = result.summary
-    frame = result.outcomes
-    if only is not None:
-        frame = frame[frame["status"] == only.value]
-    if not unread:
-        frame = frame[frame["status"] != RowStatus.NOT_ATTEMPTED.value]
-    shown = frame.head(SHOWN_ROWS)
+    # The report's lines as they are (text): quicker than its DataFrame on a big sheet.
+    header, *lines = result.report_lines()
+    status = header.index("status")
+    listed = [
+        line
+        for line in lines
+        if (only is None or line[status] == only.value)
+        and (unread or line[status] != RowStatus.NOT_ATTEMPTED.value)
+    ]
     columns = [
         name
         for name in ("row", "id", "status", "error_message", "changes", "steps")
-        if name in shown.columns
+        if name in header
     ]
+    places = [header.index(name) for name in columns]
     rows = [
-        {name: _text(value) for name, value in zip(columns, line, strict=True)}
-        for line in shown[columns].itertuples(index=False)
+        {name: line[place] for name, place in zip(columns, places, strict=True)}
+        for line in listed[:SHOWN_ROWS]
     ]
     return {
         "rows_total": summary.rows,
@@ -81,17 +85,13 @@ def described(result: RunResult, only: RowStatus | None, *, unread: bool = True)
         "notices": list(summary.notices),
         "columns_read": [list(pair) for pair in summary.columns_read],
         "rows": rows,
-        "rows_listed": len(frame),
+        "rows_listed": len(listed),
         "interrupted": summary.interrupted,
         "stop_reason": summary.stop_reason,
         "requests": summary.requests,
         "elapsed_seconds": round(summary.elapsed_seconds, 2),
         "report": summary.report_path and Path(summary.report_path).name,
     }
-
-
-def _text(value: object) -> str:
-    return "" if value is None or value != value else str(value)  # NaN != NaN
 
 
 def review(result: RunResult) -> dict[str, int]:
