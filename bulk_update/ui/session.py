@@ -144,8 +144,9 @@ class Session:
     # --- check, preview ---------------------------------------------------------------
 
     async def check(self, choices: Choices, hooks: RunHooks | None = None) -> dict[str, Any]:
-        """Every row validated; nothing is read or sent but the workspace's attributes."""
-        sheet = self._sheet()
+        """Every row validated; nothing is read or sent but the workspace's attributes. As
+        Run would start (the sheet's history applied): what is done is not counted again."""
+        sheet = self._round().sheet
         result = await self._call(
             api.run_async,
             sheet,
@@ -160,8 +161,9 @@ class Session:
         self, choices: Choices, hooks: RunHooks | None = None, *, whole: bool = False
     ) -> dict[str, Any]:
         """Each row's live before → after, read from Intercom; nothing is sent. The first
-        :data:`PREVIEW_SAMPLE` rows to send unless ``whole``: seconds, on any sheet."""
-        sheet = self._sheet()
+        :data:`PREVIEW_SAMPLE` rows to send unless ``whole``: seconds, on any sheet. As Run
+        would start, the sheet's history applied."""
+        sheet = self._round().sheet
         result = await self._call(
             api.run_async,
             sheet,

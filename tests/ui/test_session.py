@@ -135,6 +135,24 @@ async def test_a_file_of_the_page_is_never_written_over_and_run_again_carries_on
     assert backup.read_bytes() == kept
 
 
+async def test_check_and_preview_of_a_finished_sheet_chosen_again_apply_its_history(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """Check and Preview say what Run would do: of a sheet whose run is done, what is done is
+    told as done, and only what is left (a row that failed) would go."""
+    page = session(tmp_path, sandbox)
+    sheet = b"id,issue_type\n7001,Bug\n7003,Billing\n7404,Bug\n"  # ...404: no such one
+    await page.choose("s.csv", sheet)
+    page.start_run(Choices())
+    assert page.running is not None
+    assert (await page.running.task).summary.counts == {"updated": 2, "failed": 1}
+    await page.choose("s.csv", sheet)
+    assert (await page.check(Choices()))["counts"] == {"updated": 2, "would_update": 1}
+    previewed = await page.preview(Choices())
+    assert previewed["counts"] == {"updated": 2, "failed": 1}
+    assert previewed["review"]["conversations"] == 0
+
+
 async def test_undo_is_refused_while_a_run_of_the_sheet_is_sending(tmp_path: Path) -> None:
     from bulk_update.sandbox import SandboxConfig
 
