@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bulk_update.send.progress import Progress, SilentProgress
+from bulk_update.send.reads import ReadsKept
 
 
 class Interruption:
@@ -43,6 +44,8 @@ class RunHooks:
     interruption: Interruption | None = None
     # Said in the summary besides what the run itself notices (what an undo cannot undo).
     notices: tuple[str, ...] = ()
+    # Answers a dry run read, for the run confirmed after it (the page's review, then Run).
+    reads_kept: ReadsKept | None = None
 
 
 class Clock(Protocol):

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from bulk_update.config import Conventions, JobSettings, Token
@@ -50,7 +51,7 @@ from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.pool import WorkerPool
-from bulk_update.send.reads import Reads
+from bulk_update.send.reads import Reads, looked_up
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.send.update_row import ReadFirst, RowWork, UpdateRow
 from bulk_update.sheet.action_cells import ActionCells
@@ -152,8 +153,7 @@ class Job:
                         with contextlib.suppress(StorageFailed):
                             report_rows(settings, table, journal, validated.last_row)
                         raise
-                # A live dry run stopped early read some rows: those it did not read are
-                # not told as what they would do (not_attempted).
+                # A live dry run stopped early: the rows it did not read are not_attempted.
                 told = 0 if settings.live and self.interrupted else validated.last_row
                 reported = report_rows(settings, table, journal, told)
             finally:
@@ -210,9 +210,10 @@ class Job:
         """The teammates, teams and tags that action cells name, the teammate to act as, and
         the reader of the sheet's action cells (by its conventions)."""
         async with self._client() as client:
-            directory = await fetch_directory(
-                client, self._policy, clock=self._clock, sleep=self._sleep
+            fetch = partial(
+                fetch_directory, client, self._policy, clock=self._clock, sleep=self._sleep
             )
+            directory = await looked_up(self._hooks.reads_kept, "directory", fetch)
         assert self.settings.admin is not None
         try:
             admin = directory.admin(self.settings.admin)
@@ -275,7 +276,10 @@ class Job:
         if self.settings.schema_path is not None:
             return Schema.load(self.settings.schema_path)
         async with self._client() as client:
-            return await fetch_schema(client, self._policy, clock=self._clock, sleep=self._sleep)
+            fetch = partial(
+                fetch_schema, client, self._policy, clock=self._clock, sleep=self._sleep
+            )
+            return await looked_up(self._hooks.reads_kept, "schema", fetch)
 
     async def _send(
         self,
@@ -299,7 +303,8 @@ class Job:
             settings = self.settings
             reads: Reads | None = None
             if acting is not None or settings.reads_first:
-                reads = Reads(client, caller, via=settings.read_via)
+                kept, dry = self._hooks.reads_kept, settings.dry_run
+                reads = Reads(client, caller, via=settings.read_via, kept=kept, dry_run=dry)
             work: RowWork
             if acting is not None:
                 if not settings.dry_run:

@@ -11,8 +11,9 @@ conversation changed seconds ago may be read as it was (``read_via="get"`` is ex
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from bulk_update.errors import Setting
 from bulk_update.models import PreparedUpdate
@@ -21,16 +22,78 @@ from bulk_update.send.retry import Caller, CallLabel
 from bulk_update.send.searching import MAX_PER_PAGE, post_search, search_body
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How long an answer a dry run read stands in for the run that follows it: the time a person
+# takes from a review (or a Preview) to Confirm. The run's backup and plan are then the
+# conversation as the review read it: the same staleness ``read_via="search"`` documents.
+KEPT_FOR_SECONDS = 300.0
+
+
+class ReadsKept:
+    """Conversations a dry run read (each ``GET``'s answer: found, or 404), for the run that
+    follows it to use instead of reading each one again (the page's review, then Run). A real
+    run takes each answer out as it uses it (it is about to change that conversation) and
+    keeps none: whoever holds this drops it once a run has changed conversations."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._answers: dict[str, tuple[float, ApiResponse]] = {}
+        # The workspace's attributes, teammates and tags, by name: read once, not per step.
+        self._lookups: dict[str, tuple[float, Any]] = {}
+
+    def keep(self, conversation_id: str, answer: ApiResponse) -> None:
+        self._answers[conversation_id] = (self._clock(), answer)
+
+    def lookup(self, name: str) -> Any:
+        held = self._lookups.get(name)
+        return None if held is None or self._clock() - held[0] > KEPT_FOR_SECONDS else held[1]
+
+    def keep_lookup(self, name: str, value: Any) -> None:
+        self._lookups[name] = (self._clock(), value)
+
+    def take(self, conversation_id: str, *, leave: bool) -> ApiResponse | None:
+        """The answer kept for the conversation, if not older than
+        :data:`KEPT_FOR_SECONDS`; left for later readers when ``leave`` (a dry run)."""
+        answers = self._answers
+        kept = answers.get(conversation_id) if leave else answers.pop(conversation_id, None)
+        if kept is None or self._clock() - kept[0] > KEPT_FOR_SECONDS:
+            return None
+        return kept[1]
+
+
+async def looked_up(kept: ReadsKept | None, name: str, fetch: Callable[[], Awaitable[T]]) -> T:
+    """The workspace's ``name`` (its attributes; its teammates, teams and tags) as ``kept``
+    holds it from the last :data:`KEPT_FOR_SECONDS`, else fetched (and kept)."""
+    if kept is None:
+        return await fetch()
+    held = kept.lookup(name)
+    if held is None:
+        held = await fetch()
+        kept.keep_lookup(name, held)
+    found: T = held
+    return found
 
 
 class Reads:
     """Where rows' conversations are read from: a batch fetched ahead, else a ``GET``."""
 
-    def __init__(self, client: IntercomClient, caller: Caller, *, via: str = "search"):
+    def __init__(
+        self,
+        client: IntercomClient,
+        caller: Caller,
+        *,
+        via: str = "search",
+        kept: ReadsKept | None = None,
+        dry_run: bool = False,
+    ):
         self._client = client
         self._caller = caller
         self._by_search = via == "search"
         self._ahead: dict[str, dict[str, Any]] = {}
+        # Answers an earlier dry run read: a dry run adds to them, a real run uses them up.
+        self._kept = kept
+        self._dry_run = dry_run
 
     @property
     def batch_size(self) -> int:
@@ -65,11 +128,24 @@ class Reads:
         self, update: PreparedUpdate, *, exact: bool = False
     ) -> tuple[ApiResponse, int] | None:
         """The row's conversation: from the batch read ahead, unless ``exact`` asks for a
-        ``GET`` (what this run itself changed moments ago; a note's parts)."""
-        ahead = self._ahead.pop(update.conversation_id, None)
+        ``GET`` (what this run itself changed moments ago; a note's parts). Else an answer
+        an earlier dry run kept, when there is one."""
+        conversation_id = update.conversation_id
+        kept = self._kept
+        if kept is not None and not exact:
+            answer = kept.take(conversation_id, leave=self._dry_run)
+            if answer is not None:
+                return answer, 0
+        ahead = self._ahead.pop(conversation_id, None)
         if ahead is not None and not exact:
-            return ApiResponse(200, data=ahead), 0
-        label = CallLabel(update.row, update.conversation_id)
-        return await self._caller.call(
-            lambda: self._client.get_conversation(update.conversation_id), label
-        )
+            called: tuple[ApiResponse, int] | None = (ApiResponse(200, data=ahead), 0)
+        else:
+            label = CallLabel(update.row, conversation_id)
+            called = await self._caller.call(
+                lambda: self._client.get_conversation(conversation_id), label
+            )
+        if kept is not None and self._dry_run and called is not None:
+            answer = called[0]
+            if answer.ok or answer.status == 404:
+                kept.keep(conversation_id, answer)
+        return called

@@ -25,8 +25,9 @@ from aiohttp.http_exceptions import BadHttpMessage
 
 from bulk_update.errors import BulkUpdateError
 from bulk_update.ui.choices import Choices, Connection
+from bulk_update.ui.folder import remove_folder
 from bulk_update.ui.jobs import LAST_EVENTS, JobKind, Work
-from bulk_update.ui.session import Session, remove_folder
+from bulk_update.ui.session import Session
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}

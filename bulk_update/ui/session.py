@@ -6,10 +6,9 @@ run in place (the fix-and-resend loop) and undo finds every round."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import os
-import re
-import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,13 +28,22 @@ from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import actions_asked, prepare_run
 from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
+from bulk_update.send.reads import KEPT_FOR_SECONDS, ReadsKept
 from bulk_update.sheet.columns import MARKER_COLUMNS, action_columns
-from bulk_update.sheet.reader import EXCEL_SUFFIXES, Table
+from bulk_update.sheet.reader import Table
 from bulk_update.ui.choices import Choices, Connection
+from bulk_update.ui.folder import SHEET_SUFFIXES, numbered, safe_name
 from bulk_update.ui.jobs import JOB_NAMES, JobKind, Running, Work, started
-from bulk_update.ui.shown import PAGE_NAMES, described, page_message, previewed, review, undone
+from bulk_update.ui.shown import (
+    PAGE_NAMES,
+    described,
+    page_message,
+    previewed,
+    review,
+    rows_read,
+    undone,
+)
 
-SHEET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", *EXCEL_SUFFIXES})
 # Rows a first Preview reads: shown within a couple of seconds on any sheet; all on request.
 PREVIEW_SAMPLE = 100
 
@@ -67,6 +75,9 @@ class Session:
         self._connection = connection
         self.sheet: Path | None = None
         self._report = folder / "results.csv"  # set with the sheet
+        # What Preview and Run's review read, for the run confirmed after them: each
+        # conversation is read once. Dropped with the sheet, and once a run or undo ends.
+        self._kept = ReadsKept()
         self.running: Running | None = None  # the job going on, or the last one
         # Held while an upload is read (in a thread, off the server's loop): one at a time,
         # and no run starts on a sheet that is about to change.
@@ -85,7 +96,7 @@ class Session:
                 f"the file's name ({name.encode('unicode_escape').decode()[:80]}) holds a "
                 "control character: rename the file and choose it again"
             )
-        safe = _safe_name(name)
+        safe = safe_name(name)
         if Path(safe).suffix.lower() not in SHEET_SUFFIXES:
             raise UsageError(f"{safe}: choose a .csv, .tsv, .xlsx or .xls sheet")
         async with self._choosing:
@@ -93,6 +104,7 @@ class Session:
             path, table = await asyncio.to_thread(self._take, safe, data)
         self.sheet = path
         self._report = path if table.is_report else default_report_path(path)
+        self._kept = ReadsKept()
         return {
             "name": path.name,
             "columns": table.columns,
@@ -168,7 +180,7 @@ class Session:
             api.run_async,
             sheet,
             choices,
-            hooks,
+            self._reusing(hooks),
             dry_run=True,
             live=True,
             limit=None if whole else PREVIEW_SAMPLE,
@@ -201,8 +213,9 @@ class Session:
         """What Run would do, as a dry run of the round it would start: the sheet's history
         applied; live (each pending conversation read) whenever the run reads first (to back
         up, to skip what is in place, to plan actions), so that what is already so, or gone,
-        is not counted. Requests: those reads, then the writes the dry run counted (a row's
-        PUT, an action row's steps not in place)."""
+        is not counted. Those reads are kept for the run (what Preview read is not read
+        again): the run's requests are the writes the dry run counted (a row's PUT, an action
+        row's steps not in place)."""
         planned = self._round()
         connection = self._connection
         given = {**connection.settings, **choices.settings(), **planned.settings()}
@@ -213,7 +226,7 @@ class Session:
             api.run_async,
             planned.sheet,
             choices,
-            hooks,
+            self._reusing(hooks),
             dry_run=True,
             live=live,
             report_path=self._aside("plan"),
@@ -221,14 +234,16 @@ class Session:
         summary = result.summary
         changed = summary.count(RowStatus.WOULD_UPDATE)
         writes = summary.sent.writes_ahead if live else changed
-        requests = (summary.requests if live else 0) + writes
         rate = ahead.send.rate
         return {
             "conversations": changed,
-            "requests": requests,
-            "seconds": round(requests * rate.seconds / rate.requests, 1),
+            "requests": writes,
+            "seconds": round(writes * rate.seconds / rate.requests, 1),
             "rate": {"requests": rate.requests, "seconds": rate.seconds},
             "backup": ahead.backup_path is not None,
+            # The conversations read for this review (the backup's reads), kept for the run.
+            "read": rows_read(summary) if live else 0,
+            "kept_for_seconds": KEPT_FOR_SECONDS,
             "teammate": summary.acted_as or None,
             "interrupted": summary.interrupted,  # cancelled: no count to confirm
         }
@@ -263,9 +278,12 @@ class Session:
         self.sheet = sheet = planned.sheet
 
         async def run(hooks: RunHooks) -> RunResult:
-            result: RunResult = await self._call(
-                api.run_async, sheet, choices, hooks, **planned.settings()
-            )
+            try:
+                result: RunResult = await self._call(
+                    api.run_async, sheet, choices, self._reusing(hooks), **planned.settings()
+                )
+            finally:
+                self._kept = ReadsKept()  # conversations changed: what was read is past
             return result
 
         self.start("run", run, lambda result: described(result, None))
@@ -280,7 +298,10 @@ class Session:
         if not report.exists():
             raise UsageError("nothing to undo yet: run the sheet first")
         # Only who acts: the backup says which columns and values go back.
-        result = await self._call(api.undo_async, report, Choices(admin=choices.admin), hooks)
+        try:
+            result = await self._call(api.undo_async, report, Choices(admin=choices.admin), hooks)
+        finally:
+            self._kept = ReadsKept()  # conversations put back: what was read is past
         return {**described(result, None), "undone": undone(result)}
 
     # --- find conversations -----------------------------------------------------------
@@ -318,7 +339,7 @@ class Session:
         return workbook
 
     def found_file(self, name: str) -> Path:
-        path = self.folder / _safe_name(name)
+        path = self.folder / safe_name(name)
         if not path.name.startswith("found.") or not path.exists():
             raise UsageError("find conversations first")
         return path
@@ -331,7 +352,7 @@ class Session:
         data = found.read_bytes()
         base = found.name.replace("found", "conversations", 1)
         for number in itertools.count(1):
-            kept = self.folder / (base if number == 1 else f"-{number}".join(_split(base)))
+            kept = self.folder / numbered(base, number)
             if not kept.exists() or kept.read_bytes() == data:
                 return await self.choose(kept.name, data)
         raise AssertionError("unreachable")
@@ -339,6 +360,12 @@ class Session:
     def message(self, error: BaseException) -> str:
         """What the page says of an error, naming a file of the page's folder by its name."""
         return page_message(error, self.folder)
+
+    def _reusing(self, hooks: RunHooks | None) -> RunHooks:
+        """The job's hooks, with the answers kept for the run Confirm starts."""
+        return dataclasses.replace(
+            hooks or RunHooks(setting_names=PAGE_NAMES), reads_kept=self._kept
+        )
 
     async def _call(
         self,
@@ -359,20 +386,3 @@ class Session:
             **choices.settings(),
             **settings,
         )
-
-
-def _split(name: str) -> tuple[str, str]:
-    """``conversations.csv`` as (``conversations``, ``.csv``)."""
-    path = Path(name)
-    return path.stem, path.suffix
-
-
-def _safe_name(name: str) -> str:
-    """A file name of the folder's own, whatever the browser sent."""
-    base = Path(name.replace("\\", "/")).name
-    cleaned = re.sub(r"[^\w.\- ]", "_", base).strip(" .") or "sheet.csv"
-    return cleaned[:120]
-
-
-def remove_folder(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_update.errors import BulkUpdateError
-from bulk_update.models import RowStatus, RunResult
+from bulk_update.models import RowStatus, RunResult, RunSummary
 from bulk_update.sheet.action_table import step_kinds
 
 SHOWN_ROWS = 500  # rows listed on the page at most (counts cover them all)
@@ -136,5 +136,10 @@ def previewed(result: RunResult) -> dict[str, int | bool]:
     left (past its sample, or not reached when it was cancelled)."""
     summary = result.summary
     left = summary.count(RowStatus.NOT_ATTEMPTED)
-    read = summary.rows - left - summary.count(RowStatus.INVALID)
-    return {"read": read, "left": left, "sample": summary.limited}
+    return {"read": rows_read(summary), "left": left, "sample": summary.limited}
+
+
+def rows_read(summary: RunSummary) -> int:
+    """The rows a live dry run read: all but those invalid, already done or not reached."""
+    unread = (RowStatus.INVALID, RowStatus.UPDATED, RowStatus.NOT_ATTEMPTED)
+    return summary.rows - sum(summary.count(status) for status in unread)

@@ -9,8 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bulk_update import api
 from bulk_update.errors import UsageError
-from bulk_update.sandbox import Sandbox
+from bulk_update.sandbox import SANDBOX_POPULATION, SANDBOX_TOKEN, Sandbox, SandboxConfig
 from bulk_update.ui.choices import Choices, Connection
 from bulk_update.ui.session import Session
 from tests.conftest import SAMPLE_DATA, TOKEN
@@ -243,10 +244,48 @@ async def test_the_plan_counts_what_the_run_then_sends(tmp_path: Path, sandbox: 
     page.start_run(Choices())
     assert page.running is not None
     ran = await page.running.task
-    assert plan["requests"] == ran.summary.requests == 6  # 3 reads for the backup, 3 PUTs
-    assert plan["seconds"] == round(6 * 10 / 1666, 1)
+    # The backup's 3 reads were the plan's, kept for the run: it makes only the 3 PUTs.
+    assert plan["read"] == 3 and plan["requests"] == ran.summary.requests == 3
+    assert plan["seconds"] == round(3 * 10 / 1666, 1)
     await page.choose("s.csv", b"id,issue_type\n7001,Bug\n7003,Billing\n7005,Account\n")
     assert (await page.plan(Choices()))["conversations"] == 0
+
+
+@pytest.mark.parametrize(
+    ("sheet", "teammate"), [("conversations.csv", None), ("actions.csv", "ada@example.com")]
+)
+async def test_a_page_run_costs_no_more_requests_than_run_backup_on_the_command_line(
+    tmp_path: Path, sheet: str, teammate: str | None
+) -> None:
+    """Preview, Run's review and Run read each conversation once, as ``run --backup`` does:
+    the run uses what the review read (and the review what Preview read)."""
+    config = SandboxConfig(population=SANDBOX_POPULATION)
+    async with Sandbox(config) as alone:
+        await api.run_async(
+            SAMPLE_DATA / sheet,
+            token=SANDBOX_TOKEN,
+            base_url=alone.url,
+            admin=teammate,
+            report_path=tmp_path / "cli.csv",
+            backup_path=tmp_path / "cli.backup.csv",
+        )
+        command_line = len(alone.state.paths)
+    async with Sandbox(config) as sandbox:
+        folder = tmp_path / "page"
+        folder.mkdir()
+        page = Session(folder, Connection({"base_url": sandbox.url}, SANDBOX_TOKEN))
+        await page.choose(sheet, (SAMPLE_DATA / sheet).read_bytes())
+        chosen = Choices(admin=teammate)
+        await page.preview(chosen, whole=True)
+        previewed = len(sandbox.state.paths)
+        plan = await page.plan(chosen)
+        assert len(sandbox.state.paths) == previewed  # the review read nothing again
+        page.start_run(chosen)
+        assert page.running is not None
+        ran = await page.running.task
+    assert ran.summary.backed_up > 0
+    assert len(sandbox.state.paths) <= command_line
+    assert plan["requests"] == ran.summary.requests
 
 
 async def test_every_reason_shows_its_bad_value_and_what_to_do(

@@ -314,7 +314,10 @@ $("run").addEventListener("click", () => guarded($("run"), async () => {
   const plan = await job($("run"), "/api/plan", choices());
   if (plan === null || plan.interrupted) return;
   const who = plan.teammate ? ` as ${plan.teammate}` : "";
-  const backup = plan.backup ? "a backup is taken first (Undo puts it back)" : "no backup is taken";
+  const minutes = Math.round(plan.kept_for_seconds / 60);
+  const backup = !plan.backup ? "no backup is taken"
+    : plan.read ? `a backup is taken first (Undo puts it back): its ${plan.read} reads were made for this review and are not made again if you confirm within ${minutes} minutes`
+      : "a backup is taken first (Undo puts it back)";
   $("review-text").textContent = plan.conversations === 0
     ? "Nothing will be sent: no conversation is left to change."
     : `${plan.conversations} conversations will be changed${who}: about ${plan.requests} requests, ` +
