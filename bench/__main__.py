@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import sys
@@ -375,6 +376,12 @@ def help_time(args: argparse.Namespace, folder: Path) -> None:
     print(f"\n## bulk-update --help: best {min(times):.3f} s, median {sorted(times)[2]:.3f} s")
 
 
+def page(args: argparse.Namespace, _folder: Path) -> None:
+    from bench import page as on_page
+
+    asyncio.run(on_page.main(args.rows))
+
+
 SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "easy": easy,
     "half": half,
@@ -388,6 +395,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "export": export,
     "roundtrip": roundtrip,
     "help": help_time,
+    "page": page,
 }
 
 
