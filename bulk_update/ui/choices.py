@@ -1,12 +1,15 @@
 """What the page chose (how the sheet reads, who acts, the run's switches) and where its
-requests go: the library's own settings, by the names the library takes."""
+requests go: held as the library's own settings objects, under the library's names, checked
+and converted by them as every other caller's settings are."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_update.config import Token
+from bulk_update.config import JobSettings, ReadOptions, Token, pick
+from bulk_update.errors import UsageError, escape
 
 
 @dataclass
@@ -18,52 +21,62 @@ class Connection:
     token: Token | str | None
 
 
-_SWITCHES = ("skip_unchanged", "overwrite_conflicts", "create_tags")
+# The settings the page lets a person choose, by the library's names, and whose they are.
+PAGE_SETTINGS: dict[type, tuple[str, ...]] = {
+    ReadOptions: ("decimal_comma", "date_order", "timezone", "ignore_columns", "renames"),
+    JobSettings: ("admin", "skip_unchanged", "overwrite_conflicts", "create_tags"),
+}
+_CHOSEN = frozenset(name for names in PAGE_SETTINGS.values() for name in names)
 
 
-@dataclass
 class Choices:
-    """What the page chose: how the sheet reads (locale, columns) and who acts."""
+    """What the page chose: a :class:`ReadOptions` and a :class:`JobSettings` built from it
+    (a value they refuse is refused here, in their words); a setting left empty (None, ``""``,
+    an empty list, ``False``) is left at the library's default."""
 
-    decimal_comma: bool | None = None
-    date_order: str | None = None
-    timezone: str = "UTC"
-    ignore_columns: tuple[str, ...] = ()
-    renames: tuple[str, ...] = ()
-    admin: str | None = None
-    # What a run does besides sending every valid row (the CLI's flags of the same names).
-    skip_unchanged: bool = False
-    overwrite_conflicts: bool = False
-    create_tags: bool = False
+    def __init__(self, **chosen: Any) -> None:
+        unknown = sorted(set(chosen) - _CHOSEN)
+        if unknown:
+            raise UsageError(f"the page has no setting {escape(', '.join(unknown))}")
+        given = {name: value for name, value in chosen.items() if _given(value)}
+        if isinstance(given.get("admin"), str):
+            given["admin"] = given["admin"].strip() or None
+        self.read = ReadOptions(**pick(ReadOptions, given))
+        self.run = JobSettings(**pick(JobSettings, given))
 
     @classmethod
     def from_json(cls, given: dict[str, Any]) -> Choices:
-        def text(name: str) -> str | None:
-            value = given.get(name)
-            return str(value).strip() or None if value is not None else None
+        """The page's JSON: its switches must be true or false, not text that looks so."""
+        for name, value in given.items():
+            if isinstance(_default(name), bool) and not isinstance(value, bool | None):
+                raise UsageError.naming_settings(
+                    "{" + name + "} is a switch: true or false, got " + escape(repr(value))
+                )
+        return cls(**given)
 
-        decimal = given.get("decimal_comma")
-        return cls(
-            decimal_comma=decimal if isinstance(decimal, bool) else None,
-            date_order=text("date_order"),
-            timezone=text("timezone") or "UTC",
-            ignore_columns=tuple(str(name) for name in given.get("ignore_columns") or ()),
-            renames=tuple(str(rename) for rename in given.get("renames") or ()),
-            admin=text("admin"),
-            **{name: given.get(name) is True for name in _SWITCHES},
-        )
+    @property
+    def admin(self) -> str | None:
+        return self.run.admin
 
     def settings(self) -> dict[str, Any]:
-        chosen: dict[str, Any] = {"timezone": self.timezone}
-        if self.decimal_comma is not None:
-            chosen["decimal_comma"] = self.decimal_comma
-        if self.date_order:
-            chosen["date_order"] = self.date_order
-        if self.ignore_columns:
-            chosen["ignore_columns"] = self.ignore_columns
-        if self.renames:
-            chosen["renames"] = self.renames
-        if self.admin:
-            chosen["admin"] = self.admin
-        chosen.update({name: True for name in _SWITCHES if getattr(self, name)})
+        """The settings chosen (those not at the library's default), by the library's names,
+        as the library's objects hold them."""
+        chosen = {}
+        for holder in (self.read, self.run):
+            for name in PAGE_SETTINGS[type(holder)]:
+                value = getattr(holder, name)
+                if value != _default(name):
+                    chosen[name] = value
         return chosen
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value is not False and value != "" and value != [] and value != ()
+
+
+def _default(name: str) -> Any:
+    """The library's default for a setting the page chooses."""
+    for holder, names in PAGE_SETTINGS.items():
+        if name in names:
+            return next(f for f in dataclasses.fields(holder) if f.name == name).default
+    return None

@@ -24,12 +24,6 @@ def session(tmp_path: Path, sandbox: Sandbox) -> Session:
     return Session(folder, Connection(settings, TOKEN))
 
 
-def test_only_true_switches_the_page_sends_are_taken() -> None:
-    given = {"skip_unchanged": True, "overwrite_conflicts": "true", "renames": ["A=b"]}
-    choices = Choices.from_json(given)
-    assert choices.settings() == {"timezone": "UTC", "renames": ("A=b",), "skip_unchanged": True}
-
-
 async def test_a_renamed_column_is_read_as_its_attribute_and_an_ignored_one_not_at_all(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
