@@ -192,8 +192,13 @@ class Session:
         return shown
 
     def _aside(self, what: str) -> Path:
+        """Where a dry run of the page's writes its report: the page's own throwaway file,
+        cleared first (a dry run of a sheet with a history tells rows done as ``updated``, so
+        the library would rightly refuse to write over it as a real run's report)."""
         sheet = self._sheet()
-        return sheet.with_name(f".{sheet.stem}.{what}.csv")
+        aside = sheet.with_name(f".{sheet.stem}.{what}.csv")
+        aside.unlink(missing_ok=True)
+        return aside
 
     # --- run, stop, undo ---------------------------------------------------------------
 
