@@ -68,7 +68,7 @@ class Round:
 
 
 class Session:
-    """The page's sheet, its history and the run going on."""
+    """The page's sheet, its history and the job going on (one at a time)."""
 
     def __init__(self, folder: Path, connection: Connection):
         self.folder = folder
