@@ -230,11 +230,11 @@ class _TextSource:
                     Setting("encoding"),
                 )
         try:
-            sample = head.decode(self.encoding, errors="strict")
+            # A character the sample's end cuts is left out (a BOM shifts no offset here).
+            decoder = codecs.getincrementaldecoder(self.encoding)(errors="strict")
+            sample = decoder.decode(head, final=len(head) < SNIFF_BYTES)
         except UnicodeDecodeError as error:
-            if error.start < len(head) - 4:  # not just a character cut by the sample's end
-                raise _encoding_error(path, self.encoding, error) from None
-            sample = head[: error.start].decode(self.encoding)
+            raise _encoding_error(path, self.encoding, error) from None
         except LookupError:
             raise InputError(
                 path,

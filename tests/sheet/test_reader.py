@@ -6,7 +6,7 @@ import pytest
 
 from bulk_update.config import ReadOptions
 from bulk_update.errors import InputError
-from bulk_update.sheet.reader import Table
+from bulk_update.sheet.reader import SNIFF_BYTES, Table
 from tests.conftest import SAMPLE_DATA
 
 
@@ -51,6 +51,19 @@ def test_bom_is_dropped_from_the_header(tmp_path: Path) -> None:
     table = Table(path, ReadOptions())
     assert table.columns == ["id", "title"]
     assert [r.cells for r in table.rows()] == [["1", "é"]]
+
+
+@pytest.mark.parametrize("cut", [1, 2])
+def test_a_bom_file_whose_sniffed_sample_ends_inside_a_character_is_read(
+    tmp_path: Path, cut: int
+) -> None:
+    """The tool's own reports start with a BOM: a character the 64 KB sample cuts (two of
+    its three bytes in it, or one) is a cut, not a damaged byte, wherever the BOM shifts it."""
+    path = tmp_path / "in.csv"
+    head = "\ufeffid,title\n" + "1,plain\n" * 8000
+    pad = SNIFF_BYTES - cut - len(head.encode())
+    path.write_bytes((head + "2," + "x" * (pad - 2) + "→ end\n").encode())
+    assert rows(path)[-1][1][1].endswith("→ end")
 
 
 def test_excel_windows_csv_is_read_as_cp1252_and_said(
