@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar, Unpack
 from bulk_update.config import (
     DateOrder,
     Destination,
+    Match,
     Rate,
     ReadOptions,
     ReadVia,
@@ -43,8 +44,8 @@ from bulk_update.config import (
 )
 from bulk_update.errors import escape
 from bulk_update.history.lock import holding
-from bulk_update.job import Job
 from bulk_update.job.hooks import RunHooks
+from bulk_update.job.keyed import run_prepared
 from bulk_update.job.preparation import RoundKind, prepare_run
 from bulk_update.job.undoing import nothing_to_undo, undo_notices, undo_plan, undo_sources
 from bulk_update.models import RunResult
@@ -81,6 +82,9 @@ class RunSettings(TypedDict, total=False):
     no_notify: bool
     overwrite_conflicts: bool
     read_via: ReadVia
+    key: str | None
+    match: Match
+    where: Iterable[str]
     limit: int | None
     resume: bool
     force: bool
@@ -220,8 +224,8 @@ async def _run_job(
     where = Destination(sandbox, settings.get("region"), settings.get("base_url"))
     async with destination(where) as (base_url, sandbox_token):
         chosen, table = prepare_run(source, base_url, settings, **kind)
-        job = Job(chosen, sandbox_token or read_token(token), hooks=hooks, table=table)
-        return await job.run()
+        ready = sandbox_token or read_token(token)
+        return await run_prepared(chosen, table, settings, ready, hooks)
 
 
 def export(

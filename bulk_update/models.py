@@ -24,6 +24,9 @@ class RowStatus(StrEnum):
     SKIPPED = "skipped"
     # An edited cell whose live value also changed since the export: nothing of it was sent.
     CONFLICT = "conflict"
+    # A keyed row whose key matched no conversation, or (matching one) several: not sent.
+    UNMATCHED = "unmatched"
+    AMBIGUOUS = "ambiguous"
 
 
 # Report columns that the tool adds after the input's own columns. When a report is fed

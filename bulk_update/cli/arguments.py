@@ -19,6 +19,7 @@ from bulk_update.config import (
     Destination,
     Flag,
     JobSettings,
+    KeyOptions,
     ReadOptions,
     SendOptions,
     flagged_fields,
@@ -29,7 +30,7 @@ from bulk_update.sheet.action_table import STATE_COLUMNS
 from bulk_update.version import __version__
 
 # The settings a sheet command (run, retry, undo) takes, in the order --help lists them.
-SHEET_SETTINGS = (JobSettings, ReadOptions, SendOptions, Destination)
+SHEET_SETTINGS = (JobSettings, KeyOptions, ReadOptions, SendOptions, Destination)
 # The settings that say where requests go (export and schema take only these).
 CONNECTION = ((Destination, None), (SendOptions, frozenset({"api_version", "log_bodies"})))
 

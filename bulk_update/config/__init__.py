@@ -3,6 +3,7 @@ setting is declared (``config.fields``), the value types settings hold
 (``config.value_types``) and the access token (``config.token``)."""
 
 from bulk_update.config.fields import Flag, flagged_fields, pick
+from bulk_update.config.keying import KeyOptions, Match
 from bulk_update.config.settings import (
     DEFAULT_CLEAR_MARKER,
     REGION_BASE_URLS,
@@ -36,6 +37,8 @@ __all__ = [
     "Destination",
     "Flag",
     "JobSettings",
+    "KeyOptions",
+    "Match",
     "Rate",
     "ReadOptions",
     "ReadVia",

@@ -168,7 +168,7 @@ class Export:
                         matched = page.total_count
                         wanted = matched if limit is None else min(matched or limit, limit)
                         self._progress.start(wanted or 0, 0)
-                    for conversation in page.conversations:
+                    for conversation in page.items:
                         if limit is not None and written >= limit:
                             return matched, written
                         writer.writerow(cells.row(conversation))

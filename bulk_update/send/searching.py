@@ -1,11 +1,12 @@
-"""The paged ``POST /conversations/search``: one page per request, paced and retried like
-every request (a search changes nothing), following Intercom's cursor."""
+"""The paged ``POST /conversations/search`` (and ``POST /contacts/search``, the same query
+language): one page per request, paced and retried like every request (a search changes
+nothing), following Intercom's cursor."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bulk_update.models import wire_json
 from bulk_update.send.client import ApiResponse, IntercomClient, unexpected
@@ -14,6 +15,9 @@ from bulk_update.send.retry import Caller, CallLabel
 Query = dict[str, Any]
 # Intercom's most conversations per search page.
 MAX_PER_PAGE = 150
+# What is searched, and the list its answers hold it in.
+Model = Literal["conversations", "contacts"]
+_LISTED_AS: dict[Model, str] = {"conversations": "conversations", "contacts": "data"}
 
 
 def search_body(query: Query, per_page: int, starting_after: str | None = None) -> bytes:
@@ -29,19 +33,20 @@ async def post_search(
     caller: Caller,
     body: bytes,
     checked: Callable[[ApiResponse], ApiResponse] = lambda answer: answer,
+    model: Model = "conversations",
 ) -> tuple[ApiResponse, int] | None:
-    """One ``POST /conversations/search``, paced and retried (a search changes nothing);
+    """One ``POST /{model}/search``, paced and retried (a search changes nothing);
     ``checked`` turns an answer that is not what was asked for into one that did not come."""
 
     async def attempt() -> ApiResponse:
-        return checked(await client.request("POST", "/conversations/search", body))
+        return checked(await client.request("POST", f"/{model}/search", body))
 
     return await caller.call(attempt, CallLabel())
 
 
 @dataclass
 class Page:
-    conversations: list[dict[str, Any]]
+    items: list[dict[str, Any]]  # the conversations (or the contacts) on the page
     total_count: int | None
 
 
@@ -63,7 +68,8 @@ class Walk:
     it. A page without a whole-number ``total_count`` counts nothing.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, model: Model = "conversations") -> None:
+        self._listed_as = _LISTED_AS[model]
         self.number = 1  # the page asked for next; 1 is the first
         self.received = 0  # conversations on the pages before it
         self.cursor: str | None = None  # what asks for it (None: the first page)
@@ -81,9 +87,9 @@ class Walk:
 
     def advance(self, data: dict[str, Any]) -> Page:
         """The page a checked answer holds; the walk moves on to the next."""
-        page = Page(_conversations(data), _total(data))
+        page = Page(self._found(data), _total(data))
         self._least_total = _least(self._least_total, page.total_count)
-        self.received += len(page.conversations)
+        self.received += len(page.items)
         self.number += 1
         self.cursor = _next_cursor(data)
         if self.cursor is not None:
@@ -93,9 +99,9 @@ class Walk:
     def _wrong(self, data: Any) -> str | None:
         if not isinstance(data, dict):
             return "that is no JSON object (an HTML page, or JSON cut short)"
-        if not isinstance(data.get("conversations"), list):
-            return "without a conversations list"
-        found = len(_conversations(data))
+        if not isinstance(data.get(self._listed_as), list):
+            return f"without a {self._listed_as} list"
+        found = len(self._found(data))
         following = _next_cursor(data)
         if following is not None:
             if following in self._followed:
@@ -109,16 +115,24 @@ class Walk:
             )
         return None
 
+    def _found(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        return [item for item in data.get(self._listed_as) or [] if isinstance(item, dict)]
+
 
 async def pages(
-    client: IntercomClient, caller: Caller, query: Query, *, per_page: int = MAX_PER_PAGE
+    client: IntercomClient,
+    caller: Caller,
+    query: Query,
+    *,
+    per_page: int = MAX_PER_PAGE,
+    model: Model = "conversations",
 ) -> AsyncIterator[Page | ApiResponse]:
     """Every page of the search, following Intercom's cursor; the answer instead of a page
     when one is refused or stays wrong (see :class:`Walk`), and then no more."""
-    walk = Walk()
+    walk = Walk(model)
     while True:
         body = search_body(query, per_page, walk.cursor)
-        called = await post_search(client, caller, body, walk.checked)
+        called = await post_search(client, caller, body, walk.checked, model)
         if called is None:
             return
         response, _attempts = called
@@ -128,10 +142,6 @@ async def pages(
         yield walk.advance(response.data)
         if walk.cursor is None:
             return
-
-
-def _conversations(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for c in data.get("conversations") or [] if isinstance(c, dict)]
 
 
 def _total(data: dict[str, Any]) -> int | None:

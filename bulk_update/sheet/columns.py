@@ -145,7 +145,7 @@ def _check_no_repeated_header(path: Path, columns: Sequence[str]) -> None:
 
 
 def _id_index(path: Path, columns: Sequence[str], wanted: Mapping[int, str]) -> int:
-    id_indexes = [index for index, name in wanted.items() if _folded(name) in _ID_NAMES]
+    id_indexes = [index for index, name in wanted.items() if folded_header(name) in _ID_NAMES]
     if not id_indexes:
         raise InputError(path, "has no 'id' or 'conversation_id' column")
     if len(id_indexes) > 1:
@@ -177,10 +177,10 @@ class _Planner:
         if not name:
             self.problems.append(f"column {index + 1} has no name in the header")
             return
-        if _folded(name) in ACTION_COLUMNS:
-            self.actions.append(ActionPlan(index, column, _folded(name)))
-            if column != _folded(name):
-                self.mapped.append((column, _folded(name)))
+        if folded_header(name) in ACTION_COLUMNS:
+            self.actions.append(ActionPlan(index, column, folded_header(name)))
+            if column != folded_header(name):
+                self.mapped.append((column, folded_header(name)))
             return
         key = self._attribute(column, name)
         if key is None:
@@ -251,16 +251,16 @@ def action_columns(
     """The actions the header's columns ask for (``state``, ``note``, ...), in its order."""
     renames = renames or {}
     return [
-        _folded(renames.get(name, name))
+        folded_header(renames.get(name, name))
         for name in columns
-        if name not in ignore and _folded(renames.get(name, name)) in ACTION_COLUMNS
+        if name not in ignore and folded_header(renames.get(name, name)) in ACTION_COLUMNS
     ]
 
 
 _ID_NAMES = frozenset(ID_COLUMNS)
 
 
-def _folded(name: str) -> str:
+def folded_header(name: str) -> str:
     """A header as compared with names: any case, spaces or underscores alike."""
     return re.sub(r"[\s_]+", "_", name.strip().casefold())
 
@@ -270,11 +270,11 @@ def _attribute_named(name: str, schema: Schema) -> set[str]:
     name or label (more than one is ambiguous)."""
     if name in TOP_LEVEL_FIELDS or name in schema.attributes:
         return {name}
-    folded = _folded(name)
+    folded = folded_header(name)
     found = {field for field in TOP_LEVEL_FIELDS if field == folded}
     for attribute in schema.attributes.values():
-        if _folded(attribute.name) == folded or (
-            attribute.label and _folded(attribute.label) == folded
+        if folded_header(attribute.name) == folded or (
+            attribute.label and folded_header(attribute.label) == folded
         ):
             found.add(attribute.name)
     return found
@@ -286,7 +286,7 @@ def _unknown_column(column: str, name: str, schema: Schema) -> str:
     )
     hint = escape(did_you_mean(name, writable))
     # ``priority`` with no such attribute: Intercom's own is the action conversation_priority.
-    meant = [action for action in ACTION_COLUMNS if action.endswith(f"_{_folded(name)}")]
+    meant = [action for action in ACTION_COLUMNS if action.endswith(f"_{folded_header(name)}")]
     if meant:
         since = action_of(meant[0]).writes_since
         hint = (

@@ -347,7 +347,7 @@ async def test_pages_follow_the_cursor_to_the_end_and_ids_in_find_any_id(
     async with client:
         async for page in pages(client, caller, {"field": "state", "operator": "!=", "value": "x"}):
             assert isinstance(page, Page) and page.total_count == 999
-            found += [c["id"] for c in page.conversations]
+            found += [c["id"] for c in page.items]
         assert caller.stats.requests == 7  # ⌈999 / 150⌉
         assert len(found) == len(set(found)) == 999
         wanted = ["5", "77", "215467900404"]  # any all-digit id exists; ...404 is missing

@@ -1,0 +1,176 @@
+"""What each row of a keyed sheet matches: its key read and checked, the keys resolved in
+batches (:mod:`bulk_update.send.resolution`), then the match policy. ``one`` (a key must match
+exactly one conversation: none is ``unmatched``, more is ``ambiguous``, with the candidates),
+``all`` (every conversation it matches), ``latest`` (the most recently updated one)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bulk_update.config import Match, ReadOptions, SendOptions, Token
+from bulk_update.errors import InputError, SettingNames, UsageError, escape
+from bulk_update.search.query import Condition, build_query
+from bulk_update.send.client import IntercomClient
+from bulk_update.send.lookups import fetch_schema
+from bulk_update.send.pacing import Pacer
+from bulk_update.send.resolution import Found, Resolved, Resolver
+from bulk_update.send.retry import Caller, RetryPolicy
+from bulk_update.sheet.keys import Key, find_key, key_value
+from bulk_update.sheet.reader import Table
+from bulk_update.sheet.schema import AttributeType, Schema
+
+# A conversation attribute a key can be searched by (Intercom searches these by equality).
+_SEARCHABLE = (AttributeType.STRING, AttributeType.INTEGER)
+
+
+@dataclass(frozen=True)
+class RowMatch:
+    """One row: its key as searched, what it matched and the conversations it applies to."""
+
+    row: int
+    key: str
+    status: Literal["matched", "unmatched", "ambiguous", "invalid"]
+    conversation_ids: tuple[str, ...]
+    matched: int  # every conversation the key matched (``ambiguous``: more than one)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class KeyMatches:
+    """A keyed sheet's rows, each once, in the sheet's order, and what the matching cost."""
+
+    key: Key
+    rows: tuple[RowMatch, ...]
+    searches: int
+    trimmed: int  # keys whose cell had spaces around it
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    sheet: Path
+    key: str | None
+    match: Match
+    conditions: tuple[Condition, ...]
+    read: ReadOptions
+    send: SendOptions
+    names: Mapping[str, str]  # what a row's message calls a setting
+
+
+async def match_keys(settings: MatchSettings, token: Token) -> KeyMatches:
+    """Every row of the sheet with what its key matched; a file that cannot be keyed (no
+    key column, a key that names none, an attribute that cannot be searched) is refused."""
+    table = Table(settings.sheet, settings.read)
+    key = find_key(settings.sheet, table.columns, settings.key)
+    if key is None:
+        raise InputError(
+            settings.sheet,
+            "has no key column: name one with {key} (contact_email, contact_external_id, "
+            "contact_id, or a conversation attribute)",
+            names_settings=True,
+        )
+    keys, rows, trimmed = _read_keys(table, key)
+    send = settings.send
+    policy = RetryPolicy(max_retries=send.max_retries)
+    async with IntercomClient.for_settings(send, token, connections=1) as client:
+        narrowing = None
+        if key.kind == "attribute" or settings.conditions:
+            schema = await fetch_schema(client, policy)
+            _check_searchable(settings.sheet, key, schema)
+            if settings.conditions:
+                narrowing = build_query(settings.conditions, schema)
+        caller = Caller(Pacer(send.rate, max_wait=send.max_wait), policy)
+        resolved = await Resolver(client, caller, narrowing).resolve(key, list(keys.values()))
+    if resolved.refused is not None:
+        answer = resolved.refused
+        raise UsageError(
+            f"Intercom's search refused to find the keys ({answer.status or 'no answer'}: "
+            f"{answer.error_message or answer.error_code or 'no message'}); nothing was sent"
+        )
+    told = SettingNames(settings.names)
+    matches = tuple(
+        row if row.status == "invalid" else _matched(row, key, resolved, settings, told)
+        for row in rows
+    )
+    return KeyMatches(key, matches, resolved.searches, trimmed)
+
+
+def _read_keys(table: Table, key: Key) -> tuple[dict[int, str], list[RowMatch], int]:
+    """Each row's key (rows with a bad or repeated key are invalid), by row."""
+    keys: dict[int, str] = {}
+    rows: list[RowMatch] = []
+    first_of: dict[str, int] = {}
+    trimmed = 0
+    for row in table.rows():
+        cell = row.cells[key.index] if key.index < len(row.cells) else ""
+        value, problem = key_value(key, cell)
+        if value is not None and value != cell:
+            trimmed += 1
+        if value is not None and value.casefold() in first_of:
+            problem = f"duplicate of row {first_of[value.casefold()]} (the same key)"
+        if problem is not None or value is None:
+            rows.append(RowMatch(row.number, cell, "invalid", (), 0, problem or ""))
+            continue
+        first_of[value.casefold()] = row.number
+        keys[row.number] = value
+        rows.append(RowMatch(row.number, value, "matched", (), 0))
+    return keys, rows, trimmed
+
+
+def _check_searchable(path: Path, key: Key, schema: Schema) -> None:
+    if key.kind != "attribute":
+        return
+    attribute = schema.attributes.get(key.attribute or "")
+    if attribute is None or attribute.archived or attribute.type not in _SEARCHABLE:
+        what = (
+            "no conversation attribute"
+            if attribute is None
+            else "archived"
+            if attribute.archived
+            else f"a {attribute.type}"
+        )
+        raise InputError(
+            path,
+            f"{{key}} {escape(repr(key.attribute))} is {what}: a key is a text or whole-number "
+            "conversation attribute, or contact_email, contact_external_id or contact_id",
+            names_settings=True,
+        )
+
+
+def _matched(
+    row: RowMatch, key: Key, resolved: Resolved, settings: MatchSettings, told: SettingNames
+) -> RowMatch:
+    found: Sequence[Found] = resolved.conversations.get(row.key, [])
+    if not found:
+        return RowMatch(
+            row.row, row.key, "unmatched", (), 0, _nothing(row, key, resolved, settings)
+        )
+    if settings.match == "all":
+        return RowMatch(row.row, row.key, "matched", tuple(f.id for f in found), len(found))
+    if settings.match == "latest":
+        latest = max(found, key=lambda f: f.updated_at)
+        return RowMatch(row.row, row.key, "matched", (latest.id,), len(found))
+    if len(found) == 1:
+        return RowMatch(row.row, row.key, "matched", (found[0].id,), 1)
+    candidates = ";".join(f.id for f in found)
+    message = (
+        f"matches {len(found)} conversations ({candidates}): {{match}} one takes exactly one; "
+        "choose all or latest, or narrow with {where}"
+    ).format_map(told)
+    return RowMatch(row.row, row.key, "ambiguous", (), len(found), message)
+
+
+def _nothing(row: RowMatch, key: Key, resolved: Resolved, settings: MatchSettings) -> str:
+    """Why a key matched no conversation, as well as can be told."""
+    narrowed = " matching the conditions" if settings.conditions else ""
+    if key.kind == "attribute":
+        return f"no conversation{narrowed} has {key.attribute} = {row.key!r}"
+    contacts = resolved.contacts.get(row.key, [])
+    if contacts:
+        return f"its contact ({', '.join(contacts)}) has no conversation{narrowed}"
+    return (
+        f"no contact with this {key.kind.replace('_', ' ')} in Intercom's search; a contact "
+        "created in the last few minutes may not be searchable yet: run again later"
+    )

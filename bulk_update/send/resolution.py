@@ -1,0 +1,150 @@
+"""Keys to conversations through Intercom's search, in batches: a contact's email or external
+id to its contacts (``POST /contacts/search``, ``IN`` 50 keys a request), those contacts to
+their conversations (``POST /conversations/search`` by ``contact_ids``, 50 contacts a
+request); a conversation attribute's values straight to conversations. Each search is paced
+and retried like every request, and narrowed by the run's conditions (``--where``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bulk_update.send.client import ApiResponse, IntercomClient
+from bulk_update.send.retry import Caller
+from bulk_update.send.searching import Model, Page, Query, pages
+from bulk_update.sheet.keys import Key
+
+# Keys (or contacts) a search asks for at once: a page holds 150, and a key may match a few.
+KEYS_PER_SEARCH = 50
+# The contact fields a contact key is searched by.
+_CONTACT_FIELDS = {"email": "email", "external_id": "external_id"}
+
+
+@dataclass(frozen=True)
+class Found:
+    """A conversation a key matched: its id and when it was last updated."""
+
+    id: str
+    updated_at: int
+
+
+@dataclass
+class Resolved:
+    """What each key matched (a key that matched nothing is absent), the contacts a contact
+    key found, and the answer that stopped the search, if one did."""
+
+    conversations: dict[str, list[Found]] = field(default_factory=lambda: defaultdict(list))
+    contacts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    refused: ApiResponse | None = None
+    searches: int = 0
+
+
+class Resolver:
+    """Resolves one sheet's keys; ``narrowing`` is the conditions' query, ANDed to each."""
+
+    def __init__(self, client: IntercomClient, caller: Caller, narrowing: Query | None = None):
+        self._client = client
+        self._caller = caller
+        self._narrowing = _filters(narrowing) if narrowing is not None else []
+
+    async def resolve(self, key: Key, values: Sequence[str]) -> Resolved:
+        resolved = Resolved()
+        distinct = list(dict.fromkeys(values))
+        if key.kind == "attribute":
+            assert key.attribute is not None
+            field_name = f"custom_attributes.{key.attribute}"
+            for batch in _batches(distinct):
+                await self._conversations(resolved, field_name, batch, _by_attribute(key, batch))
+            return resolved
+        owners: dict[str, list[str]] = defaultdict(list)  # contact id → its keys
+        if key.kind == "contact_id":
+            for value in distinct:
+                owners[value].append(value)
+                resolved.contacts[value].append(value)
+        else:
+            await self._contacts(resolved, key, distinct, owners)
+        for batch in _batches(list(owners)):
+            await self._conversations(resolved, "contact_ids", batch, _by_contacts(owners))
+        return resolved
+
+    async def _contacts(
+        self, resolved: Resolved, key: Key, values: list[str], owners: dict[str, list[str]]
+    ) -> None:
+        """The contacts each key names (an email may be a lead's and a user's)."""
+        contact_field = _CONTACT_FIELDS[key.kind]
+        by_value = {_compared(key, value): value for value in values}
+        for batch in _batches(values):
+            query = {"field": contact_field, "operator": "IN", "value": batch}
+            async for contact in self._walk(resolved, query, "contacts"):
+                value = by_value.get(_compared(key, str(contact.get(contact_field) or "")))
+                if value is not None and "id" in contact:
+                    owners[str(contact["id"])].append(value)
+                    resolved.contacts[value].append(str(contact["id"]))
+
+    async def _conversations(
+        self, resolved: Resolved, field_name: str, batch: list[str], keys_of: Any
+    ) -> None:
+        asked: Query = {"field": field_name, "operator": "IN", "value": batch}
+        query = (
+            {"operator": "AND", "value": [asked, *self._narrowing]} if self._narrowing else asked
+        )
+        async for conversation in self._walk(resolved, query, "conversations"):
+            found = Found(str(conversation.get("id")), _number(conversation.get("updated_at")))
+            for value in keys_of(conversation):
+                if found not in resolved.conversations[value]:
+                    resolved.conversations[value].append(found)
+
+    async def _walk(self, resolved: Resolved, query: Query, model: Model) -> Any:
+        """Every item the search finds; a refusal stops every later search."""
+        if resolved.refused is not None:
+            return
+        async for page in pages(self._client, self._caller, query, model=model):
+            resolved.searches += 1
+            if not isinstance(page, Page):
+                resolved.refused = page
+                return
+            for item in page.items:
+                yield item
+
+
+def _batches(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), KEYS_PER_SEARCH):
+        yield values[start : start + KEYS_PER_SEARCH]
+
+
+def _filters(query: Query) -> list[Query]:
+    """The conditions' filters, to AND beside the key's (one group, not a nested one)."""
+    if query.get("operator") == "AND" and isinstance(query.get("value"), list):
+        return list(query["value"])
+    return [query]
+
+
+def _compared(key: Key, value: str) -> str:
+    """A key as compared with what the search answers: emails in any case."""
+    return value.strip().casefold() if key.kind == "email" else value.strip()
+
+
+def _by_attribute(key: Key, batch: list[str]) -> Any:
+    asked = set(batch)
+
+    def keys_of(conversation: dict[str, Any]) -> list[str]:
+        held = (conversation.get("custom_attributes") or {}).get(key.attribute)
+        text = str(held) if not isinstance(held, float) or not held.is_integer() else str(int(held))
+        return [text] if text in asked else []
+
+    return keys_of
+
+
+def _by_contacts(owners: dict[str, list[str]]) -> Any:
+    def keys_of(conversation: dict[str, Any]) -> list[str]:
+        listed = (conversation.get("contacts") or {}).get("contacts") or []
+        ids = [str(contact.get("id")) for contact in listed if isinstance(contact, dict)]
+        return list(dict.fromkeys(value for id_ in ids for value in owners.get(id_, [])))
+
+    return keys_of
+
+
+def _number(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -1,0 +1,106 @@
+"""Sheets keyed by a conversation attribute (a migration's source ticket id) instead of
+Intercom's ids, against the sandbox over loopback: each key resolved through the search, the
+match policy made explicit, and one report line per input row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bulk_update import api
+from bulk_update.errors import InputError
+from bulk_update.sandbox import Sandbox
+from tests.conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
+
+
+def _seed(sandbox: Sandbox, ticket_of: dict[str, str]) -> None:
+    for conversation_id, ticket in ticket_of.items():
+        sandbox.server.conversation(conversation_id)["custom_attributes"]["region"] = ticket
+
+
+async def _run(sheet: Path, sandbox: Sandbox, **settings: object) -> api.RunResult:
+    return await api.run_async(
+        sheet,
+        token=TOKEN,
+        base_url=sandbox.url,
+        schema_path=SAMPLE_DATA / "schema.json",
+        **settings,  # type: ignore[arg-type]
+    )
+
+
+async def test_an_attribute_key_updates_the_one_conversation_it_matches(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    _seed(sandbox, {"7001": "ZD-1", "7003": "ZD-2", "7005": "ZD-3", "7007": "ZD-3"})
+    sheet = write_csv(
+        tmp_path / "tickets.csv",
+        ["region", "issue_type"],
+        [[" ZD-1 ", "Bug"], ["ZD-2", "Billing"], ["ZD-3", "Bug"], ["ZD-9", "Bug"], ["", "Bug"]],
+    )
+    result = await _run(sheet, sandbox, key="region")
+    lines = read_report(tmp_path / "tickets.results.csv")
+    assert [line["status"] for line in lines] == [
+        "updated",
+        "updated",
+        "ambiguous",
+        "unmatched",
+        "invalid",
+    ]
+    assert [line["conversation_ids"] for line in lines] == ["7001", "7003", "", "", ""]
+    assert [line["matched"] for line in lines] == ["1", "1", "2", "0", "0"]
+    assert "7005;7007" in lines[2]["error_message"]
+    assert "ZD-9" in lines[3]["error_message"]
+    assert lines[0]["region"] == " ZD-1 "  # the sheet's cell, as it was
+    assert sorted(sandbox.state.put_counts) == ["7001", "7003"]
+    assert result.summary.counts == {"updated": 2, "ambiguous": 1, "unmatched": 1, "invalid": 1}
+    assert not result.summary.all_succeeded
+    assert any("keyed by region" in notice for notice in result.summary.notices)
+    assert any("1 keys had spaces around them" in notice for notice in result.summary.notices)
+
+
+@pytest.mark.parametrize(("match", "written"), [("all", ["7005", "7007"]), ("latest", ["7007"])])
+async def test_match_all_fans_out_and_latest_takes_the_last_updated(
+    sandbox: Sandbox, tmp_path: Path, match: str, written: list[str]
+) -> None:
+    _seed(sandbox, {"7005": "ZD-3", "7007": "ZD-3"})
+    sandbox.server.conversation("7007")["updated_at"] += 1000
+    sheet = write_csv(tmp_path / "t.csv", ["region", "title"], [["ZD-3", "Moved"]])
+    result = await _run(sheet, sandbox, key="region", match=match)
+    (line,) = read_report(tmp_path / "t.results.csv")
+    assert line["status"] == "updated" and line["conversation_ids"] == ";".join(written)
+    assert line["matched"] == "2"
+    assert sorted(sandbox.state.put_counts) == written
+    assert result.summary.counts == {"updated": 1}
+
+
+async def test_a_dry_run_shows_what_each_key_matched_and_sends_nothing(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    _seed(sandbox, {"7001": "ZD-1"})
+    sheet = write_csv(tmp_path / "t.csv", ["region", "title"], [["ZD-1", "New"]])
+    result = await _run(sheet, sandbox, key="region", dry_run=True)
+    (line,) = read_report(tmp_path / "t.dry-run.csv")
+    assert (line["status"], line["conversation_ids"]) == ("would_update", "7001")
+    assert result.summary.counts == {"would_update": 1}
+    assert sandbox.state.puts_applied == 0
+
+
+async def test_a_sheet_with_both_an_id_and_a_key_column_is_refused_unless_the_key_decides(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sheet = write_csv(tmp_path / "t.csv", ["id", "email", "title"], [["7001", "a@b.co", "x"]])
+    with pytest.raises(InputError, match="both an id column and the key column email"):
+        await _run(sheet, sandbox)
+    with pytest.raises(InputError, match="names 'zendesk_id', which is no column"):
+        await _run(sheet, sandbox, key="zendesk_id")
+    with pytest.raises(InputError, match="no conversation attribute"):
+        await _run(
+            write_csv(tmp_path / "u.csv", ["title", "x"], [["a", "b"]]), sandbox, key="title"
+        )
+    with pytest.raises(InputError, match="'legacy_code' is archived"):
+        await _run(
+            write_csv(tmp_path / "v.csv", ["legacy_code", "title"], [["a", "b"]]),
+            sandbox,
+            key="legacy_code",
+        )
