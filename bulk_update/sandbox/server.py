@@ -24,10 +24,10 @@ from bulk_update.config.versions import has_since
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
 from bulk_update.sandbox.answers import as_version, priority_refused, version_of
 from bulk_update.sandbox.attributes import (
+    body_refused,
     conversation_attributes,
     data_attributes,
     rendered,
-    value_fits,
     varied_values,
 )
 from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
@@ -250,7 +250,7 @@ class SandboxApp:
         if not isinstance(body, dict):
             return _error(400, "parameter_invalid", "Body is required")
         attributes = self._attributes()
-        problem = self._check_body(body, attributes) or priority_refused(body, version_of(request))
+        problem = body_refused(body, attributes) or priority_refused(body, version_of(request))
         if problem:
             return _error(400, "parameter_invalid", problem)
         self.state.put_counts[conversation_id] += 1
@@ -274,28 +274,6 @@ class SandboxApp:
 
     def _attributes(self) -> dict[str, dict[str, Any]]:
         return {a["name"]: a for a in self.config.listing["data"] if not a.get("archived", False)}
-
-    def _check_body(
-        self, body: dict[str, Any], attributes: dict[str, dict[str, Any]]
-    ) -> str | None:
-        if "read" in body and not isinstance(body["read"], bool):
-            return f"'{body['read']}' is not a valid value for 'read'"
-        if "title" in body and not isinstance(body["title"], str | None):
-            return f"'{body['title']}' is not a valid value for 'title'"
-        custom = body.get("custom_attributes")
-        if custom is None:
-            return None
-        if not isinstance(custom, dict):
-            return "custom_attributes must be an object"
-        for name, value in custom.items():
-            attribute = attributes.get(name)
-            if attribute is None:
-                return f"Conversation attribute '{name}' does not exist"
-            if attribute.get("api_writable") is False:
-                return f"Conversation attribute '{name}' is not writable through the API"
-            if value is not None and not value_fits(attribute, value):
-                return f"'{value}' is not a valid value for '{name}'"
-        return None
 
     async def _data_attributes(self, request: web.Request) -> web.Response:
         if request.query.get("model") != "conversation":
