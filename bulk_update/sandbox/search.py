@@ -9,7 +9,8 @@ request's version shows them (``sandbox/answers.py``): nobody assigned is found 
 
 It searches the conversations the sandbox holds. Ids named by an ``id`` filter are made to
 exist first, as every all-digit id does in the sandbox (except the missing ones). The query
-language (``QueryLanguage``, ``read_search``, ``paged``) is one for any kind of record.
+language (``QueryLanguage``, ``read_search``, ``paged``) is the contacts' search's too
+(``sandbox/contacts.py``).
 """
 
 from __future__ import annotations
@@ -241,7 +242,9 @@ def _values_of(conversation: Conversation, field: str) -> list[Any]:
     """The field's values in the conversation (a list: tag_ids has several)."""
     if field == "tag_ids":
         return [tag.get("id") for tag in conversation["tags"]["tags"]]
-    if field in ("contact_ids", "teammate_ids"):
+    if field == "contact_ids":
+        return [contact["id"] for contact in conversation["contacts"]["contacts"]]
+    if field == "teammate_ids":
         return []
     name = custom_name(field)
     if name is not None:

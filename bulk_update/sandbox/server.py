@@ -31,6 +31,7 @@ from bulk_update.sandbox.attributes import (
     varied_values,
 )
 from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
+from bulk_update.sandbox.contacts import Contact, ContactBook, ContactRoutes
 from bulk_update.sandbox.faults import Faults, conversation_named
 from bulk_update.sandbox.faults import error_response as _error
 from bulk_update.sandbox.search import LaggingIndex, SearchRefused, SearchRoute
@@ -54,6 +55,8 @@ class SandboxState:
     index: LaggingIndex = field(default_factory=lambda: LaggingIndex())
     # Teammates, teams and tags, and the actions taken on conversations.
     workspace: Workspace = field(default_factory=Workspace)
+    # The contacts (users and leads) conversations are with.
+    contacts: ContactBook = field(default_factory=ContactBook)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,8 @@ class SandboxApp:
             _error,
             self._faults.search_page,
         ).register(self.app)
+        ContactRoutes(self.state.contacts, clock, _error).register(self.app)
+        self.state.contacts.populate(POPULATION_FIRST_ID, self.config.population)
         for number in range(self.config.population):
             with contextlib.suppress(web.HTTPNotFound):  # an id that is missing by design
                 self._populate(number)
@@ -203,8 +208,26 @@ class SandboxApp:
                 "priority": "none",  # held as 2.16's enum (see sandbox/answers.py)
                 "custom_attributes": {},
                 **initial_situation(conversation_id, created, self._clock()),
+                "contacts": self.state.contacts.seeded(conversation_id, created),
             }
         return self.state.conversations[conversation_id]
+
+    def add_contact(
+        self,
+        *,
+        email: str | None = None,
+        external_id: str | None = None,
+        role: str = "user",
+        conversations: tuple[str, ...] | list[str] = (),
+        searchable_after: float = 0.0,
+    ) -> Contact:
+        """A contact a test seeds, with these conversations (see ``sandbox/contacts.py``):
+        search finds it ``searchable_after`` seconds of the sandbox's clock from now."""
+        contacts = self.state.contacts
+        added = contacts.add(role, email, external_id, self._clock(), searchable_after)
+        for conversation_id in conversations:
+            contacts.link(added, self.conversation(conversation_id))
+        return added
 
     def shown(self, conversation: dict[str, Any], version: str) -> dict[str, Any]:
         """The conversation as an answer in Intercom-Version ``version`` shows it."""
