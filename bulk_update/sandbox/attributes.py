@@ -140,6 +140,29 @@ def _object_type(name: str) -> str:
     return name.rstrip("s").capitalize() or "Object"
 
 
+def body_refused(body: dict[str, Any], attributes: dict[str, dict[str, Any]]) -> str | None:
+    """Why Intercom refuses a ``PUT /conversations/{id}`` body's values (the 400's message),
+    or None; ``attributes`` are the workspace's, by name."""
+    if "read" in body and not isinstance(body["read"], bool):
+        return f"'{body['read']}' is not a valid value for 'read'"
+    if "title" in body and not isinstance(body["title"], str | None):
+        return f"'{body['title']}' is not a valid value for 'title'"
+    custom = body.get("custom_attributes")
+    if custom is None:
+        return None
+    if not isinstance(custom, dict):
+        return "custom_attributes must be an object"
+    for name, value in custom.items():
+        attribute = attributes.get(name)
+        if attribute is None:
+            return f"Conversation attribute '{name}' does not exist"
+        if attribute.get("api_writable") is False:
+            return f"Conversation attribute '{name}' is not writable through the API"
+        if value is not None and not value_fits(attribute, value):
+            return f"'{value}' is not a valid value for '{name}'"
+    return None
+
+
 def value_fits(attribute: dict[str, Any], value: Any) -> bool:
     """Whether Intercom would take ``value`` for this attribute (else 400 parameter_invalid)."""
     data_type = attribute.get("data_type")

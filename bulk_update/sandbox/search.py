@@ -8,7 +8,9 @@ request's version shows them (``sandbox/answers.py``): nobody assigned is found 
 2.16 (not by 0, which that version does not show) and by 0 from 2.16 (and, inferred, by null).
 
 It searches the conversations the sandbox holds. Ids named by an ``id`` filter are made to
-exist first, as every all-digit id does in the sandbox (except the missing ones).
+exist first, as every all-digit id does in the sandbox (except the missing ones). The query
+language (``QueryLanguage``, ``read_search``, ``paged``) is the contacts' search's too
+(``sandbox/contacts.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from bulk_update.search.searchable import (
 )
 from bulk_update.send.searching import MAX_PER_PAGE
 
-Conversation = dict[str, Any]
+Record = dict[str, Any]
+Conversation = Record
 _CUSTOM_TYPES = {
     "integer": INTEGER,
     "float": INTEGER,
@@ -80,20 +83,17 @@ class SearchRoute:
         self._attributes = attributes
         self._render = render
         self._error = error
+        self._language = QueryLanguage(self._field_type, _values_of)
 
     def register(self, app: web.Application) -> None:
         app.router.add_route("POST", "/conversations/search", self._search)
 
     async def _search(self, request: web.Request) -> web.Response:
         try:
-            body = json.loads(await request.read() or b"null")
-            if not isinstance(body, dict) or "query" not in body:
-                raise Invalid("query is required")
-            per_page, start = _pagination(body.get("pagination"))
-            self._check(body["query"], depth=1)
-        except (Invalid, ValueError) as problem:
+            query, per_page, start = read_search(await request.read(), self._language)
+        except Invalid as problem:
             return self._error(400, "parameter_invalid", str(problem))
-        for named in _ids_named(body["query"]):
+        for named in _ids_named(query):
             with contextlib.suppress(web.HTTPNotFound):  # a missing one is simply not found
                 self._conversation(named)
         try:
@@ -101,17 +101,9 @@ class SearchRoute:
         except SearchRefused as refused:
             return self._error(refused.status, "parameter_invalid", "Search is not available")
         version = version_of(request)
-        found = [c for c in held.values() if self._matches(body["query"], as_version(c, version))]
+        found = [c for c in held.values() if self._language.matches(query, as_version(c, version))]
         found.sort(key=lambda conversation: int(conversation["id"]))
-        page = found[start : start + per_page]
-        pages: dict[str, Any] = {
-            "type": "pages",
-            "page": start // per_page + 1,
-            "per_page": per_page,
-            "total_pages": max(1, math.ceil(len(found) / per_page)),
-        }
-        if start + per_page < len(found):
-            pages["next"] = {"per_page": per_page, "starting_after": _cursor(start + per_page)}
+        page, pages = paged(found, per_page, start, least_pages=1)
         answer = {
             "type": "conversation.list",
             "conversations": [_list_item(self._render(c, version)) for c in page],
@@ -121,9 +113,36 @@ class SearchRoute:
         wrong = self._wrong_page(start // per_page + 1)
         return web.json_response(answer if wrong is None else _wrongly(wrong, answer, start))
 
-    # --- checking a query ------------------------------------------------------------------
+    def _field_type(self, field: str) -> str:
+        if field in SEARCH_FIELDS:
+            return SEARCH_FIELDS[field]
+        name = custom_name(field)
+        attribute = self._attributes().get(name or "")
+        if attribute is None:
+            raise Invalid(f"{field} is not a searchable field")
+        return _CUSTOM_TYPES.get(str(attribute.get("data_type")), STRING)
 
-    def _check(self, query: Any, depth: int) -> None:
+
+class QueryLanguage:
+    """Intercom's query objects over one kind of record (conversations, contacts): a query
+    checked as Intercom checks it (``Invalid`` with the 400's message) and a record matched.
+    ``field_type`` names a searchable field's type (raising ``Invalid`` for any other),
+    ``values_of`` a record's values of a field (a list: ``tag_ids`` has several)."""
+
+    def __init__(
+        self,
+        field_type: Callable[[str], str],
+        values_of: Callable[[Record, str], list[Any]],
+    ):
+        self._field_type = field_type
+        self._values_of = values_of
+
+    def kind(self, field: Any) -> str:
+        if not isinstance(field, str):
+            raise Invalid("field is required")
+        return self._field_type(field)
+
+    def check(self, query: Any, depth: int = 1) -> None:
         if not isinstance(query, dict):
             raise Invalid("a query is an object")
         if "field" in query:
@@ -139,11 +158,11 @@ class SearchRoute:
         if len(filters) > MAX_FILTERS_PER_GROUP:
             raise Invalid(f"a group holds at most {MAX_FILTERS_PER_GROUP} filters")
         for inner in filters:
-            self._check(inner, depth + 1)
+            self.check(inner, depth + 1)
 
     def _check_filter(self, query: dict[str, Any]) -> None:
         field, operator, value = query.get("field"), query.get("operator"), query.get("value")
-        kind = self._field_type(field)
+        kind = self.kind(field)
         if operator not in OPERATORS[kind]:
             raise Invalid(f"operator {operator!r} cannot be used with {field} ({kind})")
         values: list[Any] = [value]
@@ -157,26 +176,14 @@ class SearchRoute:
             if not _fits(kind, item):
                 raise Invalid(f"{item!r} is not a {kind} value for {field}")
 
-    def _field_type(self, field: Any) -> str:
-        if not isinstance(field, str):
-            raise Invalid("field is required")
-        if field in SEARCH_FIELDS:
-            return SEARCH_FIELDS[field]
-        name = custom_name(field)
-        attribute = self._attributes().get(name or "")
-        if attribute is None:
-            raise Invalid(f"{field} is not a searchable field")
-        return _CUSTOM_TYPES.get(str(attribute.get("data_type")), STRING)
-
-    # --- matching ----------------------------------------------------------------------
-
-    def _matches(self, query: dict[str, Any], conversation: Conversation) -> bool:
+    def matches(self, query: dict[str, Any], record: Record) -> bool:
+        """Whether the record is found by a query that passed ``check``."""
         if "field" not in query:
-            results = (self._matches(inner, conversation) for inner in query["value"])
+            results = (self.matches(inner, record) for inner in query["value"])
             return all(results) if query["operator"] == "AND" else any(results)
         field, operator, wanted = query["field"], query["operator"], query["value"]
-        kind = self._field_type(field)
-        held = [_plain(kind, item) for item in _values_of(conversation, field)]
+        kind = self.kind(field)
+        held = [_plain(kind, item) for item in self._values_of(record, field)]
         if operator in ("IN", "NIN"):
             hit = any(_plain(kind, item) in held for item in wanted)
             return hit if operator == "IN" else not hit
@@ -200,11 +207,44 @@ class SearchRoute:
         return verdicts[operator]
 
 
+def read_search(body: bytes, language: QueryLanguage) -> tuple[dict[str, Any], int, int]:
+    """A search request's (query, per_page, where its page starts), checked as Intercom
+    checks them (``Invalid`` for a 400)."""
+    try:
+        request = json.loads(body or b"null")
+    except ValueError:
+        raise Invalid("Request body is not valid JSON") from None
+    if not isinstance(request, dict) or "query" not in request:
+        raise Invalid("query is required")
+    per_page, start = _pagination(request.get("pagination"))
+    language.check(request["query"])
+    return request["query"], per_page, start
+
+
+def paged(
+    found: list[Record], per_page: int, start: int, *, least_pages: int
+) -> tuple[list[Record], dict[str, Any]]:
+    """One page of what a search found, and its ``pages`` (``cursor_pages``): a next cursor
+    while more are left; ``total_pages`` at least ``least_pages`` (Intercom's examples show 1
+    for conversations, 0 for contacts found none)."""
+    pages: dict[str, Any] = {
+        "type": "pages",
+        "page": start // per_page + 1,
+        "per_page": per_page,
+        "total_pages": max(least_pages, math.ceil(len(found) / per_page)),
+    }
+    if start + per_page < len(found):
+        pages["next"] = {"per_page": per_page, "starting_after": _cursor(start + per_page)}
+    return found[start : start + per_page], pages
+
+
 def _values_of(conversation: Conversation, field: str) -> list[Any]:
     """The field's values in the conversation (a list: tag_ids has several)."""
     if field == "tag_ids":
         return [tag.get("id") for tag in conversation["tags"]["tags"]]
-    if field in ("contact_ids", "teammate_ids"):
+    if field == "contact_ids":
+        return [contact["id"] for contact in conversation["contacts"]["contacts"]]
+    if field == "teammate_ids":
         return []
     name = custom_name(field)
     if name is not None:

@@ -24,13 +24,14 @@ from bulk_update.config.versions import has_since
 from bulk_update.sandbox.actions import ActionRoutes, Workspace, initial_situation
 from bulk_update.sandbox.answers import as_version, priority_refused, version_of
 from bulk_update.sandbox.attributes import (
+    body_refused,
     conversation_attributes,
     data_attributes,
     rendered,
-    value_fits,
     varied_values,
 )
 from bulk_update.sandbox.config import POPULATION_FIRST_ID, SandboxConfig
+from bulk_update.sandbox.contacts import Contact, ContactBook, ContactRoutes
 from bulk_update.sandbox.faults import Faults, conversation_named
 from bulk_update.sandbox.faults import error_response as _error
 from bulk_update.sandbox.search import LaggingIndex, SearchRefused, SearchRoute
@@ -54,6 +55,8 @@ class SandboxState:
     index: LaggingIndex = field(default_factory=lambda: LaggingIndex())
     # Teammates, teams and tags, and the actions taken on conversations.
     workspace: Workspace = field(default_factory=Workspace)
+    # The contacts (users and leads) conversations are with.
+    contacts: ContactBook = field(default_factory=ContactBook)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,8 @@ class SandboxApp:
             _error,
             self._faults.search_page,
         ).register(self.app)
+        ContactRoutes(self.state.contacts, clock, _error).register(self.app)
+        self.state.contacts.populate(POPULATION_FIRST_ID, self.config.population)
         for number in range(self.config.population):
             with contextlib.suppress(web.HTTPNotFound):  # an id that is missing by design
                 self._populate(number)
@@ -203,8 +208,26 @@ class SandboxApp:
                 "priority": "none",  # held as 2.16's enum (see sandbox/answers.py)
                 "custom_attributes": {},
                 **initial_situation(conversation_id, created, self._clock()),
+                "contacts": self.state.contacts.seeded(conversation_id, created),
             }
         return self.state.conversations[conversation_id]
+
+    def add_contact(
+        self,
+        *,
+        email: str | None = None,
+        external_id: str | None = None,
+        role: str = "user",
+        conversations: tuple[str, ...] | list[str] = (),
+        searchable_after: float = 0.0,
+    ) -> Contact:
+        """A contact a test seeds, with these conversations (see ``sandbox/contacts.py``):
+        search finds it ``searchable_after`` seconds of the sandbox's clock from now."""
+        contacts = self.state.contacts
+        added = contacts.add(role, email, external_id, self._clock(), searchable_after)
+        for conversation_id in conversations:
+            contacts.link(added, self.conversation(conversation_id))
+        return added
 
     def shown(self, conversation: dict[str, Any], version: str) -> dict[str, Any]:
         """The conversation as an answer in Intercom-Version ``version`` shows it."""
@@ -250,7 +273,7 @@ class SandboxApp:
         if not isinstance(body, dict):
             return _error(400, "parameter_invalid", "Body is required")
         attributes = self._attributes()
-        problem = self._check_body(body, attributes) or priority_refused(body, version_of(request))
+        problem = body_refused(body, attributes) or priority_refused(body, version_of(request))
         if problem:
             return _error(400, "parameter_invalid", problem)
         self.state.put_counts[conversation_id] += 1
@@ -274,28 +297,6 @@ class SandboxApp:
 
     def _attributes(self) -> dict[str, dict[str, Any]]:
         return {a["name"]: a for a in self.config.listing["data"] if not a.get("archived", False)}
-
-    def _check_body(
-        self, body: dict[str, Any], attributes: dict[str, dict[str, Any]]
-    ) -> str | None:
-        if "read" in body and not isinstance(body["read"], bool):
-            return f"'{body['read']}' is not a valid value for 'read'"
-        if "title" in body and not isinstance(body["title"], str | None):
-            return f"'{body['title']}' is not a valid value for 'title'"
-        custom = body.get("custom_attributes")
-        if custom is None:
-            return None
-        if not isinstance(custom, dict):
-            return "custom_attributes must be an object"
-        for name, value in custom.items():
-            attribute = attributes.get(name)
-            if attribute is None:
-                return f"Conversation attribute '{name}' does not exist"
-            if attribute.get("api_writable") is False:
-                return f"Conversation attribute '{name}' is not writable through the API"
-            if value is not None and not value_fits(attribute, value):
-                return f"'{value}' is not a valid value for '{name}'"
-        return None
 
     async def _data_attributes(self, request: web.Request) -> web.Response:
         if request.query.get("model") != "conversation":

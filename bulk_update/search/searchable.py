@@ -68,6 +68,17 @@ SEARCH_FIELDS: dict[str, str] = {
     "ai_agent.source_title": STRING,
 }
 
+# ``POST /contacts/search`` (2.14's table of accepted fields): those a sheet's key and the
+# sandbox's contacts have. Its dates are matched by calendar day, which neither needs.
+CONTACT_SEARCH_FIELDS: dict[str, str] = {
+    "id": STRING,
+    "role": STRING,
+    "name": STRING,
+    "email": STRING,
+    "email_domain": STRING,
+    "external_id": STRING,
+}
+
 OPERATORS: dict[str, frozenset[str]] = {
     STRING: frozenset({"=", "!=", "IN", "NIN", "~", "!~", "^", "$"}),
     INTEGER: frozenset({"=", "!=", "IN", "NIN", "<", ">", "<=", ">="}),

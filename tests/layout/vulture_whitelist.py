@@ -8,3 +8,4 @@ _.initial  # SilentProgress.initial: what tests read of where a resumed run star
 _.example  # Action.example: the cells the table-wide tests read, plan, send and undo per action
 _.required  # Attribute.required: what 2.16's listing says, for the library's callers (bulk_update.Schema)
 _.visible_to_team_ids  # Attribute.visible_to_team_ids: the same
+_.add_contact  # SandboxApp.add_contact: how a test seeds contacts and their conversations (tests/sandbox)
