@@ -104,3 +104,65 @@ async def test_a_sheet_with_both_an_id_and_a_key_column_is_refused_unless_the_ke
             sandbox,
             key="legacy_code",
         )
+
+
+async def test_contact_keys_find_their_conversations_and_notes_go_once_to_each(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """By email (one address on a lead and a user: both their conversations) and by
+    external id; --match all closes every open conversation of a customer with one note
+    each; a customer the search does not know yet says the index may lag."""
+    sandbox.server.add_contact(email="ana@acme.test", conversations=["7001", "7003"])
+    sandbox.server.add_contact(email="ana@acme.test", role="lead", conversations=["7005"])
+    sandbox.server.add_contact(email="bo@acme.test", conversations=["7007"])
+    sandbox.server.add_contact(email="new@acme.test", conversations=["7009"], searchable_after=600)
+    sheet = write_csv(
+        tmp_path / "customers.csv",
+        ["contact_email", "state", "note"],
+        [
+            ["ana@acme.test", "closed", "Closed in the clean-up."],
+            ["bo@acme.test", "closed", "Closed in the clean-up."],
+            ["new@acme.test", "closed", "x"],
+            ["not an email", "closed", "x"],
+            ["Bo@acme.test", "closed", "x"],
+        ],
+    )
+    result = await _run(sheet, sandbox, match="all", admin="ada@example.com")
+    lines = read_report(tmp_path / "customers.results.csv")
+    assert [line["status"] for line in lines] == [
+        "updated",
+        "updated",
+        "unmatched",
+        "invalid",
+        "invalid",
+    ]
+    assert lines[0]["conversation_ids"].split(";") == ["7001", "7003", "7005"]
+    assert lines[0]["matched"] == "3"
+    assert "may not be searchable yet" in lines[2]["error_message"]
+    assert "duplicate of row 3" in lines[4]["error_message"]
+    for conversation_id in ("7001", "7003", "7005", "7007"):
+        conversation = sandbox.server.conversation(conversation_id)
+        assert conversation["state"] == "closed"
+        notes = [
+            p
+            for p in conversation["conversation_parts"]["conversation_parts"]
+            if p.get("part_type") == "note"
+        ]
+        assert len(notes) == 1
+    assert sandbox.server.conversation("7009")["state"] == "open"
+    assert result.summary.counts == {"updated": 2, "unmatched": 1, "invalid": 2}
+
+
+async def test_an_external_id_key_with_one_match_each(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.server.add_contact(external_id="crm 42", conversations=["7011"])
+    sandbox.server.add_contact(external_id="crm-43", conversations=["7013", "7015"])
+    sheet = write_csv(
+        tmp_path / "crm.csv", ["external_id", "title"], [["crm 42", "A"], ["crm-43", "B"]]
+    )
+    await _run(sheet, sandbox)
+    lines = read_report(tmp_path / "crm.results.csv")
+    assert [(line["status"], line["matched"]) for line in lines] == [
+        ("updated", "1"),
+        ("ambiguous", "2"),
+    ]
+    assert sandbox.server.conversation("7011")["title"] == "A"
