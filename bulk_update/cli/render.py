@@ -53,6 +53,16 @@ def render_export(result: ExportResult, limit: int | None, carry: str = "") -> s
     return "\n".join([*lines, *_sandbox_note(carry)])
 
 
+def _unresolved(summary: RunSummary) -> str:
+    """A keyed sheet's rows whose key matched no conversation, or several (not sent)."""
+    told = [
+        f", {summary.count(status)} {status.value}"
+        for status in (RowStatus.UNMATCHED, RowStatus.AMBIGUOUS)
+        if summary.count(status)
+    ]
+    return "".join(told)
+
+
 def render_summary(summary: RunSummary, carry: str = "", again: str = "") -> str:
     def count(status: RowStatus) -> int:
         return summary.count(status)
@@ -70,6 +80,7 @@ def render_summary(summary: RunSummary, carry: str = "", again: str = "") -> str
             head += f", {count(RowStatus.FAILED)} could not be read"
         if count(RowStatus.NOT_ATTEMPTED):
             head += f", {count(RowStatus.NOT_ATTEMPTED)} beyond the limit"
+        head += _unresolved(summary)
         notes = [f"note: {notice}" for notice in summary.notices]
         return "\n".join(
             [head, *notes, *_reasons(summary.reasons), f"report: {summary.report_path}"]
@@ -82,7 +93,7 @@ def render_summary(summary: RunSummary, carry: str = "", again: str = "") -> str
         + (f"{unchanged} unchanged (skipped), " if unchanged else "")
         + (f"{conflicts} in conflict, " if conflicts else "")
         + f"{count(RowStatus.FAILED)} failed, {count(RowStatus.INVALID)} invalid, "
-        f"{count(RowStatus.NOT_ATTEMPTED)} not attempted",
+        f"{count(RowStatus.NOT_ATTEMPTED)} not attempted{_unresolved(summary)}",
         f"elapsed {summary.elapsed_seconds:.1f} s, {summary.requests} requests "
         f"({summary.requests_per_second:.1f}/s), {summary.retries} retries, "
         f"{summary.rate_limited} rate-limited (429)",

@@ -107,8 +107,12 @@ class KeyedRun:
         notice = f"keyed by {self._key.described}: {matches.searches} searches"
         if matches.trimmed:
             notice += f"; {matches.trimmed} keys had spaces around them, trimmed"
+        # The searches are requests of this run too.
+        sent = dataclasses.replace(ran.summary.sent)
+        sent.requests += matches.searches
         summary = dataclasses.replace(
             ran.summary,
+            sent=sent,
             input_path=str(self._table.path),
             report_path=str(self._report),
             rows=len(lines) - 1,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bulk_update import api
+from bulk_update.cli.commands import main
 from bulk_update.errors import InputError
 from bulk_update.sandbox import Sandbox
 from tests.conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
@@ -166,3 +167,25 @@ async def test_an_external_id_key_with_one_match_each(sandbox: Sandbox, tmp_path
         ("ambiguous", "2"),
     ]
     assert sandbox.server.conversation("7011")["title"] == "A"
+
+
+def test_the_command_line_says_which_key_it_read_and_what_matched_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The built-in sandbox's customers: cus_00001 has two conversations (ambiguous under
+    one), cus_00003 one, cus_99999 none; a sheet with id and a key column is exit 2."""
+    sheet = write_csv(
+        tmp_path / "s.csv",
+        ["external_id", "issue_type"],
+        [["cus_00001", "Bug"], ["cus_00003", "Bug"], ["cus_99999", "Bug"]],
+    )
+    assert main(["run", str(sheet), "--sandbox", "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "1 would be updated, 0 invalid, 1 unmatched, 1 ambiguous" in out
+    assert "keyed by external_id (a contact's external id)" in out
+    assert main(["run", str(sheet), "--sandbox", "--match", "all"]) == 1
+    out = capsys.readouterr().out
+    assert "3 rows: 2 updated, 0 failed, 0 invalid, 0 not attempted, 1 unmatched" in out
+    both = write_csv(tmp_path / "b.csv", ["id", "email", "title"], [["1", "a@b.co", "x"]])
+    assert main(["run", str(both), "--sandbox"]) == 2
+    assert "say which one decides with --key" in capsys.readouterr().err
