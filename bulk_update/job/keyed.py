@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,18 +26,21 @@ from bulk_update.config import (
     require_token,
 )
 from bulk_update.errors import UsageError
-from bulk_update.history.report import write_report
+from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import RunHooks
+from bulk_update.job.preparation import prepare_run
 from bulk_update.job.runner import Job
-from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
+from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult, RunSummary
 from bulk_update.search.matching import KeyMatches, MatchSettings, RowMatch, match_keys
 from bulk_update.search.query import Condition
 from bulk_update.sheet.columns import MARKER_COLUMNS
 from bulk_update.sheet.keys import Key, find_key
 from bulk_update.sheet.reader import Table
+from bulk_update.sheet.rows import SheetRow
 
 # What a keyed report adds to each row, after the outcome columns.
 KEYED_COLUMNS = ("conversation_ids", "matched")
+_TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, *MARKER_COLUMNS, *KEYED_COLUMNS})
 _STATUS_OF = {"unmatched": RowStatus.UNMATCHED, "ambiguous": RowStatus.AMBIGUOUS}
 # When a row's conversations ended differently, the row takes the first of these it has.
 _WORST_FIRST = (
@@ -52,14 +55,16 @@ _WORST_FIRST = (
 
 
 class KeyedRun:
-    """One run of a keyed sheet (see the module's note)."""
+    """One run of a keyed sheet (see the module's note). A keyed report run again acts on
+    the conversations its rows recorded (its rows with none are searched again): its pairs'
+    own report is run again, in place, with the cells as the report has them now."""
 
     def __init__(
         self,
         settings: JobSettings,
         table: Table,
         key: Key,
-        options: KeyOptions,
+        given: Mapping[str, Any],
         token: Token,
         hooks: RunHooks,
     ):
@@ -69,12 +74,19 @@ class KeyedRun:
         self._report = settings.report_path
         self._table = table
         self._key = key
-        self._options = options
+        self._given = given
+        self._options = KeyOptions(**pick(KeyOptions, given))
         self._token = token
         self._hooks = hooks
+        header = table.columns
+        # The sheet's own columns (not the tool's, which a keyed report carries).
+        self._own = [i for i, name in enumerate(header) if name not in _TOOLS_COLUMNS]
+        # What the pairs carry: those but the key, which the report keeps.
+        self._sent = [i for i in self._own if i != key.index]
 
     async def run(self) -> RunResult:
         settings = self._settings
+        recorded = _recorded(self._table)
         matches = await match_keys(
             MatchSettings(
                 self._table.path,
@@ -84,79 +96,142 @@ class KeyedRun:
                 settings.read,
                 settings.send,
                 self._hooks.setting_names,
+                recorded,
             ),
             self._token,
         )
-        pairs = self._report.with_name(f"{self._report.stem}.pairs.csv")
-        columns = self._write_pairs(pairs, matches)
+        pairs_input, lines_of = self._pairs(matches, recorded)
         decimal_comma = settings.read.conventions(self._table.delimiter).decimal_comma
-        read = dataclasses.replace(settings.read, delimiter=",", decimal_comma=decimal_comma)
-        ran = await Job(
-            dataclasses.replace(
-                settings,
-                input_path=pairs,
-                read=read,
-                report_path=default_report_path(pairs, dry_run=settings.dry_run),
-            ),
-            self._token,
-            hooks=self._hooks,
-        ).run()
-        lines = self._folded(matches, columns, ran)
+        given = {
+            **self._given,
+            "delimiter": ",",
+            "decimal_comma": decimal_comma,
+            "report_path": None,
+        }
+        pairs_settings, pairs_table = prepare_run(pairs_input, settings.send.base_url, given)
+        ran = await Job(pairs_settings, self._token, hooks=self._hooks, table=pairs_table).run()
+        lines = self._folded(matches, lines_of, ran)
         write_report(self._report, lines, self._table.delimiter)
-        counts = Counter(line[len(columns) + 1] for line in lines[1:])
+        return RunResult(
+            self._summary(ran, matches, lines, len(recorded)), self._report, lambda: lines
+        )
+
+    def _summary(
+        self, ran: RunResult, matches: KeyMatches, lines: list[list[str]], recorded: int
+    ) -> RunSummary:
+        status_at = len(self._own) + OUTCOME_COLUMNS.index("status")
         notice = f"keyed by {self._key.described}: {matches.searches} searches"
+        if recorded:
+            notice += f"; {recorded} rows acted on the conversations they recorded"
         if matches.trimmed:
             notice += f"; {matches.trimmed} keys had spaces around them, trimmed"
-        # The searches are requests of this run too.
         sent = dataclasses.replace(ran.summary.sent)
-        sent.requests += matches.searches
-        summary = dataclasses.replace(
+        sent.requests += matches.searches  # the searches are requests of this run too
+        return dataclasses.replace(
             ran.summary,
             sent=sent,
             input_path=str(self._table.path),
             report_path=str(self._report),
             rows=len(lines) - 1,
-            counts=dict(counts),
+            counts=dict(Counter(line[status_at] for line in lines[1:])),
             notices=(notice, *ran.summary.notices),
         )
-        return RunResult(summary, self._report, lambda: lines)
 
-    def _write_pairs(self, path: Path, matches: KeyMatches) -> list[str]:
-        """The (row, conversation) pairs as a sheet of ids, in the sheet's order; the
-        sheet's own columns but the key (and the tool's), which the report keeps."""
-        header = self._table.columns
-        kept = [
-            index
-            for index, name in enumerate(header)
-            if index != self._key.index
-            and name not in (*OUTCOME_COLUMNS, *MARKER_COLUMNS)
-            and name not in KEYED_COLUMNS
-        ]
+    def _pairs(
+        self, matches: KeyMatches, recorded: Mapping[int, tuple[str, ...]]
+    ) -> tuple[Path, dict[int, list[int]]]:
+        """The pairs to run, and which of their lines are each row's. A first round writes
+        them as a sheet of ids; a round after it rewrites the pairs' report in place (each
+        recorded pair's cells as the row has them now; the pairs of rows matched this round
+        after them), so that their history decides what is sent."""
+        pairs_sheet = self._report.with_name(f"{self._report.stem}.pairs.csv")
+        pairs_report = default_report_path(pairs_sheet)
+        header = ["id", *(self._table.columns[i] for i in self._sent)]
+        rows = list(self._table.rows())
         by_row = {match.row: match for match in matches.rows}
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["id", *(header[index] for index in kept)])
-            for row in self._table.rows():
-                for conversation_id in by_row[row.number].conversation_ids:
-                    writer.writerow([conversation_id, *(row.cells[index] for index in kept)])
-        return list(header)
+        lines_of: dict[int, list[int]] = {}
+        if recorded and pairs_report.exists():
+            old_header, *old = read_report(pairs_report, None)
+            # Each recorded pair's line, found by its conversation: lines stay where they are
+            # (their row numbers are their history's), and take the row's cells as now.
+            free: dict[str, deque[int]] = defaultdict(deque)
+            for index, line in enumerate(old):
+                free[line[0]].append(index)
+            for row in rows:
+                for conversation_id in recorded.get(row.number, ()):
+                    if free[conversation_id]:
+                        index = free[conversation_id].popleft()
+                        old[index][1 : len(header)] = self._cells(row.cells, self._sent)
+                        lines_of.setdefault(row.number, []).append(index)
+            unrecorded = {n: ids for n, ids in recorded.items() if n not in lines_of}
+            added = self._new_pairs(rows, by_row, lines_of, len(old), unrecorded)
+            width, row_at = len(old_header), old_header.index("row")
+            last = int(old[-1][row_at]) if old else 1
+            for number, line in enumerate(added, start=last + 1):  # numbered on, as a report is
+                line += [""] * (width - len(line))
+                line[row_at] = str(number)
+            write_report(pairs_report, [old_header, *old, *added])
+            return pairs_report, lines_of
+        added = self._new_pairs(rows, by_row, lines_of, 0, {})
+        with pairs_sheet.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([header, *added])
+        return pairs_sheet, lines_of
 
-    def _folded(self, matches: KeyMatches, columns: list[str], ran: RunResult) -> list[list[str]]:
+    def _new_pairs(
+        self,
+        rows: list[SheetRow],
+        by_row: Mapping[int, RowMatch],
+        lines_of: dict[int, list[int]],
+        first: int,
+        missing: Mapping[int, tuple[str, ...]],
+    ) -> list[list[str]]:
+        """The pairs of rows that have none yet (matched this round, or recorded but gone
+        from the pairs' report), numbered on from ``first``."""
+        added: list[list[str]] = []
+        for row in rows:
+            if row.number in lines_of:
+                continue
+            ids = missing.get(row.number) or by_row[row.number].conversation_ids
+            for conversation_id in ids:
+                lines_of.setdefault(row.number, []).append(first + len(added))
+                added.append([conversation_id, *self._cells(row.cells, self._sent)])
+        return added
+
+    @staticmethod
+    def _cells(cells: list[str], columns: list[int]) -> list[str]:
+        return [cells[i] if i < len(cells) else "" for i in columns]
+
+    def _folded(
+        self, matches: KeyMatches, lines_of: Mapping[int, list[int]], ran: RunResult
+    ) -> list[list[str]]:
         """One line per input row: its cells, its outcome over every pair, the ids."""
         header, *pair_lines = ran.report_lines()
         status_at = header.index("status")
         outcome_at = [header.index(name) for name in OUTCOME_COLUMNS]
         by_row = {match.row: match for match in matches.rows}
-        lines = [[*columns, *OUTCOME_COLUMNS, *KEYED_COLUMNS]]
-        pairs = iter(pair_lines)
+        own_header = [self._table.columns[i] for i in self._own]
+        lines = [[*own_header, *OUTCOME_COLUMNS, *KEYED_COLUMNS]]
         for row in self._table.rows():
             match = by_row[row.number]
-            own = [next(pairs) for _ in match.conversation_ids]
-            cells = (row.cells + [""] * len(columns))[: len(columns)]
+            own = [pair_lines[index] for index in lines_of.get(row.number, [])]
             outcome = _outcome(row.number, match, own, status_at, outcome_at)
             ids = ";".join(match.conversation_ids)
-            lines.append([*cells, *outcome, ids, str(match.matched)])
+            own_cells = self._cells(row.cells, self._own)
+            lines.append([*own_cells, *outcome, ids, str(match.matched)])
         return lines
+
+
+def _recorded(table: Table) -> dict[int, tuple[str, ...]]:
+    """The conversations each row of a keyed report recorded (none for a first round)."""
+    if "conversation_ids" not in table.columns:
+        return {}
+    at = table.columns.index("conversation_ids")
+    recorded = {}
+    for row in table.rows():
+        ids = tuple(i for i in (row.cells[at] if at < len(row.cells) else "").split(";") if i)
+        if ids:
+            recorded[row.number] = ids
+    return recorded
 
 
 def _outcome(
@@ -200,4 +275,4 @@ async def run_prepared(
                 "{where} narrows what a {key} matches; a sheet of conversation ids needs none"
             )
         return await Job(settings, token, hooks=hooks, table=table).run()
-    return await KeyedRun(settings, table, key, options, require_token(token), hooks).run()
+    return await KeyedRun(settings, table, key, given, require_token(token), hooks).run()

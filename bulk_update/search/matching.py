@@ -6,7 +6,7 @@ exactly one conversation: none is ``unmatched``, more is ``ambiguous``, with the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +57,8 @@ class MatchSettings:
     read: ReadOptions
     send: SendOptions
     names: Mapping[str, str]  # what a row's message calls a setting
+    # Rows whose conversations an earlier round recorded: acted on as they are, not searched.
+    recorded: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 async def match_keys(settings: MatchSettings, token: Token) -> KeyMatches:
@@ -72,6 +74,14 @@ async def match_keys(settings: MatchSettings, token: Token) -> KeyMatches:
             names_settings=True,
         )
     keys, rows, trimmed = _read_keys(table, key)
+    recorded = settings.recorded
+    rows = [
+        RowMatch(row.row, row.key, "matched", recorded[row.row], len(recorded[row.row]))
+        if row.row in recorded
+        else row
+        for row in rows
+    ]
+    keys = {number: value for number, value in keys.items() if number not in recorded}
     send = settings.send
     policy = RetryPolicy(max_retries=send.max_retries)
     async with IntercomClient.for_settings(send, token, connections=1) as client:
@@ -91,7 +101,9 @@ async def match_keys(settings: MatchSettings, token: Token) -> KeyMatches:
         )
     told = SettingNames(settings.names)
     matches = tuple(
-        row if row.status == "invalid" else _matched(row, key, resolved, settings, told)
+        row
+        if row.status == "invalid" or row.row in recorded
+        else _matched(row, key, resolved, settings, told)
         for row in rows
     )
     return KeyMatches(key, matches, resolved.searches, trimmed)

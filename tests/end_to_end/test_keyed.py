@@ -189,3 +189,46 @@ def test_the_command_line_says_which_key_it_read_and_what_matched_nothing(
     both = write_csv(tmp_path / "b.csv", ["id", "email", "title"], [["1", "a@b.co", "x"]])
     assert main(["run", str(both), "--sandbox"]) == 2
     assert "say which one decides with --key" in capsys.readouterr().err
+
+
+async def test_a_keyed_report_run_again_acts_on_what_it_recorded_and_sends_only_what_is_left(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Round 1: a bad value makes a row invalid, another is unmatched (its customer is not
+    searchable yet). Fixed in the report and run again: the recorded conversations are not
+    searched again, what was done is not sent again (one note each), the fixed row is sent,
+    and the row that matched nothing is searched again and found."""
+    sandbox.server.add_contact(email="ana@acme.test", conversations=["7001", "7003"])
+    sandbox.server.add_contact(email="bo@acme.test", conversations=["7007"])
+    sheet = write_csv(
+        tmp_path / "c.csv",
+        ["contact_email", "issue_type", "note"],
+        [
+            ["new@acme.test", "Bug", "Hi"],
+            ["ana@acme.test", "Nonsense", "Hi"],
+            ["bo@acme.test", "Bug", "Hi"],
+        ],
+    )
+    first = await _run(sheet, sandbox, match="all", admin="ada@example.com")
+    assert first.summary.counts == {"invalid": 1, "updated": 1, "unmatched": 1}
+    report = tmp_path / "c.results.csv"
+    lines = read_report(report)
+    assert lines[1]["conversation_ids"] == "7001;7003"
+    sandbox.server.add_contact(email="new@acme.test", conversations=["7009"])
+    report.write_text(report.read_text(encoding="utf-8-sig").replace("Nonsense", "Billing"))
+
+    again = await _run(report, sandbox, match="all", admin="ada@example.com")
+    assert again.summary.counts == {"updated": 3}
+    assert [line["conversation_ids"] for line in read_report(report)] == [
+        "7009",
+        "7001;7003",
+        "7007",
+    ]
+    assert dict(sandbox.state.put_counts) == {"7001": 1, "7003": 1, "7007": 1, "7009": 1}
+    for conversation_id in ("7001", "7003", "7007", "7009"):
+        parts = sandbox.server.conversation(conversation_id)["conversation_parts"]
+        notes = [p for p in parts["conversation_parts"] if p.get("part_type") == "note"]
+        assert len(notes) == 1
+    assert any(
+        "2 rows acted on the conversations they recorded" in n for n in again.summary.notices
+    )
