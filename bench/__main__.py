@@ -382,6 +382,12 @@ def page(args: argparse.Namespace, _folder: Path) -> None:
     asyncio.run(on_page.main(args.rows))
 
 
+def keyed(args: argparse.Namespace, _folder: Path) -> None:
+    from bench import keyed as by_key
+
+    asyncio.run(by_key.main(args.rows))
+
+
 SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "easy": easy,
     "half": half,
@@ -396,6 +402,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "roundtrip": roundtrip,
     "help": help_time,
     "page": page,
+    "keyed": keyed,
 }
 
 

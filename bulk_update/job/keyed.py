@@ -33,6 +33,7 @@ from bulk_update.job.runner import Job
 from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult, RunSummary
 from bulk_update.search.matching import KeyMatches, MatchSettings, RowMatch, match_keys
 from bulk_update.search.query import Condition
+from bulk_update.send.reads import ReadsKept
 from bulk_update.sheet.columns import MARKER_COLUMNS
 from bulk_update.sheet.keys import Key, find_key
 from bulk_update.sheet.reader import Table
@@ -87,6 +88,10 @@ class KeyedRun:
     async def run(self) -> RunResult:
         settings = self._settings
         recorded = _recorded(self._table)
+        # The workspace's attributes, read to check an attribute key, serve the run too.
+        hooks = self._hooks
+        if hooks.reads_kept is None:
+            hooks = dataclasses.replace(hooks, reads_kept=ReadsKept())
         matches = await match_keys(
             MatchSettings(
                 self._table.path,
@@ -99,6 +104,7 @@ class KeyedRun:
                 recorded,
             ),
             self._token,
+            hooks.reads_kept,
         )
         pairs_input, lines_of = self._pairs(matches, recorded)
         decimal_comma = settings.read.conventions(self._table.delimiter).decimal_comma
@@ -109,7 +115,7 @@ class KeyedRun:
             "report_path": None,
         }
         pairs_settings, pairs_table = prepare_run(pairs_input, settings.send.base_url, given)
-        ran = await Job(pairs_settings, self._token, hooks=self._hooks, table=pairs_table).run()
+        ran = await Job(pairs_settings, self._token, hooks=hooks, table=pairs_table).run()
         lines = self._folded(matches, lines_of, ran)
         write_report(self._report, lines, self._table.delimiter)
         return RunResult(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,7 @@ from bulk_update.search.query import Condition, build_query
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_schema
 from bulk_update.send.pacing import Pacer
+from bulk_update.send.reads import ReadsKept, looked_up
 from bulk_update.send.resolution import Found, Resolved, Resolver
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.sheet.keys import Key, find_key, key_value
@@ -61,9 +63,12 @@ class MatchSettings:
     recorded: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
 
 
-async def match_keys(settings: MatchSettings, token: Token) -> KeyMatches:
+async def match_keys(
+    settings: MatchSettings, token: Token, kept: ReadsKept | None = None
+) -> KeyMatches:
     """Every row of the sheet with what its key matched; a file that cannot be keyed (no
-    key column, a key that names none, an attribute that cannot be searched) is refused."""
+    key column, a key that names none, an attribute that cannot be searched) is refused.
+    The workspace's attributes, when read, are ``kept`` for the run that follows."""
     table = Table(settings.sheet, settings.read)
     key = find_key(settings.sheet, table.columns, settings.key)
     if key is None:
@@ -87,7 +92,7 @@ async def match_keys(settings: MatchSettings, token: Token) -> KeyMatches:
     async with IntercomClient.for_settings(send, token, connections=1) as client:
         narrowing = None
         if key.kind == "attribute" or settings.conditions:
-            schema = await fetch_schema(client, policy)
+            schema = await looked_up(kept, "schema", partial(fetch_schema, client, policy))
             _check_searchable(settings.sheet, key, schema)
             if settings.conditions:
                 narrowing = build_query(settings.conditions, schema)
