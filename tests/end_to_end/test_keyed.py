@@ -4,6 +4,9 @@ match policy made explicit, and one report line per input row."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +14,9 @@ import pytest
 from bulk_update import api
 from bulk_update.cli.commands import main
 from bulk_update.errors import InputError
-from bulk_update.sandbox import Sandbox
-from tests.conftest import SAMPLE_DATA, TOKEN, read_report, write_csv
+from bulk_update.sandbox import Sandbox, SandboxConfig
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.end_to_end.test_resume import wait_until
 
 
 def _seed(sandbox: Sandbox, ticket_of: dict[str, str]) -> None:
@@ -232,3 +236,47 @@ async def test_a_keyed_report_run_again_acts_on_what_it_recorded_and_sends_only_
     assert any(
         "2 rows acted on the conversations they recorded" in n for n in again.summary.notices
     )
+
+
+def start_cli(sandbox: Sandbox, argv: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bulk_update", *argv, "--base-url", sandbox.url, "-q"],
+        env={**os.environ, "INTERCOM_ACCESS_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_a_fan_out_killed_midway_resumes_with_one_note_to_each_conversation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100 customers with 3 conversations each, a note to every one (--match all); the run
+    is killed (kill -9) after about 100 notes; --resume leaves exactly one note on each."""
+    config = SandboxConfig(token=TOKEN, limit=400, window=1, latency=0.002, seed=3)
+    with ThreadedSandbox(config) as sandbox:
+        owned = {}
+        for n in range(100):
+            ids = [str(20_000 + 3 * n + k) for k in range(3)]
+            sandbox.server.add_contact(email=f"c{n}@acme.test", conversations=ids)
+            owned[f"c{n}@acme.test"] = ids
+        sheet = write_csv(
+            tmp_path / "c.csv",
+            ["contact_email", "note"],
+            [[email, "Moved to the new plan."] for email in owned],
+        )
+        argv = ["run", str(sheet), "--match", "all", "--admin", "ada@example.com"]
+        argv += ["--schema", str(SAMPLE_DATA / "schema.json"), "--rate", "400/1"]
+        process = start_cli(sandbox, argv)
+        wait_until(lambda: sum("/reply" in path for path in sandbox.state.paths) >= 100)
+        process.kill()
+        process.wait()
+        monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", TOKEN)
+        assert main([*argv, "--resume", "--base-url", sandbox.url, "-q"]) == 0
+        for ids in owned.values():
+            for conversation_id in ids:
+                parts = sandbox.server.conversation(conversation_id)["conversation_parts"]
+                notes = [p for p in parts["conversation_parts"] if p.get("part_type") == "note"]
+                assert len(notes) == 1, conversation_id
+    # A note that landed before the kill but was never confirmed is found in place: skipped.
+    statuses = {line["status"] for line in read_report(tmp_path / "c.results.csv")}
+    assert statuses <= {"updated", "skipped"}
