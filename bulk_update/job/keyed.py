@@ -150,7 +150,7 @@ class KeyedRun:
         them as a sheet of ids; a round after it rewrites the pairs' report in place (each
         recorded pair's cells as the row has them now; the pairs of rows matched this round
         after them), so that their history decides what is sent."""
-        pairs_sheet = self._report.with_name(f"{self._report.stem}.pairs.csv")
+        pairs_sheet = pairs_sheet_of(self._report)
         pairs_report = default_report_path(pairs_sheet)
         header = ["id", *(self._table.columns[i] for i in self._sent)]
         rows = list(self._table.rows())
@@ -225,6 +225,12 @@ class KeyedRun:
             own_cells = self._cells(row.cells, self._own)
             lines.append([*own_cells, *outcome, ids, str(match.matched)])
         return lines
+
+
+def pairs_sheet_of(report: Path) -> Path:
+    """Where a keyed report's (row, conversation) pairs are kept (their report beside it is
+    ``default_report_path`` of it, with the pairs' history)."""
+    return report.with_name(f"{report.stem}.pairs.csv")
 
 
 def _recorded(table: Table) -> dict[int, tuple[str, ...]]:

@@ -280,3 +280,21 @@ def test_a_fan_out_killed_midway_resumes_with_one_note_to_each_conversation(
     # A note that landed before the kill but was never confirmed is found in place: skipped.
     statuses = {line["status"] for line in read_report(tmp_path / "c.results.csv")}
     assert statuses <= {"updated", "skipped"}
+
+
+async def test_undo_of_a_keyed_report_puts_every_conversation_back(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A fan-out backed up: undoing the keyed report itself (its pairs kept the history)
+    restores each conversation, and leaves one a teammate changed since as it is."""
+    sandbox.server.add_contact(external_id="crm-1", conversations=["7021", "7023", "7025"])
+    for conversation_id in ("7021", "7023", "7025"):
+        sandbox.server.conversation(conversation_id)["title"] = f"Old {conversation_id}"
+    sheet = write_csv(tmp_path / "crm.csv", ["contact_external_id", "title"], [["crm-1", "New"]])
+    await _run(sheet, sandbox, match="all", backup_path=tmp_path / "crm.backup.csv")
+    assert sandbox.server.conversation("7021")["title"] == "New"
+    sandbox.server.conversation("7025")["title"] = "A teammate's"
+    undone = await api.undo_async(tmp_path / "crm.results.csv", token=TOKEN, base_url=sandbox.url)
+    assert undone.summary.counts == {"updated": 2, "conflict": 1}
+    titles = [sandbox.server.conversation(c)["title"] for c in ("7021", "7023", "7025")]
+    assert titles == ["Old 7021", "Old 7023", "A teammate's"]
