@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import shutil
+import tempfile
 from collections import Counter, defaultdict, deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -69,10 +71,11 @@ class KeyedRun:
         token: Token,
         hooks: RunHooks,
     ):
-        if settings.report_path is None:
-            raise UsageError.naming_settings("a sheet keyed by a contact needs a {report_path}")
         self._settings = settings
-        self._report = settings.report_path
+        # A DataFrame's run without a report keeps its pairs in a folder of its own, for as
+        # long as the run goes; its outcomes are the result's.
+        self._scratch = None if settings.report_path else Path(tempfile.mkdtemp(prefix="keyed-"))
+        self._report = settings.report_path or Path(str(self._scratch)) / "keyed.csv"
         self._table = table
         self._key = key
         self._given = given
@@ -86,6 +89,13 @@ class KeyedRun:
         self._sent = [i for i in self._own if i != key.index]
 
     async def run(self) -> RunResult:
+        try:
+            return await self._run()
+        finally:
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+
+    async def _run(self) -> RunResult:
         settings = self._settings
         recorded = _recorded(self._table)
         # The workspace's attributes, read to check an attribute key, serve the run too.
@@ -93,12 +103,12 @@ class KeyedRun:
         if hooks.reads_kept is None:
             hooks = dataclasses.replace(hooks, reads_kept=ReadsKept())
         matches = await match_keys(
+            self._table,
             MatchSettings(
                 self._table.path,
                 self._key.column,
                 self._options.match,
                 tuple(Condition.parse(text) for text in self._options.where),
-                settings.read,
                 settings.send,
                 self._hooks.setting_names,
                 recorded,
@@ -107,6 +117,16 @@ class KeyedRun:
             hooks.reads_kept,
         )
         pairs_input, lines_of = self._pairs(matches, recorded)
+        ran = await self._run_pairs(pairs_input, hooks) if lines_of else _nothing_sent(settings)
+        lines = self._folded(matches, lines_of, ran)
+        if settings.report_path is not None:
+            write_report(settings.report_path, lines, self._table.delimiter)
+        summary = self._summary(ran, matches, lines, len(recorded))
+        return RunResult(summary, settings.report_path, lambda: lines)
+
+    async def _run_pairs(self, pairs: Path, hooks: RunHooks) -> RunResult:
+        """The pairs, run as a sheet of ids is: its cells read as the keyed sheet's are."""
+        settings = self._settings
         decimal_comma = settings.read.conventions(self._table.delimiter).decimal_comma
         given = {
             **self._given,
@@ -114,13 +134,8 @@ class KeyedRun:
             "decimal_comma": decimal_comma,
             "report_path": None,
         }
-        pairs_settings, pairs_table = prepare_run(pairs_input, settings.send.base_url, given)
-        ran = await Job(pairs_settings, self._token, hooks=hooks, table=pairs_table).run()
-        lines = self._folded(matches, lines_of, ran)
-        write_report(self._report, lines, self._table.delimiter)
-        return RunResult(
-            self._summary(ran, matches, lines, len(recorded)), self._report, lambda: lines
-        )
+        pairs_settings, pairs_table = prepare_run(pairs, settings.send.base_url, given)
+        return await Job(pairs_settings, self._token, hooks=hooks, table=pairs_table).run()
 
     def _summary(
         self, ran: RunResult, matches: KeyMatches, lines: list[list[str]], recorded: int
@@ -225,6 +240,12 @@ class KeyedRun:
             own_cells = self._cells(row.cells, self._own)
             lines.append([*own_cells, *outcome, ids, str(match.matched)])
         return lines
+
+
+def _nothing_sent(settings: JobSettings) -> RunResult:
+    """The pairs' result when no row matched a conversation: nothing to run."""
+    summary = RunSummary(input_path="", report_path="", dry_run=settings.dry_run)
+    return RunResult(summary, None, lambda: [["id", *OUTCOME_COLUMNS]])
 
 
 def pairs_sheet_of(report: Path) -> Path:

@@ -185,7 +185,12 @@ class QueryLanguage:
         kind = self.kind(field)
         held = [_plain(kind, item) for item in self._values_of(record, field)]
         if operator in ("IN", "NIN"):
-            hit = any(_plain(kind, item) in held for item in wanted)
+            # The asked values as a set, made once a search (not once a record): a search
+            # by 50 keys over a big workspace stays quick.
+            asked = query.get(_ASKED)
+            if asked is None:
+                asked = query[_ASKED] = frozenset(_plain(kind, item) for item in wanted)
+            hit = any(item in asked for item in held)
             return hit if operator == "IN" else not hit
         target = _plain(kind, wanted)
         if operator in ("=", "!="):
@@ -205,6 +210,9 @@ class QueryLanguage:
             "$": text.endswith(part),
         }
         return verdicts[operator]
+
+
+_ASKED = "\0asked"  # where a checked IN filter keeps its values as a set (no JSON key)
 
 
 def read_search(body: bytes, language: QueryLanguage) -> tuple[dict[str, Any], int, int]:

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from bulk_update.config import Match, ReadOptions, SendOptions, Token
+from bulk_update.config import Match, SendOptions, Token
 from bulk_update.errors import InputError, SettingNames, UsageError, escape
 from bulk_update.search.query import Condition, build_query
 from bulk_update.send.client import IntercomClient
@@ -52,11 +52,10 @@ class KeyMatches:
 
 @dataclass(frozen=True)
 class MatchSettings:
-    sheet: Path
+    sheet: Path  # what messages name (a DataFrame's label)
     key: str | None
     match: Match
     conditions: tuple[Condition, ...]
-    read: ReadOptions
     send: SendOptions
     names: Mapping[str, str]  # what a row's message calls a setting
     # Rows whose conversations an earlier round recorded: acted on as they are, not searched.
@@ -64,12 +63,11 @@ class MatchSettings:
 
 
 async def match_keys(
-    settings: MatchSettings, token: Token, kept: ReadsKept | None = None
+    table: Table, settings: MatchSettings, token: Token, kept: ReadsKept | None = None
 ) -> KeyMatches:
     """Every row of the sheet with what its key matched; a file that cannot be keyed (no
     key column, a key that names none, an attribute that cannot be searched) is refused.
     The workspace's attributes, when read, are ``kept`` for the run that follows."""
-    table = Table(settings.sheet, settings.read)
     key = find_key(settings.sheet, table.columns, settings.key)
     if key is None:
         raise InputError(

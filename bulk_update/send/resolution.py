@@ -6,8 +6,9 @@ and retried like every request, and narrowed by the run's conditions (``--where`
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ from bulk_update.sheet.keys import Key
 
 # Keys (or contacts) a search asks for at once: a page holds 150, and a key may match a few.
 KEYS_PER_SEARCH = 50
+# Searches in flight at once: a search takes a while to answer, and the pacer still decides.
+SEARCHES_AT_ONCE = 8
 # The contact fields a contact key is searched by.
 _CONTACT_FIELDS = {"email": "email", "external_id": "external_id"}
 
@@ -55,9 +58,12 @@ class Resolver:
         if key.kind == "attribute":
             assert key.attribute is not None
             field_name = f"custom_attributes.{key.attribute}"
-            for batch in _batches(distinct):
+
+            async def by_attribute(batch: list[str]) -> None:
                 await self._conversations(resolved, field_name, batch, _by_attribute(key, batch))
-            return resolved
+
+            await _each(_batches(distinct), by_attribute)
+            return _in_order(resolved)
         owners: dict[str, list[str]] = defaultdict(list)  # contact id → its keys
         if key.kind == "contact_id":
             for value in distinct:
@@ -65,9 +71,12 @@ class Resolver:
                 resolved.contacts[value].append(value)
         else:
             await self._contacts(resolved, key, distinct, owners)
-        for batch in _batches(list(owners)):
+
+        async def by_contacts(batch: list[str]) -> None:
             await self._conversations(resolved, "contact_ids", batch, _by_contacts(owners))
-        return resolved
+
+        await _each(_batches(list(owners)), by_contacts)
+        return _in_order(resolved)
 
     async def _contacts(
         self, resolved: Resolved, key: Key, values: list[str], owners: dict[str, list[str]]
@@ -75,13 +84,16 @@ class Resolver:
         """The contacts each key names (an email may be a lead's and a user's)."""
         contact_field = _CONTACT_FIELDS[key.kind]
         by_value = {_compared(key, value): value for value in values}
-        for batch in _batches(values):
+
+        async def search(batch: list[str]) -> None:
             query = {"field": contact_field, "operator": "IN", "value": batch}
             async for contact in self._walk(resolved, query, "contacts"):
                 value = by_value.get(_compared(key, str(contact.get(contact_field) or "")))
                 if value is not None and "id" in contact:
                     owners[str(contact["id"])].append(value)
                     resolved.contacts[value].append(str(contact["id"]))
+
+        await _each(_batches(values), search)
 
     async def _conversations(
         self, resolved: Resolved, field_name: str, batch: list[str], keys_of: Any
@@ -107,6 +119,28 @@ class Resolver:
                 return
             for item in page.items:
                 yield item
+
+
+async def _each(
+    batches: Iterable[list[str]], search: Callable[[list[str]], Awaitable[None]]
+) -> None:
+    """Every batch searched, :data:`SEARCHES_AT_ONCE` at a time (each paced as usual)."""
+    gate = asyncio.Semaphore(SEARCHES_AT_ONCE)
+
+    async def one(batch: list[str]) -> None:
+        async with gate:
+            await search(batch)
+
+    await asyncio.gather(*(one(batch) for batch in batches))
+
+
+def _in_order(resolved: Resolved) -> Resolved:
+    """Each key's conversations and contacts in id order, however the searches interleaved."""
+    for found in resolved.conversations.values():
+        found.sort(key=lambda each: (len(each.id), each.id))
+    for contacts in resolved.contacts.values():
+        contacts.sort()
+    return resolved
 
 
 def _batches(values: list[str]) -> Iterator[list[str]]:

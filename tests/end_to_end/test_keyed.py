@@ -298,3 +298,21 @@ async def test_undo_of_a_keyed_report_puts_every_conversation_back(
     assert undone.summary.counts == {"updated": 2, "conflict": 1}
     titles = [sandbox.server.conversation(c)["title"] for c in ("7021", "7023", "7025")]
     assert titles == ["Old 7021", "Old 7023", "A teammate's"]
+
+
+async def test_a_sheet_whose_keys_match_nothing_and_a_dataframe_keyed_in_a_notebook(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    sheet = write_csv(tmp_path / "n.csv", ["contact_external_id", "title"], [["nobody", "x"]])
+    nothing = await _run(sheet, sandbox)
+    assert nothing.summary.counts == {"unmatched": 1}
+    assert read_report(tmp_path / "n.results.csv")[0]["matched"] == "0"
+
+    sandbox.server.add_contact(external_id="crm-7", conversations=["7031"])
+    frame = pd.DataFrame({"contact_external_id": ["crm-7", "nobody"], "title": ["Y", "Z"]})
+    result = await api.run_async(frame, token=TOKEN, base_url=sandbox.url)
+    assert list(result.outcomes["status"]) == ["updated", "unmatched"]
+    assert list(result.outcomes["conversation_ids"]) == ["7031", ""]
+    assert result.report_path is None and sandbox.server.conversation("7031")["title"] == "Y"
