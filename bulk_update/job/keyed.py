@@ -289,6 +289,10 @@ def _outcome(
     if len(statuses) > 1:
         counted = ", ".join(f"{n} {status}" for status, n in statuses.items())
         told["error_message"] = f"{len(pairs)} conversations: {counted}; " + told["error_message"]
+    if len(pairs) > 1:  # each conversation's own before → after and steps, by its id
+        for name in ("changes", "steps"):
+            at = outcome_at[OUTCOME_COLUMNS.index(name)]
+            told[name] = " | ".join(f"{pair[0]}: {pair[at]}" for pair in pairs if pair[at])
     return list(told.values())
 
 

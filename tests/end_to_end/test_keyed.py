@@ -316,3 +316,18 @@ async def test_a_sheet_whose_keys_match_nothing_and_a_dataframe_keyed_in_a_noteb
     assert list(result.outcomes["status"]) == ["updated", "unmatched"]
     assert list(result.outcomes["conversation_ids"]) == ["7031", ""]
     assert result.report_path is None and sandbox.server.conversation("7031")["title"] == "Y"
+
+
+async def test_a_live_dry_run_of_a_fan_out_shows_each_conversation_before_and_after(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.server.add_contact(email="ana@acme.test", conversations=["7041", "7043"])
+    sandbox.server.conversation("7041")["title"] = "One"
+    sandbox.server.conversation("7043")["title"] = "Two"
+    sheet = write_csv(tmp_path / "c.csv", ["email", "title"], [["ana@acme.test", "Both"]])
+    await _run(sheet, sandbox, match="all", dry_run=True, live=True)
+    (line,) = read_report(tmp_path / "c.dry-run.csv")
+    assert line["status"] == "would_update" and line["matched"] == "2"
+    assert "7041: " in line["changes"] and "One" in line["changes"]
+    assert "7043: " in line["changes"] and "Two" in line["changes"]
+    assert sandbox.state.puts_applied == 0
