@@ -35,6 +35,7 @@ from bulk_update.ui.choices import Choices, Connection
 from bulk_update.ui.folder import SHEET_SUFFIXES, numbered, safe_name
 from bulk_update.ui.jobs import JOB_NAMES, JobKind, Running, Work, started
 from bulk_update.ui.shown import (
+    NOT_SENDABLE,
     PAGE_NAMES,
     described,
     page_message,
@@ -167,7 +168,7 @@ class Session:
             dry_run=True,
             report_path=self._aside("check"),
         )
-        return described(result, RowStatus.INVALID)
+        return described(result, NOT_SENDABLE)
 
     async def preview(
         self, choices: Choices, hooks: RunHooks | None = None, *, whole: bool = False

@@ -13,6 +13,8 @@ from bulk_update.models import RowStatus, RunResult, RunSummary
 from bulk_update.sheet.action_table import step_kinds
 
 SHOWN_ROWS = 500  # rows listed on the page at most (counts cover them all)
+# The rows Check lists: those that will not be sent as they are.
+NOT_SENDABLE = frozenset({RowStatus.INVALID, RowStatus.UNMATCHED, RowStatus.AMBIGUOUS})
 # What the review panel counts, in the table of actions' order.
 _KINDS = tuple(dict.fromkeys(step_kinds().values()))
 
@@ -52,9 +54,11 @@ PAGE_NAMES = {
 }
 
 
-def described(result: RunResult, only: RowStatus | None, *, unread: bool = True) -> dict[str, Any]:
-    """A run's summary as the page shows it, with its rows (those of status ``only``; not
-    those it did not get to, unless ``unread``)."""
+def described(
+    result: RunResult, only: frozenset[RowStatus] | None, *, unread: bool = True
+) -> dict[str, Any]:
+    """A run's summary as the page shows it, with its rows (those of a status in ``only``;
+    not those it did not get to, unless ``unread``)."""
     summary = result.summary
     # The report's lines as they are (text): quicker than its DataFrame on a big sheet.
     header, *lines = result.report_lines()
@@ -62,7 +66,7 @@ def described(result: RunResult, only: RowStatus | None, *, unread: bool = True)
     listed = [
         line
         for line in lines
-        if (only is None or line[status] == only.value)
+        if (only is None or line[status] in only)
         and (unread or line[status] != RowStatus.NOT_ATTEMPTED.value)
     ]
     columns = [
@@ -141,5 +145,11 @@ def previewed(result: RunResult) -> dict[str, int | bool]:
 
 def rows_read(summary: RunSummary) -> int:
     """The rows a live dry run read: all but those invalid, already done or not reached."""
-    unread = (RowStatus.INVALID, RowStatus.UPDATED, RowStatus.NOT_ATTEMPTED)
+    unread = (
+        RowStatus.INVALID,
+        RowStatus.UPDATED,
+        RowStatus.NOT_ATTEMPTED,
+        RowStatus.UNMATCHED,
+        RowStatus.AMBIGUOUS,
+    )
     return summary.rows - sum(summary.count(status) for status in unread)

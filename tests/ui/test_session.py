@@ -309,3 +309,26 @@ async def test_the_preview_counts_what_each_conversation_would_take_by_kind(
     await page.choose("acts.csv", sheet)
     previewed = await page.preview(Choices(admin="ada@example.com"))
     assert previewed["review"] == {"conversations": 3, "closed": 1, "tagged": 2, "noted": 2}
+
+
+async def test_a_sheet_keyed_by_a_contact_is_checked_and_run_from_the_page(
+    tmp_path: Path,
+) -> None:
+    """The built-in sandbox's customers: Check lists the rows whose key matched no
+    conversation or several, beside the invalid ones; the review counts what is sent."""
+    async with Sandbox(SandboxConfig(population=SANDBOX_POPULATION)) as sandbox:
+        folder = tmp_path / "page"
+        folder.mkdir()
+        page = Session(folder, Connection({"base_url": sandbox.url}, SANDBOX_TOKEN))
+        sheet = b"external_id,issue_type\ncus_00001,Bug\ncus_00003,Billing\ncus_99999,Bug\n"
+        await page.choose("k.csv", sheet)
+        checked = await page.check(Choices())
+        assert checked["counts"] == {"ambiguous": 1, "would_update": 1, "unmatched": 1}
+        assert [row["status"] for row in checked["rows"]] == ["ambiguous", "unmatched"]
+        plan = await page.plan(Choices())
+        assert plan["conversations"] == 1 and plan["read"] == 1
+        page.start_run(Choices())
+        assert page.running is not None
+        ran = await page.running.task
+    assert ran.summary.counts == {"ambiguous": 1, "updated": 1, "unmatched": 1}
+    assert sandbox.state.puts_applied == 1
