@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_update.config import JobSettings, ReadOptions, Token, pick
+from bulk_update.config import JobSettings, KeyOptions, ReadOptions, Token, pick
 from bulk_update.errors import UsageError, escape
 
 
@@ -25,12 +25,14 @@ class Connection:
 PAGE_SETTINGS: dict[type, tuple[str, ...]] = {
     ReadOptions: ("decimal_comma", "date_order", "timezone", "ignore_columns", "renames"),
     JobSettings: ("admin", "skip_unchanged", "overwrite_conflicts", "create_tags"),
+    KeyOptions: ("key", "match"),
 }
 _CHOSEN = frozenset(name for names in PAGE_SETTINGS.values() for name in names)
 
 
 class Choices:
-    """What the page chose: a :class:`ReadOptions` and a :class:`JobSettings` built from it
+    """What the page chose: a :class:`ReadOptions`, a :class:`JobSettings` and a
+    :class:`KeyOptions` built from it
     (a value they refuse is refused here, in their words); a setting left empty (None, ``""``,
     an empty list, ``False``) is left at the library's default."""
 
@@ -43,6 +45,7 @@ class Choices:
             given["admin"] = given["admin"].strip() or None
         self.read = ReadOptions(**pick(ReadOptions, given))
         self.run = JobSettings(**pick(JobSettings, given))
+        self.keys = KeyOptions(**pick(KeyOptions, given))
 
     @classmethod
     def from_json(cls, given: dict[str, Any]) -> Choices:
@@ -62,7 +65,7 @@ class Choices:
         """The settings chosen (those not at the library's default), by the library's names,
         as the library's objects hold them."""
         chosen = {}
-        for holder in (self.read, self.run):
+        for holder in (self.read, self.run, self.keys):
             for name in PAGE_SETTINGS[type(holder)]:
                 value = getattr(holder, name)
                 if value != _default(name):

@@ -39,6 +39,8 @@ PAGE_NAMES = {
     "date_order": "the Dates choice (day first or month first)",
     "timezone": "the Time zone",
     "admin": "the Teammate",
+    "key": "the Key column",
+    "match": "the Match choice",
     "ignore_columns": "Ignore",
     "renames": "Read as",
     "report_path": "another sheet name",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulk_update.config import JobSettings, ReadOptions
+from bulk_update.config import JobSettings, KeyOptions, ReadOptions
 from bulk_update.errors import UsageError
 from bulk_update.ui.choices import PAGE_SETTINGS, Choices
 from bulk_update.ui.shown import PAGE_NAMES
@@ -21,6 +21,8 @@ def test_what_the_page_sends_reaches_the_library_as_the_command_line_s_would() -
         "skip_unchanged": True,
         "overwrite_conflicts": False,
         "create_tags": None,
+        "key": "zendesk_ticket_id",
+        "match": "all",
     }
     choices = Choices.from_json(given)
     assert choices.settings() == {
@@ -31,6 +33,8 @@ def test_what_the_page_sends_reaches_the_library_as_the_command_line_s_would() -
         "renames": (("Kind of issue", "issue_type"),),
         "admin": "ada@example.com",
         "skip_unchanged": True,
+        "key": "zendesk_ticket_id",
+        "match": "all",
     }
     assert choices.read == ReadOptions(
         **{k: v for k, v in given.items() if k in ReadOptions.__annotations__}
@@ -41,7 +45,7 @@ def test_what_the_page_sends_reaches_the_library_as_the_command_line_s_would() -
 
 def test_every_setting_the_page_offers_is_the_library_s_and_has_a_name_on_the_page() -> None:
     for holder, names in PAGE_SETTINGS.items():
-        assert holder in (ReadOptions, JobSettings)
+        assert holder in (ReadOptions, JobSettings, KeyOptions)
         for name in names:
             assert name in holder.__annotations__ and name in PAGE_NAMES
 
@@ -54,6 +58,7 @@ def test_every_setting_the_page_offers_is_the_library_s_and_has_a_name_on_the_pa
         ({"date_order": "yearfirst"}, "the Dates choice"),
         ({"renames": ["no equals sign"]}, "Read as takes 'OLD=new'"),
         ({"dryrun": True}, "the page has no setting dryrun"),
+        ({"match": "first"}, "the Match choice must be one, all or latest"),
     ],
 )
 def test_a_value_the_library_refuses_is_refused_in_the_pages_words(

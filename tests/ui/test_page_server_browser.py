@@ -472,3 +472,25 @@ async def test_a_zip_bomb_is_refused_at_the_sheet_while_the_page_answers(
     await expect(alert).to_have_text("")  # the sheet chosen next clears the refusal
     # The console tells the refused upload's 400, and nothing else went wrong.
     assert [problem for problem in page.problems if "400" not in problem] == []
+
+
+async def test_the_key_column_is_chosen_on_the_page_and_the_review_counts_its_matches(
+    ui: tuple[UiServer, Sandbox], page: Any, tmp_path: Path
+) -> None:
+    """A migration's sheet keyed by a conversation attribute: the Key column chosen, Check
+    tells what matched nothing, and the run writes what the review counted."""
+    server, sandbox = ui
+    expect = playwright_api.expect
+    for number, conversation_id in enumerate(("215467900001", "215467900002"), start=1):
+        sandbox.server.conversation(conversation_id)["custom_attributes"]["region"] = f"T-{number}"
+    sheet = tmp_path / "tickets.csv"
+    sheet.write_text("region,title\nT-1,Moved\nT-2,Moved\nT-9,Moved\n", encoding="utf-8")
+    await page.goto(server.url)
+    await page.get_by_label("Sheet", exact=True).set_input_files(str(sheet))
+    await page.get_by_label("Key column").select_option("region")
+    checked = page.get_by_role("region", name="Check result")
+    said, written = await _reviewed_then_run(page, sandbox, "")
+    await expect(checked).to_contain_text("1 unmatched")
+    assert said == written == 2
+    assert sandbox.server.conversation("215467900002")["title"] == "Moved"
+    assert page.problems == []

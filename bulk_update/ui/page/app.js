@@ -194,6 +194,8 @@ function choices() {
     skip_unchanged: $("skip-unchanged").checked,
     overwrite_conflicts: $("overwrite-conflicts").checked,
     create_tags: $("create-tags").checked,
+    key: $("key").value || null,
+    match: $("match").value,
   };
 }
 
@@ -252,6 +254,9 @@ function chosen(sheet) {
   }
   state.columns = sheet.columns;
   state.kept = sheet.kept_by_the_tool;
+  // The key column: found from the header by the library, or any column named here.
+  const keyChoice = $("key");
+  keyChoice.replaceChildren(keyChoice.options[0], ...sheet.columns.filter((name) => !state.kept.includes(name)).map((name) => element("option", name, { value: name })));
   $("mapping-rows").replaceChildren();
   $("mapping").hidden = true;
   $("sheet-status").textContent = `${sheet.name}: ${sheet.columns.length} columns` + (sheet.is_report ? " (a report of this sheet: run, it sends what is not done yet and what you edited)" : "");
