@@ -101,7 +101,15 @@ class SearchRoute:
         except SearchRefused as refused:
             return self._error(refused.status, "parameter_invalid", "Search is not available")
         version = version_of(request)
-        found = [c for c in held.values() if self._language.matches(query, as_version(c, version))]
+        # What every version shows alike (ids, contacts, custom attributes) is matched on the
+        # conversation as held first: only those it lets through are shown as the version.
+        quick = _same_in_every_version(query)
+        found = [
+            c
+            for c in held.values()
+            if all(self._language.matches(each, c) for each in quick)
+            and self._language.matches(query, as_version(c, version))
+        ]
         found.sort(key=lambda conversation: int(conversation["id"]))
         page, pages = paged(found, per_page, start, least_pages=1)
         answer = {
@@ -121,6 +129,18 @@ class SearchRoute:
         if attribute is None:
             raise Invalid(f"{field} is not a searchable field")
         return _CUSTOM_TYPES.get(str(attribute.get("data_type")), STRING)
+
+
+def _same_in_every_version(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """The filters a conversation must pass that read what every version shows alike."""
+    together = query["value"] if "field" not in query and query["operator"] == "AND" else [query]
+    return [
+        each
+        for each in together
+        if "field" in each
+        and each["operator"] in ("=", "IN")
+        and (each["field"] in ("id", "contact_ids") or custom_name(each["field"]) is not None)
+    ]
 
 
 class QueryLanguage:
