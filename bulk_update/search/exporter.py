@@ -23,6 +23,7 @@ from bulk_update.errors import AuthenticationFailed, RunStopped, UsageError, esc
 from bulk_update.history.report import write_report
 from bulk_update.models import BASE_COLUMN
 from bulk_update.rules import is_fatal, is_refused
+from bulk_update.search.key_cells import KeyCells, key_columns
 from bulk_update.search.query import Condition, build_query
 from bulk_update.search.searchable import custom_name
 from bulk_update.send.as_cells import FIELD_COLUMNS, ConversationCells
@@ -115,7 +116,9 @@ class Export:
         client = IntercomClient.for_settings(send, self._token, connections=1)
         async with client:
             schema = await fetch_schema(client, self._policy, clock=self._clock, sleep=self._sleep)
-            columns = _columns(settings.columns, schema, send.api_version)
+            keys = key_columns(settings.columns)
+            asked = settings.columns and [c for c in settings.columns if c.strip() not in keys]
+            columns = _columns(asked, schema, send.api_version)
             directory = None
             names_needed = any(condition.needs_directory for condition in settings.conditions)
             if names_needed or any(
@@ -131,10 +134,11 @@ class Export:
             caller = Caller(pacer, self._policy, sleep=self._sleep)
             snapshot_at = iso_8601(int(self._clock()))
             cells = ConversationCells(columns, schema, directory)
+            whose = KeyCells(keys, client, caller)
             with tempfile.TemporaryDirectory() as folder:
                 spool = Path(folder) / "rows.csv"
-                matched, written = await self._spool(client, caller, query, cells, spool)
-                write_report(settings.out, _lines(["id", *columns, BASE_COLUMN], spool))
+                matched, written = await self._spool(client, caller, query, (cells, whose), spool)
+                write_report(settings.out, _lines(["id", *keys, *columns, BASE_COLUMN], spool))
         return ExportResult(
             settings.out,
             tuple(columns),
@@ -150,10 +154,11 @@ class Export:
         client: IntercomClient,
         caller: Caller,
         query: Query,
-        cells: ConversationCells,
+        writing: tuple[ConversationCells, KeyCells],
         spool: Path,
     ) -> tuple[int | None, int]:
         """Every page's rows, one line each, to ``spool``: (matched, written)."""
+        cells, whose = writing
         limit = self.settings.limit
         matched: int | None = None
         written = 0
@@ -168,10 +173,15 @@ class Export:
                         matched = page.total_count
                         wanted = matched if limit is None else min(matched or limit, limit)
                         self._progress.start(wanted or 0, 0)
+                    refused = await whose.learn(page.items)
+                    if refused is not None:
+                        _refused(refused, written, self.settings.out)
                     for conversation in page.items:
                         if limit is not None and written >= limit:
                             return matched, written
-                        writer.writerow(cells.row(conversation))
+                        row = cells.row(conversation)
+                        row[1:1] = whose.cells(conversation)
+                        writer.writerow(row)
                         written += 1
                         self._progress.advance()
                     if limit is not None and written >= limit:

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Columns the tool writes for itself, never changes to send.
 MARKER_COLUMNS = (BASE_COLUMN, BACKUP_COLUMN, HISTORY_COLUMN)
+# What an export writes beside id to say whose a conversation is: information, never sent.
+KEY_INFO_COLUMNS = ("contact_id", "contact_external_id", "contact_email")
 
 ID_COLUMNS = ("id", "conversation_id")
 # Fields of the PUT body itself (``company_id`` since API 2.14); the rest are attributes.
@@ -96,10 +98,13 @@ def plan_columns(
     renames = dict(read.renames)
     _check_named_columns(columns, read.ignore_columns, renames)
     _check_no_repeated_header(path, columns)
+    # In a file the tool exported, id decides: its key columns are information.
+    informing = KEY_INFO_COLUMNS if BASE_COLUMN in columns else ()
     wanted = {
         index: renames.get(name, name)
         for index, name in enumerate(columns)
-        if name not in read.ignore_columns and name not in (*OUTCOME_COLUMNS, *MARKER_COLUMNS)
+        if name not in read.ignore_columns
+        and name not in (*OUTCOME_COLUMNS, *MARKER_COLUMNS, *informing)
     }
     id_index = _id_index(path, columns, wanted)
     planner = _Planner(schema, conventions)

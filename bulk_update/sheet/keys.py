@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from bulk_update.errors import InputError, escape
+from bulk_update.models import BASE_COLUMN
 from bulk_update.sheet.columns import ID_COLUMNS, folded_header
 
 KeyKind = Literal["email", "external_id", "contact_id", "attribute"]
@@ -56,6 +57,8 @@ def find_key(path: Path, columns: Sequence[str], named: str | None) -> Key | Non
     column; a sheet with both is refused, as is a sheet with two key columns."""
     folded = [folded_header(column) for column in columns]
     has_id = any(name in ID_COLUMNS for name in folded)
+    if has_id and BASE_COLUMN in columns and named is None:
+        return None  # a file the tool exported: id decides, its key columns are information
     if named is not None:
         wanted = folded_header(named)
         if wanted in ID_COLUMNS:

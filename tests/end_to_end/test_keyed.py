@@ -14,6 +14,7 @@ import pytest
 from bulk_update import api
 from bulk_update.cli.commands import main
 from bulk_update.errors import InputError
+from bulk_update.models import RowStatus
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
 from tests.end_to_end.test_resume import wait_until
@@ -331,3 +332,39 @@ async def test_a_live_dry_run_of_a_fan_out_shows_each_conversation_before_and_af
     assert "7041: " in line["changes"] and "One" in line["changes"]
     assert "7043: " in line["changes"] and "Two" in line["changes"]
     assert sandbox.state.puts_applied == 0
+
+
+async def test_an_export_writes_whose_conversations_they_are_and_runs_back_by_id(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """contact_email and contact_external_id beside id (one contacts search a page for the
+    emails); the file runs back unedited with nothing sent, and an edited title alone is
+    sent: the key columns are information, id decides."""
+    sandbox.server.add_contact(email="ana@acme.test", external_id="crm-1", conversations=["7051"])
+    sandbox.server.add_contact(email="bo@acme.test", conversations=["7053"])
+    out = tmp_path / "open.csv"
+    await api.export_async(
+        out,
+        where=["state = open"],
+        columns=["contact_email", "contact_external_id", "title"],
+        token=TOKEN,
+        base_url=sandbox.url,
+    )
+    lines = read_report(out)
+    assert list(lines[0])[:4] == ["id", "contact_email", "contact_external_id", "title"]
+    by_id = {line["id"]: line for line in lines}
+    assert by_id["7051"]["contact_email"] == "ana@acme.test"
+    assert by_id["7051"]["contact_external_id"] == "crm-1"
+    assert by_id["7053"]["contact_email"] == "bo@acme.test"
+    assert sum("/contacts/search" in path for path in sandbox.state.paths) == 1
+
+    unedited = await _run(out, sandbox, report_path=tmp_path / "back.csv")
+    assert sandbox.state.puts_applied == 0 and unedited.summary.count(RowStatus.UPDATED) == 0
+    text = out.read_text(encoding="utf-8-sig").replace(
+        "ana@acme.test,crm-1,", "ana@acme.test,crm-1,Renamed"
+    )
+    edited = tmp_path / "edited.csv"
+    edited.write_text(text, encoding="utf-8")
+    await _run(edited, sandbox, skip_unchanged=True)
+    assert dict(sandbox.state.put_counts) == {"7051": 1}
+    assert sandbox.state.last_bodies["7051"] == {"title": "Renamed"}
