@@ -85,6 +85,7 @@ class RunSettings(TypedDict, total=False):
     key: str | None
     match: Match
     where: Iterable[str]
+    resolve_again: bool
     limit: int | None
     resume: bool
     force: bool

@@ -47,6 +47,14 @@ class KeyOptions:
         convert=_texts,
     )
 
+    resolve_again: bool = setting(
+        False,
+        "--resolve-again",
+        "with a keyed report: search again the keys of rows that recorded conversations (a "
+        "customer's conversations since are then included; those no longer matched are not "
+        "sent)",
+    )
+
     def __post_init__(self) -> None:
         convert_given(self)
         if self.match not in MATCHES:

@@ -97,7 +97,7 @@ class KeyedRun:
 
     async def _run(self) -> RunResult:
         settings = self._settings
-        recorded = _recorded(self._table)
+        recorded = {} if self._options.resolve_again else _recorded(self._table)
         # The workspace's attributes, read to check an attribute key, serve the run too.
         hooks = self._hooks
         if hooks.reads_kept is None:
@@ -116,7 +116,7 @@ class KeyedRun:
             self._token,
             hooks.reads_kept,
         )
-        pairs_input, lines_of = self._pairs(matches, recorded)
+        pairs_input, lines_of = self._pairs(matches)
         ran = await self._run_pairs(pairs_input, hooks) if lines_of else _nothing_sent(settings)
         lines = self._folded(matches, lines_of, ran)
         if settings.report_path is not None:
@@ -158,65 +158,64 @@ class KeyedRun:
             notices=(notice, *ran.summary.notices),
         )
 
-    def _pairs(
-        self, matches: KeyMatches, recorded: Mapping[int, tuple[str, ...]]
-    ) -> tuple[Path, dict[int, list[int]]]:
+    def _pairs(self, matches: KeyMatches) -> tuple[Path, dict[int, list[int]]]:
         """The pairs to run, and which of their lines are each row's. A first round writes
-        them as a sheet of ids; a round after it rewrites the pairs' report in place (each
-        recorded pair's cells as the row has them now; the pairs of rows matched this round
-        after them), so that their history decides what is sent."""
+        them as a sheet of ids; a keyed report run again rewrites its pairs' report, so that
+        their history decides what is sent (:meth:`_pairs_again`)."""
         pairs_sheet = pairs_sheet_of(self._report)
         pairs_report = default_report_path(pairs_sheet)
-        header = ["id", *(self._table.columns[i] for i in self._sent)]
         rows = list(self._table.rows())
-        by_row = {match.row: match for match in matches.rows}
+        by_row = {match.row: match.conversation_ids for match in matches.rows}
+        if KEYED_COLUMNS[0] in self._table.columns and pairs_report.exists():
+            return pairs_report, self._pairs_again(pairs_report, rows, by_row)
         lines_of: dict[int, list[int]] = {}
-        if recorded and pairs_report.exists():
-            old_header, *old = read_report(pairs_report, None)
-            # Each recorded pair's line, found by its conversation: lines stay where they are
-            # (their row numbers are their history's), and take the row's cells as now.
-            free: dict[str, deque[int]] = defaultdict(deque)
-            for index, line in enumerate(old):
-                free[line[0]].append(index)
-            for row in rows:
-                for conversation_id in recorded.get(row.number, ()):
-                    if free[conversation_id]:
-                        index = free[conversation_id].popleft()
-                        old[index][1 : len(header)] = self._cells(row.cells, self._sent)
-                        lines_of.setdefault(row.number, []).append(index)
-            unrecorded = {n: ids for n, ids in recorded.items() if n not in lines_of}
-            added = self._new_pairs(rows, by_row, lines_of, len(old), unrecorded)
-            width, row_at = len(old_header), old_header.index("row")
-            last = int(old[-1][row_at]) if old else 1
-            for number, line in enumerate(added, start=last + 1):  # numbered on, as a report is
-                line += [""] * (width - len(line))
-                line[row_at] = str(number)
-            write_report(pairs_report, [old_header, *old, *added])
-            return pairs_report, lines_of
-        added = self._new_pairs(rows, by_row, lines_of, 0, {})
+        added: list[list[str]] = []
+        for row in rows:
+            for conversation_id in by_row[row.number]:
+                lines_of.setdefault(row.number, []).append(len(added))
+                added.append([conversation_id, *self._cells(row.cells, self._sent)])
+        header = ["id", *(self._table.columns[i] for i in self._sent)]
         with pairs_sheet.open("w", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerows([header, *added])
         return pairs_sheet, lines_of
 
-    def _new_pairs(
-        self,
-        rows: list[SheetRow],
-        by_row: Mapping[int, RowMatch],
-        lines_of: dict[int, list[int]],
-        first: int,
-        missing: Mapping[int, tuple[str, ...]],
-    ) -> list[list[str]]:
-        """The pairs of rows that have none yet (matched this round, or recorded but gone
-        from the pairs' report), numbered on from ``first``."""
-        added: list[list[str]] = []
+    def _pairs_again(
+        self, pairs_report: Path, rows: list[SheetRow], by_row: Mapping[int, tuple[str, ...]]
+    ) -> dict[int, list[int]]:
+        """The pairs' report rewritten for this round: each pair a row still has keeps its
+        line (found by its conversation; in its place and number, which its history knows),
+        with the row's cells as they are now; a pair new this round is added after them,
+        numbered on; a line no row has any more (a row taken out, a match gone) is left out,
+        so nothing is sent for it."""
+        old_header, *old = read_report(pairs_report, None)
+        width, row_at = len(old_header), old_header.index("row")
+        free: dict[str, deque[int]] = defaultdict(deque)
+        for index, line in enumerate(old):
+            free[line[0]].append(index)
+        claimed: dict[int, int] = {}  # an old line's index → the row it is now
+        added: list[tuple[int, list[str]]] = []
         for row in rows:
-            if row.number in lines_of:
-                continue
-            ids = missing.get(row.number) or by_row[row.number].conversation_ids
-            for conversation_id in ids:
-                lines_of.setdefault(row.number, []).append(first + len(added))
-                added.append([conversation_id, *self._cells(row.cells, self._sent)])
-        return added
+            cells = self._cells(row.cells, self._sent)
+            for conversation_id in by_row[row.number]:
+                if free[conversation_id]:
+                    index = free[conversation_id].popleft()
+                    old[index][1 : 1 + len(cells)] = cells
+                    claimed[index] = row.number
+                else:
+                    added.append((row.number, [conversation_id, *cells]))
+        kept = sorted(claimed)
+        lines_of: dict[int, list[int]] = {}
+        for position, index in enumerate(kept):
+            lines_of.setdefault(claimed[index], []).append(position)
+        last = int(old[-1][row_at]) if old else 1
+        for offset, (row_number, line) in enumerate(added):
+            line += [""] * (width - len(line))
+            line[row_at] = str(last + 1 + offset)  # numbered on, as a report is
+            lines_of.setdefault(row_number, []).append(len(kept) + offset)
+        write_report(
+            pairs_report, [old_header, *(old[i] for i in kept), *(new for _, new in added)]
+        )
+        return lines_of
 
     @staticmethod
     def _cells(cells: list[str], columns: list[int]) -> list[str]:

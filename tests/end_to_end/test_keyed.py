@@ -368,3 +368,20 @@ async def test_an_export_writes_whose_conversations_they_are_and_runs_back_by_id
     await _run(edited, sandbox, skip_unchanged=True)
     assert dict(sandbox.state.put_counts) == {"7051": 1}
     assert sandbox.state.last_bodies["7051"] == {"title": "Renamed"}
+
+
+async def test_resolve_again_includes_a_customers_new_conversation_and_nothing_twice(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.server.add_contact(email="ana@acme.test", conversations=["7061"])
+    sheet = write_csv(tmp_path / "c.csv", ["contact_email", "title"], [["ana@acme.test", "A"]])
+    await _run(sheet, sandbox, match="all")
+    sandbox.server.add_contact(email="ana@acme.test", role="lead", conversations=["7065"])
+    report = tmp_path / "c.results.csv"
+    again = await _run(report, sandbox, match="all")  # the recorded one only: nothing left
+    assert sandbox.state.puts_applied == 1 and again.summary.counts == {"updated": 1}
+    widened = await _run(report, sandbox, match="all", resolve_again=True)
+    assert dict(sandbox.state.put_counts) == {"7061": 1, "7065": 1}
+    (line,) = read_report(report)
+    assert line["conversation_ids"] == "7061;7065" and line["status"] == "updated"
+    assert widened.summary.counts == {"updated": 1}
