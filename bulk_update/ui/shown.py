@@ -73,7 +73,7 @@ def described(
     ]
     columns = [
         name
-        for name in ("row", "id", "status", "error_message", "changes", "steps")
+        for name in ("row", "id", "conversation_ids", "status", "error_message", "changes", "steps")
         if name in header
     ]
     places = [header.index(name) for name in columns]

@@ -491,6 +491,13 @@ async def test_the_key_column_is_chosen_on_the_page_and_the_review_counts_its_ma
     checked = page.get_by_role("region", name="Check result")
     said, written = await _reviewed_then_run(page, sandbox, "")
     await expect(checked).to_contain_text("1 unmatched")
+    not_sent = checked.get_by_role("table", name="Invalid rows")
+    await expect(not_sent).to_contain_text("T-9")
+    await page.get_by_role("button", name="Preview", exact=True).click()  # the matches shown
+    previewed = page.get_by_role("region", name="Preview result")
+    await expect(previewed.get_by_role("table", name="Preview rows")).to_contain_text(
+        "215467900002"
+    )
     assert said == written == 2
     assert sandbox.server.conversation("215467900002")["title"] == "Moved"
     assert page.problems == []

@@ -167,7 +167,7 @@ function notices(data) {
 }
 
 function rowsTable(data, columns, label) {
-  const headers = { row: "Row", id: "Id", status: "Status", error_message: "Problem", changes: "Before → after", steps: "Steps" };
+  const headers = { row: "Row", id: "Id", conversation_ids: "Conversations", status: "Status", error_message: "Problem", changes: "Before → after", steps: "Steps" };
   const shown = columns.filter((name) => data.rows.length === 0 || name in data.rows[0]);
   const node = table(shown.map((name) => headers[name]), data.rows.map((row) => shown.map((name) => row[name])), label);
   const box = element("div", null, { class: "scroll" });
@@ -290,7 +290,7 @@ $("check").addEventListener("click", () => guarded($("check"), async () => {
   showMapping(data.columns_read);
   const box = $("check-result");
   box.replaceChildren(...cancelled(data, "the counts are of the rows checked before"), counts(data), reasons(data), notices(data));
-  if (data.rows.length) box.appendChild(rowsTable(data, ["row", "id", "error_message"], "Invalid rows"));
+  if (data.rows.length) box.appendChild(rowsTable(data, ["row", "id", "conversation_ids", "status", "error_message"], "Invalid rows"));
   want("preview", true);
   want("run", true);
 }));
@@ -307,7 +307,7 @@ async function preview(button, whole) {
     (choices().admin ? `, as ${choices().admin}` : "") + ".", { "aria-label": "Preview summary" });
   const far = p.left ? `${p.read} rows read, ${p.left} not read yet` + (p.sample ? ": Preview all rows reads them (the run reads each one anyway)." : " (cancelled).") : `All ${p.read} rows to send read.`;
   $("preview-result").replaceChildren(panel, element("p", far, { class: "muted" }), counts(data), reasons(data), notices(data),
-    rowsTable(data, ["row", "id", "status", "changes", "steps"], "Preview rows"));
+    rowsTable(data, ["row", "id", "conversation_ids", "status", "changes", "steps"], "Preview rows"));
   want("preview-all", p.left > 0);
   want("run", true);
 }
