@@ -14,7 +14,7 @@ EXAMPLES = 3
 # Past this many different reasons the rest are counted together: a file of a million
 # distinct messages must not make a million-line summary.
 MOST_REASONS = 50
-_REPORTED = (RowStatus.FAILED, RowStatus.INVALID)
+_REPORTED = (RowStatus.FAILED, RowStatus.INVALID, RowStatus.UNMATCHED, RowStatus.AMBIGUOUS)
 
 # The value a message is about: quoted, and the subject of its sentence ("'x' is not a
 # number", "id '0123' has 4 digits"); quoted names and option lists stay as they are.

@@ -27,16 +27,17 @@ from bulk_update.config import (
     pick,
     require_token,
 )
-from bulk_update.errors import UsageError
-from bulk_update.history.report import read_report, write_report
+from bulk_update.errors import InputError, UsageError, escape
+from bulk_update.history.breakdown import Tally
+from bulk_update.history.report import read_report, write_report, write_summary_json
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import prepare_run
 from bulk_update.job.runner import Job
-from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult, RunSummary
+from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunResult, RunSummary
 from bulk_update.search.matching import KeyMatches, MatchSettings, RowMatch, match_keys
 from bulk_update.search.query import Condition
 from bulk_update.send.reads import ReadsKept
-from bulk_update.sheet.columns import MARKER_COLUMNS
+from bulk_update.sheet.columns import ID_COLUMNS, MARKER_COLUMNS, folded_header
 from bulk_update.sheet.keys import Key, find_key
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.rows import SheetRow
@@ -85,8 +86,11 @@ class KeyedRun:
         header = table.columns
         # The sheet's own columns (not the tool's, which a keyed report carries).
         self._own = [i for i, name in enumerate(header) if name not in _TOOLS_COLUMNS]
-        # What the pairs carry: those but the key, which the report keeps.
-        self._sent = [i for i in self._own if i != key.index]
+        # What the pairs carry: those but the key (and an id column the key overrules),
+        # which the report keeps.
+        self._sent = [
+            i for i in self._own if i != key.index and folded_header(header[i]) not in ID_COLUMNS
+        ]
 
     async def run(self) -> RunResult:
         try:
@@ -97,6 +101,8 @@ class KeyedRun:
 
     async def _run(self) -> RunResult:
         settings = self._settings
+        if not any(True for _row in self._table.rows()):
+            raise InputError(self._table.path, "has a header but no data rows")
         recorded = {} if self._options.resolve_again else _recorded(self._table)
         # The workspace's attributes, read to check an attribute key, serve the run too.
         hooks = self._hooks
@@ -122,6 +128,8 @@ class KeyedRun:
         if settings.report_path is not None:
             write_report(settings.report_path, lines, self._table.delimiter)
         summary = self._summary(ran, matches, lines, len(recorded))
+        if settings.summary_json is not None:
+            write_summary_json(settings.summary_json, summary)
         return RunResult(summary, settings.report_path, lambda: lines)
 
     async def _run_pairs(self, pairs: Path, hooks: RunHooks) -> RunResult:
@@ -133,6 +141,7 @@ class KeyedRun:
             "delimiter": ",",
             "decimal_comma": decimal_comma,
             "report_path": None,
+            "summary_json": None,  # the keyed run's own, written when it is folded
         }
         pairs_settings, pairs_table = prepare_run(pairs, settings.send.base_url, given)
         return await Job(pairs_settings, self._token, hooks=hooks, table=pairs_table).run()
@@ -148,13 +157,27 @@ class KeyedRun:
             notice += f"; {matches.trimmed} keys had spaces around them, trimmed"
         sent = dataclasses.replace(ran.summary.sent)
         sent.requests += matches.searches  # the searches are requests of this run too
+        tally = Tally()  # the rows' own outcomes and reasons, by the sheet's row numbers
+        at = {name: len(self._own) + i for i, name in enumerate(OUTCOME_COLUMNS)}
+        for line in lines[1:]:
+            http = line[at["http_status"]]
+            tally.add(
+                RowOutcome(
+                    int(line[at["row"]]),
+                    RowStatus(line[status_at]),
+                    int(http) if http.isdigit() else None,
+                    line[at["error_code"]],
+                    line[at["error_message"]],
+                )
+            )
         return dataclasses.replace(
             ran.summary,
             sent=sent,
             input_path=str(self._table.path),
-            report_path=str(self._report),
+            report_path=str(self._settings.report_path or ""),
             rows=len(lines) - 1,
-            counts=dict(Counter(line[status_at] for line in lines[1:])),
+            counts=dict(tally.counts),
+            reasons=tally.reasons(),
             notices=(notice, *ran.summary.notices),
         )
 
@@ -162,12 +185,19 @@ class KeyedRun:
         """The pairs to run, and which of their lines are each row's. A first round writes
         them as a sheet of ids; a keyed report run again rewrites its pairs' report, so that
         their history decides what is sent (:meth:`_pairs_again`)."""
-        pairs_sheet = pairs_sheet_of(self._report)
-        pairs_report = default_report_path(pairs_sheet)
         rows = list(self._table.rows())
         by_row = {match.row: match.conversation_ids for match in matches.rows}
-        if KEYED_COLUMNS[0] in self._table.columns and pairs_report.exists():
+        if KEYED_COLUMNS[0] in self._table.columns:  # a keyed report: its pairs' history
+            pairs_report = default_report_path(pairs_sheet_of(Path(self._table.path)))
+            if not pairs_report.exists():
+                raise UsageError(
+                    f"{escape(str(self._table.path))} is the report of a keyed sheet whose "
+                    f"pairs' history ({escape(pairs_report.name)} and its journal) is not "
+                    "beside it: run it where it was written, or move those files with it "
+                    "(nothing was sent)"
+                )
             return pairs_report, self._pairs_again(pairs_report, rows, by_row)
+        pairs_sheet = pairs_sheet_of(self._report)
         lines_of: dict[int, list[int]] = {}
         added: list[list[str]] = []
         for row in rows:

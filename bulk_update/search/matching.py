@@ -18,7 +18,7 @@ from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_schema
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.reads import ReadsKept, looked_up
-from bulk_update.send.resolution import Found, Resolved, Resolver
+from bulk_update.send.resolution import Found, Resolved, Resolver, compared
 from bulk_update.send.retry import Caller, RetryPolicy
 from bulk_update.sheet.keys import Key, find_key, key_value
 from bulk_update.sheet.reader import Table
@@ -123,12 +123,13 @@ def _read_keys(table: Table, key: Key) -> tuple[dict[int, str], list[RowMatch], 
         value, problem = key_value(key, cell)
         if value is not None and value != cell:
             trimmed += 1
-        if value is not None and value.casefold() in first_of:
-            problem = f"duplicate of row {first_of[value.casefold()]} (the same key)"
+        same = compared(key, value) if value is not None else None
+        if same is not None and same in first_of:
+            problem = f"duplicate of row {first_of[same]} (the same key)"
         if problem is not None or value is None:
             rows.append(RowMatch(row.number, cell, "invalid", (), 0, problem or ""))
             continue
-        first_of[value.casefold()] = row.number
+        first_of[compared(key, value)] = row.number
         keys[row.number] = value
         rows.append(RowMatch(row.number, value, "matched", (), 0))
     return keys, rows, trimmed

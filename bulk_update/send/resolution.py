@@ -83,12 +83,12 @@ class Resolver:
     ) -> None:
         """The contacts each key names (an email may be a lead's and a user's)."""
         contact_field = _CONTACT_FIELDS[key.kind]
-        by_value = {_compared(key, value): value for value in values}
+        by_value = {compared(key, value): value for value in values}
 
         async def search(batch: list[str]) -> None:
             query = {"field": contact_field, "operator": "IN", "value": batch}
             async for contact in self._walk(resolved, query, "contacts"):
-                value = by_value.get(_compared(key, str(contact.get(contact_field) or "")))
+                value = by_value.get(compared(key, str(contact.get(contact_field) or "")))
                 if value is not None and "id" in contact:
                     owners[str(contact["id"])].append(value)
                     resolved.contacts[value].append(str(contact["id"]))
@@ -155,7 +155,7 @@ def _filters(query: Query) -> list[Query]:
     return [query]
 
 
-def _compared(key: Key, value: str) -> str:
+def compared(key: Key, value: str) -> str:
     """A key as compared with what the search answers: emails in any case."""
     return value.strip().casefold() if key.kind == "email" else value.strip()
 

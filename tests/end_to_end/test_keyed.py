@@ -4,6 +4,7 @@ match policy made explicit, and one report line per input row."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 from bulk_update import api
 from bulk_update.cli.commands import main
-from bulk_update.errors import InputError
+from bulk_update.errors import InputError, UsageError
 from bulk_update.models import RowStatus
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
@@ -385,3 +386,46 @@ async def test_resolve_again_includes_a_customers_new_conversation_and_nothing_t
     (line,) = read_report(report)
     assert line["conversation_ids"] == "7061;7065" and line["status"] == "updated"
     assert widened.summary.counts == {"updated": 1}
+
+
+async def test_a_keyed_report_away_from_its_pairs_is_refused_and_another_report_sends_nothing_twice(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.server.add_contact(external_id="crm-1", conversations=["7071", "7073"])
+    sheet = write_csv(tmp_path / "k.csv", ["contact_external_id", "note"], [["crm-1", "Once"]])
+    await _run(sheet, sandbox, match="all", admin="ada@example.com")
+    report = tmp_path / "k.results.csv"
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / report.name).write_bytes(report.read_bytes())
+    paths = len(sandbox.state.paths)
+    with pytest.raises(UsageError, match=r"pairs' history .* is not beside it"):
+        await _run(moved / report.name, sandbox, match="all", admin="ada@example.com")
+    elsewhere = tmp_path / "again.csv"
+    again = await _run(report, sandbox, match="all", admin="ada@example.com", report_path=elsewhere)
+    assert again.summary.counts == {"updated": 1}
+    assert not any("/reply" in path for path in sandbox.state.paths[paths:])  # no note twice
+
+
+async def test_the_key_decides_over_an_id_column_and_the_summary_is_the_sheets(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """--key with an id column: the id is information; --summary-json tells the sheet's rows
+    and reasons (the sheet's row numbers), not the pairs'; keys other than emails keep case."""
+    sandbox.server.add_contact(external_id="cus_ABC", conversations=["7081"])
+    sandbox.server.add_contact(external_id="cus_abc", conversations=["7083"])
+    sheet = write_csv(
+        tmp_path / "both.csv",
+        ["id", "contact_external_id", "title", "csat_score"],
+        [["1", "cus_ABC", "A", "4"], ["2", "cus_abc", "B", "x"], ["3", "", "C", "4"]],
+    )
+    result = await _run(sheet, sandbox, key="contact_external_id", summary_json=tmp_path / "s.json")
+    assert result.summary.counts == {"updated": 1, "invalid": 2}
+    assert dict(sandbox.state.put_counts) == {"7081": 1}
+    told = json.loads((tmp_path / "s.json").read_text())
+    assert told["rows"] == 3 and told["updated"] == 1 and told["invalid"] == 2
+    assert told["input"] == str(sheet)
+    rows = sorted(row for reason in result.summary.reasons for row in reason.example_rows)
+    assert rows == [3, 4]
+    with pytest.raises(InputError, match="header but no data rows"):
+        await _run(write_csv(tmp_path / "e.csv", ["contact_email", "title"], []), sandbox)
