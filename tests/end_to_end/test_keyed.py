@@ -36,6 +36,12 @@ async def _run(sheet: Path, sandbox: Sandbox, **settings: object) -> api.RunResu
     )
 
 
+def _notes(sandbox: Sandbox, conversation_id: str) -> int:
+    """How many notes the conversation holds."""
+    parts = sandbox.server.conversation(conversation_id)["conversation_parts"]
+    return sum(part.get("part_type") == "note" for part in parts["conversation_parts"])
+
+
 async def test_an_attribute_key_updates_the_one_conversation_it_matches(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
@@ -148,14 +154,8 @@ async def test_contact_keys_find_their_conversations_and_notes_go_once_to_each(
     assert "may not be searchable yet" in lines[2]["error_message"]
     assert "duplicate of row 3" in lines[4]["error_message"]
     for conversation_id in ("7001", "7003", "7005", "7007"):
-        conversation = sandbox.server.conversation(conversation_id)
-        assert conversation["state"] == "closed"
-        notes = [
-            p
-            for p in conversation["conversation_parts"]["conversation_parts"]
-            if p.get("part_type") == "note"
-        ]
-        assert len(notes) == 1
+        assert sandbox.server.conversation(conversation_id)["state"] == "closed"
+        assert _notes(sandbox, conversation_id) == 1
     assert sandbox.server.conversation("7009")["state"] == "open"
     assert result.summary.counts == {"updated": 2, "unmatched": 1, "invalid": 2}
 
@@ -232,9 +232,7 @@ async def test_a_keyed_report_run_again_acts_on_what_it_recorded_and_sends_only_
     ]
     assert dict(sandbox.state.put_counts) == {"7001": 1, "7003": 1, "7007": 1, "7009": 1}
     for conversation_id in ("7001", "7003", "7007", "7009"):
-        parts = sandbox.server.conversation(conversation_id)["conversation_parts"]
-        notes = [p for p in parts["conversation_parts"] if p.get("part_type") == "note"]
-        assert len(notes) == 1
+        assert _notes(sandbox, conversation_id) == 1
     assert any(
         "2 rows acted on the conversations they recorded" in n for n in again.summary.notices
     )
@@ -276,9 +274,7 @@ def test_a_fan_out_killed_midway_resumes_with_one_note_to_each_conversation(
         assert main([*argv, "--resume", "--base-url", sandbox.url, "-q"]) == 0
         for ids in owned.values():
             for conversation_id in ids:
-                parts = sandbox.server.conversation(conversation_id)["conversation_parts"]
-                notes = [p for p in parts["conversation_parts"] if p.get("part_type") == "note"]
-                assert len(notes) == 1, conversation_id
+                assert _notes(sandbox, conversation_id) == 1, conversation_id
     # A note that landed before the kill but was never confirmed is found in place: skipped.
     statuses = {line["status"] for line in read_report(tmp_path / "c.results.csv")}
     assert statuses <= {"updated", "skipped"}
