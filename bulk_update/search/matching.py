@@ -5,6 +5,7 @@ exactly one conversation: none is ``unmatched``, more is ``ambiguous``, with the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -91,7 +92,7 @@ async def match_keys(
         narrowing = None
         if key.kind == "attribute" or settings.conditions:
             schema = await looked_up(kept, "schema", partial(fetch_schema, client, policy))
-            _check_searchable(settings.sheet, key, schema)
+            key = _searchable(settings.sheet, key, schema)
             if settings.conditions:
                 narrowing = build_query(settings.conditions, schema)
         caller = Caller(Pacer(send.rate, max_wait=send.max_wait), policy)
@@ -135,10 +136,16 @@ def _read_keys(table: Table, key: Key) -> tuple[dict[int, str], list[RowMatch], 
     return keys, rows, trimmed
 
 
-def _check_searchable(path: Path, key: Key, schema: Schema) -> None:
+def _searchable(path: Path, key: Key, schema: Schema) -> Key:
+    """The key, an attribute named as the workspace names it (``Region`` for ``region``, as
+    headers are read in any case); refused when it cannot be searched."""
     if key.kind != "attribute":
-        return
-    attribute = schema.attributes.get(key.attribute or "")
+        return key
+    named = key.attribute or ""
+    attribute = schema.attributes.get(named)
+    if attribute is None:
+        alike = [a for a in schema.attributes.values() if a.name.casefold() == named.casefold()]
+        attribute = alike[0] if len(alike) == 1 else None
     if attribute is None or attribute.archived or attribute.type not in _SEARCHABLE:
         what = (
             "no conversation attribute"
@@ -153,6 +160,7 @@ def _check_searchable(path: Path, key: Key, schema: Schema) -> None:
             "conversation attribute, or contact_email, contact_external_id or contact_id",
             names_settings=True,
         )
+    return dataclasses.replace(key, attribute=attribute.name)
 
 
 def _matched(

@@ -425,3 +425,13 @@ async def test_the_key_decides_over_an_id_column_and_the_summary_is_the_sheets(
     assert rows == [3, 4]
     with pytest.raises(InputError, match="header but no data rows"):
         await _run(write_csv(tmp_path / "e.csv", ["contact_email", "title"], []), sandbox)
+
+
+async def test_an_attribute_key_is_named_in_any_case_as_headers_are(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    _seed(sandbox, {"7091": "ZD-91"})
+    sheet = write_csv(tmp_path / "t.csv", ["Region", "title"], [["ZD-91", "Found"]])
+    result = await _run(sheet, sandbox, key="Region")
+    assert result.summary.counts == {"updated": 1}
+    assert sandbox.server.conversation("7091")["title"] == "Found"
