@@ -244,6 +244,12 @@ class RunSummary:
     columns_read: tuple[tuple[str, str], ...] = ()
     # An undo: its rows are the conversations it had left to restore (none: nothing to undo).
     undo: bool = False
+    # A keyed sheet's (row, conversation) pairs by status; ``counts`` are its rows'.
+    pairs: dict[str, int] = field(default_factory=dict)
+
+    def conversations(self, status: RowStatus) -> int:
+        """The conversations of that status: a keyed sheet's pairs, else its rows."""
+        return self.pairs.get(status.value, 0) if self.pairs else self.count(status)
 
     def count(self, status: RowStatus) -> int:
         return self.counts.get(status.value, 0)

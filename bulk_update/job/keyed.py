@@ -177,6 +177,7 @@ class KeyedRun:
             report_path=str(self._settings.report_path or ""),
             rows=len(lines) - 1,
             counts=dict(tally.counts),
+            pairs=dict(ran.summary.counts),
             reasons=tally.reasons(),
             notices=(notice, *ran.summary.notices),
         )

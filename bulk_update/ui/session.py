@@ -238,7 +238,7 @@ class Session:
             report_path=self._aside("plan"),
         )
         summary = result.summary
-        changed = summary.count(RowStatus.WOULD_UPDATE)
+        changed = summary.conversations(RowStatus.WOULD_UPDATE)
         writes = summary.sent.writes_ahead if live else changed
         rate = ahead.send.rate
         return {

@@ -104,7 +104,7 @@ def review(result: RunResult) -> dict[str, int]:
     """What the run would do, counted: how many conversations change, and of them how many
     each kind of action touches (closed, assigned, ...), in the table's order."""
     summary = result.summary
-    counted = {"conversations": summary.count(RowStatus.WOULD_UPDATE)}
+    counted = {"conversations": summary.conversations(RowStatus.WOULD_UPDATE)}
     would_do = summary.sent.would_do
     counted.update({kind: would_do[kind] for kind in _KINDS if kind in would_do})
     return counted

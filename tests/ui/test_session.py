@@ -332,3 +332,20 @@ async def test_a_sheet_keyed_by_a_contact_is_checked_and_run_from_the_page(
         ran = await page.running.task
     assert ran.summary.counts == {"ambiguous": 1, "updated": 1, "unmatched": 1}
     assert sandbox.state.puts_applied == 1
+
+
+async def test_the_review_of_a_keyed_fan_out_counts_its_conversations(tmp_path: Path) -> None:
+    """cus_00001 of the built-in sandbox has two conversations: with every one matched, the
+    review counts conversations, not rows, and the run writes exactly those."""
+    async with Sandbox(SandboxConfig(population=SANDBOX_POPULATION)) as sandbox:
+        folder = tmp_path / "page"
+        folder.mkdir()
+        page = Session(folder, Connection({"base_url": sandbox.url}, SANDBOX_TOKEN))
+        await page.choose("k.csv", b"external_id,title\ncus_00001,Both\ncus_00003,One\n")
+        choices = Choices(match="all")
+        plan = await page.plan(choices)
+        page.start_run(choices)
+        assert page.running is not None
+        ran = await page.running.task
+    assert ran.summary.counts == {"updated": 2}
+    assert plan["conversations"] == len(sandbox.state.put_counts) == 3
