@@ -197,7 +197,12 @@ class KeyedRun:
                     "beside it: run it where it was written, or move those files with it "
                     "(nothing was sent)"
                 )
-            return pairs_report, self._pairs_again(pairs_report, rows, by_row)
+            # A dry run works on a copy (its history travels with it, as a report's does):
+            # the pairs' report stays as the real rounds left it.
+            out = pairs_report
+            if self._settings.dry_run:
+                out = pairs_report.with_name(f"{pairs_report.stem}.dry-run-input.csv")
+            return out, self._pairs_again(pairs_report, out, rows, by_row)
         pairs_sheet = pairs_sheet_of(self._report)
         lines_of: dict[int, list[int]] = {}
         added: list[list[str]] = []
@@ -211,15 +216,21 @@ class KeyedRun:
         return pairs_sheet, lines_of
 
     def _pairs_again(
-        self, pairs_report: Path, rows: list[SheetRow], by_row: Mapping[int, tuple[str, ...]]
+        self,
+        pairs_report: Path,
+        out: Path,
+        rows: list[SheetRow],
+        by_row: Mapping[int, tuple[str, ...]],
     ) -> dict[int, list[int]]:
-        """The pairs' report rewritten for this round: each pair a row still has keeps its
-        line (found by its conversation; in its place and number, which its history knows),
-        with the row's cells as they are now; a pair new this round is added after them,
-        numbered on; a line no row has any more (a row taken out, a match gone) is left out,
-        so nothing is sent for it."""
+        """The pairs' report rewritten (to ``out``) for this round: each pair a row still has
+        keeps its line (found by its conversation; in its place and number, which its
+        history knows), with the row's cells as they are now; a pair new this round is added
+        after them, numbered on. A line no row has any more (a row taken out, a match gone)
+        is kept when it was done, so that a match come back finds it and nothing is sent
+        twice (its history skips it); left out otherwise, so that nothing is sent for it."""
         old_header, *old = read_report(pairs_report, None)
         width, row_at = len(old_header), old_header.index("row")
+        status_at = old_header.index("status")
         free: dict[str, deque[int]] = defaultdict(deque)
         for index, line in enumerate(old):
             free[line[0]].append(index)
@@ -234,18 +245,18 @@ class KeyedRun:
                     claimed[index] = row.number
                 else:
                     added.append((row.number, [conversation_id, *cells]))
-        kept = sorted(claimed)
+        done = {RowStatus.UPDATED.value, RowStatus.SKIPPED.value}
+        kept = sorted({*claimed, *(i for i, line in enumerate(old) if line[status_at] in done)})
         lines_of: dict[int, list[int]] = {}
         for position, index in enumerate(kept):
-            lines_of.setdefault(claimed[index], []).append(position)
+            if index in claimed:
+                lines_of.setdefault(claimed[index], []).append(position)
         last = int(old[-1][row_at]) if old else 1
         for offset, (row_number, line) in enumerate(added):
             line += [""] * (width - len(line))
             line[row_at] = str(last + 1 + offset)  # numbered on, as a report is
             lines_of.setdefault(row_number, []).append(len(kept) + offset)
-        write_report(
-            pairs_report, [old_header, *(old[i] for i in kept), *(new for _, new in added)]
-        )
+        write_report(out, [old_header, *(old[i] for i in kept), *(new for _, new in added)])
         return lines_of
 
     @staticmethod

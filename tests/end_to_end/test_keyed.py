@@ -435,3 +435,24 @@ async def test_an_attribute_key_is_named_in_any_case_as_headers_are(
     result = await _run(sheet, sandbox, key="Region")
     assert result.summary.counts == {"updated": 1}
     assert sandbox.server.conversation("7091")["title"] == "Found"
+
+
+async def test_a_match_gone_and_back_is_not_sent_twice_and_a_dry_run_leaves_the_pairs(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.server.add_contact(email="ana@acme.test", conversations=["7101"])
+    sheet = write_csv(tmp_path / "c.csv", ["contact_email", "title"], [["ana@acme.test", "A"]])
+    await _run(sheet, sandbox)
+    report, pairs = tmp_path / "c.results.csv", tmp_path / "c.results.pairs.results.csv"
+    held = pairs.read_bytes()
+    edited = report.read_text(encoding="utf-8-sig").replace("ana@acme.test,A,", "ana@acme.test,B,")
+    report.write_text(edited, encoding="utf-8")
+    dry = await _run(report, sandbox, dry_run=True)
+    assert dry.summary.counts == {"would_update": 1}
+    assert pairs.read_bytes() == held  # a dry run works on a copy
+    report.write_text(edited.replace(",B,", ",A,"), encoding="utf-8")
+    gone = await _run(report, sandbox, resolve_again=True, where=["state = closed"])
+    assert gone.summary.counts == {"unmatched": 1}
+    back = await _run(report, sandbox, resolve_again=True)
+    assert back.summary.counts == {"updated": 1}
+    assert dict(sandbox.state.put_counts) == {"7101": 1}  # done once, not sent again
