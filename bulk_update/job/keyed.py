@@ -44,7 +44,8 @@ from bulk_update.sheet.rows import SheetRow
 
 # What a keyed report adds to each row, after the outcome columns.
 KEYED_COLUMNS = ("conversation_ids", "matched")
-_TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, *MARKER_COLUMNS, *KEYED_COLUMNS})
+# Every column the tool writes itself into a report: never a change, whatever a sheet holds.
+TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, *MARKER_COLUMNS, *KEYED_COLUMNS})
 _STATUS_OF = {"unmatched": RowStatus.UNMATCHED, "ambiguous": RowStatus.AMBIGUOUS}
 # When a row's conversations ended differently, the row takes the first of these it has.
 _WORST_FIRST = (
@@ -85,7 +86,7 @@ class KeyedRun:
         self._hooks = hooks
         header = table.columns
         # The sheet's own columns (not the tool's, which a keyed report carries).
-        self._own = [i for i, name in enumerate(header) if name not in _TOOLS_COLUMNS]
+        self._own = [i for i, name in enumerate(header) if name not in TOOLS_COLUMNS]
         # What the pairs carry: those but the key (and an id column the key overrules),
         # which the report keeps.
         self._sent = [

@@ -26,10 +26,11 @@ from bulk_update.config import (
 from bulk_update.errors import UsageError
 from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import RunHooks
+from bulk_update.job.keyed import TOOLS_COLUMNS
 from bulk_update.job.preparation import actions_asked, prepare_run
-from bulk_update.models import OUTCOME_COLUMNS, RowStatus, RunResult
+from bulk_update.models import RowStatus, RunResult
 from bulk_update.send.reads import KEPT_FOR_SECONDS, ReadsKept
-from bulk_update.sheet.columns import MARKER_COLUMNS, action_columns
+from bulk_update.sheet.columns import action_columns
 from bulk_update.sheet.reader import Table
 from bulk_update.ui.choices import Choices, Connection
 from bulk_update.ui.folder import SHEET_SUFFIXES, numbered, safe_name
@@ -47,10 +48,6 @@ from bulk_update.ui.shown import (
 
 # Rows a first Preview reads: shown within a couple of seconds on any sheet; all on request.
 PREVIEW_SAMPLE = 100
-
-
-# A report's columns the tool writes itself: never changes, whatever a sheet holds in them.
-_TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, *MARKER_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,7 @@ class Session:
             "columns": table.columns,
             "is_report": table.is_report,
             "acts": bool(action_columns(table.columns)),  # who acts must be chosen (any case)
-            "kept_by_the_tool": [name for name in table.columns if name in _TOOLS_COLUMNS],
+            "kept_by_the_tool": [name for name in table.columns if name in TOOLS_COLUMNS],
         }
 
     def _take(self, name: str, data: bytes) -> tuple[Path, Table]:
