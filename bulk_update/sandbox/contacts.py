@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bulk_update.sandbox.search import Invalid, QueryLanguage, paged, read_search
+from bulk_update.sandbox.search import Invalid, QueryLanguage, narrowed, paged, read_search
 from bulk_update.search.searchable import CONTACT_SEARCH_FIELDS
 
 Contact = dict[str, Any]
@@ -118,6 +118,10 @@ class ContactBook:
     _owners: list[Contact] = field(default_factory=list)  # by population number
     _linked: set[str] = field(default_factory=set)
     _next_number: int = 0
+    # Indexes for search, each a superset of what a search finds (it still checks each):
+    # (field, value) → contact ids; contact id → the ids of conversations it was ever in.
+    _by_value: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    _conversations: dict[str, set[str]] = field(default_factory=dict)
 
     def populate(self, first_id: int, conversations: int) -> None:
         """The population's contacts, owning ``conversations`` conversations from
@@ -138,6 +142,7 @@ class ContactBook:
             owner = self._owners[number]
         else:
             owner = self._hold(_walk_in(conversation_id, created), searchable_at=0.0)
+        self._conversations.setdefault(owner["id"], set()).add(conversation_id)
         return {"type": "contact.list", "contacts": [reference(owner)]}
 
     def add(
@@ -163,16 +168,35 @@ class ContactBook:
     def link(self, found: Contact, conversation: dict[str, Any]) -> None:
         """The conversation is with this contact: in place of its contact from the start,
         beside any a test linked before."""
-        listed = conversation["contacts"]["contacts"]
-        if conversation["id"] not in self._linked:
-            self._linked.add(conversation["id"])
+        listed, conversation_id = conversation["contacts"]["contacts"], conversation["id"]
+        if conversation_id not in self._linked:
+            self._linked.add(conversation_id)
             listed.clear()
         if all(other["id"] != found["id"] for other in listed):
             listed.append(reference(found))
+        self._conversations.setdefault(found["id"], set()).add(conversation_id)
+
+    def contacts_named(self, field_name: str, values: list[Any]) -> set[str] | None:
+        """The ids of the contacts whose ``field_name`` is one of ``values`` (a superset of
+        what search finds: it still checks each); None when that field is not indexed."""
+        if field_name == "id":
+            return {str(value) for value in values}
+        if field_name not in ("email", "external_id"):
+            return None
+        return set().union(*(self._by_value.get((field_name, str(v)), ()) for v in values))
+
+    def conversations_with(self, contact_ids: list[Any]) -> set[str]:
+        """The ids of the conversations any of these contacts is (or was) in."""
+        return set().union(*(self._conversations.get(str(each), ()) for each in contact_ids))
 
     def _hold(self, found: Contact, *, searchable_at: float) -> Contact:
         self.held[found["id"]] = found
         self.searchable_at[found["id"]] = searchable_at
+        for field_name in ("email", "external_id"):
+            if found[field_name] is not None:
+                self._by_value.setdefault((field_name, str(found[field_name])), set()).add(
+                    found["id"]
+                )
         return found
 
 
@@ -207,10 +231,12 @@ class ContactRoutes:
         except Invalid as problem:
             return self._error(400, "parameter_invalid", str(problem))
         now, book = self._clock(), self._book
+        named = narrowed(query, book.contacts_named)
+        keys = book.held if named is None else [key for key in book.held if key in named]
         found = [
             held
-            for key, held in book.held.items()
-            if book.searchable_at[key] <= now and self._language.matches(query, held)
+            for held in (book.held[key] for key in keys)
+            if book.searchable_at[held["id"]] <= now and self._language.matches(query, held)
         ]
         page, pages = paged(found, per_page, start, least_pages=0)
         answer = {"type": "list", "data": page, "total_count": len(found), "pages": pages}

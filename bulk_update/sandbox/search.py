@@ -66,7 +66,7 @@ class SearchRefused(Exception):
 class SearchRoute:
     """``conversations()`` is every conversation held; ``conversation(id)`` makes one exist
     (or raises 404); ``attributes()`` the workspace's; ``render`` a conversation as a version
-    answers it."""
+    answers it; ``with_contacts(ids)`` the ids of the conversations of these contacts."""
 
     def __init__(
         self,
@@ -76,8 +76,10 @@ class SearchRoute:
         render: Callable[[Conversation, str], Conversation],
         error: Callable[..., web.Response],
         wrong_page: Callable[[int], str | None],
+        with_contacts: Callable[[list[Any]], set[str]],
     ):
         self._conversations = conversations
+        self._with_contacts = with_contacts
         self._wrong_page = wrong_page
         self._conversation = conversation
         self._attributes = attributes
@@ -104,9 +106,11 @@ class SearchRoute:
         # What every version shows alike (ids, contacts, custom attributes) is matched on the
         # conversation as held first: only those it lets through are shown as the version.
         quick = _same_in_every_version(query)
+        indexed = narrowed(query, self._conversations_named)
+        candidates = held.values() if indexed is None else (held[k] for k in indexed if k in held)
         found = [
             c
-            for c in held.values()
+            for c in candidates
             if all(self._language.matches(each, c) for each in quick)
             and self._language.matches(query, as_version(c, version))
         ]
@@ -121,6 +125,11 @@ class SearchRoute:
         wrong = self._wrong_page(start // per_page + 1)
         return web.json_response(answer if wrong is None else _wrongly(wrong, answer, start))
 
+    def _conversations_named(self, field: str, values: list[Any]) -> set[str] | None:
+        if field == "id":
+            return {str(value) for value in values}
+        return self._with_contacts(values) if field == "contact_ids" else None
+
     def _field_type(self, field: str) -> str:
         if field in SEARCH_FIELDS:
             return SEARCH_FIELDS[field]
@@ -129,6 +138,21 @@ class SearchRoute:
         if attribute is None:
             raise Invalid(f"{field} is not a searchable field")
         return _CUSTOM_TYPES.get(str(attribute.get("data_type")), STRING)
+
+
+def narrowed(
+    query: dict[str, Any], named: Callable[[str, list[Any]], set[str] | None]
+) -> set[str] | None:
+    """The keys of every record a query can find, when one of the filters it must pass asks
+    for a field's values and ``named(field, values)`` looks them up (None: it cannot)."""
+    together = query["value"] if "field" not in query and query["operator"] == "AND" else [query]
+    for each in together:
+        if "field" in each and each["operator"] in ("=", "IN") and each["value"] is not None:
+            values = each["value"] if each["operator"] == "IN" else [each["value"]]
+            keys = named(each["field"], values)
+            if keys is not None:
+                return keys
+    return None
 
 
 def _same_in_every_version(query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -197,42 +221,55 @@ class QueryLanguage:
                 raise Invalid(f"{item!r} is not a {kind} value for {field}")
 
     def matches(self, query: dict[str, Any], record: Record) -> bool:
-        """Whether the record is found by a query that passed ``check``."""
+        """Whether the record is found by a query that passed ``check``. The query is made a
+        test once (kept in it, under no JSON key): a search over a big workspace stays quick."""
+        test = query.get(_TEST)
+        if test is None:
+            test = query[_TEST] = self._test(query)
+        return bool(test(record))
+
+    def _test(self, query: dict[str, Any]) -> Callable[[Record], bool]:
         if "field" not in query:
-            results = (self.matches(inner, record) for inner in query["value"])
-            return all(results) if query["operator"] == "AND" else any(results)
+            inner = [self._test(each) for each in query["value"]]
+            together = all if query["operator"] == "AND" else any
+            return lambda record: together(test(record) for test in inner)
         field, operator, wanted = query["field"], query["operator"], query["value"]
-        kind = self.kind(field)
-        held = [_plain(kind, item) for item in self._values_of(record, field)]
+        kind, values_of = self.kind(field), self._values_of
+
+        def held(record: Record) -> list[Any]:
+            return [_plain(kind, item) for item in values_of(record, field)]
+
         if operator in ("IN", "NIN"):
-            # The asked values as a set, made once a search (not once a record): a search
-            # by 50 keys over a big workspace stays quick.
-            asked = query.get(_ASKED)
-            if asked is None:
-                asked = query[_ASKED] = frozenset(_plain(kind, item) for item in wanted)
-            hit = any(item in asked for item in held)
-            return hit if operator == "IN" else not hit
+            asked = frozenset(_plain(kind, item) for item in wanted)
+            inside = operator == "IN"
+            return lambda record: any(item in asked for item in held(record)) == inside
         target = _plain(kind, wanted)
         if operator in ("=", "!="):
-            return bool((target in held) == (operator == "="))
-        if not held or held[0] is None:
-            return bool(operator == "!~")
-        value = held[0]
-        if operator in ("<", "<="):  # Intercom documents < as "lower (or equal) than"
-            return bool(value <= target)
-        if operator in (">", ">="):
-            return bool(value >= target)
-        text, part = str(value).casefold(), str(target).casefold()
-        verdicts = {
-            "~": part in text,
-            "!~": part not in text,
-            "^": text.startswith(part),
-            "$": text.endswith(part),
-        }
-        return verdicts[operator]
+            equal = operator == "="
+            return lambda record: (target in held(record)) == equal
+        return lambda record: _compared(operator, target, held(record))
 
 
-_ASKED = "\0asked"  # where a checked IN filter keeps its values as a set (no JSON key)
+def _compared(operator: str, target: Any, held: list[Any]) -> bool:
+    """Whether a record's values pass an ordering or text filter."""
+    if not held or held[0] is None:
+        return operator == "!~"
+    value = held[0]
+    if operator in ("<", "<="):  # Intercom documents < as "lower (or equal) than"
+        return bool(value <= target)
+    if operator in (">", ">="):
+        return bool(value >= target)
+    text, part = str(value).casefold(), str(target).casefold()
+    verdicts = {
+        "~": part in text,
+        "!~": part not in text,
+        "^": text.startswith(part),
+        "$": text.endswith(part),
+    }
+    return verdicts[operator]
+
+
+_TEST = "\0test"  # where a checked query keeps its test (no JSON key)
 
 
 def read_search(body: bytes, language: QueryLanguage) -> tuple[dict[str, Any], int, int]:
@@ -379,4 +416,6 @@ class LaggingIndex:
         self, conversations: dict[str, Conversation], now: float, lag: float
     ) -> dict[str, Conversation]:
         stale = {key: old for key, (old, at) in self._before.items() if now - at < lag}
+        if not stale:
+            return conversations
         return {key: stale.get(key, live) for key, live in conversations.items()}

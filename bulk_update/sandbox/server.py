@@ -102,6 +102,7 @@ class SandboxApp:
             self.shown,
             _error,
             self._faults.search_page,
+            self.state.contacts.conversations_with,
         ).register(self.app)
         ContactRoutes(self.state.contacts, clock, _error).register(self.app)
         self.state.contacts.populate(POPULATION_FIRST_ID, self.config.population)
@@ -241,6 +242,8 @@ class SandboxApp:
         shown = self.state.index.view(
             self.state.conversations, self._clock(), self.config.index_lag
         )
+        if not unindexed:
+            return shown
         return {key: found for key, found in shown.items() if key not in unindexed}
 
     def _index_before_change(self, request: web.Request) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.retry import Caller
@@ -19,8 +19,12 @@ from bulk_update.sheet.keys import Key
 
 # Keys (or contacts) a search asks for at once: a page holds 150, and a key may match a few.
 KEYS_PER_SEARCH = 50
-# Searches in flight at once: a search takes a while to answer, and the pacer still decides.
-SEARCHES_AT_ONCE = 8
+# Searches in flight at once (as many as the default requests in flight): a search takes a
+# while to answer, and the pacer still decides.
+SEARCHES_AT_ONCE = 20
+# A contact id → the keys that named it.
+Owners = Mapping[str, list[str]]
+_Batch = TypeVar("_Batch")
 # The contact fields a contact key is searched by.
 _CONTACT_FIELDS = {"email": "email", "external_id": "external_id"}
 
@@ -64,36 +68,37 @@ class Resolver:
 
             await _each(_batches(distinct), by_attribute)
             return _in_order(resolved)
-        owners: dict[str, list[str]] = defaultdict(list)  # contact id → its keys
         if key.kind == "contact_id":
             for value in distinct:
-                owners[value].append(value)
                 resolved.contacts[value].append(value)
+            searches = ({value: [value] for value in batch} for batch in _batches(distinct))
+            await _each(searches, lambda owners: self._of_contacts(resolved, owners))
         else:
-            await self._contacts(resolved, key, distinct, owners)
+            # Each batch's conversations are searched as soon as its contacts are found.
+            async def by_contacts(batch: list[str]) -> None:
+                await self._of_contacts(resolved, await self._contacts(resolved, key, batch))
 
-        async def by_contacts(batch: list[str]) -> None:
-            await self._conversations(resolved, "contact_ids", batch, _by_contacts(owners))
-
-        await _each(_batches(list(owners)), by_contacts)
+            await _each(_batches(distinct), by_contacts)
         return _in_order(resolved)
 
-    async def _contacts(
-        self, resolved: Resolved, key: Key, values: list[str], owners: dict[str, list[str]]
-    ) -> None:
-        """The contacts each key names (an email may be a lead's and a user's)."""
+    async def _contacts(self, resolved: Resolved, key: Key, batch: list[str]) -> Owners:
+        """The contacts a batch of keys names (an email may be a lead's and a user's), each
+        with the keys that named it."""
         contact_field = _CONTACT_FIELDS[key.kind]
-        by_value = {compared(key, value): value for value in values}
+        by_value = {compared(key, value): value for value in batch}
+        owners: Owners = defaultdict(list)
+        query = {"field": contact_field, "operator": "IN", "value": batch}
+        async for contact in self._walk(resolved, query, "contacts"):
+            value = by_value.get(compared(key, str(contact.get(contact_field) or "")))
+            if value is not None and "id" in contact:
+                owners[str(contact["id"])].append(value)
+                resolved.contacts[value].append(str(contact["id"]))
+        return owners
 
-        async def search(batch: list[str]) -> None:
-            query = {"field": contact_field, "operator": "IN", "value": batch}
-            async for contact in self._walk(resolved, query, "contacts"):
-                value = by_value.get(compared(key, str(contact.get(contact_field) or "")))
-                if value is not None and "id" in contact:
-                    owners[str(contact["id"])].append(value)
-                    resolved.contacts[value].append(str(contact["id"]))
-
-        await _each(_batches(values), search)
+    async def _of_contacts(self, resolved: Resolved, owners: Owners) -> None:
+        """The conversations of these contacts, to the keys that named each contact."""
+        for batch in _batches(list(owners)):
+            await self._conversations(resolved, "contact_ids", batch, _by_contacts(owners))
 
     async def _conversations(
         self, resolved: Resolved, field_name: str, batch: list[str], keys_of: Any
@@ -121,13 +126,11 @@ class Resolver:
                 yield item
 
 
-async def _each(
-    batches: Iterable[list[str]], search: Callable[[list[str]], Awaitable[None]]
-) -> None:
+async def _each(batches: Iterable[_Batch], search: Callable[[_Batch], Awaitable[None]]) -> None:
     """Every batch searched, :data:`SEARCHES_AT_ONCE` at a time (each paced as usual)."""
     gate = asyncio.Semaphore(SEARCHES_AT_ONCE)
 
-    async def one(batch: list[str]) -> None:
+    async def one(batch: _Batch) -> None:
         async with gate:
             await search(batch)
 
@@ -171,7 +174,7 @@ def _by_attribute(key: Key, batch: list[str]) -> Any:
     return keys_of
 
 
-def _by_contacts(owners: dict[str, list[str]]) -> Any:
+def _by_contacts(owners: Owners) -> Any:
     def keys_of(conversation: dict[str, Any]) -> list[str]:
         listed = (conversation.get("contacts") or {}).get("contacts") or []
         ids = [str(contact.get("id")) for contact in listed if isinstance(contact, dict)]

@@ -232,3 +232,26 @@ async def test_contact_search_is_rate_limited_and_faulted_as_every_route() -> No
         config.limit, config.error_rate = 100, 1.0
         faulted = await search(sandbox, query)
         assert faulted.status is not None and faulted.status >= 500
+
+
+async def test_conversation_search_by_contact_follows_the_contacts_a_test_links(
+    sandbox: Sandbox,
+) -> None:
+    """Search by ``contact_ids`` (looked up, not scanned) finds a conversation by the
+    contacts it is with now: not by the one it had from the start once a test linked another,
+    by both of a group conversation's."""
+
+    async def found_with(contact_id: str) -> list[str]:
+        body = {"query": where("contact_ids", "IN", [contact_id])}
+        answer = await send(sandbox, "POST", "/conversations/search", body)
+        return [conversation["id"] for conversation in answer.data["conversations"]]
+
+    [first] = sandbox.server.conversation("1000")["contacts"]["contacts"]
+    assert await found_with(first["id"]) == ["1000"]
+    kim = sandbox.server.add_contact(email="kim@acme.example", conversations=["1000", "1001"])
+    lee = sandbox.server.add_contact(email="lee@acme.example", conversations=["1001"])
+    assert await found_with(first["id"]) == []
+    assert await found_with(kim["id"]) == ["1000", "1001"]
+    assert await found_with(lee["id"]) == ["1001"]
+    by_email = await search(sandbox, where("email", "IN", ["kim@acme.example", "x@y.example"]))
+    assert [contact["id"] for contact in by_email.data["data"]] == [kim["id"]]
