@@ -25,7 +25,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bulk_update.sandbox.search import Invalid, QueryLanguage, narrowed, paged, read_search
+from bulk_update.sandbox.query_language import (
+    Invalid,
+    QueryLanguage,
+    narrowed,
+    paged,
+    read_search,
+)
 from bulk_update.search.searchable import CONTACT_SEARCH_FIELDS
 
 Contact = dict[str, Any]
