@@ -7,7 +7,9 @@ Every conversation has its contact(s) from the start. The population's conversat
 to contacts there from the start, by a fixed rule (``_population_contact``): among them some
 with 12 conversations, some with none, several on one email domain, some without an email or
 an external id, and one email on two contacts (contact 1, a user, and contact 2, a lead). A
-conversation made on demand is with a contact of its own (``_walk_in``). A test adds contacts
+conversation made on demand is with a contact of its own (``_walk_in``: ``ext-N``,
+``customerN@…``); a contact search naming one makes its conversation, as a conversation search
+naming an id does, so a sheet keyed by them finds them. A test adds contacts
 of its own (``SandboxApp.add_contact``); the first it links to a conversation replaces the
 conversation's contact from the start, a second joins it (a group conversation).
 
@@ -19,6 +21,8 @@ it at once.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +35,7 @@ from bulk_update.sandbox.query_language import (
     narrowed,
     paged,
     read_search,
+    values_named,
 )
 from bulk_update.search.searchable import CONTACT_SEARCH_FIELDS
 
@@ -38,6 +43,7 @@ Contact = dict[str, Any]
 MANY_CONVERSATIONS = 12
 _DOMAINS = ("acme.example", "globex.example", "initech.example", "umbrella.example")
 _NAMES = ("Ada", "Alan", "Barbara", "Claude", "Edsger", "Frances", "Grace", "Ken", "Niklaus")
+_WALK_IN_KEY = re.compile(r"ext-(\d+)|customer(\d+)@[a-z.]+")
 _EPOCH = 1_690_000_000  # the population's contacts were made before its conversations
 
 
@@ -206,6 +212,15 @@ class ContactBook:
         return found
 
 
+def _walk_ins_named(query: Any) -> list[str]:
+    """The conversations made on demand whose own contacts a search names (by ``ext-N`` or
+    ``customerN@…``): made to exist first, as conversation search does those an ``id``
+    filter names, so a sheet keyed by them finds them."""
+    named = [*values_named(query, "external_id"), *values_named(query, "email")]
+    found = (_WALK_IN_KEY.fullmatch(str(value)) for value in named)
+    return [match.group(1) or match.group(2) for match in found if match]
+
+
 def _field_type(field_name: str) -> str:
     if field_name not in CONTACT_SEARCH_FIELDS:
         raise Invalid(f"{field_name} is not a searchable field")
@@ -221,8 +236,10 @@ class ContactRoutes:
         book: ContactBook,
         clock: Callable[[], float],
         error: Callable[..., web.Response],
+        conversation: Callable[[str], Any],
     ):
         self._book = book
+        self._conversation = conversation
         self._clock = clock
         self._error = error
         self._language = QueryLanguage(_field_type, lambda found, name: [found.get(name)])
@@ -236,6 +253,9 @@ class ContactRoutes:
             query, per_page, start = read_search(await request.read(), self._language)
         except Invalid as problem:
             return self._error(400, "parameter_invalid", str(problem))
+        for walked_in in _walk_ins_named(query):
+            with contextlib.suppress(web.HTTPNotFound):  # a missing one is not found
+                self._conversation(walked_in)
         now, book = self._clock(), self._book
         named = narrowed(query, book.contacts_named)
         keys = book.held if named is None else [key for key in book.held if key in named]

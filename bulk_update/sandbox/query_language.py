@@ -148,6 +148,19 @@ def _compared(operator: str, target: Any, held: list[Any]) -> bool:
     return verdicts[operator]
 
 
+def values_named(query: Any, field: str) -> list[Any]:
+    """The values a query's ``field`` filters (in any group) ask for."""
+    if not isinstance(query, dict):
+        return []
+    if query.get("field") == field:
+        value = query.get("value")
+        return value if isinstance(value, list) else [value]
+    inner = query.get("value") if "field" not in query else None
+    if not isinstance(inner, list):
+        return []
+    return [named for part in inner for named in values_named(part, field)]
+
+
 _TEST = "\0test"  # where a checked query keeps its test (no JSON key)
 
 

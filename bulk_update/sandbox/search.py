@@ -26,6 +26,7 @@ from bulk_update.sandbox.query_language import (
     narrowed,
     paged,
     read_search,
+    values_named,
 )
 from bulk_update.search.searchable import (
     BOOLEAN,
@@ -87,9 +88,10 @@ class SearchRoute:
             query, per_page, start = read_search(await request.read(), self._language)
         except Invalid as problem:
             return self._error(400, "parameter_invalid", str(problem))
-        for named in _ids_named(query):
-            with contextlib.suppress(web.HTTPNotFound):  # a missing one is simply not found
-                self._conversation(named)
+        for named in values_named(query, "id"):
+            if str(named).isdigit():
+                with contextlib.suppress(web.HTTPNotFound):  # a missing one is not found
+                    self._conversation(str(named))
         try:
             held = self._conversations()
         except SearchRefused as refused:
@@ -175,19 +177,6 @@ def _wrongly(kind: str, answer: dict[str, Any], start: int) -> dict[str, Any]:
     pages.pop("next", None)
     found = answer["conversations"]
     return {**answer, "conversations": found[: len(found) // 2], "pages": pages}
-
-
-def _ids_named(query: Any) -> list[str]:
-    if not isinstance(query, dict):
-        return []
-    if query.get("field") == "id":
-        value = query.get("value")
-        values = value if isinstance(value, list) else [value]
-        return [str(item) for item in values if str(item).isdigit()]
-    inner = query.get("value")
-    if not isinstance(inner, list):
-        return []
-    return [named for part in inner for named in _ids_named(part)]
 
 
 def _list_item(conversation: Conversation) -> Conversation:

@@ -104,7 +104,7 @@ class SandboxApp:
             self._faults.search_page,
             self.state.contacts.conversations_with,
         ).register(self.app)
-        ContactRoutes(self.state.contacts, clock, _error).register(self.app)
+        ContactRoutes(self.state.contacts, clock, _error, self.conversation).register(self.app)
         self.state.contacts.populate(POPULATION_FIRST_ID, self.config.population)
         for number in range(self.config.population):
             with contextlib.suppress(web.HTTPNotFound):  # an id that is missing by design

@@ -255,3 +255,14 @@ async def test_conversation_search_by_contact_follows_the_contacts_a_test_links(
     assert await found_with(lee["id"]) == ["1001"]
     by_email = await search(sandbox, where("email", "IN", ["kim@acme.example", "x@y.example"]))
     assert [contact["id"] for contact in by_email.data["data"]] == [kim["id"]]
+
+
+async def test_a_search_naming_a_walk_in_contact_makes_its_conversation(sandbox: Sandbox) -> None:
+    """As conversation search by id makes the conversation, contact search by the external id
+    or email of the contact a conversation made on demand is with makes that conversation."""
+    assert "4321" not in sandbox.state.conversations
+    found = await search(sandbox, where("external_id", "IN", ["ext-4321", "ext-nope"]))
+    assert [contact["external_id"] for contact in found.data["data"]] == ["ext-4321"]
+    assert "4321" in sandbox.state.conversations
+    by_email = await search(sandbox, where("email", "=", "customer4325@globex.example"))
+    assert by_email.data["total_count"] == 1 and "4325" in sandbox.state.conversations
