@@ -388,6 +388,12 @@ def keyed(args: argparse.Namespace, _folder: Path) -> None:
     asyncio.run(by_key.main(args.rows))
 
 
+def keyed_memory(args: argparse.Namespace, folder: Path) -> None:
+    from bench import keyed as by_key
+
+    by_key.memory(args.dry_run_rows, folder)
+
+
 SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "easy": easy,
     "half": half,
@@ -403,6 +409,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "help": help_time,
     "page": page,
     "keyed": keyed,
+    "keyed-memory": keyed_memory,
 }
 
 

@@ -1,16 +1,21 @@
 """``python -m bench keyed``: what resolving keys costs. One sheet of ``--rows`` conversations
 (the bench sheet), run three ways side by side, each against a fresh in-process sandbox at
 1,666 requests per 10 s holding the same conversations: by conversation id; keyed 1:1 by each
-conversation's contact's external id; keyed by a conversation attribute (``region``)."""
+conversation's contact's external id; keyed by a conversation attribute (``region``).
+
+``python -m bench keyed-memory``: peak RSS of a ``--dry-run`` of ``--dry-run-rows`` rows keyed
+by external id against the same sheet by id, each a process of its own against a sandbox of
+its own (its own process, no limit) that answers every key."""
 
 from __future__ import annotations
 
 import csv
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import write_sheet
+from bench.harness import measure, sandbox, write_sheet
 from bulk_update import api
 from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox, SandboxConfig
 
@@ -69,3 +74,22 @@ async def main(rows: int) -> None:
             f"\ntime against the id sheet: external id {by_external / by_id:.2f}x, "
             f"attribute {by_attribute / by_id:.2f}x"
         )
+
+
+def memory(rows: int, folder: Path) -> None:
+    sheet = write_sheet(folder / "ids-memory.csv", rows)
+    external = folder / "external-memory.csv"
+    _keyed(sheet, external, "contact_external_id", "ext-{}")
+    print(f"\n## keyed-memory: --dry-run of {rows:,} rows, each against a sandbox of its own\n")
+    print("| sheet | peak RSS MB | seconds | CPU seconds | exit |")
+    print("|---|---|---|---|---|")
+    peaks = []
+    for name, path in (("by id", sheet), ("by external id", external)):
+        with sandbox(10_000_000, 10, 0.0) as url:
+            command = [sys.executable, "-m", "bulk_update", "run", str(path), "--dry-run", "-q"]
+            command += ["--base-url", url, "--rate", "10000000/1"]
+            command += ["--report", str(folder / f"{path.stem}.results.csv")]
+            wall, cpu, rss, code, _ = measure(command)
+        peaks.append(rss)
+        print(f"| {name} | {rss:.1f} | {wall:.1f} | {cpu:.1f} | {code} |")
+    print(f"\npeak RSS, keyed against id: {peaks[1] / peaks[0]:.2f}x")

@@ -187,5 +187,11 @@ def write_summary_json(path: Path, summary: RunSummary) -> None:
 
 def read_report(path: Path, delimiter: str | None) -> list[list[str]]:
     """A report this tool wrote, read back: its header, then every line, each cell as text."""
+    return list(stream_report(path, delimiter))
+
+
+def stream_report(path: Path, delimiter: str | None) -> Iterator[list[str]]:
+    """:func:`read_report`'s lines one at a time (a big report is never held whole)."""
     table = Table(path, ReadOptions(delimiter=delimiter))
-    return [table.columns, *(row.cells for row in table.rows())]
+    yield table.columns
+    yield from (row.cells for row in table.rows())

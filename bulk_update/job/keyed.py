@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import shutil
 import tempfile
 from collections import Counter, defaultdict, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +31,19 @@ from bulk_update.config import (
 )
 from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.history.breakdown import Tally
-from bulk_update.history.report import read_report, write_report, write_summary_json
+from bulk_update.history.report import (
+    csv_delimiter,
+    read_report,
+    stream_report,
+    write_report,
+    write_summary_json,
+)
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import prepare_run
 from bulk_update.job.runner import Job
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunResult, RunSummary
-from bulk_update.search.matching import KeyMatches, MatchSettings, RowMatch, match_keys
+from bulk_update.search.match_store import MatchStore, RowMatch
+from bulk_update.search.matching import KeyMatches, MatchSettings, match_keys
 from bulk_update.search.query import Condition
 from bulk_update.send.reads import ReadsKept
 from bulk_update.sheet.columns import ID_COLUMNS, MARKER_COLUMNS, folded_header
@@ -109,29 +118,40 @@ class KeyedRun:
         hooks = self._hooks
         if hooks.reads_kept is None:
             hooks = dataclasses.replace(hooks, reads_kept=ReadsKept())
-        matches = await match_keys(
-            self._table,
-            MatchSettings(
-                self._table.path,
-                self._key.column,
-                self._options.match,
-                tuple(Condition.parse(text) for text in self._options.where),
-                settings.send,
-                self._hooks.setting_names,
-                recorded,
-            ),
-            self._token,
-            hooks.reads_kept,
-        )
-        pairs_input, lines_of = self._pairs(matches)
-        ran = await self._run_pairs(pairs_input, hooks) if lines_of else _nothing_sent(settings)
-        lines = self._folded(matches, lines_of, ran)
-        if settings.report_path is not None:
-            write_report(settings.report_path, lines, self._table.delimiter)
-        summary = self._summary(ran, matches, lines, len(recorded))
+        tally = Tally()  # the rows' own outcomes and reasons, by the sheet's row numbers
+        store = MatchStore()
+        try:
+            matches = await match_keys(
+                self._table,
+                MatchSettings(
+                    self._table.path,
+                    self._key.column,
+                    self._options.match,
+                    tuple(Condition.parse(text) for text in self._options.where),
+                    settings.send,
+                    self._hooks.setting_names,
+                    recorded,
+                ),
+                self._token,
+                store,
+                hooks.reads_kept,
+            )
+            pairs_input, lines_of, any_pair = self._pairs(matches)
+            ran = await self._run_pairs(pairs_input, hooks) if any_pair else _nothing_sent(settings)
+            lines = self._folded(matches, lines_of, ran, tally)
+            kept: Callable[[], Sequence[list[str]]]
+            if settings.report_path is not None:
+                write_report(settings.report_path, lines, self._table.delimiter)
+                delimiter = csv_delimiter(settings.report_path, self._table.delimiter)
+                kept = partial(read_report, settings.report_path, delimiter)
+            else:
+                kept = partial(tuple, tuple(lines))
+        finally:
+            store.close()
+        summary = self._summary(ran, matches, tally, len(recorded))
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)
-        return RunResult(summary, settings.report_path, lambda: lines)
+        return RunResult(summary, settings.report_path, kept)
 
     async def _run_pairs(self, pairs: Path, hooks: RunHooks) -> RunResult:
         """The pairs, run as a sheet of ids is: its cells read as the keyed sheet's are."""
@@ -148,9 +168,8 @@ class KeyedRun:
         return await Job(pairs_settings, self._token, hooks=hooks, table=pairs_table).run()
 
     def _summary(
-        self, ran: RunResult, matches: KeyMatches, lines: list[list[str]], recorded: int
+        self, ran: RunResult, matches: KeyMatches, tally: Tally, recorded: int
     ) -> RunSummary:
-        status_at = len(self._own) + OUTCOME_COLUMNS.index("status")
         notice = f"keyed by {self._key.described}: {matches.searches} searches"
         if recorded:
             notice += f"; {recorded} rows acted on the conversations they recorded"
@@ -158,37 +177,24 @@ class KeyedRun:
             notice += f"; {matches.trimmed} keys had spaces around them, trimmed"
         sent = dataclasses.replace(ran.summary.sent)
         sent.requests += matches.searches  # the searches are requests of this run too
-        tally = Tally()  # the rows' own outcomes and reasons, by the sheet's row numbers
-        at = {name: len(self._own) + i for i, name in enumerate(OUTCOME_COLUMNS)}
-        for line in lines[1:]:
-            http = line[at["http_status"]]
-            tally.add(
-                RowOutcome(
-                    int(line[at["row"]]),
-                    RowStatus(line[status_at]),
-                    int(http) if http.isdigit() else None,
-                    line[at["error_code"]],
-                    line[at["error_message"]],
-                )
-            )
+        counts = dict(tally.counts)
         return dataclasses.replace(
             ran.summary,
             sent=sent,
             input_path=str(self._table.path),
             report_path=str(self._settings.report_path or ""),
-            rows=len(lines) - 1,
-            counts=dict(tally.counts),
+            rows=sum(counts.values()),
+            counts=counts,
             pairs=dict(ran.summary.counts),
             reasons=tally.reasons(),
             notices=(notice, *ran.summary.notices),
         )
 
-    def _pairs(self, matches: KeyMatches) -> tuple[Path, dict[int, list[int]]]:
-        """The pairs to run, and which of their lines are each row's. A first round writes
-        them as a sheet of ids; a keyed report run again rewrites its pairs' report, so that
-        their history decides what is sent (:meth:`_pairs_again`)."""
-        rows = list(self._table.rows())
-        by_row = {match.row: match.conversation_ids for match in matches.rows}
+    def _pairs(self, matches: KeyMatches) -> tuple[Path, dict[int, list[int]] | None, bool]:
+        """The pairs to run; which of their lines are each row's (None: they are in the
+        rows' order, each row's together); whether there is any. A first round writes them
+        as a sheet of ids, a row at a time; a keyed report run again rewrites its pairs'
+        report, so that their history decides what is sent (:meth:`_pairs_again`)."""
         if KEYED_COLUMNS[0] in self._table.columns:  # a keyed report: its pairs' history
             pairs_report = default_report_path(pairs_sheet_of(Path(self._table.path)))
             if not pairs_report.exists():
@@ -203,18 +209,20 @@ class KeyedRun:
             out = pairs_report
             if self._settings.dry_run:
                 out = pairs_report.with_name(f"{pairs_report.stem}.dry-run-input.csv")
-            return out, self._pairs_again(pairs_report, out, rows, by_row)
+            rows = list(self._table.rows())
+            by_row = {match.row: match.conversation_ids for match in matches.rows()}
+            lines_of = self._pairs_again(pairs_report, out, rows, by_row)
+            return out, lines_of, bool(lines_of)
         pairs_sheet = pairs_sheet_of(self._report)
-        lines_of: dict[int, list[int]] = {}
-        added: list[list[str]] = []
-        for row in rows:
-            for conversation_id in by_row[row.number]:
-                lines_of.setdefault(row.number, []).append(len(added))
-                added.append([conversation_id, *self._cells(row.cells, self._sent)])
-        header = ["id", *(self._table.columns[i] for i in self._sent)]
+        any_pair = False
         with pairs_sheet.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows([header, *added])
-        return pairs_sheet, lines_of
+            writer = csv.writer(handle)
+            writer.writerow(["id", *(self._table.columns[i] for i in self._sent)])
+            for row, match in zip(self._table.rows(), matches.rows(), strict=True):
+                cells = self._cells(row.cells, self._sent)
+                writer.writerows([each, *cells] for each in match.conversation_ids)
+                any_pair = any_pair or bool(match.conversation_ids)
+        return pairs_sheet, None, any_pair
 
     def _pairs_again(
         self,
@@ -265,23 +273,52 @@ class KeyedRun:
         return [cells[i] if i < len(cells) else "" for i in columns]
 
     def _folded(
-        self, matches: KeyMatches, lines_of: Mapping[int, list[int]], ran: RunResult
-    ) -> list[list[str]]:
-        """One line per input row: its cells, its outcome over every pair, the ids."""
-        header, *pair_lines = ran.report_lines()
+        self,
+        matches: KeyMatches,
+        lines_of: Mapping[int, list[int]] | None,
+        ran: RunResult,
+        tally: Tally,
+    ) -> Iterator[list[str]]:
+        """One line per input row: its cells, its outcome over every pair (``tally``
+        counts it), the ids. The pairs' report is read as it goes when its lines are in the
+        rows' order (``lines_of`` None)."""
+        pair_lines = _pair_lines(ran)
+        header = next(pair_lines)
         status_at = header.index("status")
         outcome_at = [header.index(name) for name in OUTCOME_COLUMNS]
-        by_row = {match.row: match for match in matches.rows}
+        held = None if lines_of is None else list(pair_lines)
         own_header = [self._table.columns[i] for i in self._own]
-        lines = [[*own_header, *OUTCOME_COLUMNS, *KEYED_COLUMNS]]
-        for row in self._table.rows():
-            match = by_row[row.number]
-            own = [pair_lines[index] for index in lines_of.get(row.number, [])]
+        yield [*own_header, *OUTCOME_COLUMNS, *KEYED_COLUMNS]
+        for row, match in zip(self._table.rows(), matches.rows(), strict=True):
+            if held is None:
+                own = list(itertools.islice(pair_lines, len(match.conversation_ids)))
+            else:
+                own = [held[index] for index in (lines_of or {}).get(row.number, [])]
             outcome = _outcome(row.number, match, own, status_at, outcome_at)
+            tally.add(_told(outcome))
             ids = ";".join(match.conversation_ids)
             own_cells = self._cells(row.cells, self._own)
-            lines.append([*own_cells, *outcome, ids, str(match.matched)])
-        return lines
+            yield [*own_cells, *outcome, ids, str(match.matched)]
+
+
+def _pair_lines(ran: RunResult) -> Iterator[list[str]]:
+    """The pairs' report, header first: read from its file as it goes, when there is one."""
+    if ran.report_path is not None and ran.report_path.exists():
+        return stream_report(ran.report_path, csv_delimiter(ran.report_path, ","))
+    return iter(ran.report_lines())
+
+
+def _told(outcome: list[str]) -> RowOutcome:
+    """A row's outcome columns, as the outcome they tell."""
+    told = dict(zip(OUTCOME_COLUMNS, outcome, strict=True))
+    http = told["http_status"]
+    return RowOutcome(
+        int(told["row"]),
+        RowStatus(told["status"]),
+        int(http) if http.isdigit() else None,
+        told["error_code"],
+        told["error_message"],
+    )
 
 
 def _nothing_sent(settings: JobSettings) -> RunResult:

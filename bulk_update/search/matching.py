@@ -6,16 +6,17 @@ exactly one conversation: none is ``unmatched``, more is ``ambiguous``, with the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
 
 from bulk_update.config import Match, SendOptions, Token
 from bulk_update.errors import InputError, SettingNames, UsageError, escape
+from bulk_update.search.match_store import ROWS_AT_ONCE, MatchStore, RowMatch
 from bulk_update.search.query import Condition, build_query
-from bulk_update.send.client import IntercomClient
+from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.lookups import fetch_schema
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.reads import ReadsKept, looked_up
@@ -30,25 +31,17 @@ _SEARCHABLE = (AttributeType.STRING, AttributeType.INTEGER)
 
 
 @dataclass(frozen=True)
-class RowMatch:
-    """One row: its key as searched, what it matched and the conversations it applies to."""
-
-    row: int
-    key: str
-    status: Literal["matched", "unmatched", "ambiguous", "invalid"]
-    conversation_ids: tuple[str, ...]
-    matched: int  # every conversation the key matched (``ambiguous``: more than one)
-    message: str = ""
-
-
-@dataclass(frozen=True)
 class KeyMatches:
-    """A keyed sheet's rows, each once, in the sheet's order, and what the matching cost."""
+    """A keyed sheet's rows, each once, in the sheet's order (kept in ``store``), and what
+    the matching cost."""
 
     key: Key
-    rows: tuple[RowMatch, ...]
+    store: MatchStore
     searches: int
     trimmed: int  # keys whose cell had spaces around it
+
+    def rows(self) -> Iterator[RowMatch]:
+        return self.store.rows()
 
 
 @dataclass(frozen=True)
@@ -64,11 +57,16 @@ class MatchSettings:
 
 
 async def match_keys(
-    table: Table, settings: MatchSettings, token: Token, kept: ReadsKept | None = None
+    table: Table,
+    settings: MatchSettings,
+    token: Token,
+    store: MatchStore,
+    kept: ReadsKept | None = None,
 ) -> KeyMatches:
-    """Every row of the sheet with what its key matched; a file that cannot be keyed (no
-    key column, a key that names none, an attribute that cannot be searched) is refused.
-    The workspace's attributes, when read, are ``kept`` for the run that follows."""
+    """Every row of the sheet with what its key matched, into ``store``, a chunk of rows at
+    a time; a file that cannot be keyed (no key column, a key that names none, an attribute
+    that cannot be searched) is refused. The workspace's attributes, when read, are ``kept``
+    for the run that follows."""
     key = find_key(settings.sheet, table.columns, settings.key)
     if key is None:
         raise InputError(
@@ -77,63 +75,75 @@ async def match_keys(
             "contact_id, or a conversation attribute)",
             names_settings=True,
         )
-    keys, rows, trimmed = _read_keys(table, key)
-    recorded = settings.recorded
-    rows = [
-        RowMatch(row.row, row.key, "matched", recorded[row.row], len(recorded[row.row]))
-        if row.row in recorded
-        else row
-        for row in rows
-    ]
-    keys = {number: value for number, value in keys.items() if number not in recorded}
     send = settings.send
     policy = RetryPolicy(max_retries=send.max_retries)
+    reading = _KeyReading(key, store, settings.recorded)
+    searches = 0
     async with IntercomClient.for_settings(send, token, connections=1) as client:
         narrowing = None
         if key.kind == "attribute" or settings.conditions:
             schema = await looked_up(kept, "schema", partial(fetch_schema, client, policy))
-            key = _searchable(settings.sheet, key, schema)
+            key = reading.key = _searchable(settings.sheet, key, schema)
             if settings.conditions:
                 narrowing = build_query(settings.conditions, schema)
         caller = Caller(Pacer(send.rate, max_wait=send.max_wait), policy)
-        resolved = await Resolver(client, caller, narrowing).resolve(key, list(keys.values()))
-    if resolved.refused is not None:
-        answer = resolved.refused
-        raise UsageError(
-            f"Intercom's search refused to find the keys ({answer.status or 'no answer'}: "
-            f"{answer.error_message or answer.error_code or 'no message'}); nothing was sent"
-        )
-    told = SettingNames(settings.names)
-    matches = tuple(
-        row
-        if row.status == "invalid" or row.row in recorded
-        else _matched(row, key, resolved, settings, told)
-        for row in rows
+        resolver = Resolver(client, caller, narrowing)
+        told = SettingNames(settings.names)
+        for chunk in _chunks(reading.rows(table)):
+            asked = [row.key for row in chunk if row.status == "matched" and not row.matched]
+            resolved = await resolver.resolve(key, asked)
+            searches += resolved.searches
+            if resolved.refused is not None:
+                raise _refused(resolved.refused)
+            store.add(
+                row
+                if row.status == "invalid" or row.matched
+                else _matched(row, key, resolved, settings, told)
+                for row in chunk
+            )
+    return KeyMatches(key, store, searches, reading.trimmed)
+
+
+def _chunks(rows: Iterator[RowMatch]) -> Iterator[list[RowMatch]]:
+    while chunk := list(itertools.islice(rows, ROWS_AT_ONCE)):
+        yield chunk
+
+
+def _refused(answer: ApiResponse) -> UsageError:
+    return UsageError(
+        f"Intercom's search refused to find the keys ({answer.status or 'no answer'}: "
+        f"{answer.error_message or answer.error_code or 'no message'}); nothing was sent"
     )
-    return KeyMatches(key, matches, resolved.searches, trimmed)
 
 
-def _read_keys(table: Table, key: Key) -> tuple[dict[int, str], list[RowMatch], int]:
-    """Each row's key (rows with a bad or repeated key are invalid), by row."""
-    keys: dict[int, str] = {}
-    rows: list[RowMatch] = []
-    first_of: dict[str, int] = {}
-    trimmed = 0
-    for row in table.rows():
-        cell = row.cells[key.index] if key.index < len(row.cells) else ""
-        value, problem = key_value(key, cell)
-        if value is not None and value != cell:
-            trimmed += 1
-        same = compared(key, value) if value is not None else None
-        if same is not None and same in first_of:
-            problem = f"duplicate of row {first_of[same]} (the same key)"
-        if problem is not None or value is None:
-            rows.append(RowMatch(row.number, cell, "invalid", (), 0, problem or ""))
-            continue
-        first_of[compared(key, value)] = row.number
-        keys[row.number] = value
-        rows.append(RowMatch(row.number, value, "matched", (), 0))
-    return keys, rows, trimmed
+class _KeyReading:
+    """Each row's key read and checked (a bad or repeated key makes the row invalid); a row
+    whose conversations an earlier round recorded is matched to them, unsearched."""
+
+    def __init__(self, key: Key, store: MatchStore, recorded: Mapping[int, tuple[str, ...]]):
+        self.key = key
+        self.trimmed = 0  # keys whose cell had spaces around it
+        self._store = store
+        self._recorded = recorded
+
+    def rows(self, table: Table) -> Iterator[RowMatch]:
+        key = self.key
+        for row in table.rows():
+            cell = row.cells[key.index] if key.index < len(row.cells) else ""
+            value, problem = key_value(key, cell)
+            if value is not None and value != cell:
+                self.trimmed += 1
+            if value is not None and problem is None:
+                first = self._store.first_row(compared(key, value), row.number)
+                if first is not None:
+                    problem = f"duplicate of row {first} (the same key)"
+            if problem is not None or value is None:
+                yield RowMatch(row.number, cell, "invalid", (), 0, problem or "")
+            elif row.number in self._recorded:
+                ids = self._recorded[row.number]
+                yield RowMatch(row.number, value, "matched", ids, len(ids))
+            else:
+                yield RowMatch(row.number, value, "matched", (), 0)
 
 
 def _searchable(path: Path, key: Key, schema: Schema) -> Key:

@@ -456,3 +456,22 @@ async def test_a_match_gone_and_back_is_not_sent_twice_and_a_dry_run_leaves_the_
     back = await _run(report, sandbox, resolve_again=True)
     assert back.summary.counts == {"updated": 1}
     assert dict(sandbox.state.put_counts) == {"7101": 1}  # done once, not sent again
+
+
+async def test_a_sheet_longer_than_a_chunk_is_matched_chunk_by_chunk(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are matched a few at a time (kept on disk between): a duplicate key in a later
+    chunk is still a duplicate, and every row comes back once, in order, with its own ids."""
+    monkeypatch.setattr("bulk_update.search.matching.ROWS_AT_ONCE", 2)
+    tickets = {str(7001 + 2 * n): f"ZD-{n}" for n in range(5)}
+    _seed(sandbox, tickets)
+    rows = [[ticket, "Bug"] for ticket in tickets.values()] + [["ZD-1", "Billing"]]
+    sheet = write_csv(tmp_path / "tickets.csv", ["region", "issue_type"], rows)
+    result = await _run(sheet, sandbox, key="region")
+    lines = read_report(tmp_path / "tickets.results.csv")
+    assert [line["row"] for line in lines] == ["2", "3", "4", "5", "6", "7"]
+    assert [line["conversation_ids"] for line in lines] == [*tickets, ""]
+    assert lines[-1]["status"] == "invalid" and "duplicate of row 3" in lines[-1]["error_message"]
+    assert sorted(sandbox.state.put_counts) == sorted(tickets)
+    assert result.summary.counts == {"updated": 5, "invalid": 1}
