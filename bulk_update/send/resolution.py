@@ -87,7 +87,10 @@ class Resolver:
         contact_field = _CONTACT_FIELDS[key.kind]
         by_value = {compared(key, value): value for value in batch}
         owners: Owners = defaultdict(list)
-        query = {"field": contact_field, "operator": "IN", "value": batch}
+        # An email is asked as typed and in lower case: whether Intercom's search tells
+        # case apart is not documented, and an address is one address in any case.
+        asked = batch if key.kind != "email" else list(dict.fromkeys(_both_cases(batch)))
+        query = {"field": contact_field, "operator": "IN", "value": asked}
         async for contact in self._walk(resolved, query, "contacts"):
             value = by_value.get(compared(key, str(contact.get(contact_field) or "")))
             if value is not None and "id" in contact:
@@ -161,6 +164,12 @@ def _filters(query: Query) -> list[Query]:
 def compared(key: Key, value: str) -> str:
     """A key as compared with what the search answers: emails in any case."""
     return value.strip().casefold() if key.kind == "email" else value.strip()
+
+
+def _both_cases(emails: list[str]) -> Iterator[str]:
+    for email in emails:
+        yield email
+        yield email.lower()
 
 
 def _by_attribute(key: Key, batch: list[str]) -> Any:
