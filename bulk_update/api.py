@@ -31,10 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar, Unpack
 from bulk_update.config import (
     DateOrder,
     Destination,
-    Match,
-    Rate,
     ReadOptions,
-    ReadVia,
     SendOptions,
     Token,
     default_report_path,
@@ -42,6 +39,7 @@ from bulk_update.config import (
     read_token,
     require_token,
 )
+from bulk_update.config.run_settings import RunSettings as RunSettings
 from bulk_update.errors import escape
 from bulk_update.history.lock import holding
 from bulk_update.job.hooks import RunHooks
@@ -64,51 +62,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-
-
-class RunSettings(TypedDict, total=False):
-    """The settings :func:`run`, :func:`retry` and :func:`undo` take, by name: every field of
-    the settings dataclasses that a caller gives (a test holds the two lists together)."""
-
-    report_path: str | os.PathLike[str] | None
-    schema_path: str | os.PathLike[str] | None
-    summary_json: str | os.PathLike[str] | None
-    backup_path: str | os.PathLike[str] | None
-    dry_run: bool
-    live: bool
-    skip_unchanged: bool
-    admin: str | None
-    create_tags: bool
-    no_notify: bool
-    overwrite_conflicts: bool
-    read_via: ReadVia
-    key: str | None
-    match: Match
-    where: Iterable[str]
-    resolve_again: bool
-    limit: int | None
-    resume: bool
-    force: bool
-    delimiter: str | None
-    encoding: str | None
-    sheet: str | None
-    ignore_columns: Iterable[str]
-    renames: Mapping[str, str]
-    clear_marker: str
-    decimal_comma: bool | None
-    date_order: DateOrder | None
-    timezone: str
-    base_url: str | None
-    region: str | None
-    api_version: str
-    rate: str | Rate
-    headroom_percent: float
-    concurrency: int
-    max_retries: int
-    timeout: float
-    max_failures: int | None
-    max_wait: float
-    log_bodies: bool
 
 
 def run(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -217,6 +217,31 @@ class SendStats:
 
 
 @dataclass(frozen=True)
+class Workspace:
+    """The workspace a token belongs to, as ``GET /me`` tells it: the app's name, its id
+    (``id_code``), its region, and the teammate the token acts as."""
+
+    name: str
+    app_id: str
+    region: str = ""
+    teammate: str = ""
+
+    def described(self) -> str:
+        """``Acme EU (app ab12cd34, EU)``."""
+        return f"{self.name or '(no name)'} (app {self.app_id}" + (
+            f", {self.region})" if self.region else ")"
+        )
+
+    def is_named(self, asked: str) -> bool:
+        """Whether ``asked`` names this workspace: its name in any case, or its app id."""
+        asked = asked.strip()
+        return asked == self.app_id or asked.casefold() == self.name.strip().casefold()
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """The figures printed at the end of a run and written by ``--summary-json``: built once,
     when the run has reported, and never changed after."""
@@ -246,6 +271,8 @@ class RunSummary:
     undo: bool = False
     # A keyed sheet's (row, conversation) pairs by status; ``counts`` are its rows'.
     pairs: dict[str, int] = field(default_factory=dict)
+    # The workspace the token belongs to (None: not read, as by a dry run working offline).
+    workspace: Workspace | None = None
 
     def conversations(self, status: RowStatus) -> int:
         """The conversations of that status: a keyed sheet's pairs, else its rows."""
@@ -311,6 +338,7 @@ class RunSummary:
             "interrupted": self.interrupted,
             "notices": list(self.notices),
             "failures_by_reason": [reason.as_dict() for reason in self.reasons],
+            "workspace": self.workspace.as_dict() if self.workspace else None,
         }
 
 

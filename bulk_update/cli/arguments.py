@@ -22,6 +22,7 @@ from bulk_update.config import (
     KeyOptions,
     ReadOptions,
     SendOptions,
+    Unattended,
     flagged_fields,
 )
 from bulk_update.config.fields import default_of
@@ -30,7 +31,7 @@ from bulk_update.sheet.action_table import STATE_COLUMNS
 from bulk_update.version import __version__
 
 # The settings a sheet command (run, retry, undo) takes, in the order --help lists them.
-SHEET_SETTINGS = (JobSettings, KeyOptions, ReadOptions, SendOptions, Destination)
+SHEET_SETTINGS = (JobSettings, KeyOptions, Unattended, ReadOptions, SendOptions, Destination)
 # The settings that say where requests go (export and schema take only these).
 CONNECTION = ((Destination, None), (SendOptions, frozenset({"api_version", "log_bodies"})))
 
@@ -129,7 +130,7 @@ def _add_sheet_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "new results file; default <REPORT stem>.retry.csv",
         ("bulk-update retry results.csv",),
     )
-    undo = _sheet_command(
+    _sheet_command(
         commands,
         "undo",
         "put back what a --backup run changed",
@@ -139,7 +140,6 @@ def _add_sheet_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "results file; default <backup name without .csv>.results.csv",
         ("bulk-update undo before.csv", "bulk-update undo results.csv --yes"),
     )
-    undo.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def _sheet_command(
@@ -154,6 +154,15 @@ def _sheet_command(
     """A command that takes a sheet (run, retry, undo) and every setting of a run."""
     parser = _command(commands, name, summary, description, examples)
     parser.add_argument("input", type=Path, metavar=sheet[0], help=sheet[1])
+    parser.add_argument(
+        "--confirm-above",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="at a terminal, a run changing more than N conversations asks for the "
+        "workspace's name to be typed first (default 1000; not with --workspace or --yes)",
+    )
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     groups = _Groups(parser)
     for settings in SHEET_SETTINGS:
         add_setting_flags(groups, fields(settings), help_of={"report_path": report_help})

@@ -39,7 +39,7 @@ from bulk_update.errors import (
 
 if TYPE_CHECKING:
     from bulk_update.job.hooks import Interruption, RunHooks
-    from bulk_update.models import RunResult
+    from bulk_update.models import RunResult, Workspace
     from bulk_update.send.progress import Progress
 
 EXIT_OK = 0
@@ -153,7 +153,9 @@ async def _sheet_command(
     sandbox = settings.pop("sandbox", False)
     quiet = args.quiet or (settings.get("dry_run", False) and not settings.get("live", False))
     interruption = Interruption()
-    hooks = RunHooks(_progress(quiet), setting_names(args), interruption)
+    hooks = RunHooks(
+        _progress(quiet), setting_names(args), interruption, confirm=_confirmation(args)
+    )
     _install_signal_handlers(interruption)
     token = _token(args)
     with _logs_above_the_bar(hooks):
@@ -164,6 +166,26 @@ async def _sheet_command(
             print(interrupted_note(result.summary), file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if result.summary.all_succeeded else EXIT_ROWS_NOT_UPDATED
+
+
+def _confirmation(args: argparse.Namespace) -> Callable[[Workspace, int], bool] | None:
+    """At a terminal, a run about to change more than --confirm-above conversations asks
+    for the workspace's name to be typed; never with --yes or --workspace, nor off one."""
+    if args.yes or getattr(args, "workspace", None) or not sys.stdin.isatty():
+        return None
+
+    def confirm(workspace: Workspace, conversations: int) -> bool:
+        if conversations <= args.confirm_above:
+            return True
+        print(
+            f"This run changes {conversations:,} conversations in the workspace "
+            f"{workspace.described()}.",
+            file=sys.stderr,
+        )
+        typed = input(f"Type the workspace's name ({workspace.name}) to go on: ")
+        return workspace.is_named(typed)
+
+    return confirm
 
 
 def _token(args: argparse.Namespace) -> Token | str:

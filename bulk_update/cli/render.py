@@ -63,6 +63,15 @@ def _unresolved(summary: RunSummary) -> str:
     return "".join(told)
 
 
+def _workspace(summary: RunSummary) -> list[str]:
+    """Which workspace the run changed (or would), and as which teammate the token acts."""
+    found = summary.workspace
+    if found is None:
+        return []
+    teammate = f", token of {found.teammate}" if found.teammate else ""
+    return [f"workspace: {found.described()}{teammate}"]
+
+
 def render_summary(summary: RunSummary, carry: str = "", again: str = "") -> str:
     def count(status: RowStatus) -> int:
         return summary.count(status)
@@ -83,7 +92,13 @@ def render_summary(summary: RunSummary, carry: str = "", again: str = "") -> str
         head += _unresolved(summary)
         notes = [f"note: {notice}" for notice in summary.notices]
         return "\n".join(
-            [head, *notes, *_reasons(summary.reasons), f"report: {summary.report_path}"]
+            [
+                head,
+                *_workspace(summary),
+                *notes,
+                *_reasons(summary.reasons),
+                f"report: {summary.report_path}",
+            ]
         )
     if summary.undo:
         return render_undo(summary, carry)
@@ -97,6 +112,7 @@ def render_summary(summary: RunSummary, carry: str = "", again: str = "") -> str
         f"elapsed {summary.elapsed_seconds:.1f} s, {summary.requests} requests "
         f"({summary.requests_per_second:.1f}/s), {summary.retries} retries, "
         f"{summary.rate_limited} rate-limited (429)",
+        *_workspace(summary),
     ]
     sent = summary.sent
     if sent.steps_done or sent.steps_in_place:

@@ -15,6 +15,7 @@ from bulk_update.config.settings import (
     journal_beside,
 )
 from bulk_update.config.token import TOKEN_ENV_VAR, Token, read_token, require_token, scrub
+from bulk_update.config.unattended import Unattended
 from bulk_update.config.value_types import (
     POINT,
     Conventions,
@@ -44,6 +45,7 @@ __all__ = [
     "ReadVia",
     "SendOptions",
     "Token",
+    "Unattended",
     "check_base_url",
     "default_report_path",
     "flagged_fields",

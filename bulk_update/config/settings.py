@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bulk_update.config.fields import convert_given, flagged_fields, setting
+from bulk_update.config.unattended import Unattended
 from bulk_update.config.value_types import (
     Conventions,
     DateOrder,
@@ -231,6 +232,7 @@ class JobSettings:
     )
     read: ReadOptions = field(default_factory=ReadOptions)
     send: SendOptions = field(default_factory=SendOptions)
+    unattended: Unattended = field(default_factory=Unattended)
     schema_path: Path | None = setting(
         None,
         "--schema",
@@ -290,7 +292,6 @@ class JobSettings:
         "--live",
         "with {dry_run}: read each conversation and report before -> after",
     )
-    # The teammate (email or id) that actions (close, assign, tag, note) are made as.
     admin: str | None = setting(
         None,
         "--admin",
@@ -309,7 +310,6 @@ class JobSettings:
         "--no-notify",
         "send notes with skip_notifications: nobody is notified of them ({api_version} 2.15+)",
     )
-    # Create the tags that action cells name and the workspace lacks (POST /tags).
     create_tags: bool = setting(
         False,
         "--create-tags",

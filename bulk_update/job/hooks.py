@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bulk_update.models import Workspace
 from bulk_update.send.progress import Progress, SilentProgress
 from bulk_update.send.reads import ReadsKept
 
@@ -46,6 +47,9 @@ class RunHooks:
     notices: tuple[str, ...] = ()
     # Answers a dry run read, for the run confirmed after it (the page's review, then Run).
     reads_kept: ReadsKept | None = None
+    # Asked before a run changes conversations of a workspace (how many): False stops it
+    # with nothing sent (the command line asks a person to type the workspace's name).
+    confirm: Callable[[Workspace, int], bool] | None = None
 
 
 class Clock(Protocol):

@@ -213,3 +213,25 @@ def version_notices(journal: Journal, version: str) -> tuple[str, ...]:
         f"this sheet's history began with Intercom-Version {began}; this round was sent with "
         f"{version}",
     )
+
+
+def quiet_note_notices(
+    settings: JobSettings, stats: SendStats, asked: list[str]
+) -> tuple[str, ...]:
+    """What to say of notes sent (or to be sent) with ``skip_notifications``."""
+    if settings.no_notify and stats.quiet_notes:
+        return (f"{stats.quiet_notes} note(s) sent with skip_notifications: nobody was notified",)
+    if settings.no_notify and settings.dry_run and "note" in asked:
+        return ("notes would be sent with skip_notifications: nobody would be notified",)
+    return ()
+
+
+def without_history_notices(table: Table, again: bool) -> tuple[str, ...]:
+    """What to say of a report run without its history."""
+    if not table.is_report or again:
+        return ()
+    return (
+        f"{table.path} is a report run without its history (none beside it, nor where it was "
+        "made): its rows marked updated or skipped were kept as they are (edits to them not "
+        "sent), and the note of each row it ran is looked for before sending",
+    )

@@ -12,6 +12,7 @@ from bulk_update.config import (
     JobSettings,
     ReadOptions,
     SendOptions,
+    Unattended,
     default_report_path,
     pick,
 )
@@ -85,6 +86,7 @@ def prepare_run(
         input_path=input_path,
         read=read,
         send=SendOptions(**pick(SendOptions, given), base_url=base_url),
+        unattended=Unattended(**pick(Unattended, given)),
         only_statuses=only_statuses,
         shared_history=history,
         **chosen,

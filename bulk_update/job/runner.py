@@ -1,9 +1,6 @@
-"""One run of the main job: check outputs → read → validate every row → send → report.
-
-The library entry point under :func:`bulk_update.run`. Each phase hands the next one a value;
-:meth:`Job.run` only puts them in order. The validation pass is in ``job.validation``, the
-parts of sending in ``job.sending``, the report and notices in ``job.outputs``.
-"""
+"""One run of the main job: check outputs → read (and check the workspace) → validate every
+row → send → report. Each phase hands the next one a value; :meth:`Job.run` only puts them in
+order (``job.validation``, ``job.workspace_guard``, ``job.sending``, ``job.outputs``)."""
 
 from __future__ import annotations
 
@@ -33,8 +30,10 @@ from bulk_update.job.outputs import (
     check_outputs,
     corrections,
     plan_notices,
+    quiet_note_notices,
     report_rows,
     version_notices,
+    without_history_notices,
 )
 from bulk_update.job.preparation import actions_asked
 from bulk_update.job.sending import Acting, commit_periodically, create_tags, read_first
@@ -45,7 +44,8 @@ from bulk_update.job.validation import (
     status_filter,
     validate_all,
 )
-from bulk_update.models import RunResult, RunSummary, SendStats, UpdateRequest
+from bulk_update.job.workspace_guard import confirmed, read_workspace
+from bulk_update.models import RunResult, RunSummary, SendStats, UpdateRequest, Workspace
 from bulk_update.send.action_row import ActOnRow
 from bulk_update.send.client import IntercomClient
 from bulk_update.send.lookups import fetch_directory, fetch_schema
@@ -91,6 +91,8 @@ class Job:
         self._table = table
         self._policy = retry_policy or RetryPolicy(max_retries=settings.send.max_retries)
         self._caller: Caller | None = None
+        self._workspace: Workspace | None = None  # read before the first write
+        self._workspace_said: tuple[str, ...] = ()
         # The wall clock and sleep that pacing and backoff use (a test's virtual time).
         self._clock: Clock = clock or SystemClock()
         self._sleep = self._clock.sleep
@@ -162,19 +164,9 @@ class Job:
         cells = acting.cells if acting is not None else None
         notices += corrections(plan, cells, settings.read.timezone)
         notices += action_notices(validated.closes, cells, stats, settings.dry_run)
-        if settings.no_notify and stats.quiet_notes:
-            notices += (
-                f"{stats.quiet_notes} note(s) sent with skip_notifications: nobody was notified",
-            )
-        elif settings.no_notify and settings.dry_run and "note" in asked:
-            notices += ("notes would be sent with skip_notifications: nobody would be notified",)
-        if table.is_report and not again:
-            notices += (
-                f"{table.path} is a report run without its history (none beside it, nor where "
-                "it was made): its rows marked updated or skipped were kept as they are (edits "
-                "to them not sent), and the note of each row it ran is looked for before sending",
-            )
-        notices += self._hooks.notices
+        notices += quiet_note_notices(settings, stats, asked)
+        notices += without_history_notices(table, again)
+        notices += self._workspace_said + self._hooks.notices
         result = self._result(
             reported,
             stats,
@@ -374,6 +366,7 @@ class Job:
             acted_as=acted_as,
             columns_read=columns_read,
             undo=settings.undoing,
+            workspace=self._workspace,
         )
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)
@@ -384,11 +377,18 @@ class Job:
     async def _validate(
         self, table: Table, plan: ColumnPlan, journal: Journal, again: bool, fresh: bool
     ) -> Validated:
-        """The validation pass. One that refuses the input (no data rows, say) has sent
-        nothing: a journal it created goes, so the same command works once the input is
-        fixed."""
+        """The validation pass, then the confirmation a big run may need. One that refuses
+        the input (no data rows, say) or is not confirmed has sent nothing: a journal it
+        created goes, so the same command works once the input is fixed."""
+        settings = self.settings
         try:
-            return await validate_all(table, plan, journal, again=again, settings=self.settings)
+            validated = await validate_all(table, plan, journal, again=again, settings=settings)
+            self._workspace, self._workspace_said = await read_workspace(
+                settings, validated.wanted, self._client, self._policy, self._hooks, self._clock
+            )
+            if not settings.dry_run:
+                confirmed(self._hooks, self._workspace, validated.wanted)
+            return validated
         except BulkUpdateError:
             if fresh and journal.path is not None:
                 journal.close()

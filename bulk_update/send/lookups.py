@@ -1,5 +1,5 @@
-"""What a run reads about the workspace before it starts: its conversation attributes, and
-(for a sheet with action columns) its teammates, teams and tags."""
+"""What a run reads about the workspace before it starts: which workspace it is, its
+conversation attributes, and (for a sheet with action columns) its teammates, teams and tags."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from bulk_update.config import Rate
 from bulk_update.errors import AuthenticationFailed, UsageError, escape
+from bulk_update.models import Workspace
 from bulk_update.send.client import ApiResponse, IntercomClient, fetch_listing
 from bulk_update.send.pacing import Pacer
 from bulk_update.send.retry import Caller, RetryPolicy
@@ -34,6 +35,29 @@ async def fetch_schema(
         _refused(response, client, "conversation attributes")
     source = f"{client.base_url}'s conversation attribute listing"
     return Schema.from_listing(response.data, source=source)
+
+
+async def fetch_workspace(
+    client: IntercomClient,
+    policy: RetryPolicy,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Workspace | ApiResponse:
+    """The workspace the token belongs to (``GET /me``), or the answer that did not tell
+    it (a token refused included: the run's first write then stops the run as it does)."""
+    caller = _lookup_caller(policy, clock, sleep)
+    response = await _answer(caller, functools.partial(client.get_json, "/me"))
+    app = response.data.get("app") if response.ok and isinstance(response.data, dict) else None
+    if not isinstance(app, dict) or not (app.get("id_code") or app.get("name")):
+        return response
+    me = response.data
+    return Workspace(
+        name=str(app.get("name") or ""),
+        app_id=str(app.get("id_code") or ""),
+        region=str(app.get("region") or ""),
+        teammate=str(me.get("email") or me.get("name") or me.get("id") or ""),
+    )
 
 
 async def fetch_directory(

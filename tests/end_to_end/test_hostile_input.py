@@ -33,7 +33,7 @@ from tests.conftest import (
 )
 
 SCHEMA = str(SAMPLE_DATA / "schema.json")
-SAFE_PATH = re.compile(r"/conversations/[0-9]+")
+SAFE_PATH = re.compile(r"/conversations/[0-9]+|/me")  # /me: which workspace, once
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_unusable_files_exit_2_before_any_request(
         requests = len(server.state.paths)
     err = capsys.readouterr().err
     if message is None:  # the control: this server is the one the run talks to
-        assert code == 0 and requests == 1
+        assert code == 0 and requests == 2  # GET /me (which workspace), then the one write
         return
     assert code == 2
     assert message in err and str(path) in err and "Traceback" not in err
@@ -175,7 +175,7 @@ async def test_hostile_ids_never_reach_any_other_path(sandbox: Sandbox, tmp_path
         schema_path=SAMPLE_DATA / "schema.json",
     )
     await Job(job_settings, Token(TOKEN)).run()
-    assert sandbox.state.paths == ["/conversations/77"]
+    assert sandbox.state.paths == ["/me", "/conversations/77"]  # which workspace, then the row
     lines = read_report(tmp_path / "report.csv")
     for line in lines[:-1]:
         assert line["status"] == "invalid", line

@@ -291,4 +291,5 @@ async def test_the_first_window_is_probed_before_a_burst(tmp_path: Path) -> None
         result = await job.run()
     assert result.summary.count(RowStatus.UPDATED) == 12
     assert sandbox.state.status_counts[429] == 0
-    assert list(sandbox.state.window_history.values()) == [6, 6]  # 6 left, then the rest
+    # 6 left (GET /me, which workspace, and 5 writes), then the other 7 writes
+    assert list(sandbox.state.window_history.values()) == [6, 7]

@@ -182,8 +182,9 @@ def test_the_round_trip_sends_nothing_and_three_edits_send_three_writes(
     args = ["--skip-unchanged", "--admin", ADA]
     assert cli(populated, "run", str(out), *args, "--report", str(tmp_path / "r1.csv")) == 0
     assert writes(populated) == 0
-    # data_attributes, admins, teams, tags; no read at all: every cell is as exported
-    assert len(populated.state.paths) - before == 4
+    # data_attributes, admins, teams, tags, me (which workspace, before any write); no read
+    # at all: every cell is as exported
+    assert len(populated.state.paths) - before == 5
     lines = read_report(tmp_path / "r1.csv")
     assert {line["status"] for line in lines} == {"skipped"}
     assert {line["changes"] for line in lines} == {"unchanged since the export"}
@@ -199,7 +200,7 @@ def test_the_round_trip_sends_nothing_and_three_edits_send_three_writes(
     assert populated.state.puts_applied == 1
     assert dict(populated.state.workspace.actions) == {"close": 1, "tag": 1}
     # the three edited rows read exactly, then their writes; nothing for the others
-    assert len(populated.state.paths) - after_first <= 4 + 3 + 3
+    assert len(populated.state.paths) - after_first <= 4 + 1 + 3 + 3  # +1: GET /me
     statuses = [line["status"] for line in read_report(tmp_path / "r2.csv")]
     assert statuses[:3] == ["updated"] * 3 and set(statuses[3:]) == {"skipped"}
 
