@@ -262,6 +262,8 @@ class RunSummary:
     reasons: tuple[Reason, ...] = ()
     # The run was told to stop after some rows (the rest are for a later run).
     limited: bool = False
+    # Rows drawn at random to send first (a canary): the rest, not attempted, are not failures.
+    sampled: int = 0
     # The teammate the sheet's actions were made as (as given), when it had any.
     acted_as: str = ""
     # (header, what it was read as: "id", an attribute, a field or an action) of every column
@@ -309,10 +311,12 @@ class RunSummary:
     @property
     def all_succeeded(self) -> bool:
         """Every row updated, or already as wanted (in a dry run: would be, or was updated
-        by an earlier round of the report run dry)."""
+        by an earlier round of the report run dry; a sample: the rows not drawn, left)."""
         done = self.count(RowStatus.UPDATED) + self.count(RowStatus.SKIPPED)
         if self.dry_run:
             done += self.count(RowStatus.WOULD_UPDATE)
+        if self.sampled:
+            done += self.count(RowStatus.NOT_ATTEMPTED)
         return (self.rows > 0 or self.undo) and done == self.rows
 
     def as_dict(self) -> dict[str, Any]:
@@ -339,6 +343,7 @@ class RunSummary:
             "notices": list(self.notices),
             "failures_by_reason": [reason.as_dict() for reason in self.reasons],
             "workspace": self.workspace.as_dict() if self.workspace else None,
+            "sampled": self.sampled,
         }
 
 

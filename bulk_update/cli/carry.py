@@ -21,6 +21,7 @@ CARRIED_SETTINGS = (
     "date_order",
     "timezone",
     "schema_path",
+    "workspace",
 )
 # How the same sheet's columns read: carried by the suggestions that run that sheet (or its
 # report) again, not by an undo (a backup's columns are the attributes' own names).

@@ -224,6 +224,11 @@ def _next_steps(summary: RunSummary, carry: str) -> list[str]:
             f"next: fix those rows in {report}, then run: {again}"
             + (f" (it also sends the {left} rows not attempted yet)" if left else "")
         )
+    elif left and summary.sampled:
+        steps.append(
+            f"next: the {summary.sampled} rows drawn at random went through; {again} sends the "
+            f"other {left} (never the drawn ones again)"
+        )
     elif left:
         steps.append(f"next: {again} sends the {left} rows not attempted yet")
     return steps

@@ -32,6 +32,8 @@ class RunSettings(TypedDict, total=False):
     where: Iterable[str]
     resolve_again: bool
     workspace: str | None
+    sample: int | None
+    seed: int | None
     limit: int | None
     resume: bool
     force: bool

@@ -1,10 +1,8 @@
-"""A durable record of row outcomes (SQLite, WAL): the report is written from it, and
-``--resume`` continues from it.
+"""A durable record of row outcomes (SQLite, WAL), which the report and ``--resume`` read.
 
 Outcomes are committed in batches of at most ``OUTCOME_BATCH_ROWS``, and every 0.1 s by whoever
 drives the run (``Job`` calls :meth:`Journal.flush` on a timer), so a crash loses at most the
-last tenth of a second of confirmations; those rows are sent again on resume (PUT is
-idempotent).
+last tenth of a second of confirmations; those rows are sent again on resume (PUT is idempotent).
 """
 
 from __future__ import annotations
@@ -294,6 +292,10 @@ class Journal:
             "SELECT row FROM pending ORDER BY row LIMIT 1 OFFSET ?", (limit - 1,)
         ).fetchone()
         return sys.maxsize if found is None else int(found[0])
+
+    def prepared_rows(self) -> list[int]:
+        self.flush()
+        return [row for (row,) in self._db.execute("SELECT row FROM pending ORDER BY row")]
 
     def count_prepared(self) -> int:
         self.flush()

@@ -82,11 +82,17 @@ def prepare_run(
             # Every round on a sheet backs up into its first round's backup, so that undo
             # puts back what the sheet's first round found, whichever round changed it.
             chosen.update(backup_path=earlier, continue_backup=True)
+    unattended = Unattended(**pick(Unattended, given))
+    if unattended.sample is not None and (dry_run or chosen.get("limit") is not None):
+        raise UsageError.naming_settings(
+            "{sample} sends a few rows drawn at random, for real; to see what the first rows "
+            "would send, use {dry_run} with {limit}"
+        )
     settings = JobSettings(
         input_path=input_path,
         read=read,
         send=SendOptions(**pick(SendOptions, given), base_url=base_url),
-        unattended=Unattended(**pick(Unattended, given)),
+        unattended=unattended,
         only_statuses=only_statuses,
         shared_history=history,
         **chosen,

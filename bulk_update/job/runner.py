@@ -183,8 +183,6 @@ class Job:
             )
         return result
 
-    # --- the phases, in order ------------------------------------------------------------
-
     def _open_table(self) -> Table:
         settings = self.settings
         if self._table is not None:
@@ -363,6 +361,7 @@ class Job:
             notices=notices,
             reasons=reported.reasons,
             limited=settings.limit is not None,
+            sampled=settings.unattended.sample or 0,
             acted_as=acted_as,
             columns_read=columns_read,
             undo=settings.undoing,

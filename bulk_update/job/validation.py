@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bulk_update.config import JobSettings
+from bulk_update.config import JobSettings, Unattended
 from bulk_update.errors import InputError, UsageError, escape
 from bulk_update.history.journal import Journal
 from bulk_update.history.rerun import EarlierRuns, ReportedOutcomes, RowBase
@@ -101,6 +102,8 @@ async def validate_all(
     for rejected_row, why in rejected.items():
         journal.record(invalid(rejected_row, "id", why))
     journal.drop_updates(rejected)
+    if settings.unattended.sample is not None:
+        _draw(journal, settings.unattended, str(table.path))
     limit = settings.limit
     last_row = journal.last_row(limit)
     prepared = journal.count_prepared()
@@ -111,6 +114,16 @@ async def validate_all(
         tuple(kept[:SAMPLE_BODIES]),
         closes,
     )
+
+
+def _draw(journal: Journal, unattended: Unattended, sheet: str) -> None:
+    """Keeps, of the rows prepared, the sample drawn (by the seed, else by the sheet and its
+    rows: a ``--resume`` draws the same); the others are left for a later round."""
+    prepared = journal.prepared_rows()
+    seed = unattended.seed if unattended.seed is not None else f"{sheet}:{len(prepared)}"
+    count = min(unattended.sample or 0, len(prepared))
+    drawn = set(random.Random(seed).sample(prepared, count))
+    journal.drop_updates(row for row in prepared if row not in drawn)
 
 
 def _keep(journal: Journal, plan: ColumnPlan, cells: list[str], outcome: RowOutcome) -> None:
