@@ -100,7 +100,11 @@ def sandbox(limit: int, window: int, latency: float, conversations: int = 0) -> 
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a sandbox holding a million conversations
+            process.kill()
+            process.wait()
 
 
 def sandbox_stats(url: str) -> dict[str, object]:

@@ -34,14 +34,16 @@ from bulk_update.config import (
     ReadOptions,
     SendOptions,
     Token,
+    Unattended,
     default_report_path,
     pick,
     read_token,
     require_token,
 )
 from bulk_update.config.run_settings import RunSettings as RunSettings
-from bulk_update.errors import escape
+from bulk_update.errors import BulkUpdateError, escape
 from bulk_update.history.lock import holding
+from bulk_update.job.alerts import Alerter, broke, ended
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.keyed import run_prepared
 from bulk_update.job.preparation import RoundKind, prepare_run
@@ -175,11 +177,25 @@ async def _run_job(
     **kind: Unpack[RoundKind],
 ) -> RunResult:
     _check_names(settings, RunSettings)
+    urls = Unattended(**pick(Unattended, settings)).notify_url
+    alerter = Alerter(urls, hooks.alert) if urls or hooks.alert else None
+    if alerter is not None:
+        hooks = dataclasses.replace(hooks, alert=alerter)
     where = Destination(sandbox, settings.get("region"), settings.get("base_url"))
-    async with destination(where) as (base_url, sandbox_token):
-        chosen, table = prepare_run(source, base_url, settings, **kind)
-        ready = sandbox_token or read_token(token)
-        return await run_prepared(chosen, table, settings, ready, hooks)
+    try:
+        async with destination(where) as (base_url, sandbox_token):
+            chosen, table = prepare_run(source, base_url, settings, **kind)
+            ready = sandbox_token or read_token(token)
+            result = await run_prepared(chosen, table, settings, ready, hooks)
+    except BulkUpdateError as error:
+        if alerter is not None:
+            alerter(broke(error, str(source) if isinstance(source, str | os.PathLike) else ""))
+            await alerter.settle()
+        raise
+    if alerter is not None:
+        alerter(ended(result))
+        await alerter.settle()
+    return result
 
 
 def export(

@@ -34,6 +34,8 @@ class RunSettings(TypedDict, total=False):
     workspace: str | None
     sample: int | None
     seed: int | None
+    notify_url: Iterable[str]
+    alert_failure_share: float | None
     limit: int | None
     resume: bool
     force: bool

@@ -1,12 +1,18 @@
-"""The settings of a run nobody watches: the workspace it must be run against, and a canary
-sample of rows sent first."""
+"""The settings of a run nobody watches: the workspace it must be run against, a canary sample
+of rows sent first, and where to send alerts (webhooks: Slack, Teams, or any JSON receiver)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bulk_update.config.fields import convert_given, setting
-from bulk_update.errors import UsageError
+from bulk_update.config.value_types import is_loopback_url
+from bulk_update.errors import UsageError, escape
+
+
+def _texts(given: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return (given,) if isinstance(given, str) else tuple(str(each) for each in given)
 
 
 @dataclass(frozen=True)
@@ -38,8 +44,41 @@ class Unattended:
         parse=int,
     )
 
+    notify_url: tuple[str, ...] = setting(
+        (),
+        "--notify-url",
+        "post a JSON message here when the run ends (done, stopped or failed: counts, "
+        "failures by reason, report, workspace; its text reads well in Slack or Teams); "
+        "https, or a loopback address (repeatable)",
+        metavar="URL",
+        repeatable=True,
+        convert=_texts,
+    )
+    alert_failure_share: float | None = setting(
+        None,
+        "--alert-failure-share",
+        "also alert, once, as soon as the failed and invalid rows pass this share of the rows "
+        "done so far (0.05: 5%%)",
+        metavar="P",
+        parse=float,
+    )
+
     def __post_init__(self) -> None:
         convert_given(self)
+        for url in self.notify_url:
+            parts = urlsplit(url)
+            if not parts.hostname or not (
+                parts.scheme == "https" or (parts.scheme == "http" and is_loopback_url(url))
+            ):
+                raise UsageError.naming_settings(
+                    "{notify_url} takes an https:// URL (or http:// to this machine), got "
+                    + escape(repr(f"{parts.scheme}://{parts.hostname or ''}/…"))
+                )
+        share = self.alert_failure_share
+        if share is not None and not 0 <= share < 1:
+            raise UsageError.naming_settings(
+                "{alert_failure_share} is a share of the rows, from 0 to below 1 (0.05: 5%)"
+            )
         if self.sample is not None and self.sample < 1:
             raise UsageError.naming_settings("{sample} must be 1 or more")
         if self.seed is not None and self.sample is None:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bulk_update.job.alerts import Alert
 from bulk_update.models import Workspace
 from bulk_update.send.progress import Progress, SilentProgress
 from bulk_update.send.reads import ReadsKept
@@ -50,6 +51,9 @@ class RunHooks:
     # Asked before a run changes conversations of a workspace (how many): False stops it
     # with nothing sent (the command line asks a person to type the workspace's name).
     confirm: Callable[[Workspace, int], bool] | None = None
+    # Told each alert (the run's end; the failure share passed): a notebook's or a
+    # scheduler's own handler, beside the webhooks of ``notify_url``.
+    alert: Callable[[Alert], None] | None = None
 
 
 class Clock(Protocol):

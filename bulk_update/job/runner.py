@@ -23,6 +23,7 @@ from bulk_update.history.journal import Journal
 from bulk_update.history.lock import holding
 from bulk_update.history.report import write_summary_json
 from bulk_update.history.rerun import check_history, open_journal, runs_report_again
+from bulk_update.job.alerts import watched
 from bulk_update.job.hooks import Clock, RunHooks, SystemClock
 from bulk_update.job.outputs import (
     Reported,
@@ -320,7 +321,7 @@ class Job:
                 caller,
                 work,
                 journal.record,
-                self._progress,
+                watched(self._progress, settings, validated.invalid, self._hooks.alert),
                 concurrency=send.concurrency,
                 max_failures=send.max_failures,
                 reads=reads,

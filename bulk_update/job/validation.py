@@ -50,6 +50,7 @@ class Validated:
     wanted: int  # rows to send, the limit applied
     sample: tuple[UpdateRequest, ...]
     closes: int = 0  # valid rows that close their conversation
+    invalid: int = 0  # rows found invalid, this round
 
 
 async def validate_all(
@@ -60,7 +61,7 @@ async def validate_all(
     (repeated ids, ids that lost the column's leading zeros)."""
     encode_bodies = settings.sends_requests
     sample: list[UpdateRequest] = []
-    closes = 0
+    closes = invalid_rows = 0
     version, unable = settings.send.api_version, None
     journal.start_validation()
     earlier = EarlierRuns(journal, plan, table.columns, whole=settings.only_statuses is None)
@@ -79,6 +80,7 @@ async def validate_all(
         checked = validate_row(plan, row.number, cells, row.problem)
         if isinstance(checked, RowProblem):
             journal.record(invalid(checked.row, checked.column, checked.message))
+            invalid_rows += 1
         else:
             ran = columns is not None and columns.note_may_have_landed(row.cells)
             journal.add_update(
@@ -113,6 +115,7 @@ async def validate_all(
         prepared if limit is None else min(prepared, limit),
         tuple(kept[:SAMPLE_BODIES]),
         closes,
+        invalid_rows + len(rejected),
     )
 
 

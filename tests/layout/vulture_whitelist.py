@@ -9,3 +9,4 @@ _.example  # Action.example: the cells the table-wide tests read, plan, send and
 _.required  # Attribute.required: what 2.16's listing says, for the library's callers (bulk_update.Schema)
 _.visible_to_team_ids  # Attribute.visible_to_team_ids: the same
 _.add_contact  # SandboxApp.add_contact: how a test seeds contacts and their conversations (tests/sandbox)
+_.failures_by_reason  # Alert.failures_by_reason: posted in the alert JSON (asdict), read by its receiver and callback
