@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         RunSettings,
         export,
         export_async,
+        log,
         retry,
         retry_async,
         run,
@@ -48,9 +49,17 @@ if TYPE_CHECKING:
         UsageError,
     )
     from bulk_update.job import Job
+    from bulk_update.job.alerts import Alert
     from bulk_update.job.hooks import Interruption, RunHooks
     from bulk_update.job.undoing import UndoPlan, undo_plan
-    from bulk_update.models import RowOutcome, RowStatus, RunResult, RunSummary, UpdateRequest
+    from bulk_update.models import (
+        RowOutcome,
+        RowStatus,
+        RunResult,
+        RunSummary,
+        UpdateRequest,
+        Workspace,
+    )
     from bulk_update.sandbox import Sandbox, SandboxConfig
     from bulk_update.search.exporter import ExportResult
     from bulk_update.sheet.columns import plan_columns
@@ -67,6 +76,9 @@ _EXPORTS = {
     "undo_async": "bulk_update.api",
     "retry": "bulk_update.api",
     "retry_async": "bulk_update.api",
+    "log": "bulk_update.api",
+    "Alert": "bulk_update.job.alerts",
+    "Workspace": "bulk_update.models",
     "undo_plan": "bulk_update.job.undoing",
     "UndoPlan": "bulk_update.job.undoing",
     "RunHooks": "bulk_update.job.hooks",
@@ -104,6 +116,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Alert",
     "AuthenticationFailed",
     "BulkUpdateError",
     "Connection",
@@ -131,9 +144,11 @@ __all__ = [
     "UndoPlan",
     "UpdateRequest",
     "UsageError",
+    "Workspace",
     "__version__",
     "export",
     "export_async",
+    "log",
     "plan_columns",
     "retry",
     "retry_async",

@@ -25,6 +25,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar, Unpack
 
@@ -43,10 +44,12 @@ from bulk_update.config import (
 from bulk_update.config.run_settings import RunSettings as RunSettings
 from bulk_update.errors import BulkUpdateError, escape
 from bulk_update.history.lock import holding
+from bulk_update.history.rounds import ROUND_COLUMNS
 from bulk_update.job.alerts import Alerter, broke, ended
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.keyed import run_prepared
 from bulk_update.job.preparation import RoundKind, prepare_run
+from bulk_update.job.round_log import log_round, sheet_log
 from bulk_update.job.undoing import nothing_to_undo, undo_notices, undo_plan, undo_sources
 from bulk_update.models import RunResult
 from bulk_update.rules import RETRY_STATUSES
@@ -63,7 +66,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 
 def run(
@@ -165,7 +168,9 @@ async def undo_async(
         settings.setdefault("report_path", default_report_path(plan.backup, dry_run=dry_run))
         if not plan.conversations:
             return nothing_to_undo(plan)
-        return await _run_job(plan.rows, token, sandbox, hooks, settings, undo_of=plan.backup)
+        return await _run_job(
+            plan.rows, token, sandbox, hooks, settings, undo_of=plan.backup, logged_in=history
+        )
 
 
 async def _run_job(
@@ -182,11 +187,13 @@ async def _run_job(
     if alerter is not None:
         hooks = dataclasses.replace(hooks, alert=alerter)
     where = Destination(sandbox, settings.get("region"), settings.get("base_url"))
+    started = datetime.now(UTC)
     try:
         async with destination(where) as (base_url, sandbox_token):
             chosen, table = prepare_run(source, base_url, settings, **kind)
             ready = sandbox_token or read_token(token)
             result = await run_prepared(chosen, table, settings, ready, hooks)
+            log_round(chosen, kind.get("logged_in"), hooks, settings, result, started)
     except BulkUpdateError as error:
         if alerter is not None:
             alerter(broke(error, str(source) if isinstance(source, str | os.PathLike) else ""))
@@ -196,6 +203,16 @@ async def _run_job(
         alerter(ended(result))
         await alerter.settle()
     return result
+
+
+def log(report: str | os.PathLike[str]) -> pd.DataFrame:
+    """The rounds of a sheet's history (its report, or a copy of it), newest first: when,
+    the command, the workspace and teammate, the rows and settings sent (and their digest),
+    the counts and how each ended. Empty when the report has no history."""
+    import pandas as pd
+
+    rounds = [round_.as_dict() for round_ in sheet_log(Path(report))]
+    return pd.DataFrame(rounds, columns=list(ROUND_COLUMNS))
 
 
 def export(
@@ -365,5 +382,5 @@ async def destination(where: Destination) -> AsyncIterator[tuple[str, Token | No
     from bulk_update.sandbox import SANDBOX_POPULATION, SANDBOX_TOKEN, Sandbox, SandboxConfig
 
     async with Sandbox(SandboxConfig(population=SANDBOX_POPULATION)) as simulator:
-        log.info("sandbox listening on %s", simulator.url)
+        _log.info("sandbox listening on %s", simulator.url)
         yield simulator.url, Token(SANDBOX_TOKEN)

@@ -14,6 +14,8 @@ from dataclasses import Field, fields
 from pathlib import Path
 from typing import Any
 
+from bulk_update.cli.history_log import add_log
+from bulk_update.cli.parsers import Groups, command_parser
 from bulk_update.config import (
     TOKEN_ENV_VAR,
     Destination,
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_schema(commands)
     _add_sandbox(commands)
     _add_ui(commands)
+    add_log(commands)
     return parser
 
 
@@ -152,7 +155,7 @@ def _sheet_command(
     examples: tuple[str, ...],
 ) -> argparse.ArgumentParser:
     """A command that takes a sheet (run, retry, undo) and every setting of a run."""
-    parser = _command(commands, name, summary, description, examples)
+    parser = command_parser(commands, name, summary, description, examples)
     parser.add_argument("input", type=Path, metavar=sheet[0], help=sheet[1])
     parser.add_argument(
         "--confirm-above",
@@ -163,7 +166,7 @@ def _sheet_command(
         "workspace's name to be typed first (default 1000; not with --workspace or --yes)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    groups = _Groups(parser)
+    groups = Groups(parser)
     for settings in SHEET_SETTINGS:
         add_setting_flags(groups, fields(settings), help_of={"report_path": report_help})
     _add_token_env(groups)
@@ -172,7 +175,7 @@ def _sheet_command(
 
 
 def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    export = _command(
+    export = command_parser(
         commands,
         "export",
         "write the conversations a search finds as a sheet to edit and run",
@@ -216,7 +219,7 @@ def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "attribute)",
     )
     export.add_argument("--limit", type=int, metavar="N", help="stop after N conversations")
-    groups = _Groups(export)
+    groups = Groups(export)
     add_setting_flags(groups, fields(ReadOptions), only=VALUE_READING)
     retries = "retries per search page for 429/5xx/timeouts/wrong answers (default {default})"
     add_setting_flags(
@@ -226,7 +229,7 @@ def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    schema = _command(
+    schema = command_parser(
         commands,
         "schema",
         "save the workspace's conversation attributes to a file (for --schema)",
@@ -239,13 +242,13 @@ def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         ),
     )
     schema.add_argument("--out", type=Path, required=True, help="JSON file to write")
-    _add_connection_flags(_Groups(schema))
+    _add_connection_flags(Groups(schema))
 
 
 def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bulk_update.sandbox.config import SandboxConfig
 
-    sandbox = _command(
+    sandbox = command_parser(
         commands,
         "sandbox",
         "run the built-in Intercom simulator",
@@ -261,13 +264,13 @@ def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
-    groups = _Groups(sandbox)
+    groups = Groups(sandbox)
     add_setting_flags(groups, fields(SandboxConfig))
     _add_output_flags(groups)
 
 
 def _add_ui(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    ui = _command(
+    ui = command_parser(
         commands,
         "ui",
         "the whole loop on a local web page: check, preview, run, fix and resend, undo",
@@ -277,44 +280,11 @@ def _add_ui(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     ui.add_argument("--port", type=int, default=0, help="port to serve on (default: a free one)")
     ui.add_argument("--no-browser", action="store_true", help="print the address, open nothing")
-    _add_connection_flags(_Groups(ui))
-
-
-def _command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    summary: str,
-    description: str,
-    examples: tuple[str, ...],
-    notes: str = "",
-) -> argparse.ArgumentParser:
-    epilog = "examples:\n" + "\n".join(f"  {command}" for command in examples)
-    return commands.add_parser(
-        name,
-        help=summary,
-        description=description,
-        epilog=epilog + (f"\n\n{notes}" if notes else ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-
-
-class _Groups:
-    """A command's parser and its 'connection' and 'output' groups, made when first used."""
-
-    def __init__(self, parser: argparse.ArgumentParser):
-        self.parser = parser
-        self._made: dict[str, argparse._ArgumentGroup] = {}
-
-    def __getitem__(self, name: str) -> argparse.ArgumentParser | argparse._ArgumentGroup:
-        if not name:
-            return self.parser
-        if name not in self._made:
-            self._made[name] = self.parser.add_argument_group(name)
-        return self._made[name]
+    _add_connection_flags(Groups(ui))
 
 
 def add_setting_flags(
-    groups: _Groups,
+    groups: Groups,
     settings: Iterable[Field[Any]],
     *,
     help_of: Mapping[str, str] | None = None,
@@ -367,14 +337,14 @@ def _help(template: str, setting: Field[Any]) -> str:
     return template.format_map(names)
 
 
-def _add_connection_flags(groups: _Groups) -> None:
+def _add_connection_flags(groups: Groups) -> None:
     for settings, only in CONNECTION:
         add_setting_flags(groups, fields(settings), only=only)
     _add_token_env(groups)
     _add_output_flags(groups)
 
 
-def _add_token_env(groups: _Groups) -> None:
+def _add_token_env(groups: Groups) -> None:
     groups["connection"].add_argument(
         "--token-env",
         default=TOKEN_ENV_VAR,
@@ -383,7 +353,7 @@ def _add_token_env(groups: _Groups) -> None:
     )
 
 
-def _add_output_flags(groups: _Groups) -> None:
+def _add_output_flags(groups: Groups) -> None:
     group = groups["output"]
     group.add_argument(
         "-v", "--verbose", action="count", default=0, help="log each request (-vv: debug)"

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shlex
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
@@ -26,6 +27,7 @@ from bulk_update.cli.arguments import (
     setting_names,
 )
 from bulk_update.cli.carry import carried_flags, column_flags
+from bulk_update.cli.history_log import log_command, unlogged
 from bulk_update.cli.logs import configure_logging, redact
 from bulk_update.config import Token, read_token, require_token
 from bulk_update.errors import (
@@ -51,6 +53,7 @@ log = logging.getLogger("bulk_update")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.typed = list(sys.argv[1:] if argv is None else argv)  # what a sheet's log shows
     secret = os.environ.get(args.token_env, "").strip() if "token_env" in args else ""
     try:
         configure_logging(args, secret)
@@ -154,7 +157,11 @@ async def _sheet_command(
     quiet = args.quiet or (settings.get("dry_run", False) and not settings.get("live", False))
     interruption = Interruption()
     hooks = RunHooks(
-        _progress(quiet), setting_names(args), interruption, confirm=_confirmation(args)
+        _progress(quiet),
+        setting_names(args),
+        interruption,
+        confirm=_confirmation(args),
+        command="bulk-update " + shlex.join(unlogged(args.typed)),
     )
     _install_signal_handlers(interruption)
     token = _token(args)
@@ -361,4 +368,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[None, None, int]]] 
     "schema": _schema,
     "sandbox": _sandbox,
     "ui": _ui,
+    "log": log_command,
 }

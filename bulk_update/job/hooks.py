@@ -54,6 +54,8 @@ class RunHooks:
     # Told each alert (the run's end; the failure share passed): a notebook's or a
     # scheduler's own handler, beside the webhooks of ``notify_url``.
     alert: Callable[[Alert], None] | None = None
+    # The command as typed, for the sheet's log ("": a library call, logged as one).
+    command: str = ""
 
 
 class Clock(Protocol):

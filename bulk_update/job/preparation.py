@@ -35,6 +35,8 @@ class RoundKind(TypedDict, total=False):
     only_statuses: frozenset[str] | None
     # The rows are an undo of this backup.
     undo_of: Path | None
+    # The history the round is logged in, when not the run's own (an undo's: the sheet's).
+    logged_in: Path | None
 
 
 def prepare_run(
