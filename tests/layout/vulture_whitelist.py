@@ -10,3 +10,4 @@ _.required  # Attribute.required: what 2.16's listing says, for the library's ca
 _.visible_to_team_ids  # Attribute.visible_to_team_ids: the same
 _.add_contact  # SandboxApp.add_contact: how a test seeds contacts and their conversations (tests/sandbox)
 _.failures_by_reason  # Alert.failures_by_reason: posted in the alert JSON (asdict), read by its receiver and callback
+bulk_update_asset  # bulk_update.dagster: what a Dagster project imports (tests/test_dagster.py)
