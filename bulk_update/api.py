@@ -45,7 +45,8 @@ from bulk_update.config.run_settings import RunSettings as RunSettings
 from bulk_update.errors import BulkUpdateError, escape
 from bulk_update.history.lock import holding
 from bulk_update.history.rounds import ROUND_COLUMNS
-from bulk_update.job.alerts import Alerter, broke, ended
+from bulk_update.job.alerts import alerter_for, broke, ended, told
+from bulk_update.job.history_folder import history_folder
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.keyed import run_prepared
 from bulk_update.job.preparation import RoundKind, prepare_run
@@ -111,6 +112,21 @@ def retry(
     return _run_to_completion(
         retry_async(report, token=token, sandbox=sandbox, hooks=hooks, **settings)
     )
+
+
+def run_in_folder(
+    source: Source,
+    folder: str | os.PathLike[str],
+    *,
+    token: str | Token | None = None,
+    hooks: RunHooks | None = None,
+    **settings: Unpack[RunSettings],
+) -> RunResult:
+    """:func:`run` for a scheduler's task, its report and history in ``folder``: a retry
+    resumes that history exactly, a changed sheet starts a new one (``job.history_folder``)."""
+    given = source if not isinstance(source, str | os.PathLike) else Path(source)
+    settings["report_path"], settings["resume"] = history_folder(given, Path(folder), settings)
+    return run(source, token=token, hooks=hooks, **settings)
 
 
 async def retry_async(
@@ -182,10 +198,8 @@ async def _run_job(
     **kind: Unpack[RoundKind],
 ) -> RunResult:
     _check_names(settings, RunSettings)
-    urls = Unattended(**pick(Unattended, settings)).notify_url
-    alerter = Alerter(urls, hooks.alert) if urls or hooks.alert else None
-    if alerter is not None:
-        hooks = dataclasses.replace(hooks, alert=alerter)
+    alerter = alerter_for(Unattended(**pick(Unattended, settings)).notify_url, hooks.alert)
+    hooks = dataclasses.replace(hooks, alert=alerter)
     where = Destination(sandbox, settings.get("region"), settings.get("base_url"))
     started = datetime.now(UTC)
     try:
@@ -195,13 +209,11 @@ async def _run_job(
             result = await run_prepared(chosen, table, settings, ready, hooks)
             log_round(chosen, kind.get("logged_in"), hooks, settings, result, started)
     except BulkUpdateError as error:
-        if alerter is not None:
-            alerter(broke(error, str(source) if isinstance(source, str | os.PathLike) else ""))
-            await alerter.settle()
+        await told(
+            alerter, broke(error, str(source) if isinstance(source, str | os.PathLike) else "")
+        )
         raise
-    if alerter is not None:
-        alerter(ended(result))
-        await alerter.settle()
+    await told(alerter, ended(result))
     return result
 
 

@@ -31,10 +31,8 @@ step fails.
 """
 
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -43,14 +41,11 @@ import pandas as pd
 from dagster import AssetExecutionContext
 
 from bulk_update import api
-from bulk_update.config import ReadOptions, journal_beside, pick
 from bulk_update.config.run_settings import RunSettings
 from bulk_update.errors import BulkUpdateError
-from bulk_update.history.journal_tables import recorded, same_input
 from bulk_update.job.hooks import RunHooks
 from bulk_update.models import RowStatus, RunResult
 from bulk_update.send.progress import LineProgress
-from bulk_update.sheet.reader import Table
 from bulk_update.sheet.values import did_you_mean
 
 _SHEET_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls")
@@ -142,44 +137,14 @@ def _run(
             description=f"the environment variable {connection.token_env} (this workspace's "
             "token) is not set on the worker running this step; nothing was sent"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    report = folder / "results.csv"
-    resume = _continues(source, journal_beside(report), settings)
-    if not resume:
-        _keep_earlier(folder)
-    context.log.info(f"bulk-update: {'resuming' if resume else 'starting'} the history in {folder}")
     lines = cast(TextIO, _LogLines(context))  # what LineProgress writes: write() and flush()
     hooks = RunHooks(progress=LineProgress(lines, interval=5.0))
+    context.log.info(f"bulk-update: the history is in {folder}")
     try:
-        return api.run(
-            source,
-            token=token,
-            hooks=hooks,
-            **{**settings, **connection.settings(), "report_path": report, "resume": resume},
-        )
+        given = {**settings, **connection.settings()}
+        return api.run_in_folder(source, folder, token=token, hooks=hooks, **given)
     except BulkUpdateError as error:
         raise dagster.Failure(description=str(error)) from None
-
-
-def _continues(source: Path | pd.DataFrame, journal: Path, settings: Mapping[str, Any]) -> bool:
-    """Whether the partition's history was kept for this very sheet (its bytes): a retry."""
-    found = recorded(journal)
-    if found is None:
-        return False
-    read = ReadOptions(**pick(ReadOptions, settings))
-    table = Table(source, read) if isinstance(source, Path) else Table.from_frame(source)
-    return same_input(found.inputs[-1], table.fingerprint())
-
-
-def _keep_earlier(folder: Path) -> None:
-    """A new history for a changed sheet: the earlier one's files go to earlier/<time>/."""
-    files = [path for path in folder.iterdir() if path.is_file()]
-    if not files:
-        return
-    kept = folder / "earlier" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    kept.mkdir(parents=True)
-    for path in files:
-        shutil.move(path, kept / path.name)
 
 
 class _LogLines:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -68,9 +69,10 @@ def ended(result: RunResult) -> Alert:
     )
 
 
-def broke(error: BulkUpdateError, source: str) -> Alert:
+def broke(error: BulkUpdateError, source: object) -> Alert:
     """The alert of a run that could not go on (an unusable sheet, a refused token)."""
-    return Alert("failed", f"bulk-update failed: {source}: {error}", source)
+    named = str(source) if isinstance(source, str | os.PathLike) else "<DataFrame>"
+    return Alert("failed", f"bulk-update failed: {named}: {error}", named)
 
 
 def _in(summary: RunSummary) -> str:
@@ -97,6 +99,18 @@ class Alerter:
     async def settle(self) -> None:
         if self._posts:
             await asyncio.gather(*self._posts)
+
+
+def alerter_for(urls: tuple[str, ...], callback: Callable[[Alert], None] | None) -> Alerter | None:
+    """What tells a run's alerts: none when nobody listens."""
+    return Alerter(urls, callback) if urls or callback else None
+
+
+async def told(alerter: Alerter | None, alert: Alert) -> None:
+    """``alert`` told, its webhooks answered (or given up on)."""
+    if alerter is not None:
+        alerter(alert)
+        await alerter.settle()
 
 
 async def _post(url: str, alert: Alert) -> None:
