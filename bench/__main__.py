@@ -388,6 +388,12 @@ def keyed(args: argparse.Namespace, _folder: Path) -> None:
     asyncio.run(by_key.main(args.rows))
 
 
+def orchestrated(args: argparse.Namespace, folder: Path) -> None:
+    from bench import orchestrated as by_dagster
+
+    by_dagster.main(args.dagster_rows, folder)
+
+
 def keyed_memory(args: argparse.Namespace, folder: Path) -> None:
     from bench import keyed as by_key
 
@@ -410,6 +416,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "page": page,
     "keyed": keyed,
     "keyed-memory": keyed_memory,
+    "dagster": orchestrated,
 }
 
 
@@ -434,6 +441,7 @@ def main() -> None:
     parser.add_argument("--dry-run-rows", type=int, default=1_000_000)
     parser.add_argument("--action-rows", type=int, default=2000)
     parser.add_argument("--export-rows", type=int, default=10_000)
+    parser.add_argument("--dagster-rows", type=int, default=2000)
     parser.add_argument(
         "--repeat",
         type=int,
