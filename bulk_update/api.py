@@ -1,14 +1,6 @@
-"""The library's front door: :func:`run`, :func:`retry`, :func:`undo`, :func:`export` and
-:func:`save_schema`, for notebooks, schedulers, scripts and the command line alike.
-
-::
-
-    import bulk_update, pandas as pd
-
-    changes = pd.DataFrame({"id": ["000123", "000456"], "priority": ["High", "Low"]})
-    result = bulk_update.run(changes, sandbox=True)
-    result.outcomes        # the input's columns, then row, status, http_status, ...
-    result.summary.counts  # {"updated": 2}
+"""The library's front door: :func:`run`, :func:`retry`, :func:`undo`, :func:`export`,
+:func:`log` and :func:`save_schema`, for notebooks, schedulers, scripts and the command line
+alike (the package's note shows a run).
 
 Settings are keyword arguments named as the fields of :class:`JobSettings`,
 :class:`ReadOptions`, :class:`SendOptions` and :class:`Destination` (``report_path``,
@@ -52,7 +44,7 @@ from bulk_update.job.keyed import run_prepared
 from bulk_update.job.preparation import RoundKind, prepare_run
 from bulk_update.job.round_log import log_round, sheet_log
 from bulk_update.job.undoing import nothing_to_undo, undo_notices, undo_plan, undo_sources
-from bulk_update.models import RunResult
+from bulk_update.models import RunResult, Workspace
 from bulk_update.rules import RETRY_STATUSES
 from bulk_update.sheet.values import did_you_mean
 
@@ -78,9 +70,8 @@ def run(
     hooks: RunHooks | None = None,
     **settings: Unpack[RunSettings],
 ) -> RunResult:
-    """Validate every row of ``source`` (a CSV/TSV/XLSX path, or a DataFrame whose cells are
-    taken as text), then apply the valid ones. Works inside a running event loop (Jupyter)
-    too: the run then goes on a thread of its own."""
+    """Validate every row of ``source`` (a CSV/TSV/XLSX path, or a DataFrame, its cells taken
+    as text), then apply the valid ones; inside a running event loop (Jupyter), on a thread."""
     return _run_to_completion(
         run_async(source, token=token, sandbox=sandbox, hooks=hooks, **settings)
     )
@@ -107,8 +98,7 @@ def retry(
     hooks: RunHooks | None = None,
     **settings: Unpack[RunSettings],
 ) -> RunResult:
-    """Send again exactly the rows of a report that failed or were not attempted (see
-    :func:`retry_async`)."""
+    """Send again the rows of a report that failed or were not attempted (:func:`retry_async`)."""
     return _run_to_completion(
         retry_async(report, token=token, sandbox=sandbox, hooks=hooks, **settings)
     )
@@ -156,9 +146,8 @@ def undo(
     hooks: RunHooks | None = None,
     **settings: Unpack[RunSettings],
 ) -> RunResult:
-    """Put back what a run with ``backup_path`` changed: run its backup file (given itself,
-    or found through the run's report). Asks nothing: confirming is the caller's business
-    (:func:`undo_plan` says what it would restore)."""
+    """Put back what a run with ``backup_path`` changed, its backup found through its report
+    or given. Asks nothing: :func:`undo_plan` says what it would restore, for the caller."""
     return _run_to_completion(
         undo_async(backup_or_report, token=token, sandbox=sandbox, hooks=hooks, **settings)
     )
@@ -172,8 +161,7 @@ async def undo_async(
     hooks: RunHooks | None = None,
     **settings: Unpack[RunSettings],
 ) -> RunResult:
-    """:func:`undo` as a coroutine: a merge (see ``job.undoing``) that holds the sheet's
-    history like every command."""
+    """:func:`undo` as a coroutine: a merge (``job.undoing``) holding the sheet's history."""
     _check_names(settings, RunSettings)  # a misspelt setting, before the file is looked at
     given, dry_run = Path(backup_or_report), bool(settings.get("dry_run"))
     _backup, history = undo_sources(given)  # held first: no round adds to the backup then
@@ -338,6 +326,20 @@ async def teammates_async(
     async with _workspace(token, connection) as client:
         directory = await fetch_directory(client, RetryPolicy())
     return tuple(admin.email or admin.id for admin in directory.admins)
+
+
+async def workspace_async(
+    *, token: str | Token | None = None, **connection: Unpack[Connection]
+) -> Workspace | None:
+    """The workspace the token belongs to (``GET /me``: its name, app id and region, and the
+    teammate the token acts as); None when Intercom does not say."""
+    from bulk_update.send.lookups import fetch_workspace
+    from bulk_update.send.retry import RetryPolicy
+
+    _check_names(connection, Connection)
+    async with _workspace(token, connection) as client:
+        found = await fetch_workspace(client, RetryPolicy())
+    return found if isinstance(found, Workspace) else None
 
 
 @contextlib.asynccontextmanager

@@ -84,6 +84,7 @@ class UiServer:
         app.router.add_post("/api/use-found", routes.use_found)
         app.router.add_get("/api/events", routes.events)
         app.router.add_get("/api/teammates", routes.teammates)
+        app.router.add_get("/api/workspace", routes.workspace)
         app.router.add_get("/api/report", routes.report)
         app.router.add_get("/api/found", routes.found)
         return app
@@ -229,6 +230,9 @@ class Routes:
 
     async def teammates(self, _request: web.Request) -> web.StreamResponse:
         return web.json_response({"teammates": await self._session.teammates()})
+
+    async def workspace(self, _request: web.Request) -> web.StreamResponse:
+        return web.json_response({"workspace": await self._session.workspace()})
 
     async def report(self, request: web.Request) -> web.StreamResponse:
         suffix = ".xlsx" if request.query.get("format") == "xlsx" else ".csv"

@@ -324,6 +324,14 @@ class Session:
             raise
         return {"matched": found.matched, "written": found.written, "name": out.name}
 
+    async def workspace(self) -> dict[str, str] | None:
+        """The workspace the page's token belongs to, for its header and Run's review."""
+        connection = self._connection
+        found = await api.workspace_async(token=connection.token, **connection.settings)
+        if found is None:
+            return None
+        return {**found.as_dict(), "described": found.described()}
+
     async def teammates(self) -> list[str]:
         connection = self._connection
         return list(await api.teammates_async(token=connection.token, **connection.settings))

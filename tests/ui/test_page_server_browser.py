@@ -250,6 +250,9 @@ async def _reviewed_then_run(page: Any, sandbox: Sandbox, teammate: str) -> tupl
     await expect(review).to_contain_text("conversations will be changed")
     await expect(review).to_contain_text("requests")
     await expect(review).to_contain_text("a backup is taken")  # every round carries it on
+    # Which workspace, as GET /me told it (the header says it too).
+    await expect(review).to_contain_text("in the workspace bulk-update sandbox (app sandbox, US)")
+    await expect(page.get_by_label("Workspace")).to_contain_text("token of sandbox@example.invalid")
     if teammate:
         await expect(review).to_contain_text(f"as {teammate}")
     said = re.search(r"(\d+) conversations will be changed", await review.inner_text())

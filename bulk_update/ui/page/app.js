@@ -3,7 +3,7 @@
 
 const key = new URLSearchParams(location.search).get("key") || "";
 const $ = (id) => document.getElementById(id);
-const state = { columns: [], kept: [], review: null, checked: null };
+const state = { columns: [], kept: [], review: null, checked: null, workspace: null };
 window.bulkTimes = {};  // when Confirm was pressed, when the first progress came (for tests)
 
 function withKey(path) {
@@ -240,6 +240,17 @@ async function chooseFile(file) {
   chosen(sheet);
 }
 
+// Which workspace the token belongs to (GET /me), in the header and in Run's review.
+async function showWorkspace() {
+  const answer = await fetch(withKey("/api/workspace"));
+  const found = answer.ok ? (await answer.json()).workspace : null;
+  state.workspace = found;
+  $("workspace").textContent = found
+    ? `Workspace: ${found.described}` + (found.teammate ? `, token of ${found.teammate}` : "")
+    : "Workspace: not known (Intercom did not say)";
+}
+showWorkspace().catch(() => {});
+
 async function offerTeammates() {
   const answer = await fetch(withKey("/api/teammates"));
   if (!answer.ok) return;  // the choice stays a typed email
@@ -325,7 +336,8 @@ $("run").addEventListener("click", () => guarded($("run"), async () => {
       : "a backup is taken first (Undo puts it back)";
   $("review-text").textContent = plan.conversations === 0
     ? "Nothing will be sent: no conversation is left to change."
-    : `${plan.conversations} conversations will be changed${who}: about ${plan.requests} requests, ` +
+    : `${plan.conversations} conversations will be changed` +
+      (state.workspace ? ` in the workspace ${state.workspace.described}` : "") + `${who}: about ${plan.requests} requests, ` +
       `about ${plan.seconds} s at the rate limit of ${plan.rate.requests} requests per ${plan.rate.seconds} s; ${backup}.`;
   $("confirm-run").hidden = plan.conversations === 0;
   openReview($("review"), plan.conversations === 0 ? $("cancel-run") : $("confirm-run"));
