@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bulk_update.cli.parsers import command_parser
-from bulk_update.history.rounds import Round
+
+if TYPE_CHECKING:
+    from bulk_update.history.rounds import Round
 
 
 def add_log(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
