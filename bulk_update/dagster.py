@@ -83,8 +83,9 @@ def bulk_update_asset(
     """The asset ``name``: ``sheet`` (a path, or an upstream asset's name whose value is a
     DataFrame) run against each workspace, one static partition per key of ``workspaces``.
     ``settings`` are the library's run settings under their names (``admin``, ``backup_path``,
-    ``dry_run``, ...). ``fail_on``: ``"failed"`` (any failed or invalid row fails the step),
-    ``"never"``, or a share of the rows (``0.05``)."""
+    ``dry_run``, ...); ``backup_path`` names a file each partition writes in its own folder.
+    ``fail_on``: ``"failed"`` (any failed or invalid row fails the step), ``"never"``, or a
+    share of the rows (``0.05``)."""
     _check_settings(settings)
     _check_fail_on(fail_on)
     if not workspaces:
@@ -142,6 +143,8 @@ def _run(
     context.log.info(f"bulk-update: the history is in {folder}")
     try:
         given = {**settings, **connection.settings()}
+        if given.get("backup_path"):  # each partition backs up its own workspace, in its folder
+            given["backup_path"] = folder / Path(given["backup_path"]).name
         return api.run_in_folder(source, folder, token=token, hooks=hooks, **given)
     except BulkUpdateError as error:
         raise dagster.Failure(description=str(error)) from None

@@ -57,6 +57,7 @@ def test_three_workspaces_are_three_partitions(tmp_path: Path, tokens: list[str]
             history_dir=tmp_path / "h",
             fail_on=0.5,
             schema_path=SCHEMA,
+            backup_path="before.csv",
         )
         for key in servers:
             done = dagster.materialize([asset], partition_key=key)
@@ -66,6 +67,7 @@ def test_three_workspaces_are_three_partitions(tmp_path: Path, tokens: list[str]
             assert figures["rows_updated"] == 1 and figures["rows_failed"] == 1
             assert figures["workspace"] == "bulk-update sandbox (app sandbox, US)"
             assert figures["report"] == str(tmp_path / "h" / "backfill" / key / "results.csv")
+            assert (tmp_path / "h" / "backfill" / key / "before.csv").exists()  # its own
             outcomes = done.output_for_node("backfill")
             assert list(outcomes["status"]) == ["updated", "failed"]
         for server in servers.values():  # each workspace got its own write, once

@@ -22,6 +22,9 @@ CARRIED_SETTINGS = (
     "timezone",
     "schema_path",
     "workspace",
+    "key",
+    "match",
+    "where",
 )
 # How the same sheet's columns read: carried by the suggestions that run that sheet (or its
 # report) again, not by an undo (a backup's columns are the attributes' own names).

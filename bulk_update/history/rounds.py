@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bulk_update.history.journal_tables import reading
 from bulk_update.models import RowStatus, RunSummary
 
 _TABLE = """CREATE TABLE IF NOT EXISTS rounds (
@@ -91,8 +92,7 @@ def record_round(
 
 def read_rounds(history: Path) -> list[Round]:
     """The history's rounds, newest first."""
-    with contextlib.closing(sqlite3.connect(f"file:{history}?mode=ro", uri=True)) as db:
-        db.execute("PRAGMA query_only = 1")
+    with reading(history) as db:  # leaves nothing beside the journal
         found = db.execute("SELECT name FROM sqlite_master WHERE name = 'rounds'").fetchone()
         if found is None:
             return []

@@ -144,13 +144,13 @@ class FailureShareWatch:
         share: float,
         invalid: int,
         alert: Callable[[Alert], None],
-        source: str,
+        paths: tuple[str, str],
     ):
         self._progress = progress
         self._share = share
         self._failed = self._done = invalid
         self._alert: Callable[[Alert], None] | None = alert
-        self._source = source
+        self._source, self._report = paths  # the sheet's, the report's
 
     def start(self, total: int, done: int) -> None:
         self._progress.start(total, done)
@@ -168,6 +168,7 @@ class FailureShareWatch:
                     f"bulk-update: {self._source}: {self._failed} of the {self._done} rows done "
                     f"so far failed or were invalid, more than {self._share:.0%}; the run goes on",
                     self._source,
+                    self._report,
                     counts=counts,
                 )
             )
@@ -187,4 +188,5 @@ def watched(
     if share is None or alert is None:
         return progress
     source = str(settings.input_path or "<DataFrame>")
-    return FailureShareWatch(progress, share, invalid, alert, source)
+    report = str(settings.report_path or "")
+    return FailureShareWatch(progress, share, invalid, alert, (source, report))

@@ -64,3 +64,13 @@ def test_the_version_quiet_notes_and_how_columns_read_are_carried_where_they_mea
     )
     again = build_parser().parse_args(["run", "x.results.csv", *shlex.split(column_flags(args))])
     assert again.renames == args.renames and again.ignore_columns == args.ignore_columns
+
+
+def test_the_workspace_and_how_keys_match_are_carried() -> None:
+    """A suggested run of a keyed report that dropped --match all would search its
+    unmatched rows again under --match one; one that dropped --workspace would not check it."""
+    typed = ["run", "x.csv", "--workspace", "Acme EU", "--key", "email", "--match", "all"]
+    args = build_parser().parse_args([*typed, "--where", "state = open"])
+    assert carried_flags(args) == (
+        " --workspace 'Acme EU' --key email --match all --where 'state = open'"
+    )

@@ -34,7 +34,9 @@ def test_log_shows_every_round_newest_first(
         assert main(["run", str(report), *where]) == 1
         assert main(["undo", str(report), "--yes", *where]) == 0
         capsys.readouterr()
+        before = sorted(path.name for path in tmp_path.iterdir())
         assert main(["log", str(report), "--json"]) == 0
+        assert sorted(path.name for path in tmp_path.iterdir()) == before  # no -wal, no -shm
     rounds = json.loads(capsys.readouterr().out)
     commands = [each["command"].split()[1] for each in rounds]
     assert commands == ["undo", "run", "retry", "run"]

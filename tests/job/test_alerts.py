@@ -102,6 +102,7 @@ async def test_the_failure_share_alerts_once_as_soon_as_it_passes(
     assert [posted["event"] for posted in receiver.posted] == ["failure_share", "failed"]
     share = receiver.posted[0]
     assert share["counts"] == {"failed_or_invalid": 1, "done": 1}  # the first row: 100%
+    assert share["report"] == str(tmp_path / "in.results.csv")
     assert "more than 50%" in share["text"]
 
 
