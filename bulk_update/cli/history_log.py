@@ -50,7 +50,7 @@ def render_round(found: Round) -> str:
         f"{found.started_at} to {found.ended_at}: {found.command}",
         f"  workspace: {found.workspace or 'not read'}"
         + (f", token of {found.teammate}" if found.teammate else ""),
-        f"  sent: {found.rows} rows of {found.input} with {settings or 'no settings'} "
+        f"  {found.rows} rows of {found.input}, with {settings or 'no settings'} "
         f"(digest {found.digest})",
         f"  {counts}: {found.ended}",
     ]

@@ -9,6 +9,7 @@ content. A webhook that fails or hangs is a warning after a short wait, never a 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -21,7 +22,8 @@ import aiohttp
 
 from bulk_update.config import JobSettings
 from bulk_update.errors import BulkUpdateError
-from bulk_update.models import RowStatus, RunResult, RunSummary
+from bulk_update.job.validation import Validated
+from bulk_update.models import RowStatus, RunResult, RunSummary, Workspace
 from bulk_update.send.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -144,13 +146,13 @@ class FailureShareWatch:
         share: float,
         invalid: int,
         alert: Callable[[Alert], None],
-        paths: tuple[str, str],
+        told: Alert,
     ):
         self._progress = progress
         self._share = share
         self._failed = self._done = invalid
         self._alert: Callable[[Alert], None] | None = alert
-        self._source, self._report = paths  # the sheet's, the report's
+        self._told = told  # what the alert says besides its figures
 
     def start(self, total: int, done: int) -> None:
         self._progress.start(total, done)
@@ -161,15 +163,15 @@ class FailureShareWatch:
         self._failed += status in (RowStatus.FAILED, RowStatus.INVALID)
         if self._alert is not None and self._failed / self._done > self._share:
             alert, self._alert = self._alert, None
-            counts = {"failed_or_invalid": self._failed, "done": self._done}
+            where = self._told.workspace
+            in_ = f" in {where['name']}" if where else ""
             alert(
-                Alert(
-                    "failure_share",
-                    f"bulk-update: {self._source}: {self._failed} of the {self._done} rows done "
-                    f"so far failed or were invalid, more than {self._share:.0%}; the run goes on",
-                    self._source,
-                    self._report,
-                    counts=counts,
+                dataclasses.replace(
+                    self._told,
+                    text=f"bulk-update: {self._told.input}{in_}: {self._failed} of the "
+                    f"{self._done} rows done so far failed or were invalid, more than "
+                    f"{self._share:.0%}; the run goes on",
+                    counts={"failed_or_invalid": self._failed, "done": self._done},
                 )
             )
 
@@ -181,12 +183,21 @@ class FailureShareWatch:
 
 
 def watched(
-    progress: Progress, settings: JobSettings, invalid: int, alert: Callable[[Alert], None] | None
+    progress: Progress,
+    settings: JobSettings,
+    validated: Validated,
+    alert: Callable[[Alert], None] | None,
+    workspace: Workspace | None,
 ) -> Progress:
     """``progress``, watched for the failure share when one is asked and someone listens."""
     share = settings.unattended.alert_failure_share
     if share is None or alert is None:
         return progress
-    source = str(settings.input_path or "<DataFrame>")
-    report = str(settings.report_path or "")
-    return FailureShareWatch(progress, share, invalid, alert, (source, report))
+    told = Alert(
+        "failure_share",
+        "",
+        str(settings.input_path or "<DataFrame>"),
+        str(settings.report_path or ""),
+        workspace.as_dict() if workspace else None,
+    )
+    return FailureShareWatch(progress, share, validated.invalid, alert, told)

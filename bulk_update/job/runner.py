@@ -321,7 +321,7 @@ class Job:
                 caller,
                 work,
                 journal.record,
-                watched(self._progress, settings, validated.invalid, self._hooks.alert),
+                watched(self._progress, settings, validated, self._hooks.alert, self._workspace),
                 concurrency=send.concurrency,
                 max_failures=send.max_failures,
                 reads=reads,

@@ -103,6 +103,7 @@ async def test_the_failure_share_alerts_once_as_soon_as_it_passes(
     share = receiver.posted[0]
     assert share["counts"] == {"failed_or_invalid": 1, "done": 1}  # the first row: 100%
     assert share["report"] == str(tmp_path / "in.results.csv")
+    assert share["workspace"]["name"] == "bulk-update sandbox"
     assert "more than 50%" in share["text"]
 
 
