@@ -12,10 +12,12 @@ import zipfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
 
+from bulk_update import api
 from bulk_update.config import DateOrder
 from bulk_update.sandbox import Sandbox, SandboxConfig
 from bulk_update.sheet.values import DateReader
@@ -121,6 +123,14 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     """The simulator in the test's own event loop, with a fast rate limit by default."""
     async with Sandbox(SandboxConfig(token=TOKEN, limit=100_000, seed=1)) as running:
         yield running
+
+
+async def run_on(sandbox: Sandbox, sheet: Any, **settings: Any) -> api.RunResult:
+    """``sheet`` run against the sandbox over loopback (its attributes from the sample schema
+    file, so that no listing is read)."""
+    schema = SAMPLE_DATA / "schema.json"
+    given = {"token": TOKEN, "base_url": sandbox.url, "schema_path": schema, **settings}
+    return await api.run_async(sheet, **given)
 
 
 class ThreadedSandbox:

@@ -82,3 +82,8 @@ def convert_given(instance: object) -> None:
 def pick(cls: type, given: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of ``cls`` among flat named settings."""
     return {f.name: given[f.name] for f, _flag in flagged_fields(cls) if f.name in given}
+
+
+def to_texts(given: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A repeatable text setting as a tuple: one text given alone is a tuple of one."""
+    return (given,) if isinstance(given, str) else tuple(str(each) for each in given)

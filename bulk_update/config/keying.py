@@ -7,15 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bulk_update.config.fields import convert_given, setting
+from bulk_update.config.fields import convert_given, setting, to_texts
 from bulk_update.errors import UsageError, escape
 
 Match = Literal["one", "all", "latest"]
 MATCHES: tuple[Match, ...] = ("one", "all", "latest")
-
-
-def _texts(given: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    return (given,) if isinstance(given, str) else tuple(str(each) for each in given)
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class KeyOptions:
         "export's (repeatable; 'state = open')",
         metavar="CONDITION",
         repeatable=True,
-        convert=_texts,
+        convert=to_texts,
     )
 
     resolve_again: bool = setting(

@@ -6,13 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bulk_update.config.fields import convert_given, setting
+from bulk_update.config.fields import convert_given, setting, to_texts
 from bulk_update.config.value_types import is_loopback_url
 from bulk_update.errors import UsageError, escape
-
-
-def _texts(given: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    return (given,) if isinstance(given, str) else tuple(str(each) for each in given)
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class Unattended:
         "https, or a loopback address (repeatable)",
         metavar="URL",
         repeatable=True,
-        convert=_texts,
+        convert=to_texts,
     )
     alert_failure_share: float | None = setting(
         None,

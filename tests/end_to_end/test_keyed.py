@@ -17,7 +17,14 @@ from bulk_update.cli.commands import main
 from bulk_update.errors import InputError, UsageError
 from bulk_update.models import RowStatus
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, read_report, write_csv
+from tests.conftest import (
+    SAMPLE_DATA,
+    TOKEN,
+    ThreadedSandbox,
+    read_report,
+    run_on,
+    write_csv,
+)
 from tests.end_to_end.test_resume import wait_until
 
 
@@ -27,13 +34,7 @@ def _seed(sandbox: Sandbox, ticket_of: dict[str, str]) -> None:
 
 
 async def _run(sheet: Path, sandbox: Sandbox, **settings: object) -> api.RunResult:
-    return await api.run_async(
-        sheet,
-        token=TOKEN,
-        base_url=sandbox.url,
-        schema_path=SAMPLE_DATA / "schema.json",
-        **settings,  # type: ignore[arg-type]
-    )
+    return await run_on(sandbox, sheet, **settings)
 
 
 def _notes(sandbox: Sandbox, conversation_id: str) -> int:

@@ -19,7 +19,7 @@ from bulk_update.errors import UsageError
 from bulk_update.job.alerts import Alert
 from bulk_update.job.hooks import RunHooks
 from bulk_update.sandbox import Sandbox
-from tests.conftest import SAMPLE_DATA, TOKEN, write_csv
+from tests.conftest import TOKEN, run_on, write_csv
 
 
 class Receiver:
@@ -62,14 +62,7 @@ def _sheet(tmp_path: Path, failing: int, working: int) -> Path:
 
 
 async def _run(sandbox: Sandbox, sheet: Path, **settings: Any) -> api.RunResult:
-    return await api.run_async(
-        sheet,
-        token=TOKEN,
-        base_url=sandbox.url,
-        schema_path=SAMPLE_DATA / "schema.json",
-        concurrency=1,
-        **settings,
-    )
+    return await run_on(sandbox, sheet, concurrency=1, **settings)  # rows in order
 
 
 async def test_the_end_of_a_run_is_posted_with_counts_reasons_and_workspace(

@@ -16,7 +16,7 @@ from bulk_update.errors import UsageError
 from bulk_update.job.hooks import RunHooks
 from bulk_update.models import Workspace
 from bulk_update.sandbox import Sandbox, SandboxConfig
-from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, write_csv
+from tests.conftest import SAMPLE_DATA, TOKEN, ThreadedSandbox, run_on, write_csv
 
 SANDBOX_WORKSPACE = Workspace("bulk-update sandbox", "sandbox", "US", "sandbox@example.invalid")
 
@@ -26,14 +26,7 @@ def _sheet(tmp_path: Path, rows: int = 3, name: str = "in") -> Path:
     return write_csv(tmp_path / f"{name}.csv", ["id", "issue_type"], lines)
 
 
-async def _run(sandbox: Sandbox, sheet: Path, **settings: object) -> api.RunResult:
-    return await api.run_async(
-        sheet,
-        token=TOKEN,
-        base_url=sandbox.url,
-        schema_path=SAMPLE_DATA / "schema.json",
-        **settings,  # type: ignore[arg-type]
-    )
+_run = run_on
 
 
 @pytest.mark.parametrize("named", ["BULK-UPDATE Sandbox", "sandbox"])  # its name, or its id
