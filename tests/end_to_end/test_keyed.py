@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import bulk_update
 from bulk_update import api
 from bulk_update.cli.commands import main
 from bulk_update.errors import InputError, UsageError
@@ -71,6 +72,9 @@ async def test_an_attribute_key_updates_the_one_conversation_it_matches(
     assert not result.summary.all_succeeded
     assert any("keyed by region" in notice for notice in result.summary.notices)
     assert any("1 keys had spaces around them" in notice for notice in result.summary.notices)
+    # The sheet's log is its pairs' history's: the round, with the keyed sheet's own counts.
+    [logged] = bulk_update.log(tmp_path / "tickets.results.csv").to_dict("records")
+    assert logged["counts"] == result.summary.counts and logged["settings"]["key"] == "region"
 
 
 @pytest.mark.parametrize(("match", "written"), [("all", ["7005", "7007"]), ("latest", ["7007"])])
