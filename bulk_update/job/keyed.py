@@ -41,6 +41,7 @@ from bulk_update.history.report import (
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.preparation import prepare_run
 from bulk_update.job.runner import Job
+from bulk_update.job.workspace_guard import expected_workspace
 from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunResult, RunSummary
 from bulk_update.search.match_store import MatchStore, RowMatch
 from bulk_update.search.matching import KeyMatches, MatchSettings, match_keys
@@ -118,6 +119,7 @@ class KeyedRun:
         hooks = self._hooks
         if hooks.reads_kept is None:
             hooks = dataclasses.replace(hooks, reads_kept=ReadsKept())
+        await expected_workspace(settings, self._token, hooks)  # before any search
         tally = Tally()  # the rows' own outcomes and reasons, by the sheet's row numbers
         store = MatchStore()
         try:

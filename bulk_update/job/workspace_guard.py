@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from bulk_update.config import JobSettings
+from bulk_update.config import JobSettings, Token
 from bulk_update.errors import UsageError, escape
-from bulk_update.job.hooks import Clock, RunHooks
+from bulk_update.job.hooks import Clock, RunHooks, SystemClock
 from bulk_update.models import Workspace
 from bulk_update.send.client import ApiResponse, IntercomClient
 from bulk_update.send.lookups import fetch_workspace
@@ -49,6 +49,15 @@ async def read_workspace(
             f"{escape(repr(expected))} as {{workspace}} says; nothing was sent"
         )
     return found, ()
+
+
+async def expected_workspace(settings: JobSettings, token: Token, hooks: RunHooks) -> None:
+    """Stops a run whose token is not for the workspace it expects before it sends anything,
+    a search included (a keyed sheet's resolution); nothing is read when none is expected."""
+    if settings.unattended.workspace is not None:
+        client = partial(IntercomClient.for_settings, settings.send, token)
+        policy = RetryPolicy(max_retries=settings.send.max_retries)
+        await read_workspace(settings, 0, client, policy, hooks, SystemClock())
 
 
 def confirmed(hooks: RunHooks, workspace: Workspace | None, conversations: int) -> None:

@@ -127,3 +127,18 @@ def test_the_command_line_asks_for_the_name_above_the_threshold(
         assert main(args) == 0 and len(server.state.put_counts) == 3
         below = [str(_sheet(tmp_path, 3, "b")), *args[2:-1], "10"]
         assert main(["run", *below]) == 0  # 3 rows, not above 10: not asked (typed is spent)
+
+
+async def test_a_keyed_sheet_searches_nothing_in_another_workspace(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.server.add_contact(email="ana@acme.test", conversations=["7001"])
+    sheet = write_csv(
+        tmp_path / "keyed.csv", ["contact_email", "issue_type"], [["ana@acme.test", "Bug"]]
+    )
+    with pytest.raises(UsageError, match="belongs to the workspace"):
+        await _run(sandbox, sheet, workspace="Acme EU production")
+    assert sandbox.state.paths == ["/me"]  # no search, no write
+    result = await _run(sandbox, sheet, workspace="sandbox")
+    assert result.summary.counts == {"updated": 1}
+    assert sandbox.state.paths.count("/me") == 2  # read once for the run (its pairs' too)
