@@ -189,7 +189,14 @@ def _confirmation(args: argparse.Namespace) -> Callable[[Workspace, int], bool] 
             f"{workspace.described()}.",
             file=sys.stderr,
         )
-        typed = input(f"Type the workspace's name ({workspace.name}) to go on: ")
+        # Ctrl-C while asked: not confirmed (the run's own handler waits for the answer).
+        interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            typed = input(f"Type the workspace's name ({workspace.name}) to go on: ")
+        except (EOFError, KeyboardInterrupt):
+            return False  # Ctrl-D or Ctrl-C: nothing is sent
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
         return workspace.is_named(typed)
 
     return confirm

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from bulk_update.history.rounds import Round
 
 
+_NOTIFY_URL = "--notify-url"
+
+
 def add_log(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     log = command_parser(
         commands,
@@ -58,11 +61,15 @@ def render_round(found: Round) -> str:
 
 
 def unlogged(argv: list[str]) -> list[str]:
-    """The arguments with each webhook's address left out (its path is its secret)."""
+    """The arguments with each webhook's address left out (its path is its secret), however
+    the flag was typed (argparse takes ``--notify`` for ``--notify-url``)."""
     shown = list(argv)
     for at, argument in enumerate(shown):
-        if argument.startswith("--notify-url="):
-            shown[at] = "--notify-url=hidden"
-        elif argument == "--notify-url" and at + 1 < len(shown):
+        name, equals, _value = argument.partition("=")
+        if len(name) < 3 or not name.startswith("--") or not _NOTIFY_URL.startswith(name):
+            continue
+        if equals:
+            shown[at] = f"{name}=hidden"
+        elif at + 1 < len(shown):
             shown[at + 1] = "hidden"
     return shown

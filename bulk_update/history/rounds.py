@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bulk_update.history.journal_tables import reading
+from bulk_update.history.journal_tables import inputs_of, read_meta, reading
 from bulk_update.models import RowStatus, RunSummary
 
 _TABLE = """CREATE TABLE IF NOT EXISTS rounds (
@@ -31,7 +31,7 @@ _UNLOGGED = frozenset({"notify_url"})
 @dataclass(frozen=True)
 class Round:
     """One round of a sheet's history (see the module's note). ``digest`` names what was sent:
-    the same rows and settings give the same one."""
+    the same sheet (its bytes) and settings give the same one."""
 
     started_at: str
     ended_at: str
@@ -67,9 +67,11 @@ def record_round(
     }
     counts = {status.value: summary.count(status) for status in RowStatus if summary.count(status)}
     settings_text = json.dumps(logged, sort_keys=True, ensure_ascii=False)
-    digest = hashlib.sha256(f"{summary.input_path}\0{settings_text}".encode()).hexdigest()[:12]
     workspace = summary.workspace
     with contextlib.closing(sqlite3.connect(history, timeout=30)) as db, db:
+        inputs = inputs_of(read_meta(db))  # the bytes of the sheet (or report) just run
+        sheet = inputs[-1].get("sha256", "") if inputs else ""
+        digest = hashlib.sha256(f"{sheet}\0{settings_text}".encode()).hexdigest()[:12]
         db.execute(_TABLE)
         db.execute(
             "INSERT INTO rounds (started_at, ended_at, command, workspace, teammate, input, "

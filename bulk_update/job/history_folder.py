@@ -4,6 +4,7 @@ exactly; a changed sheet starts a new history, the earlier one kept in ``earlier
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,27 +13,34 @@ from typing import Any
 
 import pandas as pd
 
-from bulk_update.config import ReadOptions, journal_beside, pick
-from bulk_update.history.journal_tables import recorded, same_input
+from bulk_update.config import ReadOptions, default_report_path, journal_beside, pick
+from bulk_update.job.keyed import pairs_sheet_of
 from bulk_update.sheet.reader import Table
 
 REPORT_NAME = "results.csv"
+_MARKER = "input.json"  # the fingerprint of the sheet whose history the folder keeps
 
 
 def history_folder(
     source: Path | pd.DataFrame, folder: Path, settings: Mapping[str, Any]
 ) -> tuple[Path, bool]:
     """The report to write in ``folder`` (made if need be), and whether the run resumes the
-    history there (it was kept for this very sheet: its bytes) or starts a new one."""
+    history there (one was kept for this very sheet, its bytes: a retry) or starts a new one.
+    The sheet's fingerprint is kept beside (``input.json``): a keyed sheet's history is its
+    pairs', kept for the pairs and not for the sheet itself."""
     folder.mkdir(parents=True, exist_ok=True)
     report = folder / REPORT_NAME
-    found = recorded(journal_beside(report))
-    if found is not None:
-        read = ReadOptions(**pick(ReadOptions, settings))
-        table = Table(source, read) if isinstance(source, Path) else Table.from_frame(source)
-        if same_input(found.inputs[-1], table.fingerprint()):
-            return report, True
+    marker = folder / _MARKER
+    read = ReadOptions(**pick(ReadOptions, settings))
+    table = Table(source, read) if isinstance(source, Path) else Table.from_frame(source)
+    found = table.fingerprint()
+    current = {key: found[key] for key in ("size", "sha256")}
+    same = marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == current
+    histories = (report, default_report_path(pairs_sheet_of(report)))
+    if same and any(journal_beside(kept).exists() for kept in histories):
+        return report, True
     _keep_earlier(folder)
+    marker.write_text(json.dumps(current), encoding="utf-8")
     return report, False
 
 

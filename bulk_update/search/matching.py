@@ -131,6 +131,7 @@ class _KeyReading:
         for row in table.rows():
             cell = row.cells[key.index] if key.index < len(row.cells) else ""
             value, problem = key_value(key, cell)
+            problem = row.problem or problem  # a ragged row is invalid, as in a sheet of ids
             if value is not None and value != cell:
                 self.trimmed += 1
             if value is not None and problem is None:

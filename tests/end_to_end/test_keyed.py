@@ -481,3 +481,19 @@ async def test_a_sheet_longer_than_a_chunk_is_matched_chunk_by_chunk(
     assert lines[-1]["status"] == "invalid" and "duplicate of row 3" in lines[-1]["error_message"]
     assert sorted(sandbox.state.put_counts) == sorted(tickets)
     assert result.summary.counts == {"updated": 5, "invalid": 1}
+
+
+async def test_a_ragged_row_of_a_keyed_sheet_is_invalid_and_not_sent(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A row with more cells than the header (an unquoted comma) shifts its values: invalid,
+    as in a sheet of ids."""
+    sandbox.server.add_contact(external_id="crm-1", conversations=["7001"])
+    sandbox.server.add_contact(external_id="crm-2", conversations=["7003"])
+    sheet = tmp_path / "ragged.csv"
+    sheet.write_text("contact_external_id,issue_type\ncrm-1,Bug\ncrm-2,Bug,extra\n", "utf-8")
+    result = await _run(sheet, sandbox)
+    lines = read_report(tmp_path / "ragged.results.csv")
+    assert [line["status"] for line in lines] == ["updated", "invalid"]
+    assert "more cell" in lines[1]["error_message"]
+    assert sorted(sandbox.state.put_counts) == ["7001"] and result.summary.counts["invalid"] == 1

@@ -37,3 +37,22 @@ def test_a_task_run_again_resumes_and_a_changed_sheet_starts_anew(tmp_path: Path
     [earlier] = (folder / "earlier").iterdir()
     assert (earlier / "results.csv").exists() and (earlier / "results.csv.journal").exists()
     assert len(bulk_update.log(folder / "results.csv")) == 1  # the new history's one round
+
+
+def test_a_keyed_sheet_s_task_run_again_sends_nothing_twice(tmp_path: Path) -> None:
+    """A keyed sheet's history is its pairs': the task run again resumes it too."""
+    sheet = write_csv(
+        tmp_path / "keyed.csv",
+        ["contact_external_id", "note"],
+        [["ext-7001", "a"], ["ext-7003", "b"]],
+    )
+    with ThreadedSandbox(SandboxConfig(token=TOKEN)) as server:
+        given = {"token": TOKEN, "base_url": server.url, "admin": "ada@example.com"}
+        given["schema_path"] = SAMPLE_DATA / "schema.json"
+        first = bulk_update.run_in_folder(sheet, tmp_path / "f", **given)
+        assert first.summary.counts == {"updated": 2}
+        writes = dict(server.state.workspace.actions)
+        again = bulk_update.run_in_folder(sheet, tmp_path / "f", **given)
+        assert dict(server.state.workspace.actions) == writes  # no note twice
+        assert again.summary.counts == {"updated": 2}
+    assert not (tmp_path / "f" / "earlier").exists()

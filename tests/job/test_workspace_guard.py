@@ -117,13 +117,22 @@ def test_the_command_line_asks_for_the_name_above_the_threshold(
 ) -> None:
     """A person at a terminal types the workspace's name; a wrong one sends nothing (exit 2).
     (The terminal is the one thing a test cannot open here: stdin's isatty and input are.)"""
-    typed = iter(["acme", "Bulk-Update Sandbox"])
+    typed = iter(["", "acme", "Bulk-Update Sandbox"])
+
+    def answer(_prompt: str) -> str:
+        given = next(typed)
+        if not given:
+            raise EOFError  # Ctrl-D: not confirmed
+        return given
+
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-    monkeypatch.setattr("builtins.input", lambda _prompt: next(typed))
+    monkeypatch.setattr("builtins.input", answer)
     with ThreadedSandbox(SandboxConfig(token=TOKEN)) as server:
         args = ["run", str(_sheet(tmp_path, 3)), "--base-url", server.url, "-q"]
         args += ["--schema", str(SAMPLE_DATA / "schema.json"), "--confirm-above", "2"]
-        assert main(args) == 2 and server.state.put_counts == {}
+        assert main(args) == 2 and server.state.put_counts == {}  # Ctrl-D
+        assert not (tmp_path / "in.results.csv.journal").exists()  # the same command works
+        assert main(args) == 2 and server.state.put_counts == {}  # a wrong name
         assert main(args) == 0 and len(server.state.put_counts) == 3
         below = [str(_sheet(tmp_path, 3, "b")), *args[2:-1], "10"]
         assert main(["run", *below]) == 0  # 3 rows, not above 10: not asked (typed is spent)
