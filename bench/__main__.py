@@ -388,6 +388,12 @@ def keyed(args: argparse.Namespace, _folder: Path) -> None:
     asyncio.run(by_key.main(args.rows))
 
 
+def keyed_cpu(args: argparse.Namespace, folder: Path) -> None:
+    from bench import keyed as by_key
+
+    by_key.cpu(args.rows, folder)
+
+
 def orchestrated(args: argparse.Namespace, folder: Path) -> None:
     from bench import orchestrated as by_dagster
 
@@ -416,6 +422,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "page": page,
     "keyed": keyed,
     "keyed-memory": keyed_memory,
+    "keyed-cpu": keyed_cpu,
     "dagster": orchestrated,
 }
 

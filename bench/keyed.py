@@ -5,7 +5,8 @@ conversation's contact's external id; keyed by a conversation attribute (``regio
 
 ``python -m bench keyed-memory``: peak RSS of a ``--dry-run`` of ``--dry-run-rows`` rows keyed
 by external id against the same sheet by id, each a process of its own against a sandbox of
-its own (its own process, no limit) that answers every key."""
+its own (its own process, no limit) that answers every key. ``python -m bench keyed-cpu``:
+the same two sheets run for real (``--rows``), each client's CPU a request."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import measure, sandbox, write_sheet
+from bench.harness import measure, sandbox, sandbox_stats, write_sheet
 from bulk_update import api
 from bulk_update.sandbox import SANDBOX_TOKEN, Sandbox, SandboxConfig
 
@@ -77,19 +78,38 @@ async def main(rows: int) -> None:
 
 
 def memory(rows: int, folder: Path) -> None:
-    sheet = write_sheet(folder / "ids-memory.csv", rows)
-    external = folder / "external-memory.csv"
+    """Peak RSS of a keyed dry run against the id sheet's."""
+    title = f"keyed-memory: --dry-run of {rows:,} rows"
+    peaks = _processes(rows, folder, ["--dry-run"], title)
+    print(f"\npeak RSS, keyed against id: {peaks[1] / peaks[0]:.2f}x")
+
+
+def cpu(rows: int, folder: Path) -> None:
+    """CPU a request of a keyed real run (its searches included) against the id sheet's."""
+    _processes(rows, folder, [], f"keyed-cpu: a real run of {rows:,} rows, no limit")
+
+
+def _processes(rows: int, folder: Path, extra: list[str], title: str) -> list[float]:
+    """The bench sheet by id, then keyed 1:1 by external id, each run as a process of its own
+    against a sandbox of its own (its own process, no limit); their peak RSS."""
+    sheet = write_sheet(folder / f"ids-{rows}.csv", rows)
+    external = folder / f"external-{rows}.csv"
     _keyed(sheet, external, "contact_external_id", "ext-{}")
-    print(f"\n## keyed-memory: --dry-run of {rows:,} rows, each against a sandbox of its own\n")
-    print("| sheet | peak RSS MB | seconds | CPU seconds | exit |")
-    print("|---|---|---|---|---|")
+    print(f"\n## {title}, each against a sandbox of its own\n")
+    print("| sheet | peak RSS MB | seconds | CPU seconds | requests | CPU ms a request | exit |")
+    print("|---|---|---|---|---|---|---|")
     peaks = []
     for name, path in (("by id", sheet), ("by external id", external)):
         with sandbox(10_000_000, 10, 0.0) as url:
-            command = [sys.executable, "-m", "bulk_update", "run", str(path), "--dry-run", "-q"]
+            command = [sys.executable, "-m", "bulk_update", "run", str(path), *extra, "-q"]
             command += ["--base-url", url, "--rate", "10000000/1"]
-            command += ["--report", str(folder / f"{path.stem}.results.csv")]
-            wall, cpu, rss, code, _ = measure(command)
+            command += ["--report", str(folder / f"{path.stem}{''.join(extra)}.results.csv")]
+            wall, seconds, rss, code, _ = measure(command)
+            requests = sum(sandbox_stats(url)["status_counts"].values())  # type: ignore[union-attr]
         peaks.append(rss)
-        print(f"| {name} | {rss:.1f} | {wall:.1f} | {cpu:.1f} | {code} |")
-    print(f"\npeak RSS, keyed against id: {peaks[1] / peaks[0]:.2f}x")
+        per_request = 1000 * seconds / max(requests, 1)
+        print(
+            f"| {name} | {rss:.1f} | {wall:.1f} | {seconds:.1f} | {requests:,} | "
+            f"{per_request:.2f} | {code} |"
+        )
+    return peaks
