@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from bulk_update.config import ReadOptions, default_report_path, journal_beside, pick
-from bulk_update.job.keyed import pairs_sheet_of
+from bulk_update.config import ReadOptions, journal_beside, pick
+from bulk_update.job.keyed import pairs_report_of
 from bulk_update.sheet.reader import Table
 
 REPORT_NAME = "results.csv"
@@ -36,7 +36,7 @@ def history_folder(
     found = table.fingerprint()
     current = {key: found[key] for key in ("size", "sha256")}
     same = marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == current
-    histories = (report, default_report_path(pairs_sheet_of(report)))
+    histories = (report, pairs_report_of(report))
     if same and any(journal_beside(kept).exists() for kept in histories):
         return report, True
     _keep_earlier(folder)

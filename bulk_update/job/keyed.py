@@ -198,7 +198,7 @@ class KeyedRun:
         as a sheet of ids, a row at a time; a keyed report run again rewrites its pairs'
         report, so that their history decides what is sent (:meth:`_pairs_again`)."""
         if KEYED_COLUMNS[0] in self._table.columns:  # a keyed report: its pairs' history
-            pairs_report = default_report_path(pairs_sheet_of(Path(self._table.path)))
+            pairs_report = pairs_report_of(Path(self._table.path))
             if not pairs_report.exists():
                 raise UsageError(
                     f"{escape(str(self._table.path))} is the report of a keyed sheet whose "
@@ -330,9 +330,13 @@ def _nothing_sent(settings: JobSettings) -> RunResult:
 
 
 def pairs_sheet_of(report: Path) -> Path:
-    """Where a keyed report's (row, conversation) pairs are kept (their report beside it is
-    ``default_report_path`` of it, with the pairs' history)."""
+    """Where a keyed report's (row, conversation) pairs are kept, as a sheet of ids."""
     return report.with_name(f"{report.stem}.pairs.csv")
+
+
+def pairs_report_of(report: Path) -> Path:
+    """The report of a keyed report's pairs, whose journal is the keyed sheet's history."""
+    return default_report_path(pairs_sheet_of(report))
 
 
 def _recorded(table: Table) -> dict[int, tuple[str, ...]]:

@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bulk_update.config import JobSettings, ReadOptions, default_report_path, journal_beside
+from bulk_update.config import JobSettings, ReadOptions, journal_beside
 from bulk_update.history.identity import find_history
 from bulk_update.history.rounds import Round, read_rounds, record_round
 from bulk_update.job.hooks import RunHooks
-from bulk_update.job.keyed import KEYED_COLUMNS, pairs_sheet_of
+from bulk_update.job.keyed import KEYED_COLUMNS, pairs_report_of
 from bulk_update.models import RunResult
 from bulk_update.sheet.reader import Table
 
@@ -33,7 +33,7 @@ def log_round(
     if history is None:
         return
     if not history.exists() and settings.report_path is not None:
-        history = journal_beside(default_report_path(pairs_sheet_of(settings.report_path)))
+        history = journal_beside(pairs_report_of(settings.report_path))
     record_round(history, _called(hooks, settings), given, result.summary, started)
 
 
@@ -42,7 +42,7 @@ def sheet_log(report: Path) -> list[Round]:
     table = Table(report, ReadOptions())
     history = find_history(report, table)
     if history is None and KEYED_COLUMNS[0] in table.columns:
-        pairs = default_report_path(pairs_sheet_of(report))
+        pairs = pairs_report_of(report)
         history = journal_beside(pairs) if journal_beside(pairs).exists() else None
     return read_rounds(history) if history is not None else []
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bulk_update.config import ReadOptions, default_report_path
+from bulk_update.config import ReadOptions
 from bulk_update.errors import UsageError, escape
 from bulk_update.history.backup import Backup, read_backup
 from bulk_update.history.identity import find_history
 from bulk_update.history.journal_tables import backup_of
-from bulk_update.job.keyed import KEYED_COLUMNS, pairs_sheet_of
+from bulk_update.job.keyed import KEYED_COLUMNS, pairs_report_of
 from bulk_update.models import (
     BACKUP_COLUMN,
     BASE_COLUMN,
@@ -77,7 +77,7 @@ def undo_sources(given: Path) -> tuple[Path, Path | None]:
         )
     if "status" not in columns:
         return given, None
-    pairs = default_report_path(pairs_sheet_of(given))
+    pairs = pairs_report_of(given)
     if KEYED_COLUMNS[0] in columns and pairs.exists():
         return undo_sources(pairs)  # a keyed report: its pairs' history kept the backup
     history = find_history(given, sheet)  # a report: beside it, or where it was made
