@@ -273,6 +273,7 @@ class RunSummary:
     undo: bool = False
     # A keyed sheet's (row, conversation) pairs by status; ``counts`` are its rows'.
     pairs: dict[str, int] = field(default_factory=dict)
+    searches: int = 0  # a keyed sheet's searches for its keys (among ``sent.requests``)
     # The workspace the token belongs to (None: not read, as by a dry run working offline).
     workspace: Workspace | None = None
 

@@ -39,11 +39,13 @@ from bulk_update.history.report import (
     write_summary_json,
 )
 from bulk_update.job.hooks import RunHooks
+from bulk_update.job.pair_outcomes import row_outcome, told_outcome
 from bulk_update.job.preparation import prepare_run
 from bulk_update.job.runner import Job
 from bulk_update.job.workspace_guard import expected_workspace
-from bulk_update.models import OUTCOME_COLUMNS, RowOutcome, RowStatus, RunResult, RunSummary
-from bulk_update.search.match_store import MatchStore, RowMatch
+from bulk_update.models import OUTCOME_COLUMNS, RunResult, RunSummary
+from bulk_update.rules import is_done
+from bulk_update.search.match_store import MatchStore
 from bulk_update.search.matching import KeyMatches, MatchSettings, match_keys
 from bulk_update.search.query import Condition
 from bulk_update.send.reads import ReadsKept
@@ -56,17 +58,6 @@ from bulk_update.sheet.rows import SheetRow
 KEYED_COLUMNS = ("conversation_ids", "matched")
 # Every column the tool writes itself into a report: never a change, whatever a sheet holds.
 TOOLS_COLUMNS = frozenset({*OUTCOME_COLUMNS, *MARKER_COLUMNS, *KEYED_COLUMNS})
-_STATUS_OF = {"unmatched": RowStatus.UNMATCHED, "ambiguous": RowStatus.AMBIGUOUS}
-# When a row's conversations ended differently, the row takes the first of these it has.
-_WORST_FIRST = (
-    RowStatus.FAILED,
-    RowStatus.INVALID,
-    RowStatus.CONFLICT,
-    RowStatus.NOT_ATTEMPTED,
-    RowStatus.WOULD_UPDATE,
-    RowStatus.SKIPPED,
-    RowStatus.UPDATED,
-)
 
 
 class KeyedRun:
@@ -121,6 +112,7 @@ class KeyedRun:
             hooks = dataclasses.replace(hooks, reads_kept=ReadsKept())
         await expected_workspace(settings, self._token, hooks)  # before any search
         tally = Tally()  # the rows' own outcomes and reasons, by the sheet's row numbers
+        pairs: Counter[str] = Counter()  # the statuses of the pairs the rows take
         store = MatchStore()
         try:
             matches = await match_keys(
@@ -140,7 +132,7 @@ class KeyedRun:
             )
             pairs_input, lines_of, any_pair = self._pairs(matches)
             ran = await self._run_pairs(pairs_input, hooks) if any_pair else _nothing_sent(settings)
-            lines = self._folded(matches, lines_of, ran, tally)
+            lines = self._folded(matches, lines_of, ran, (tally, pairs))
             kept: Callable[[], Sequence[list[str]]]
             if settings.report_path is not None:
                 write_report(settings.report_path, lines, self._table.delimiter)
@@ -150,7 +142,7 @@ class KeyedRun:
                 kept = partial(tuple, tuple(lines))
         finally:
             store.close()
-        summary = self._summary(ran, matches, tally, len(recorded))
+        summary = self._summary(ran, matches, (tally, pairs), len(recorded))
         if settings.summary_json is not None:
             write_summary_json(settings.summary_json, summary)
         return RunResult(summary, settings.report_path, kept)
@@ -170,8 +162,9 @@ class KeyedRun:
         return await Job(pairs_settings, self._token, hooks=hooks, table=pairs_table).run()
 
     def _summary(
-        self, ran: RunResult, matches: KeyMatches, tally: Tally, recorded: int
+        self, ran: RunResult, matches: KeyMatches, told: tuple[Tally, Counter[str]], recorded: int
     ) -> RunSummary:
+        tally, pairs = told
         notice = f"keyed by {self._key.described}: {matches.searches} searches"
         if recorded:
             notice += f"; {recorded} rows acted on the conversations they recorded"
@@ -187,7 +180,8 @@ class KeyedRun:
             report_path=str(self._settings.report_path or ""),
             rows=sum(counts.values()),
             counts=counts,
-            pairs=dict(ran.summary.counts),
+            pairs=dict(pairs),  # those of the rows' own (not a done pair no row has now)
+            searches=matches.searches,
             reasons=tally.reasons(),
             notices=(notice, *ran.summary.notices),
         )
@@ -256,8 +250,7 @@ class KeyedRun:
                     claimed[index] = row.number
                 else:
                     added.append((row.number, [conversation_id, *cells]))
-        done = {RowStatus.UPDATED.value, RowStatus.SKIPPED.value}
-        kept = sorted({*claimed, *(i for i, line in enumerate(old) if line[status_at] in done)})
+        kept = sorted({*claimed, *(i for i, line in enumerate(old) if is_done(line[status_at]))})
         lines_of: dict[int, list[int]] = {}
         for position, index in enumerate(kept):
             if index in claimed:
@@ -279,11 +272,11 @@ class KeyedRun:
         matches: KeyMatches,
         lines_of: Mapping[int, list[int]] | None,
         ran: RunResult,
-        tally: Tally,
+        told: tuple[Tally, Counter[str]],
     ) -> Iterator[list[str]]:
-        """One line per input row: its cells, its outcome over every pair (``tally``
-        counts it), the ids. The pairs' report is read as it goes when its lines are in the
-        rows' order (``lines_of`` None)."""
+        """One line per input row: its cells, its outcome over every pair (``told`` counts it,
+        and its pairs' statuses), the ids; the pairs' report read as it goes when its lines
+        are in the rows' order (``lines_of`` None)."""
         pair_lines = _pair_lines(ran)
         header = next(pair_lines)
         status_at = header.index("status")
@@ -296,8 +289,9 @@ class KeyedRun:
                 own = list(itertools.islice(pair_lines, len(match.conversation_ids)))
             else:
                 own = [held[index] for index in (lines_of or {}).get(row.number, [])]
-            outcome = _outcome(row.number, match, own, status_at, outcome_at)
-            tally.add(_told(outcome))
+            outcome = row_outcome(row.number, match, own, status_at, outcome_at)
+            told[0].add(told_outcome(outcome))
+            told[1].update(pair[status_at] for pair in own)
             ids = ";".join(match.conversation_ids)
             own_cells = self._cells(row.cells, self._own)
             yield [*own_cells, *outcome, ids, str(match.matched)]
@@ -308,19 +302,6 @@ def _pair_lines(ran: RunResult) -> Iterator[list[str]]:
     if ran.report_path is not None and ran.report_path.exists():
         return stream_report(ran.report_path, csv_delimiter(ran.report_path, ","))
     return iter(ran.report_lines())
-
-
-def _told(outcome: list[str]) -> RowOutcome:
-    """A row's outcome columns, as the outcome they tell."""
-    told = dict(zip(OUTCOME_COLUMNS, outcome, strict=True))
-    http = told["http_status"]
-    return RowOutcome(
-        int(told["row"]),
-        RowStatus(told["status"]),
-        int(http) if http.isdigit() else None,
-        told["error_code"],
-        told["error_message"],
-    )
 
 
 def _nothing_sent(settings: JobSettings) -> RunResult:
@@ -350,35 +331,6 @@ def _recorded(table: Table) -> dict[int, tuple[str, ...]]:
         if ids:
             recorded[row.number] = ids
     return recorded
-
-
-def _outcome(
-    row: int,
-    match: RowMatch,
-    pairs: Sequence[list[str]],
-    status_at: int,
-    outcome_at: list[int],
-) -> list[str]:
-    """A row's outcome columns: what resolution said, or what its pairs did (``updated``
-    only when every one was; otherwise the worst, with the counts in its message)."""
-    blank = {name: "" for name in OUTCOME_COLUMNS}
-    if not pairs:
-        status = _STATUS_OF.get(match.status, RowStatus.INVALID)
-        blank.update(row=str(row), status=status.value, error_message=match.message)
-        return list(blank.values())
-    statuses = Counter(pair[status_at] for pair in pairs)
-    worst = next(status.value for status in _WORST_FIRST if status.value in statuses)
-    first = next(pair for pair in pairs if pair[status_at] == worst)
-    told = dict(zip(OUTCOME_COLUMNS, (first[at] for at in outcome_at), strict=True))
-    told["row"] = str(row)
-    if len(statuses) > 1:
-        counted = ", ".join(f"{n} {status}" for status, n in statuses.items())
-        told["error_message"] = f"{len(pairs)} conversations: {counted}; " + told["error_message"]
-    if len(pairs) > 1:  # each conversation's own before → after and steps, by its id
-        for name in ("changes", "steps"):
-            at = outcome_at[OUTCOME_COLUMNS.index(name)]
-            told[name] = " | ".join(f"{pair[0]}: {pair[at]}" for pair in pairs if pair[at])
-    return list(told.values())
 
 
 async def run_prepared(

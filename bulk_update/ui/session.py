@@ -236,7 +236,8 @@ class Session:
         )
         summary = result.summary
         changed = summary.conversations(RowStatus.WOULD_UPDATE)
-        writes = summary.sent.writes_ahead if live else changed
+        # The run searches a keyed sheet's keys again, at the same rate as its writes.
+        writes = (summary.sent.writes_ahead if live else changed) + summary.searches
         rate = ahead.send.rate
         return {
             "conversations": changed,
