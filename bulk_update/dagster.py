@@ -188,7 +188,7 @@ def _failing(result: RunResult, fail_on: str | float) -> str:
     summary = result.summary
     if summary.interrupted or summary.stop_reason:
         return f"the run stopped ({summary.stop_reason or 'interrupted'}); a retry resumes it"
-    bad = summary.count(RowStatus.FAILED) + summary.count(RowStatus.INVALID)
+    bad = summary.rows_not_through  # as the command line's exit code counts them
     if fail_on == "never" or not bad:
         return ""
     share = bad / summary.rows if summary.rows else 0.0

@@ -313,12 +313,17 @@ class RunSummary:
     def all_succeeded(self) -> bool:
         """Every row updated, or already as wanted (in a dry run: would be, or was updated
         by an earlier round of the report run dry; a sample: the rows not drawn, left)."""
+        return (self.rows > 0 or self.undo) and self.rows_not_through == 0
+
+    @property
+    def rows_not_through(self) -> int:
+        """The rows that keep the run from having all succeeded (failed, invalid, ...)."""
         done = self.count(RowStatus.UPDATED) + self.count(RowStatus.SKIPPED)
         if self.dry_run:
             done += self.count(RowStatus.WOULD_UPDATE)
         if self.sampled:
             done += self.count(RowStatus.NOT_ATTEMPTED)
-        return (self.rows > 0 or self.undo) and done == self.rows
+        return self.rows - done
 
     def as_dict(self) -> dict[str, Any]:
         return {

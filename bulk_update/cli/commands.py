@@ -175,29 +175,30 @@ async def _sheet_command(
     return EXIT_OK if result.summary.all_succeeded else EXIT_ROWS_NOT_UPDATED
 
 
-def _confirmation(args: argparse.Namespace) -> Callable[[Workspace, int], bool] | None:
+def _confirmation(args: argparse.Namespace) -> Callable[[Workspace | None, int], bool] | None:
     """At a terminal, a run about to change more than --confirm-above conversations asks
     for the workspace's name to be typed; never with --yes or --workspace, nor off one."""
     if args.yes or getattr(args, "workspace", None) or not sys.stdin.isatty():
         return None
 
-    def confirm(workspace: Workspace, conversations: int) -> bool:
+    def confirm(workspace: Workspace | None, conversations: int) -> bool:
         if conversations <= args.confirm_above:
             return True
+        where = workspace.described() if workspace else "that could not be read (GET /me)"
+        asked = f"the workspace's name ({workspace.name})" if workspace else "yes"
         print(
-            f"This run changes {conversations:,} conversations in the workspace "
-            f"{workspace.described()}.",
+            f"This run changes {conversations:,} conversations in the workspace {where}.",
             file=sys.stderr,
         )
         # Ctrl-C while asked: not confirmed (the run's own handler waits for the answer).
         interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            typed = input(f"Type the workspace's name ({workspace.name}) to go on: ")
+            typed = input(f"Type {asked} to go on: ")
         except (EOFError, KeyboardInterrupt):
             return False  # Ctrl-D or Ctrl-C: nothing is sent
         finally:
             signal.signal(signal.SIGINT, interrupt)
-        return workspace.is_named(typed)
+        return workspace.is_named(typed) if workspace else typed.strip() == "yes"
 
     return confirm
 

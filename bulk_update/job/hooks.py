@@ -48,9 +48,9 @@ class RunHooks:
     notices: tuple[str, ...] = ()
     # Answers a dry run read, for the run confirmed after it (the page's review, then Run).
     reads_kept: ReadsKept | None = None
-    # Asked before a run changes conversations of a workspace (how many): False stops it
-    # with nothing sent (the command line asks a person to type the workspace's name).
-    confirm: Callable[[Workspace, int], bool] | None = None
+    # Asked before a run changes conversations of a workspace (None: not known), and how
+    # many: False stops it with nothing sent (the command line asks a person to type its name).
+    confirm: Callable[[Workspace | None, int], bool] | None = None
     # Told each alert (the run's end; the failure share passed): a notebook's or a
     # scheduler's own handler, beside the webhooks of ``notify_url``.
     alert: Callable[[Alert], None] | None = None

@@ -349,4 +349,9 @@ async def run_prepared(
                 "{where} narrows what a {key} matches; a sheet of conversation ids needs none"
             )
         return await Job(settings, token, hooks=hooks, table=table).run()
+    if settings.only_statuses is not None:  # retry picks report lines; a keyed row is pairs
+        raise UsageError(
+            f"{escape(str(table.path))} is a keyed sheet's report: run it itself ('bulk-update "
+            "run REPORT'), which sends only what is not done yet (nothing was sent)"
+        )
     return await KeyedRun(settings, table, key, given, require_token(token), hooks).run()

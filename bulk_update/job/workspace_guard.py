@@ -36,6 +36,8 @@ async def read_workspace(
         fetch = partial(fetch_workspace, talking, policy, clock=clock, sleep=clock.sleep)
         found = await looked_up(hooks.reads_kept, "workspace", fetch)
     if isinstance(found, ApiResponse):
+        if hooks.reads_kept is not None:
+            hooks.reads_kept.keep_lookup("workspace", None)  # asked again next time
         unknown = f"{found.status or 'no answer'}: {found.error_message or 'no workspace'}"
         if expected is not None:
             raise UsageError.naming_settings(
@@ -62,11 +64,9 @@ async def expected_workspace(settings: JobSettings, token: Token, hooks: RunHook
 
 def confirmed(hooks: RunHooks, workspace: Workspace | None, conversations: int) -> None:
     """Asks whoever started the run (``hooks.confirm``) before changing ``conversations``
-    conversations of the workspace; a refusal stops the run with nothing sent."""
-    if hooks.confirm is None or workspace is None or not conversations:
+    conversations of the workspace (None: it could not be read, which is asked too); a
+    refusal stops the run with nothing sent."""
+    if hooks.confirm is None or not conversations:
         return
     if not hooks.confirm(workspace, conversations):
-        raise UsageError(
-            f"not confirmed: the workspace's name was not typed as {workspace.name!r}; "
-            "nothing was sent"
-        )
+        raise UsageError("not confirmed; nothing was sent")
