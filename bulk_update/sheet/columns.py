@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bulk_update.config import POINT, Conventions, ReadOptions
 from bulk_update.errors import InputError, UsageError, escape
@@ -22,6 +22,15 @@ log = logging.getLogger(__name__)
 
 # Columns the tool writes for itself, never changes to send.
 MARKER_COLUMNS = (BASE_COLUMN, BACKUP_COLUMN, HISTORY_COLUMN)
+# The headers that key a sheet by a contact, in any case ("Contact email"), and what each is
+# (``sheet/keys.py``). Beside an id column, which then decides, they are information.
+KEY_HEADERS: dict[str, Literal["email", "external_id", "contact_id"]] = {
+    "contact_email": "email",
+    "email": "email",
+    "contact_external_id": "external_id",
+    "external_id": "external_id",
+    "contact_id": "contact_id",
+}
 # What an export writes beside id to say whose a conversation is: information, never sent.
 KEY_INFO_COLUMNS = ("contact_id", "contact_external_id", "contact_email")
 
@@ -98,13 +107,14 @@ def plan_columns(
     renames = dict(read.renames)
     _check_named_columns(columns, read.ignore_columns, renames)
     _check_no_repeated_header(path, columns)
-    # In a file the tool exported, id decides: its key columns are information.
-    informing = KEY_INFO_COLUMNS if BASE_COLUMN in columns else ()
+    # A sheet with an id and a key column that reaches here is one where id decides (a file
+    # the tool exported, or --key id): its key columns are information.
     wanted = {
         index: renames.get(name, name)
         for index, name in enumerate(columns)
         if name not in read.ignore_columns
-        and name not in (*OUTCOME_COLUMNS, *MARKER_COLUMNS, *informing)
+        and name not in (*OUTCOME_COLUMNS, *MARKER_COLUMNS)
+        and folded_header(name) not in KEY_HEADERS
     }
     id_index = _id_index(path, columns, wanted)
     planner = _Planner(schema, conventions)

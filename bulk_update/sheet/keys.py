@@ -13,17 +13,9 @@ from typing import Literal
 
 from bulk_update.errors import InputError, escape
 from bulk_update.models import BASE_COLUMN
-from bulk_update.sheet.columns import ID_COLUMNS, folded_header
+from bulk_update.sheet.columns import ID_COLUMNS, KEY_HEADERS, folded_header
 
 KeyKind = Literal["email", "external_id", "contact_id", "attribute"]
-# The headers that key a sheet by a contact, in any case ("Contact email"), and what each is.
-KEY_HEADERS: dict[str, KeyKind] = {
-    "contact_email": "email",
-    "email": "email",
-    "contact_external_id": "external_id",
-    "external_id": "external_id",
-    "contact_id": "contact_id",
-}
 # An address as Intercom keeps one: something@somewhere.tld, no spaces.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -71,7 +63,7 @@ def find_key(path: Path, columns: Sequence[str], named: str | None) -> Key | Non
                 names_settings=True,
             )
         index = folded.index(wanted)
-        kind = KEY_HEADERS.get(wanted, "attribute")
+        kind: KeyKind = KEY_HEADERS.get(wanted, "attribute")
         return Key(columns[index], index, kind, named.strip() if kind == "attribute" else None)
     keyed = [index for index, name in enumerate(folded) if name in KEY_HEADERS]
     if not keyed:

@@ -497,3 +497,18 @@ async def test_a_ragged_row_of_a_keyed_sheet_is_invalid_and_not_sent(
     assert [line["status"] for line in lines] == ["updated", "invalid"]
     assert "more cell" in lines[1]["error_message"]
     assert sorted(sandbox.state.put_counts) == ["7001"] and result.summary.counts["invalid"] == 1
+
+
+async def test_a_sheet_whose_id_decides_reads_its_key_columns_as_information(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """--key id, as the refusal of a sheet with both says: the email column is information,
+    never read as a change (nor refused as an unknown attribute)."""
+    sheet = write_csv(
+        tmp_path / "both.csv", ["id", "Contact email", "title"], [["7001", "ana@acme.test", "Hi"]]
+    )
+    with pytest.raises(InputError, match="say which one decides"):
+        await _run(sheet, sandbox)
+    result = await _run(sheet, sandbox, key="id")
+    assert result.summary.counts == {"updated": 1}
+    assert sandbox.state.last_bodies["7001"] == {"title": "Hi"}
