@@ -28,7 +28,7 @@ from bulk_update.history.report import read_report, write_report
 from bulk_update.job.hooks import RunHooks
 from bulk_update.job.keyed import TOOLS_COLUMNS
 from bulk_update.job.preparation import actions_asked, prepare_run
-from bulk_update.models import RowStatus, RunResult
+from bulk_update.models import RowStatus, RunResult, Workspace
 from bulk_update.send.reads import KEPT_FOR_SECONDS, ReadsKept
 from bulk_update.sheet.columns import action_columns
 from bulk_update.sheet.reader import Table
@@ -328,9 +328,12 @@ class Session:
     async def workspace(self) -> dict[str, str] | None:
         """The workspace the page's token belongs to, for its header and Run's review."""
         connection = self._connection
-        found = await api.workspace_async(token=connection.token, **connection.settings)
+        found = self._kept.lookup("workspace")  # as a run kept it, or kept for the next run
+        if not isinstance(found, Workspace):
+            found = await api.workspace_async(token=connection.token, **connection.settings)
         if found is None:
             return None
+        self._kept.keep_lookup("workspace", found)
         return {**found.as_dict(), "described": found.described()}
 
     async def teammates(self) -> list[str]:
