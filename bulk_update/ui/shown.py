@@ -146,12 +146,8 @@ def previewed(result: RunResult) -> dict[str, int | bool]:
 
 
 def rows_read(summary: RunSummary) -> int:
-    """The rows a live dry run read: all but those invalid, already done or not reached."""
-    unread = (
-        RowStatus.INVALID,
-        RowStatus.UPDATED,
-        RowStatus.NOT_ATTEMPTED,
-        RowStatus.UNMATCHED,
-        RowStatus.AMBIGUOUS,
-    )
-    return summary.rows - sum(summary.count(status) for status in unread)
+    """The conversations a live dry run read (a keyed sheet's: its pairs'): all but those not
+    sendable, already done or not reached."""
+    counts = summary.pairs or summary.counts
+    unread = {*NOT_SENDABLE, RowStatus.UPDATED, RowStatus.NOT_ATTEMPTED}
+    return sum(counts.values()) - sum(counts.get(status.value, 0) for status in unread)
