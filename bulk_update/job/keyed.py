@@ -119,7 +119,7 @@ class KeyedRun:
                 self._table,
                 MatchSettings(
                     self._table.path,
-                    self._key.column,
+                    self._key,
                     self._options.match,
                     tuple(Condition.parse(text) for text in self._options.where),
                     settings.send,

@@ -22,7 +22,7 @@ from bulk_update.send.pacing import Pacer
 from bulk_update.send.reads import ReadsKept, looked_up
 from bulk_update.send.resolution import Found, Resolved, Resolver, compared
 from bulk_update.send.retry import Caller, RetryPolicy
-from bulk_update.sheet.keys import Key, find_key, key_value
+from bulk_update.sheet.keys import Key, key_value
 from bulk_update.sheet.reader import Table
 from bulk_update.sheet.schema import AttributeType, Schema
 
@@ -47,7 +47,7 @@ class KeyMatches:
 @dataclass(frozen=True)
 class MatchSettings:
     sheet: Path  # what messages name (a DataFrame's label)
-    key: str | None
+    key: Key  # the sheet's, as find_key found it
     match: Match
     conditions: tuple[Condition, ...]
     send: SendOptions
@@ -63,18 +63,10 @@ async def match_keys(
     store: MatchStore,
     kept: ReadsKept | None = None,
 ) -> KeyMatches:
-    """Every row of the sheet with what its key matched, into ``store``, a chunk of rows at
-    a time; a file that cannot be keyed (no key column, a key that names none, an attribute
-    that cannot be searched) is refused. The workspace's attributes, when read, are ``kept``
-    for the run that follows."""
-    key = find_key(settings.sheet, table.columns, settings.key)
-    if key is None:
-        raise InputError(
-            settings.sheet,
-            "has no key column: name one with {key} (contact_email, contact_external_id, "
-            "contact_id, or a conversation attribute)",
-            names_settings=True,
-        )
+    """Every row of the sheet with what its key (``sheet.keys.find_key``'s) matched, into
+    ``store``, a chunk of rows at a time; an attribute that cannot be searched is refused.
+    The workspace's attributes, when read, are ``kept`` for the run that follows."""
+    key = settings.key
     send = settings.send
     policy = RetryPolicy(max_retries=send.max_retries)
     reading = _KeyReading(key, store, settings.recorded)

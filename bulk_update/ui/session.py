@@ -327,20 +327,16 @@ class Session:
 
     async def workspace(self) -> dict[str, str] | None:
         """The workspace the page's token belongs to, for its header and Run's review."""
-        connection = self._connection
         found = self._kept.lookup("workspace")  # as a run kept it, or kept for the next run
         if not isinstance(found, Workspace):
-            found = await api.workspace_async(token=connection.token, **connection.settings)
-        if found is None:
-            return None
-        self._kept.keep_lookup("workspace", found)
-        return {**found.as_dict(), "described": found.described()}
+            where = self._connection
+            found = await api.workspace_async(token=where.token, **where.settings)
+        self._kept.keep_lookup("workspace", found)  # None: asked again next time
+        return None if found is None else {**found.as_dict(), "described": found.described()}
 
     async def teammates(self) -> list[str]:
         connection = self._connection
         return list(await api.teammates_async(token=connection.token, **connection.settings))
-
-    # --- files for the page -----------------------------------------------------------
 
     def report_file(self, suffix: str) -> Path:
         """The report as the command line writes it: CSV, or the same lines as XLSX."""
