@@ -173,12 +173,12 @@ class Export:
                         matched = page.total_count
                         wanted = matched if limit is None else min(matched or limit, limit)
                         self._progress.start(wanted or 0, 0)
-                    refused = await whose.learn(page.items)
+                    # Only what is written: a limit may end within the page.
+                    kept = page.items if limit is None else page.items[: limit - written]
+                    refused = await whose.learn(kept)
                     if refused is not None:
                         _refused(refused, written, self.settings.out)
-                    for conversation in page.items:
-                        if limit is not None and written >= limit:
-                            return matched, written
+                    for conversation in kept:
                         row = cells.row(conversation)
                         row[1:1] = whose.cells(conversation)
                         writer.writerow(row)

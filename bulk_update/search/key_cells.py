@@ -41,16 +41,15 @@ class KeyCells:
             )
         )
         for start in range(0, len(unknown), MAX_PER_PAGE):
-            query = {
-                "field": "id",
-                "operator": "IN",
-                "value": unknown[start : start + MAX_PER_PAGE],
-            }
+            batch = unknown[start : start + MAX_PER_PAGE]
+            query = {"field": "id", "operator": "IN", "value": batch}
             async for page in pages(self._client, self._caller, query, model="contacts"):
                 if not isinstance(page, Page):
                     return page
                 for contact in page.items:
                     self._emails[str(contact.get("id"))] = str(contact.get("email") or "")
+            for contact_id in batch:  # one search does not find (merged, gone): not asked again
+                self._emails.setdefault(contact_id, "")
         return None
 
     def cells(self, conversation: dict[str, Any]) -> list[str]:
